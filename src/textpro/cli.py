@@ -1,0 +1,72 @@
+"""`textpro` command line. Errors a user can cause print one line and exit 2; nothing prints a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+from textpro.errors import TextproError
+
+DEFAULT_ASR_MODEL = "whisper-tiny.en"
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from textpro.audio import load_audio
+
+    # Check the audio before loading any model: bad input fails in milliseconds, with one line.
+    max_seconds = args.max_seconds if args.max_seconds is not None else "default"
+    samples = load_audio(args.audio, max_seconds=max_seconds)
+
+    _quiet_libraries()
+    from textpro.whisperpro import Transcriber
+
+    transcript = Transcriber.from_pretrained(args.model).transcribe(samples, max_seconds=None)
+    if args.json:
+        print(json.dumps(transcript.to_dict(), ensure_ascii=False))
+        return 0
+    print(transcript.text)
+    for word in transcript.words:
+        print(f"  {word.start:6.2f} {word.end:6.2f}  {word.text}")
+    return 0
+
+
+def _quiet_libraries() -> None:
+    """Library progress bars and advice are noise on a command line; our own output is the result."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="textpro", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    transcribe = commands.add_parser("transcribe", help="print the transcript of an audio file with word times")
+    transcribe.add_argument("audio", help="WAV/FLAC/OGG/MP3 file")
+    transcribe.add_argument("--model", default=DEFAULT_ASR_MODEL,
+                            help=f"base model name or local HF Whisper directory (default {DEFAULT_ASR_MODEL})")
+    transcribe.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    transcribe.add_argument("--max-seconds", type=float, default=None,
+                            help="longest audio accepted (default 30, or $TEXTPRO_MAX_AUDIO_SECONDS)")
+    transcribe.set_defaults(run=_transcribe)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except TextproError as exc:
+        print(f"textpro: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("textpro: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

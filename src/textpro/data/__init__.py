@@ -1,0 +1,1 @@
+"""Data: speech synthesis, manifests, benchmark tasks."""
