@@ -77,9 +77,11 @@ def read_ct2_variables(path: str | Path) -> dict[str, np.ndarray]:
 # ---------------------------------------------------------------------------------------------------------------
 # Whisper: CTranslate2 variable names -> HF WhisperForConditionalGeneration state dict
 
-# Scalars CTranslate2 stores as variables; they describe the architecture and carry no weights.
-_WHISPER_SETTINGS = {"activation", "alibi", "alignment_heads", "alignment_layer", "num_heads", "pre_norm",
-                     "scale_embeddings", "start_from_zero_embedding"}
+# Scalars CTranslate2 stores as variables; they describe the architecture and carry no weights. Those with a
+# value here must have it, or the network is not the Whisper that HF implements (3 = GELU in CTranslate2).
+_WHISPER_SETTINGS = {"activation": 3, "alibi": 0, "alibi_use_positive_positions": None, "scale_alibi": None,
+                     "alignment_heads": None, "alignment_layer": None, "num_heads": None, "pre_norm": 1,
+                     "scale_embeddings": 0, "start_from_zero_embedding": 0}
 _LAYER_NORMS = {  # (stack, CT2 block) -> HF layer norm name inside the layer
     ("encoder", "self_attention"): "self_attn_layer_norm",
     ("encoder", "ffn"): "final_layer_norm",
@@ -101,6 +103,9 @@ def ct2_whisper_to_hf_state_dict(variables: dict[str, np.ndarray]) -> dict[str, 
             continue
         hf = f"model.{stack}"
         if len(parts) == 2 and parts[1] in _WHISPER_SETTINGS:
+            required = _WHISPER_SETTINGS[parts[1]]
+            if required is not None and int(value) != required:
+                raise ModelError(f"CTranslate2 setting {name}={int(value)} is not Whisper's ({required})")
             continue
         if parts[1] in ("conv1", "conv2") and len(parts) == 3:
             out[f"{hf}.{parts[1]}.{parts[2]}"] = value
