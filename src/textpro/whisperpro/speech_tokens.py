@@ -1,0 +1,37 @@
+"""SpeechTokens: what WhisperPro hands to the LLM side for one utterance."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class SpeechTokens:
+    """What was said (tokens) and how (one prosody vector per token), synchronized by construction.
+
+    N = number of real transcript tokens (no SOT, language, task, timestamp or EOT positions); d = Whisper d_model.
+    """
+
+    text: str
+    token_ids: list[int]  # (N,) Whisper token ids of the transcript
+    starts: np.ndarray  # (N,) float32 seconds: when each token starts in the audio
+    ends: np.ndarray  # (N,) float32 seconds
+    prosody: np.ndarray  # (N, d) float32: decoder layer k output at the step that emitted each token
+    utterance: np.ndarray  # (d,) float32: mean of `prosody` (for long audio: the mean of the segments' means)
+    duration: float  # seconds of audio
+    words: list = field(default_factory=list)  # list[Word]: words with start/end seconds, for people
+
+    def grouped(self, groups: int) -> np.ndarray:
+        """(M, d): the N prosody vectors split into M contiguous, near-equal groups, each mean-pooled (the
+        interleaved injection's p̄_1..p̄_M). With N < M, groups repeat the nearest vector rather than go empty."""
+        if groups < 1:
+            raise ValueError("groups must be >= 1")
+        n = len(self.prosody)
+        if n == 0:
+            return np.repeat(self.utterance[None], groups, axis=0)
+        if n >= groups:
+            return np.stack([chunk.mean(axis=0) for chunk in np.array_split(self.prosody, groups)])
+        index = np.minimum((np.arange(groups) * n) // groups, n - 1)
+        return self.prosody[index]
