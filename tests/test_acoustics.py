@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from textpro.acoustics import Tracks, summarize
 from tests.conftest import tone
+from textpro.acoustics import Tracks, summarize
 
 
 def harmonic(freq: float, seconds: float, amplitude: float = 0.3) -> np.ndarray:

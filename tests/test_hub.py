@@ -12,8 +12,12 @@ from textpro.hub.ctranslate2 import ct2_whisper_to_hf_state_dict, read_ct2_varia
 @pytest.fixture
 def tiny_random_whisper(tmp_path, whisper_tiny_en_dir):
     """A tiny random Whisper with the real tiny.en tokenizer, saved in HF format."""
-    from transformers import (WhisperConfig, WhisperFeatureExtractor, WhisperForConditionalGeneration,
-                              WhisperTokenizerFast)
+    from transformers import (
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperTokenizerFast,
+    )
 
     torch.manual_seed(0)
     config = WhisperConfig(vocab_size=51864, d_model=64, encoder_layers=2, decoder_layers=3,
@@ -33,7 +37,6 @@ def tiny_random_whisper(tmp_path, whisper_tiny_en_dir):
 
 def test_ct2_reader_and_mapping_match_the_official_converter(tiny_random_whisper, tmp_path):
     """HF -> CTranslate2 with CTranslate2's own converter, then back with ours: every tensor returns."""
-    ctranslate2 = pytest.importorskip("ctranslate2")
     from ctranslate2.converters import TransformersConverter
 
     model, path = tiny_random_whisper

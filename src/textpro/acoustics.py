@@ -40,7 +40,7 @@ class Tracks:
     rms: np.ndarray  # (frames,) linear amplitude
 
     @classmethod
-    def measure(cls, samples: np.ndarray) -> "Tracks":
+    def measure(cls, samples: np.ndarray) -> Tracks:
         with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
             warnings.simplefilter("ignore")
             import pyworld

@@ -13,7 +13,6 @@ import io
 import math
 import os
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 import soundfile as sf
@@ -28,7 +27,7 @@ MIN_INPUT_RATE, MAX_INPUT_RATE = 1_000, 768_000  # outside this, the "sample rat
 SILENCE_PEAK = 1e-4  # -80 dBFS: below this everywhere, there is nothing to transcribe
 MAX_CHANNELS = 64
 
-AudioSource = Union[str, os.PathLike, bytes, bytearray, memoryview, np.ndarray]
+AudioSource = str | os.PathLike | bytes | bytearray | memoryview | np.ndarray
 
 
 def default_max_seconds() -> float:

@@ -150,7 +150,7 @@ def _norm_param(param: str) -> str:
 def _split_fused(out: dict, prefix: str, names: tuple[str, ...], value: np.ndarray, param: str, source: str):
     """CTranslate2 fuses q/k/v (or k/v) projections along the output axis; HF keeps them apart."""
     chunks = np.split(value, len(names), axis=0)
-    for name, chunk in zip(names, chunks):
+    for name, chunk in zip(names, chunks, strict=True):
         if name == "k" and param == "bias":
             # HF's k_proj has no bias; CTranslate2 stores zeros there. Anything else would be silently lost.
             if np.any(chunk != 0):
@@ -165,8 +165,14 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
     import json
 
     import torch
-    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
-                              WhisperForConditionalGeneration, WhisperProcessor, WhisperTokenizerFast)
+    from transformers import (
+        GenerationConfig,
+        WhisperConfig,
+        WhisperFeatureExtractor,
+        WhisperForConditionalGeneration,
+        WhisperProcessor,
+        WhisperTokenizerFast,
+    )
 
     variables = read_ct2_variables(model_bin)
     ct2_config = json.loads(Path(config_json).read_text())
