@@ -1,0 +1,102 @@
+"""Benchmark items: one JSONL per split, VoiceBench-like, read into `Item`s the harness can score.
+
+A record has `audio` (path relative to the JSONL), `prompt` (the text version of the question; for multiple
+choice it lists the options), `reference` (the gold letter, or a label), `task`, and whatever parameters generated
+it. Paralinguistic records also carry the question to ask about the audio (`instruction`, or `question`) and may
+declare their label set (`labels`); otherwise the label set is every reference seen for that task in the split.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from textpro.errors import ConfigError
+from textpro.eval.extract import option_letters, parse_options
+
+MCQ = "mcq"
+LABEL = "label"
+
+
+@dataclass(frozen=True)
+class Item:
+    """One question of a benchmark, as both sides of the comparison see it."""
+
+    id: str
+    task: str
+    kind: str  # MCQ: scored by option letter, asked as text and as speech; LABEL: paralinguistic, speech only
+    prompt: str  # the text version given to the text LLM
+    reference: str  # gold letter (lowercase) or label
+    audio_path: Path | None = None  # the spoken version
+    instruction: str | None = None  # text sent alongside the audio (None: the audio is the whole question)
+    letters: str = ""  # valid option letters for MCQ ("abcd")
+    labels: tuple[str, ...] = ()  # label set for LABEL items
+    options: dict[str, str] = field(default_factory=dict, compare=False)  # letter → option text, when parseable
+
+
+def _is_mcq(record: dict) -> bool:
+    if record.get("kind") in (MCQ, LABEL):
+        return record["kind"] == MCQ
+    task = str(record.get("task", ""))
+    if task.startswith("mcq") or task in ("openbookqa", "mmsu"):
+        return True
+    reference = str(record.get("reference", ""))
+    return len(reference) == 1 and reference.isalpha() and bool(parse_options(str(record.get("prompt", ""))))
+
+
+def items_from_records(records: Iterable[dict], *, base_dir: Path | None = None, id_prefix: str = "") -> list[Item]:
+    """Turn raw records into Items. Label sets not declared on a record are collected per task across records."""
+    records = list(records)
+    seen_labels: dict[str, set[str]] = {}
+    for record in records:
+        if not _is_mcq(record):
+            seen_labels.setdefault(str(record.get("task", "label")), set()).add(str(record.get("reference")))
+
+    items = []
+    for index, record in enumerate(records):
+        if "reference" not in record or (_is_mcq(record) and "prompt" not in record):
+            raise ConfigError(f"benchmark record {index} needs 'reference' (and 'prompt' for multiple choice)")
+        item_id = str(record.get("id", f"{id_prefix}{index}"))
+        audio = record.get("audio")
+        audio_path = None
+        if isinstance(audio, str | Path):
+            audio_path = Path(audio) if base_dir is None or Path(audio).is_absolute() else base_dir / audio
+        task = str(record.get("task", "mcq"))
+        prompt = str(record.get("prompt", ""))
+        if _is_mcq(record):
+            reference = str(record["reference"]).strip().lower()
+            items.append(Item(
+                id=item_id, task=task, kind=MCQ, prompt=prompt, reference=reference, audio_path=audio_path,
+                instruction=record.get("instruction"), letters=option_letters(prompt, reference),
+                options=parse_options(prompt),
+            ))
+        else:
+            declared = record.get("labels")
+            labels = tuple(declared) if declared else tuple(sorted(seen_labels[task]))
+            instruction = record.get("instruction") or record.get("question") or prompt or None
+            items.append(Item(
+                id=item_id, task=task, kind=LABEL, prompt=prompt, reference=str(record["reference"]),
+                audio_path=audio_path, instruction=instruction, labels=labels,
+            ))
+    return items
+
+
+def load_bench(bench_dir: str | Path, split: str = "test") -> list[Item]:
+    """The items of `<bench_dir>/<split>.jsonl`."""
+    path = Path(bench_dir) / f"{split}.jsonl"
+    if not path.is_file():
+        available = sorted(p.stem for p in Path(bench_dir).glob("*.jsonl")) if Path(bench_dir).is_dir() else []
+        hint = f" (splits here: {', '.join(available)})" if available else ""
+        raise ConfigError(f"no benchmark split {path}{hint}")
+    records = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ConfigError(f"{path}:{number}: not JSON ({exc.msg})") from None
+    return items_from_records(records, base_dir=path.parent, id_prefix=f"{split}:")

@@ -1,0 +1,279 @@
+"""Responders: anything that answers benchmark items, as text or as speech.
+
+The harness needs only two small interfaces, both batched (a list in, a list of the same length out):
+
+    class TextResponder(Protocol):          # the original text LLM, answering the text version
+        name: str
+        batch_size: int                      # how many prompts the harness hands over at once
+        def answer_text(self, prompts: list[str]) -> list[str]: ...
+
+    class SpeechResponder(Protocol):        # the speech LLM under test, answering the spoken version
+        name: str
+        batch_size: int
+        def answer_audio(self, queries: list[AudioQuery]) -> list[str]: ...
+
+`AudioQuery` is (audio_path, instruction | None): instruction is the text sent with the audio (a paralinguistic
+question such as "What is the speaker's gender?"), or None when the audio is the whole question (spoken MCQ).
+`name` identifies the system in reports and in the response cache, so two different models must not share one.
+
+Implemented here: `TextLLMResponder` (any HF causal LM directory), `EndpointResponder` (any OpenAI-compatible chat
+server with audio input; it answers text too), `CascadeResponder` (ASR transcript → text responder: the cascade
+baseline, no prosody). The TextPro-SLM responder lives with the SLM (see `speech_responder_for_model`).
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from textpro.errors import ModelError
+
+
+@dataclass(frozen=True)
+class AudioQuery:
+    audio_path: Path
+    instruction: str | None = None
+
+
+@runtime_checkable
+class TextResponder(Protocol):
+    name: str
+    batch_size: int
+
+    def answer_text(self, prompts: list[str]) -> list[str]: ...
+
+
+@runtime_checkable
+class SpeechResponder(Protocol):
+    name: str
+    batch_size: int
+
+    def answer_audio(self, queries: list[AudioQuery]) -> list[str]: ...
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# A local HF causal LM
+
+
+class TextLLMResponder:
+    """Greedy answers from any HF causal LM directory (or textpro.hub name), through its chat template,
+    batched with left padding so every prompt's answer starts at the same position."""
+
+    def __init__(self, model, tokenizer, *, name: str, batch_size: int = 8, max_new_tokens: int = 48,
+                 system_prompt: str | None = None):
+        self.model = model.eval()
+        self.tokenizer = tokenizer
+        self.name = name
+        self.batch_size = batch_size
+        self.system_prompt = system_prompt
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        # Greedy, whatever sampling defaults the checkpoint ships with: evaluation must be deterministic.
+        self.generation_config = copy.deepcopy(model.generation_config)
+        for key in ("temperature", "top_p", "top_k", "min_p", "typical_p"):
+            setattr(self.generation_config, key, None)
+        self.generation_config.do_sample = False
+        self.generation_config.num_beams = 1
+        self.generation_config.max_new_tokens = max_new_tokens
+        self.generation_config.pad_token_id = tokenizer.pad_token_id
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs) -> TextLLMResponder:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from textpro.hub import resolve_model
+
+        directory = resolve_model(name_or_path)
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(directory)
+            model = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"cannot load a causal LM from {directory}: {str(exc).splitlines()[0]}") from None
+        kwargs.setdefault("name", Path(str(name_or_path)).name)
+        return cls(model, tokenizer, **kwargs)
+
+    def _chat(self, prompt: str) -> str:
+        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        messages.append({"role": "user", "content": prompt})
+        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    def answer_text(self, prompts: list[str]) -> list[str]:
+        import torch
+
+        if not prompts:
+            return []
+        # The chat template already holds the BOS/special tokens it wants.
+        batch = self.tokenizer([self._chat(p) for p in prompts], return_tensors="pt", padding=True,
+                               add_special_tokens=False)
+        with torch.inference_mode():
+            out = self.model.generate(**batch, generation_config=self.generation_config)
+        new_tokens = out[:, batch["input_ids"].shape[1]:]
+        return [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# Cascade: ASR transcript → text responder
+
+
+class CascadeResponder:
+    """The cascade baseline: transcribe the audio, give the transcript (plus the instruction) to a text responder.
+    No prosody reaches the LLM, so paralinguistic questions can only be guessed."""
+
+    def __init__(self, transcribe: Callable[[Path], str], text: TextResponder, *, name: str | None = None):
+        self.transcribe = transcribe
+        self.text = text
+        self.name = name or f"cascade+{text.name}"
+        self.batch_size = text.batch_size
+
+    def answer_audio(self, queries: list[AudioQuery]) -> list[str]:
+        prompts = []
+        for query in queries:
+            transcript = self.transcribe(query.audio_path).strip()
+            prompts.append(f"{transcript}\n{query.instruction}" if query.instruction else transcript)
+        return self.text.answer_text(prompts)
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# OpenAI-compatible chat server
+
+
+def chat_completions_url(url: str) -> str:
+    """Accept `http://host:port`, `.../v1` or the full `.../v1/chat/completions`."""
+    url = url.rstrip("/")
+    if url.endswith("/chat/completions"):
+        return url
+    if url.endswith("/v1"):
+        return url + "/chat/completions"
+    return url + "/v1/chat/completions"
+
+
+def wav_base64(path: str | os.PathLike) -> str:
+    """The audio as a 16 kHz mono 16-bit WAV, base64: every server that takes `input_audio` takes this."""
+    import soundfile as sf
+
+    from textpro.audio import SAMPLE_RATE, load_audio
+
+    samples = load_audio(path, max_seconds=None)
+    buffer = io.BytesIO()
+    sf.write(buffer, samples, SAMPLE_RATE, format="WAV", subtype="PCM_16")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+class EndpointResponder:
+    """Answers from an OpenAI-compatible `/v1/chat/completions` server; audio goes in as an `input_audio` part.
+
+    Transient failures (connection refused, timeouts, HTTP 429 and 5xx) are retried with exponential backoff;
+    anything else stops the run with a one-line ModelError (the harness has cached what was answered so far)."""
+
+    def __init__(self, url: str, *, model: str | None = None, api_key: str | None = None, name: str | None = None,
+                 timeout: float = 120.0, retries: int = 3, backoff: float = 1.0, concurrency: int = 4,
+                 max_tokens: int = 256, temperature: float = 0.0, system_prompt: str | None = None):
+        self.url = chat_completions_url(url)
+        self.model = model
+        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
+        self.name = name or f"endpoint:{model or self.url}"
+        self.timeout = timeout
+        self.retries = retries
+        self.backoff = backoff
+        self.concurrency = concurrency
+        self.batch_size = concurrency
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.system_prompt = system_prompt
+
+    def answer_audio(self, queries: list[AudioQuery]) -> list[str]:
+        return self._map(self._audio_message, queries)
+
+    def answer_text(self, prompts: list[str]) -> list[str]:
+        return self._map(lambda prompt: {"role": "user", "content": prompt}, prompts)
+
+    def _map(self, message_for, inputs: Sequence) -> list[str]:
+        if len(inputs) <= 1 or self.concurrency <= 1:
+            return [self._complete(message_for(x)) for x in inputs]
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            return list(pool.map(lambda x: self._complete(message_for(x)), inputs))
+
+    @staticmethod
+    def _audio_message(query: AudioQuery) -> dict:
+        parts: list[dict] = [{"type": "input_audio", "input_audio": {"data": wav_base64(query.audio_path),
+                                                                     "format": "wav"}}]
+        if query.instruction:
+            parts.append({"type": "text", "text": query.instruction})
+        return {"role": "user", "content": parts}
+
+    def _complete(self, message: dict) -> str:
+        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
+        body = {"messages": messages + [message], "max_tokens": self.max_tokens, "temperature": self.temperature,
+                "stream": False}
+        if self.model:
+            body["model"] = self.model
+        reply = self._post(json.dumps(body).encode("utf-8"))
+        try:
+            content = reply["choices"][0]["message"]["content"]
+        except (KeyError, IndexError, TypeError):
+            raise ModelError(f"endpoint {self.url} answered without choices[0].message.content: "
+                             f"{json.dumps(reply)[:200]}") from None
+        if isinstance(content, list):  # some servers answer with content parts
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        return (content or "").strip()
+
+    def _post(self, data: bytes) -> dict:
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        last_problem = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+            request = urllib.request.Request(self.url, data=data, headers=headers, method="POST")
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    return json.loads(response.read().decode("utf-8"))
+            except urllib.error.HTTPError as exc:
+                detail = exc.read().decode("utf-8", "replace").strip().replace("\n", " ")[:200]
+                last_problem = f"HTTP {exc.code}" + (f": {detail}" if detail else "")
+                if exc.code != 429 and exc.code < 500:
+                    raise ModelError(f"endpoint {self.url} refused the request ({last_problem})") from None
+            except json.JSONDecodeError:
+                raise ModelError(f"endpoint {self.url} answered with something that is not JSON") from None
+            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+                reason = getattr(exc, "reason", exc)
+                last_problem = str(reason) or type(exc).__name__
+        raise ModelError(f"endpoint {self.url} failed after {self.retries + 1} tries ({last_problem})")
+
+
+# --------------------------------------------------------------------------------------------------------------------
+# TextPro-SLM checkpoints
+
+SLM_CONFIG_NAME = "textpro_config.json"
+
+
+def speech_responder_for_model(model_dir: str | os.PathLike, **kwargs) -> SpeechResponder:
+    """The SpeechResponder for a TextPro-SLM checkpoint directory.
+
+    Plug point for the SLM: `textpro.slm` provides `SLMResponder.from_pretrained(model_dir, **kwargs)` returning an
+    object with `name`, `batch_size` and `answer_audio(list[AudioQuery]) -> list[str]` (greedy decoding; the
+    instruction, when given, goes after the transcript in the user turn; None means "answer the spoken question").
+    """
+    directory = Path(model_dir)
+    if not (directory / SLM_CONFIG_NAME).is_file():
+        raise ModelError(f"{directory} is not a TextPro-SLM checkpoint (no {SLM_CONFIG_NAME})")
+    try:
+        from textpro.slm import SLMResponder  # type: ignore[attr-defined]
+    except ImportError:
+        raise ModelError("this textpro build cannot run TextPro-SLM checkpoints yet (textpro.slm has no "
+                         "SLMResponder); use --endpoint or --text-only") from None
+    return SLMResponder.from_pretrained(directory, **kwargs)
