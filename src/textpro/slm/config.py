@@ -1,0 +1,72 @@
+"""TextProSLMConfig: what a TextPro-SLM checkpoint is made of, stored as `textpro_config.json` next to its weights."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from textpro.errors import ConfigError
+
+CONFIG_NAME = "textpro_config.json"
+INJECTION_MODES = ("global", "interleave")
+
+
+@dataclass
+class TextProSLMConfig:
+    """Defaults are the mini recipe (SmolLM2-135M-Instruct reading Whisper tiny.en prosody, global injection)."""
+
+    base_llm: str = "smollm2-135m-instruct"  # base text LLM: a textpro.hub name or an HF directory
+    whisperpro: str = "whisper-tiny.en"  # the WhisperPro checkpoint whose prosody vectors this model reads
+    d_whisper: int = 384  # width of a prosody vector (Whisper d_model: tiny 384, base 512, large-v3 1280)
+    injection: str = "global"  # "global": one utterance vector before the transcript; "interleave": one per r tokens
+    interleave_ratio: int = 5  # r: transcript tokens per prosody vector in interleave mode (the paper's 5:1)
+    # Token whose input embedding is replaced by a projected prosody vector. None = choose at build time: Qwen2.5's
+    # `<|repo_name|>` (id 151663, as the released checkpoints), else `<repo_name>` (SmolLM2 / StarCoder vocabularies),
+    # else a new special token `<|prosody|>` (embeddings resized). A saved checkpoint always names the concrete token.
+    placeholder_token: str | None = None
+    system_prompt: str | None = None  # None: whatever the chat template does without a system message
+    instruction_separator: str = "\n"  # between the transcript and the instruction inside the user turn
+    zero_init_projector: bool = True  # last projector layer starts at 0: an untrained model is the text LLM
+
+    def __post_init__(self):
+        if self.injection not in INJECTION_MODES:
+            raise ConfigError(f"unknown injection mode {self.injection!r}: use one of {', '.join(INJECTION_MODES)}")
+        if int(self.interleave_ratio) < 1:
+            raise ConfigError(f"interleave_ratio must be >= 1, got {self.interleave_ratio}")
+        if int(self.d_whisper) < 1:
+            raise ConfigError(f"d_whisper must be >= 1, got {self.d_whisper}")
+        self.interleave_ratio = int(self.interleave_ratio)
+        self.d_whisper = int(self.d_whisper)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TextProSLMConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown TextPro-SLM config field(s): {', '.join(unknown)}")
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def save(self, directory: str | os.PathLike) -> Path:
+        path = Path(directory) / CONFIG_NAME
+        path.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return path
+
+    @classmethod
+    def load(cls, directory_or_file: str | os.PathLike) -> TextProSLMConfig:
+        path = Path(directory_or_file)
+        if path.is_dir():
+            path = path / CONFIG_NAME
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: no TextPro-SLM config (is this a TextPro-SLM checkpoint?)") from None
+        except json.JSONDecodeError as e:
+            raise ConfigError(f"{path}: not valid JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a JSON object")
+        return cls.from_dict(data)

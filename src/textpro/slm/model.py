@@ -1,0 +1,271 @@
+"""TextPro-SLM: a text LLM that reads speech as its transcript plus projected prosody vectors (PAPER.md §2.2).
+
+    ids    = chat template around [<P> transcript] (+ instruction)            (inputs.py)
+    embeds = LLM token embeddings, rows at <P> replaced by projector(prosody)  (B, L, d_llm)
+    logits = LLM(inputs_embeds=embeds)
+
+Works for any HF causal LM through `inputs_embeds`. Training step: `loss = model(**batch).loss` with
+`batch = model.builder.build_training_batch(examples)`. Stage 1 trains the projector only (`prepare_stage(1)`),
+stage 2 the projector and the LLM, fully or through a PEFT LoRA adapter (`prepare_stage(2, lora=...)`).
+
+Checkpoint directory (safetensors only, never pickle, never remote code):
+    textpro_config.json        TextProSLMConfig (base LLM, WhisperPro, placeholder, injection mode, ratio, d_whisper)
+    projector.safetensors      the prosody projector
+    tokenizer files            the LLM tokenizer (with the placeholder token if one was added)
+    config.json + model.safetensors                 full fine-tune: the whole LLM (the directory is also a plain HF LLM)
+ or adapter_config.json + adapter_model.safetensors LoRA: only the adapter; the base LLM comes from config.base_llm
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, TextStreamer
+from transformers.generation.streamers import BaseStreamer
+
+from textpro.errors import ModelError
+from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
+from textpro.slm.inputs import InputBuilder
+from textpro.slm.projector import ProsodyProjector
+
+PROJECTOR_NAME = "projector.safetensors"
+ADAPTER_CONFIG_NAME = "adapter_config.json"
+DEFAULT_PLACEHOLDER = "<|prosody|>"  # added as a special token when the vocabulary has no suitable one
+# Existing special tokens that never occur in chat text: Qwen2.5's (the released checkpoints' marker, id 151663),
+# then the StarCoder-style one in SmolLM2's vocabulary (id 3). Reusing one avoids resizing the embeddings.
+REUSABLE_PLACEHOLDERS = ("<|repo_name|>", "<repo_name>")
+LORA_TARGETS = ["q_proj", "k_proj", "v_proj", "o_proj"]
+
+
+def fit_embeddings(llm, n_tokens: int) -> None:
+    """Grow the LLM's vocabulary to the tokenizer's, with the new rows at zero (input and output embeddings).
+    Zero rather than random: a LoRA checkpoint does not store embeddings, so reloading must rebuild the same rows.
+    (A placeholder's input row is never used; its output row only matters if generated, which `generate` forbids.)"""
+    old = llm.get_input_embeddings().weight.shape[0]
+    if n_tokens <= old:
+        return
+    llm.resize_token_embeddings(n_tokens, mean_resizing=False)
+    with torch.no_grad():
+        llm.get_input_embeddings().weight[old:] = 0
+        if (out := llm.get_output_embeddings()) is not None:
+            out.weight[old:] = 0
+
+
+def setup_placeholder(tokenizer, llm, token: str | None) -> str:
+    """The placeholder token to use, added to the tokenizer (and the LLM's embeddings) when it is not there."""
+    vocab = tokenizer.get_vocab()
+    if token is None:
+        token = next((t for t in REUSABLE_PLACEHOLDERS if t in vocab), DEFAULT_PLACEHOLDER)
+    if token not in vocab:
+        tokenizer.add_tokens([token], special_tokens=True)
+    fit_embeddings(llm, len(tokenizer))
+    return token
+
+
+class _CallbackStreamer(TextStreamer):
+    """Calls `callback(text)` with each finished piece of the answer (the prompt is skipped)."""
+
+    def __init__(self, tokenizer, callback: Callable[[str], None]):
+        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self.callback = callback
+
+    def on_finalized_text(self, text: str, stream_end: bool = False):
+        if text:
+            self.callback(text)
+
+
+class TextProSLM(nn.Module):
+    def __init__(self, llm, tokenizer, config: TextProSLMConfig, projector: ProsodyProjector | None = None):
+        super().__init__()
+        self.config = config
+        self.llm = llm  # a transformers causal LM, or a peft PeftModel wrapping one
+        self.tokenizer = tokenizer
+        self.builder = InputBuilder(tokenizer, config)
+        d_llm = llm.get_input_embeddings().embedding_dim
+        self.projector = projector or ProsodyProjector(config.d_whisper, d_llm, zero_init=config.zero_init_projector)
+        self.projector.to(llm.get_input_embeddings().weight.device)
+
+    @property
+    def placeholder_id(self) -> int:
+        return self.builder.placeholder_id
+
+    @property
+    def device(self) -> torch.device:
+        return self.llm.get_input_embeddings().weight.device
+
+    # ---- construction ---------------------------------------------------------------------------------------------
+    @classmethod
+    def from_base(cls, config: TextProSLMConfig | None = None, llm=None, tokenizer=None,
+                  dtype: torch.dtype = torch.float32, device: str | torch.device | None = None) -> TextProSLM:
+        """A new (untrained) TextPro-SLM on config.base_llm, or on the given llm + tokenizer (tiny test models)."""
+        config = TextProSLMConfig(**(config or TextProSLMConfig()).to_dict())  # our own copy: we fill in the token
+        if llm is None or tokenizer is None:
+            from textpro.hub import resolve_model
+
+            path = resolve_model(config.base_llm)
+            tokenizer = tokenizer or AutoTokenizer.from_pretrained(path)
+            llm = llm or AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        config.placeholder_token = setup_placeholder(tokenizer, llm, config.placeholder_token)
+        if device is not None:
+            llm.to(device)
+        return cls(llm, tokenizer, config)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, dtype: torch.dtype = torch.float32,
+                        device: str | torch.device | None = None, is_trainable: bool = False) -> TextProSLM:
+        """Load a checkpoint written by `save_pretrained` (full LLM or LoRA adapter). is_trainable: keep the LoRA
+        adapter trainable and the model in train mode (resuming stage 2); otherwise eval mode."""
+        directory = Path(directory)
+        if not (directory / CONFIG_NAME).is_file():
+            raise ModelError(f"{directory}: not a TextPro-SLM checkpoint (no {CONFIG_NAME})")
+        config = TextProSLMConfig.load(directory)
+        tokenizer = AutoTokenizer.from_pretrained(directory)
+        if (directory / ADAPTER_CONFIG_NAME).is_file():
+            from peft import PeftModel
+
+            from textpro.hub import resolve_model
+
+            base = AutoModelForCausalLM.from_pretrained(resolve_model(config.base_llm), dtype=dtype)
+            fit_embeddings(base, len(tokenizer))  # the same zero rows the adapter was trained with
+            llm = PeftModel.from_pretrained(base, directory, is_trainable=is_trainable)
+        elif (directory / "config.json").is_file():
+            llm = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype)
+        else:
+            raise ModelError(f"{directory}: holds neither LLM weights (config.json) nor a LoRA adapter")
+        d_llm = llm.get_input_embeddings().embedding_dim
+        projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False)
+        projector.load_state_dict(load_file(directory / PROJECTOR_NAME))
+        model = cls(llm, tokenizer, config, projector)
+        if device is not None:
+            model.to(device)
+        return model.train(is_trainable)
+
+    def save_pretrained(self, directory: str | os.PathLike) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.config.save(directory)
+        save_file({k: v.detach().cpu().contiguous() for k, v in self.projector.state_dict().items()},
+                  directory / PROJECTOR_NAME)
+        self.tokenizer.save_pretrained(directory)
+        if self.is_lora:
+            # embeddings are frozen under LoRA and any added rows are zeros that loading rebuilds: adapter only
+            self.llm.save_pretrained(directory, save_embedding_layers=False)
+        else:
+            self.llm.save_pretrained(directory)
+        return directory
+
+    # ---- training setup -------------------------------------------------------------------------------------------
+    @property
+    def is_lora(self) -> bool:
+        from peft import PeftModel
+
+        return isinstance(self.llm, PeftModel)
+
+    def enable_lora(self, lora_config=None, r: int = 16, alpha: int = 32, dropout: float = 0.05) -> TextProSLM:
+        """Wrap the LLM with a PEFT LoRA adapter (default: rank r on the attention q/k/v/o projections)."""
+        from peft import LoraConfig, get_peft_model
+
+        if self.is_lora:
+            return self
+        lora_config = lora_config or LoraConfig(task_type="CAUSAL_LM", r=r, lora_alpha=alpha, lora_dropout=dropout,
+                                                target_modules=LORA_TARGETS)
+        self.llm = get_peft_model(self.llm, lora_config)
+        return self
+
+    def merge_lora(self) -> TextProSLM:
+        """Fold the adapter into the LLM weights (then save_pretrained writes a full checkpoint)."""
+        if self.is_lora:
+            self.llm = self.llm.merge_and_unload()
+        return self
+
+    def prepare_stage(self, stage: int, lora=None) -> TextProSLM:
+        """Stage 1: LLM frozen, projector trained. Stage 2: projector + LLM; `lora` (True or a peft LoraConfig)
+        trains a LoRA adapter instead of every LLM weight."""
+        if stage == 1:
+            self.llm.requires_grad_(False)
+        elif stage == 2:
+            if lora:
+                self.enable_lora(None if lora is True else lora)  # peft freezes everything but the adapter
+            elif not self.is_lora:
+                self.llm.requires_grad_(True)
+        else:
+            raise ValueError(f"stage must be 1 or 2, got {stage}")
+        self.projector.requires_grad_(True)
+        return self
+
+    # ---- forward --------------------------------------------------------------------------------------------------
+    def embed(self, input_ids: torch.Tensor, prosody_vectors: torch.Tensor | None = None,
+              prosody_mask: torch.Tensor | None = None) -> torch.Tensor:
+        """Token embeddings with each placeholder row replaced by the next projected prosody vector of its row.
+        input_ids (B, L); prosody_vectors (B, M, d_whisper); prosody_mask (B, M) marks real vectors -> (B, L, d_llm)."""
+        embeds = self.llm.get_input_embeddings()(input_ids)  # (B, L, d_llm)
+        slots = input_ids == self.placeholder_id  # (B, L)
+        if prosody_vectors is None:
+            if slots.any():
+                raise ValueError("input_ids hold prosody placeholders but no prosody_vectors were given")
+            return embeds
+        if prosody_mask is None:
+            prosody_mask = torch.ones(prosody_vectors.shape[:2], dtype=torch.bool, device=prosody_vectors.device)
+        if not torch.equal(slots.sum(1), prosody_mask.sum(1).to(slots.device)):
+            raise ValueError(f"placeholders per row {slots.sum(1).tolist()} != prosody vectors per row "
+                             f"{prosody_mask.sum(1).tolist()}")
+        projected = self.projector(prosody_vectors[prosody_mask.bool()])  # (P, d_llm), row-major like `slots`
+        return embeds.masked_scatter(slots.unsqueeze(-1), projected.to(embeds.dtype))
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+                prosody_vectors: torch.Tensor | None = None, prosody_mask: torch.Tensor | None = None,
+                labels: torch.Tensor | None = None, **llm_kwargs):
+        """The keys of `builder.build_training_batch` -> the LLM's CausalLMOutputWithPast (.loss when labels are
+        given: mean cross-entropy over labelled tokens, i.e. the response; .logits (B, L, V) for distillation)."""
+        llm_kwargs.setdefault("use_cache", False)  # training and scoring: no KV cache to build
+        embeds = self.embed(input_ids, prosody_vectors, prosody_mask)
+        return self.llm(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels, **llm_kwargs)
+
+    # ---- generation -----------------------------------------------------------------------------------------------
+    @torch.inference_mode()
+    def generate_ids(self, requests: Sequence, max_new_tokens: int = 256, do_sample: bool = False,
+                     temperature: float = 1.0, top_p: float = 1.0, streamer: BaseStreamer | None = None,
+                     on_text: Callable[[str], None] | None = None, **generate_kwargs) -> torch.Tensor:
+        """Answer token ids (B, new), padded with the pad id after each row's end of turn. Arguments as `generate`;
+        other keyword arguments go to transformers' GenerationConfig / generate (min_new_tokens, top_k, ...)."""
+        if on_text is not None:
+            if len(requests) != 1:
+                raise ValueError("on_text streams one answer: pass a single request")
+            streamer = _CallbackStreamer(self.tokenizer, on_text)
+        batch = {k: v.to(self.device) for k, v in self.builder.build_generation_batch(requests).items()}
+        embeds = self.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"])  # (B, L, d_llm)
+        config = GenerationConfig.from_dict(self.llm.generation_config.to_dict())
+        eos = config.eos_token_id if config.eos_token_id is not None else []
+        eos = sorted({*([eos] if isinstance(eos, int) else eos), self.tokenizer.eos_token_id} - {None})
+        if not do_sample:  # the checkpoint's sampling defaults would only raise warnings under greedy decoding
+            config.update(temperature=None, top_p=None, top_k=None)
+        else:
+            config.update(temperature=temperature, top_p=top_p)
+        # a generated placeholder would be read back as its raw (meaningless, possibly zero) embedding: forbid it
+        config.update(max_new_tokens=max_new_tokens, do_sample=do_sample, pad_token_id=self.builder.pad_id,
+                      eos_token_id=eos, suppress_tokens=[self.placeholder_id], use_cache=True)
+        model_kwargs = config.update(**generate_kwargs)  # what GenerationConfig does not know goes to the model
+        # input_ids ride along for the logits processors (repetition penalty) and the streamer; the model reads
+        # the embeddings on the first step and its KV cache after
+        out = self.llm.generate(input_ids=batch["input_ids"], inputs_embeds=embeds,
+                                attention_mask=batch["attention_mask"], generation_config=config, streamer=streamer,
+                                **model_kwargs)  # (B, L + new)
+        return out[:, batch["input_ids"].shape[1]:]
+
+    def generate(self, requests: Sequence, max_new_tokens: int = 256, do_sample: bool = False,
+                 temperature: float = 1.0, top_p: float = 1.0, streamer: BaseStreamer | None = None,
+                 on_text: Callable[[str], None] | None = None, **generate_kwargs) -> list[str]:
+        """Answer a batch of spoken turns. requests: SpeechTokens (or cached feature records), or
+        (speech, instruction or None) pairs. Batched with left padding and a KV cache; greedy by default, sampling
+        with do_sample=True (temperature, top_p). on_text: called with each new piece of text as it is generated
+        (batch of one); streamer: any transformers streamer (receives token ids)."""
+        if not requests:
+            return []
+        ids = self.generate_ids(requests, max_new_tokens, do_sample, temperature, top_p, streamer, on_text,
+                                **generate_kwargs)
+        return [text.strip() for text in self.tokenizer.batch_decode(ids, skip_special_tokens=True)]
