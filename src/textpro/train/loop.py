@@ -1,0 +1,237 @@
+"""One accelerate training loop for every stage (WhisperPro, SLM stage 1 and 2).
+
+A stage brings an *objective*: an `nn.Module` whose `forward(batch)` returns a dict of scalar tensors with a
+"loss" key (the other entries are logged), whose trainable parameters are the ones with `requires_grad`, and which
+has `save_pretrained(directory)` for the final artifacts. Plus a map-style dataset and its collate function. The
+loop owns everything else: processes and devices (accelerate: one CPU, `accelerate launch` on several processes,
+GPUs, DeepSpeed/FSDP configs), AdamW with a linear warmup/decay schedule, gradient accumulation to the configured
+global batch, clipping, a seeded data order, the loss log, checkpoints and resume.
+
+Run directory (`config.output_dir`):
+    log.jsonl                       one JSON line per `log_every` steps (also printed)
+    checkpoints/step-00000100/      accelerate state: model.safetensors, optimizer, scheduler, RNG states
+                                    + trainer_state.json (step, epoch, batches consumed in that epoch)
+    model/                          objective.save_pretrained() at the end
+
+Checkpoints are written to `checkpoints/tmp-…` and renamed into place when complete, so a crash leaves either
+the previous checkpoint or the new one, never half of one. The optimizer/RNG files are pickles (accelerate's
+format): `--resume` only ever loads them from this run's own directory, never from a user-supplied path.
+
+Resume reproduces the uninterrupted run exactly: weights, optimizer, schedule and RNG states come back, the data
+order is a function of (seed, epoch) only, and the batches already consumed in the current epoch are skipped
+without being loaded (`skip_first_batches`).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm.auto import tqdm
+
+from textpro.errors import ConfigError
+from textpro.train.config import TrainConfig
+
+CHECKPOINT_PATTERN = re.compile(r"^step-(\d{8})$")
+STATE_NAME = "trainer_state.json"
+
+
+@dataclass
+class TrainResult:
+    step: int  # optimizer steps done
+    model_dir: Path | None  # where the final artifacts were saved (None when stopped early)
+    last_log: dict  # the last loss-log record
+
+
+class SeededSampler(Sampler[int]):
+    """Data order as a pure function of (seed, epoch): the same on every process, and again after a resume.
+
+    With `lengths`, examples of similar length are grouped into the same micro-batch (less padding): the
+    transformers length-grouped order, i.e. shuffled mega-batches each sorted by length."""
+
+    def __init__(self, num_examples: int, seed: int, batch_size: int, lengths: list[int] | None = None):
+        self.num_examples, self.seed, self.batch_size, self.lengths = num_examples, seed, batch_size, lengths
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.num_examples
+
+    def __iter__(self):
+        rng = torch.Generator().manual_seed(self.seed + self.epoch)
+        if self.lengths is None:
+            return iter(torch.randperm(self.num_examples, generator=rng).tolist())
+        from transformers.trainer_pt_utils import get_length_grouped_indices
+
+        return iter(get_length_grouped_indices(self.lengths, self.batch_size, generator=rng))
+
+
+def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfig, *,
+          lengths: list[int] | None = None, resume: bool = False, stop_after: int | None = None,
+          description: str = "train") -> TrainResult:
+    """Train `objective` on `dataset` as `config` says; see the module docstring for the contract.
+
+    lengths: per-example lengths for length-grouped batches (less padding); None = plain shuffle.
+    stop_after: stop (with a checkpoint) after this optimizer step, as an interrupted job would; the schedule
+        still runs to max_steps, and `resume=True` continues. For time-boxed jobs and tests."""
+    from accelerate import Accelerator, PartialState
+    from accelerate.utils import set_seed
+    from transformers import get_linear_schedule_with_warmup
+
+    run_dir = Path(config.output_dir)
+    checkpoints = run_dir / "checkpoints"
+    last_checkpoint = latest_checkpoint(checkpoints)
+    if last_checkpoint is not None and not resume:
+        raise ConfigError(f"{run_dir} already has checkpoints: pass --resume to continue, or choose another output")
+
+    num_processes = PartialState().num_processes
+    accelerator = Accelerator(gradient_accumulation_steps=config.accumulation_steps(num_processes),
+                              mixed_precision=config.mixed_precision)
+    set_seed(config.seed)  # dropout etc.; restored from the checkpoint on resume
+
+    sampler = SeededSampler(len(dataset), config.seed, config.micro_batch_size, lengths)
+    dataloader = DataLoader(dataset, batch_size=config.micro_batch_size, sampler=sampler, collate_fn=collate_fn,
+                            num_workers=config.num_workers,
+                            # Own generator: creating an iterator must not draw from the global RNG, or a resumed
+                            # run (one extra iterator) would get different dropout masks.
+                            generator=torch.Generator().manual_seed(config.seed))
+
+    parameters = [p for p in objective.parameters() if p.requires_grad]
+    if not parameters:
+        raise ConfigError("nothing to train: the objective has no parameters with requires_grad")
+    decay = [p for p in parameters if p.dim() >= 2]
+    no_decay = [p for p in parameters if p.dim() < 2]
+    optimizer = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.learning_rate, betas=config.adam_betas)
+    objective, optimizer, dataloader = accelerator.prepare(objective, optimizer, dataloader)
+
+    batches_per_epoch = len(dataloader)  # per process
+    steps_per_epoch = math.ceil(batches_per_epoch / accelerator.gradient_accumulation_steps)
+    total_steps = config.max_steps or config.epochs * steps_per_epoch
+    # Not passed to prepare(): accelerate would step it once per process. We step it once per optimizer step.
+    scheduler = get_linear_schedule_with_warmup(optimizer.optimizer, min(config.warmup_steps, total_steps),
+                                                total_steps)
+    accelerator.register_for_checkpointing(scheduler)
+
+    step, epoch, batches_done = 0, 0, 0  # batches_done: micro-batches this process consumed in `epoch`
+    if resume and last_checkpoint is not None:
+        accelerator.load_state(str(last_checkpoint))
+        state = json.loads((last_checkpoint / STATE_NAME).read_text())
+        step, epoch, batches_done = state["step"], state["epoch"], state["batches_done"]
+        accelerator.print(f"resuming from {last_checkpoint} (step {step})")
+    elif resume:
+        accelerator.print(f"no checkpoint in {checkpoints}: starting from step 0")
+
+    if accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    progress = tqdm(total=total_steps, initial=step, desc=description, dynamic_ncols=True,
+                    disable=not accelerator.is_local_main_process)
+    metric_sums: dict[str, torch.Tensor] = {}
+    micro_batches_since_log, last_log, logged_step, log_started = 0, {}, step, time.perf_counter()
+
+    objective.train()
+    while step < total_steps:
+        if batches_done >= batches_per_epoch:
+            epoch, batches_done = epoch + 1, 0
+        dataloader.set_epoch(epoch)
+        batches = accelerator.skip_first_batches(dataloader, batches_done) if batches_done else dataloader
+        for batch in batches:
+            with accelerator.accumulate(objective):
+                outputs = objective(batch)
+                accelerator.backward(outputs["loss"])
+                if accelerator.sync_gradients and config.max_grad_norm is not None:
+                    accelerator.clip_grad_norm_(parameters, config.max_grad_norm)
+                optimizer.step()
+                optimizer.zero_grad()
+            batches_done += 1
+            micro_batches_since_log += 1
+            for name, value in outputs.items():
+                metric_sums[name] = metric_sums.get(name, 0.0) + value.detach().float()
+            if not accelerator.sync_gradients:
+                continue
+
+            scheduler.step()
+            step += 1
+            progress.update(1)
+            if step % config.log_every == 0 or step == total_steps:
+                # Mean over the micro-batches since the last line, then over processes (a collective: every
+                # process reaches this line at the same step).
+                means = {k: accelerator.reduce(v / micro_batches_since_log, "mean").item()
+                         for k, v in sorted(metric_sums.items())}
+                seconds = (time.perf_counter() - log_started) / (step - logged_step)
+                last_log = {"step": step, "epoch": epoch, "lr": scheduler.get_last_lr()[0], **means,
+                            "seconds_per_step": round(seconds, 4)}
+                _log(accelerator, run_dir, last_log, progress)
+                metric_sums, micro_batches_since_log, logged_step, log_started = {}, 0, step, time.perf_counter()
+            if step % config.save_every == 0 or step in (total_steps, stop_after):
+                save_checkpoint(accelerator, checkpoints, step, epoch, batches_done, config.keep_last)
+            if step >= total_steps or step == stop_after:
+                break
+        else:
+            epoch, batches_done = epoch + 1, 0
+            continue
+        break  # the inner loop stopped early: finished, or stop_after
+    progress.close()
+    if step == stop_after and step < total_steps:
+        return TrainResult(step=step, model_dir=None, last_log=last_log)
+
+    model_dir = run_dir / "model"
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        tmp = run_dir / "tmp-model"
+        shutil.rmtree(tmp, ignore_errors=True)
+        accelerator.unwrap_model(objective).save_pretrained(tmp)
+        shutil.rmtree(model_dir, ignore_errors=True)
+        os.replace(tmp, model_dir)
+    accelerator.wait_for_everyone()
+    return TrainResult(step=step, model_dir=model_dir, last_log=last_log)
+
+
+def _log(accelerator, run_dir: Path, record: dict, progress) -> None:
+    if not accelerator.is_main_process:
+        return
+    with open(run_dir / "log.jsonl", "a") as log:
+        log.write(json.dumps(record) + "\n")
+    shown = {k: (f"{v:.4g}" if isinstance(v, float) else v) for k, v in record.items()}
+    progress.write(" ".join(f"{k}={v}" for k, v in shown.items()))
+
+
+def latest_checkpoint(checkpoints: Path) -> Path | None:
+    """The complete checkpoint with the highest step (tmp-… directories are unfinished and ignored)."""
+    if not checkpoints.is_dir():
+        return None
+    steps = [(int(m.group(1)), path) for path in checkpoints.iterdir() if (m := CHECKPOINT_PATTERN.match(path.name))]
+    return max(steps)[1] if steps else None
+
+
+def save_checkpoint(accelerator, checkpoints: Path, step: int, epoch: int, batches_done: int, keep_last: int):
+    """Write the full training state to checkpoints/step-N atomically, then delete all but the newest keep_last."""
+    final = checkpoints / f"step-{step:08d}"
+    tmp = checkpoints / f"tmp-step-{step:08d}"
+    if accelerator.is_main_process:
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+    accelerator.wait_for_everyone()
+    accelerator.save_state(str(tmp))  # every process: each writes its own RNG state
+    accelerator.wait_for_everyone()
+    if accelerator.is_main_process:
+        state = {"step": step, "epoch": epoch, "batches_done": batches_done}
+        (tmp / STATE_NAME).write_text(json.dumps(state) + "\n")
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        complete = sorted(p for p in checkpoints.iterdir() if CHECKPOINT_PATTERN.match(p.name))
+        for old in complete[:-keep_last]:
+            shutil.rmtree(old, ignore_errors=True)
+    accelerator.wait_for_everyone()
