@@ -53,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--max-seconds", type=float, default=None,
                             help="longest audio accepted (default 30, or $TEXTPRO_MAX_AUDIO_SECONDS)")
     transcribe.set_defaults(run=_transcribe)
+
+    from textpro.eval.cli import add_parser as add_eval_parser
+
+    add_eval_parser(commands)
     return parser
 
 

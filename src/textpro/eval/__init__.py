@@ -6,26 +6,26 @@
 
 Modules: `extract` (answer extraction), `bench` (benchmark items), `voicebench` (VoiceBench local copies),
 `responders` (the TextResponder / SpeechResponder interfaces and implementations), `harness` (asking, caching,
-scoring), `report` (JSON, Markdown, PNG).
+scoring), `report` (JSON, Markdown, PNG), `cli` (`textpro eval`).
 """
 
-from textpro.eval.bench import Item, load_bench
-from textpro.eval.extract import Extraction, extract_choice, match_label, parse_options, seeded_fallback
-from textpro.eval.harness import EvalResult, evaluate, evaluate_items, run_and_report
-from textpro.eval.responders import (
-    AudioQuery,
-    CascadeResponder,
-    EndpointResponder,
-    SpeechResponder,
-    TextLLMResponder,
-    TextResponder,
-    speech_responder_for_model,
-)
-from textpro.eval.voicebench import load_voicebench, voicebench_items
+from importlib import import_module
 
-__all__ = [
-    "AudioQuery", "CascadeResponder", "EndpointResponder", "EvalResult", "Extraction", "Item", "SpeechResponder",
-    "TextLLMResponder", "TextResponder", "evaluate", "evaluate_items", "extract_choice", "load_bench",
-    "load_voicebench", "match_label", "parse_options", "run_and_report", "seeded_fallback",
-    "speech_responder_for_model", "voicebench_items",
-]
+# Names are imported on first use, so `textpro --help` does not pay for numpy, tqdm and the audio stack.
+_EXPORTS = {
+    "Item": "bench", "load_bench": "bench",
+    "Extraction": "extract", "extract_choice": "extract", "match_label": "extract", "parse_options": "extract",
+    "seeded_fallback": "extract",
+    "EvalResult": "harness", "evaluate": "harness", "evaluate_items": "harness", "run_and_report": "harness",
+    "AudioQuery": "responders", "CascadeResponder": "responders", "EndpointResponder": "responders",
+    "SpeechResponder": "responders", "TextLLMResponder": "responders", "TextResponder": "responders",
+    "speech_responder_for_model": "responders",
+    "load_voicebench": "voicebench", "voicebench_items": "voicebench",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(import_module(f"textpro.eval.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'textpro.eval' has no attribute {name!r}")
