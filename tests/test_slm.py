@@ -65,9 +65,9 @@ def make_model(smol_dir, backbone="llama", zero_init=False, **config) -> TextPro
 
 def speech(text: str, n: int = 9, seed: int = 0) -> SpeechTokens:
     prosody = np.random.default_rng(seed).standard_normal((n, D_WHISPER)).astype(np.float32)
+    utterance = prosody.mean(0) if n else np.zeros(D_WHISPER, np.float32)
     return SpeechTokens(text=text, token_ids=list(range(n)), starts=np.zeros(n, np.float32),
-                        ends=np.zeros(n, np.float32), prosody=prosody, utterance=prosody.mean(0) if n else np.zeros(D_WHISPER, np.float32),
-                        duration=1.0)
+                        ends=np.zeros(n, np.float32), prosody=prosody, utterance=utterance, duration=1.0)
 
 
 QUESTION = " Why is the sky blue during the day but red at sunset, and what does that have to do with air?"
@@ -149,7 +149,7 @@ def test_labels_masked_to_response(smol_dir, backbone):
     batch = model.builder.build_training_batch(examples)
     assert batch["input_ids"].shape == batch["labels"].shape
     assert batch["attention_mask"][1, -1] == 0  # right padding: the short row ends in padding
-    for row, (_, instruction, response) in enumerate(examples):
+    for row, (_, _, response) in enumerate(examples):
         labels = batch["labels"][row]
         kept = labels != IGNORE_INDEX
         assert model.tokenizer.decode(labels[kept]) == response + "<|im_end|>"
@@ -261,6 +261,7 @@ def test_lora_save_load_identical(smol_dir, backbone, placeholder, tmp_path):
     loaded = TextProSLM.from_pretrained(tmp_path / "ckpt")
     assert loaded.is_lora and loaded.placeholder_id == model.placeholder_id
     assert torch.equal(logits_of(loaded, batch), after)
+    assert loaded.generate([speech(QUESTION)], max_new_tokens=3) == model.generate([speech(QUESTION)], max_new_tokens=3)
 
 
 @pytest.mark.parametrize("backbone,injection", [("llama", "interleave"), ("qwen2", "global")])
@@ -269,11 +270,11 @@ def test_batched_greedy_generation_equals_single(smol_dir, backbone, injection):
     requests = [(speech(QUESTION, 11, 0), None),
                 (speech(" Hi.", 2, 1), "What emotion does the speaker convey?"),
                 (speech(" The cat sat on the mat and looked at me.", 6, 2), "Repeat it.")]
-    batched = model.generate_ids(requests, max_new_tokens=8, min_new_tokens=8)  # (3, 8)
-    single = torch.cat([model.generate_ids([r], max_new_tokens=8, min_new_tokens=8) for r in requests])
-    assert batched.shape == (3, 8) and torch.equal(batched, single)
+    batched = model.generate_ids(requests, max_new_tokens=6, min_new_tokens=6)  # (3, 6)
+    single = torch.cat([model.generate_ids([r], max_new_tokens=6, min_new_tokens=6) for r in requests])
+    assert batched.shape == (3, 6) and torch.equal(batched, single)
     assert len(set(single.flatten().tolist())) > 3  # a real sequence, not one token repeated
-    assert model.generate(requests, max_new_tokens=8, min_new_tokens=8) == [
+    assert model.generate(requests, max_new_tokens=6, min_new_tokens=6) == [
         text.strip() for text in model.tokenizer.batch_decode(single, skip_special_tokens=True)]
 
 

@@ -48,7 +48,8 @@ def as_speech_tokens(speech) -> SpeechTokens:
         n = len(prosody)
         return SpeechTokens(text=str(speech["text"]), token_ids=list(speech.get("token_ids", [])),
                             starts=np.zeros(n, np.float32), ends=np.zeros(n, np.float32), prosody=prosody,
-                            utterance=np.asarray(utterance, dtype=np.float32), duration=float(speech.get("duration", 0)))
+                            utterance=np.asarray(utterance, dtype=np.float32),
+                            duration=float(speech.get("duration", 0)))
     raise TypeError(f"expected SpeechTokens or a mapping with 'text' and 'prosody', got {type(speech).__name__}")
 
 
@@ -73,11 +74,12 @@ class InputBuilder:
         self.tokenizer = tokenizer
         self.config = config
         self.placeholder_id = tokenizer.convert_tokens_to_ids(config.placeholder_token)
-        if self.placeholder_id is None or tokenizer.convert_ids_to_tokens(self.placeholder_id) != config.placeholder_token:
+        token = tokenizer.convert_ids_to_tokens(self.placeholder_id) if self.placeholder_id is not None else None
+        if token != config.placeholder_token:
             raise TextproError(f"placeholder token {config.placeholder_token!r} is not in the LLM tokenizer")
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.pad_id = pad if pad is not None else 0  # padded positions are masked, any id will do
-        self._templates: dict[str | None, tuple[list[int], list[int], list[int], list[int]]] = {}
+        self._templates: dict[tuple, tuple[list[int], list[int], list[int], list[int]]] = {}
 
     # ---- template pieces ------------------------------------------------------------------------------------------
     def _clean(self, text: str) -> str:
@@ -92,7 +94,8 @@ class InputBuilder:
         """Token ids (before speech, after speech up to the assistant's answer, answer head, answer tail).
         head: what the template puts before the answer inside the assistant turn (usually nothing);
         tail: the end-of-turn the model must learn to emit (e.g. `<|im_end|>`), whitespace after it dropped."""
-        if instruction not in self._templates:
+        key = (instruction, self.config.system_prompt, self.config.instruction_separator)
+        if key not in self._templates:
             user = _SLOT + (self.config.instruction_separator + self._clean(instruction) if instruction else "")
             apply = self.tokenizer.apply_chat_template
             prompt = apply(self._messages(user), tokenize=False, add_generation_prompt=True)
@@ -105,8 +108,8 @@ class InputBuilder:
                 head, tail = "", ""
             encode = lambda s: self.tokenizer.encode(s, add_special_tokens=False) if s else []  # noqa: E731
             tail_ids = encode(tail) or [self.tokenizer.eos_token_id]
-            self._templates[instruction] = (encode(before), encode(after), encode(head), tail_ids)
-        return self._templates[instruction]
+            self._templates[key] = (encode(before), encode(after), encode(head), tail_ids)
+        return self._templates[key]
 
     # ---- speech ---------------------------------------------------------------------------------------------------
     def speech(self, speech) -> tuple[list[int], np.ndarray]:
