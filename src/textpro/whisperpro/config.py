@@ -12,6 +12,10 @@ class WhisperProConfig(WhisperConfig):
         (1-based: k = 16 of 32 for large-v3 is `decoder_hidden_states[16]`). Default: the middle layer.
     reconstruction_weight: λ in loss = ASR cross-entropy + λ · mel-reconstruction MSE (0 disables it).
     reconstructor_*: sizes of the mel reconstructor (training only; saved apart from the model).
+    encoder_padding_seconds: silence appended to each clip before the encoder at inference, which otherwise runs
+        on the clip's own frames. Pretrained Whisper stops on time only when it sees silence after the speech
+        (5 s keeps tiny.en's transcripts of 3–8 s clips identical to the 30 s window); 0 once fine-tuned on
+        unpadded clips; None = Whisper's full 30 s window.
     """
 
     model_type = "whisperpro"
@@ -25,6 +29,7 @@ class WhisperProConfig(WhisperConfig):
         reconstructor_decoder_layers: int = 2,
         reconstructor_heads: int = 4,
         reconstructor_max_frames: int = 3000,  # log-mel frames the learnable frame queries can cover (30 s)
+        encoder_padding_seconds: float | None = 5.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -37,3 +42,4 @@ class WhisperProConfig(WhisperConfig):
         self.reconstructor_decoder_layers = reconstructor_decoder_layers
         self.reconstructor_heads = reconstructor_heads
         self.reconstructor_max_frames = reconstructor_max_frames
+        self.encoder_padding_seconds = encoder_padding_seconds

@@ -23,6 +23,26 @@ class SpeechTokens:
     duration: float  # seconds of audio
     words: list = field(default_factory=list)  # list[Word]: words with start/end seconds, for people
 
+    def to_dict(self, prosody_vectors: bool = False, tokenizer=None) -> dict:
+        """JSON-ready: text, duration, words and per-token ids and times (with each token's text when a tokenizer
+        is given); the (N, d) prosody matrix and the utterance vector only with `prosody_vectors`."""
+        tokens = []
+        for i, token_id in enumerate(self.token_ids):
+            token = {"id": int(token_id), "start": round(float(self.starts[i]), 2), "end": round(float(self.ends[i]), 2)}
+            if tokenizer is not None:
+                token["text"] = tokenizer.decode([token_id])
+            tokens.append(token)
+        out = {
+            "text": self.text,
+            "duration": round(float(self.duration), 3),
+            "words": [{"text": w.text, "start": w.start, "end": w.end} for w in self.words],
+            "tokens": tokens,
+        }
+        if prosody_vectors:
+            out["prosody"] = np.asarray(self.prosody, dtype=np.float32).round(5).tolist()
+            out["utterance"] = np.asarray(self.utterance, dtype=np.float32).round(5).tolist()
+        return out
+
     def grouped(self, groups: int) -> np.ndarray:
         """(M, d): the N prosody vectors split into M contiguous, near-equal groups, each mean-pooled (the
         interleaved injection's p̄_1..p̄_M). With N < M, groups repeat the nearest vector rather than go empty."""

@@ -1,18 +1,33 @@
-"""Transcription with word times from any HF Whisper checkpoint (a converted base model or a user's directory).
+"""Transcription → SpeechTokens: what was said, when, and how (one prosody vector per token), in one decoding pass.
 
-Word times come from Whisper's own cross-attention alignment (`return_token_timestamps`, dynamic time warping over
-the checkpoint's alignment heads): token i spans [t_i, t_{i+1}], and a word spans its tokens.
+    transcriber = Transcriber.from_pretrained("whisper-tiny.en")     # or a WhisperPro / any HF Whisper directory
+    tokens = transcriber.transcribe("clip.wav")                      # SpeechTokens
+    batch = transcriber.transcribe([clip_a, clip_b])                 # list[SpeechTokens], padded batch
+
+Per utterance: load and check the audio; if longer than 30 s, cut it at pauses (`segment.py`). Clips of one
+segment are decoded together in padded batches; long audio segment by segment, each with the text so far as the
+decoder's prompt (`<|startofprev|>` …). Decoding is greedy with a KV cache (`WhisperPro.greedy_decode`) and keeps
+decoder layer k's state at each emitted token; token times come from one extra teacher-forced pass over the
+alignment heads (`alignment.py`).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
+from textpro.errors import ConfigError, ModelError
+from textpro.whisperpro.alignment import SECONDS_PER_FRAME, token_start_times
+from textpro.whisperpro.segment import MAX_SEGMENT_SECONDS, split_at_pauses
+from textpro.whisperpro.speech_tokens import SpeechTokens
+
+DEFAULT_MAX_SECONDS = 600.0  # the longest audio `transcribe` accepts unless told otherwise
+HOP_SAMPLES = 160  # one mel frame = 10 ms
+SILENCE_PEAK = 1e-4  # a segment this quiet everywhere has nothing to say (and Whisper would invent something)
 
 
 @dataclass
@@ -23,78 +38,209 @@ class Word:
 
 
 @dataclass
-class Transcript:
-    text: str
-    words: list[Word]
-    token_ids: list[int]  # Whisper ids of the transcript tokens (no SOT/language/task/timestamp/EOT)
-    duration: float  # seconds of audio
-    extra: dict = field(default_factory=dict)
+class _Decoded:
+    """One segment's result, times relative to the segment's start."""
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    tokens: list[int]
+    times: np.ndarray  # (N + 1,) token starts, then the end of the last token
+    prosody: np.ndarray  # (N, d)
 
 
 class Transcriber:
-    """Load once, transcribe many: `Transcriber.from_pretrained("whisper-tiny.en").transcribe("clip.wav")`."""
+    """A WhisperPro with its processor and decoding options. Load once, transcribe many."""
 
-    def __init__(self, model, processor, language: str | None = "en"):
+    def __init__(self, model, processor, language: str | None = "en", full_window: bool = False,
+                 batch_size: int = 8):
+        """model: a WhisperPro. language: for multilingual checkpoints ("en" by default; None detects it per
+        utterance); English-only checkpoints ignore it. full_window: pad every clip to Whisper's 30 s window (HF's
+        behaviour, for comparison) instead of the clip's own frames plus `config.encoder_padding_seconds`."""
+        from textpro.whisperpro.model import WhisperPro
+
+        if not isinstance(model, WhisperPro):
+            raise ModelError(f"Transcriber needs a WhisperPro, got {type(model).__name__}")
         self.model = model.eval()
         self.processor = processor
         self.tokenizer = processor.tokenizer
-        self.language = language if model.generation_config.is_multilingual else None
+        self.full_window = full_window or model.config.encoder_padding_seconds is None
+        self.batch_size = batch_size
+
+        generation = model.generation_config
+        self.eot = generation.eos_token_id if isinstance(generation.eos_token_id, int) else generation.eos_token_id[0]
+        self.sot = generation.decoder_start_token_id
+        self.no_timestamps = generation.no_timestamps_token_id
+        self.prev_sot = getattr(generation, "prev_sot_token_id", None)
+        self.suppress_tokens = list(generation.suppress_tokens or [])
+        self.begin_suppress_tokens = list(generation.begin_suppress_tokens or [])
+        # openai's default when a checkpoint names no alignment heads: every head of the upper half of the decoder.
+        layers, heads = model.config.decoder_layers, model.config.decoder_attention_heads
+        self.alignment_heads = [list(h) for h in (getattr(generation, "alignment_heads", None) or
+                                                 [[l, h] for l in range(layers // 2, layers) for h in range(heads)])]
+        # openai's sample_len: half the decoder's context for new tokens, the other half for the prompt.
+        self.max_new_tokens = getattr(generation, "max_new_tokens", None) or model.config.max_target_positions // 2
+
+        self.multilingual = bool(getattr(generation, "is_multilingual", False))
+        self.language_id = None
+        if self.multilingual:
+            self.task_id = generation.task_to_id["transcribe"]
+            if language is not None:
+                code = language.strip("<|>").lower()
+                if f"<|{code}|>" not in generation.lang_to_id:
+                    raise ConfigError(f"language {language!r} is not one this checkpoint knows")
+                self.language_id = generation.lang_to_id[f"<|{code}|>"]
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str | os.PathLike, language: str | None = "en") -> "Transcriber":
-        from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    def from_pretrained(cls, name_or_path: str | os.PathLike, **options) -> Transcriber:
+        """A base-model name ("whisper-tiny.en", "whisper-base"), a WhisperPro checkpoint or any HF Whisper dir."""
+        from transformers import WhisperProcessor
 
         from textpro.hub import resolve_model
+        from textpro.whisperpro.model import WhisperPro
 
         path = resolve_model(name_or_path)
-        model = WhisperForConditionalGeneration.from_pretrained(path, dtype=torch.float32)
-        return cls(model, WhisperProcessor.from_pretrained(path), language)
+        try:
+            model = WhisperPro.from_pretrained(path, dtype=torch.float32)
+            processor = WhisperProcessor.from_pretrained(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ModelError(f"{path}: not a loadable Whisper checkpoint: {str(exc).splitlines()[0]}") from None
+        return cls(model, processor, **options)
 
+    # ----------------------------------------------------------------------------------------------- public
     @torch.inference_mode()
-    def transcribe(self, audio: AudioSource, sample_rate: int | None = None, max_seconds="default") -> Transcript:
-        """audio: a path, file bytes, or an array (16 kHz unless `sample_rate` says otherwise)."""
-        if isinstance(audio, np.ndarray) and sample_rate is None:
-            sample_rate = SAMPLE_RATE
-        samples = load_audio(audio, sample_rate, max_seconds=max_seconds)
-        features = self.processor.feature_extractor(
-            samples, sampling_rate=SAMPLE_RATE, return_tensors="pt", return_attention_mask=True
-        )
-        kwargs = {"language": self.language, "task": "transcribe"} if self.language else {}
-        out = self.model.generate(
-            features.input_features, attention_mask=features.attention_mask,
-            return_token_timestamps=True, return_dict_in_generate=True, **kwargs,
-        )
-        ids = out["sequences"][0].tolist()
-        times = out["token_timestamps"][0].tolist()
-        duration = len(samples) / SAMPLE_RATE
-        words, token_ids = self._words(ids, times, duration)
-        text = self.tokenizer.decode(token_ids, skip_special_tokens=True).strip()
-        return Transcript(text=text, words=words, token_ids=token_ids, duration=duration)
+    def transcribe(self, audio: AudioSource | list[AudioSource], sample_rate: int | None = None,
+                   max_seconds: float | None | str = DEFAULT_MAX_SECONDS) -> SpeechTokens | list[SpeechTokens]:
+        """audio: a path, file bytes or an array (16 kHz unless `sample_rate` says otherwise), or a list of them
+        (then a list comes back, in order). max_seconds: the longest audio accepted (None: no limit)."""
+        single = not isinstance(audio, (list, tuple))
+        sources = [audio] if single else list(audio)
+        clips = []
+        for source in sources:
+            rate = SAMPLE_RATE if isinstance(source, np.ndarray) and sample_rate is None else sample_rate
+            clips.append(load_audio(source, rate, max_seconds=max_seconds))
 
-    def _words(self, ids: list[int], times: list[float], duration: float) -> tuple[list[Word], list[int]]:
-        """Group text tokens into words: a token that starts with a space opens a word; punctuation-only tokens
-        stay with the word before them."""
-        special = set(self.tokenizer.all_special_ids)
-        timestamp_begin = self.tokenizer.convert_tokens_to_ids("<|notimestamps|>") + 1
-        groups: list[list[int]] = []  # positions in `ids`
-        for pos, token in enumerate(ids):
-            if token in special or token >= timestamp_begin:
-                continue
+        results: list[SpeechTokens | None] = [None] * len(clips)
+        segmentations = [split_at_pauses(clip) for clip in clips]
+        short = [i for i, segments in enumerate(segmentations) if len(segments) == 1]
+        short.sort(key=lambda i: len(clips[i]))  # similar lengths together: less padding per batch
+        for first in range(0, len(short), self.batch_size):
+            indices = short[first : first + self.batch_size]
+            for i, decoded in zip(indices, self._decode([clips[i] for i in indices])):
+                results[i] = self._speech_tokens([decoded], [0.0], len(clips[i]))
+        for i, segments in enumerate(segmentations):
+            if len(segments) > 1:
+                results[i] = self._transcribe_long(clips[i], segments)
+        return results[0] if single else results
+
+    # ----------------------------------------------------------------------------------------------- internals
+    def _transcribe_long(self, samples: np.ndarray, segments: list[tuple[int, int]]) -> SpeechTokens:
+        """Segments in order, each prompted with the text decoded so far (as much as half the context holds)."""
+        decoded, history = [], []
+        prompt_room = self.model.config.max_target_positions // 2 - 1
+        for start, end in segments:
+            prompt = [self.prev_sot, *history[-prompt_room:]] if history and self.prev_sot is not None else []
+            result = self._decode([samples[start:end]], prompt)[0]
+            decoded.append(result)
+            history += result.tokens
+        return self._speech_tokens(decoded, [start / SAMPLE_RATE for start, _ in segments], len(samples))
+
+    def _decode(self, clips: list[np.ndarray], prompt: list[int] = ()) -> list[_Decoded]:
+        """One padded batch of ≤ 30 s clips → tokens, token times and prosody per clip."""
+        d_model = self.model.config.d_model
+        empty = _Decoded([], np.zeros(1, np.float32), np.zeros((0, d_model), np.float32))
+        audible = [i for i, clip in enumerate(clips) if np.abs(clip).max() >= SILENCE_PEAK]
+        if not audible:
+            return [empty] * len(clips)
+        clips_heard = [clips[i] for i in audible]
+        features, attention_mask = self._features(clips_heard)
+        prefixes = self._prefixes(features, attention_mask)
+        max_new = max(1, min(self.max_new_tokens,
+                             self.model.config.max_target_positions - len(prompt) - len(prefixes[0])))
+        out = self.model.greedy_decode(
+            features, attention_mask, [list(prompt) + prefix for prefix in prefixes], self.eot, max_new,
+            self.suppress_tokens, self.begin_suppress_tokens,
+        )
+        # Align over the clip's own audio only: never the silence padding, so no token ends after the audio does.
+        audio_frames = [min(-(-(len(clip) // HOP_SAMPLES) // 2), out.encoder_states.shape[1]) for clip in clips_heard]
+        times = token_start_times(self.model, out.encoder_states, out.encoder_mask, audio_frames, prefixes,
+                                  out.tokens, self.eot, self.alignment_heads)
+        results = [empty] * len(clips)
+        for row, i in enumerate(audible):
+            results[i] = _Decoded(out.tokens[row], times[row], out.prosody[row].float().cpu().numpy())
+        return results
+
+    def _features(self, clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Log-mel (B, n_mels, T) and the real-frame mask (B, T) (None when no row is padded).
+
+        Each clip's mel is computed alone (as it would be one by one: its own loudness normalisation and its own
+        STFT edges), then zero-padded to the batch's longest; padded frames are masked in the model."""
+        extractor = self.processor.feature_extractor
+        if self.full_window:  # Whisper's way: every clip padded to 30 s and attended as a whole
+            mel = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
+            return mel, None
+        limit = int(MAX_SEGMENT_SECONDS * SAMPLE_RATE)
+        pad = int(self.model.config.encoder_padding_seconds * SAMPLE_RATE)
+        mels = []
+        for clip in clips:
+            padded = np.concatenate([clip, np.zeros(max(0, min(pad, limit - len(clip))), np.float32)])
+            mel = extractor(padded, sampling_rate=SAMPLE_RATE, padding="longest", return_tensors="pt")
+            mels.append(mel.input_features[0])  # (n_mels, T_i)
+        frames = [m.shape[-1] for m in mels]
+        longest = max(frames)
+        features = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[-1])) for m in mels])
+        if len(set(frames)) == 1:
+            return features, None
+        attention_mask = (torch.arange(longest)[None] < torch.tensor(frames)[:, None]).long()  # (B, T)
+        return features, attention_mask
+
+    def _prefixes(self, features: torch.Tensor, attention_mask: torch.Tensor | None) -> list[list[int]]:
+        """Per clip: SOT[, language, transcribe], notimestamps. With no language given for a multilingual
+        checkpoint, the language is the likeliest language token after SOT (openai's detect_language)."""
+        batch = features.shape[0]
+        if not self.multilingual:
+            return [[self.sot, self.no_timestamps]] * batch
+        if self.language_id is not None:
+            languages = [self.language_id] * batch
+        else:
+            encoder_states, encoder_mask = self.model.encode(features, attention_mask)
+            hidden, _ = self.model.decode(torch.full((batch, 1), self.sot), encoder_states, encoder_mask)
+            logits = self.model.proj_out(hidden[:, -1])  # (B, vocab)
+            ids = torch.tensor(sorted(self.model.generation_config.lang_to_id.values()))
+            languages = ids[logits[:, ids].argmax(-1)].tolist()
+        return [[self.sot, language, self.task_id, self.no_timestamps] for language in languages]
+
+    def _speech_tokens(self, segments: list[_Decoded], offsets: list[float], samples: int) -> SpeechTokens:
+        """Concatenate segments (times shifted by their offsets) into one utterance's SpeechTokens."""
+        duration = samples / SAMPLE_RATE
+        token_ids = [t for s in segments for t in s.tokens]
+        starts = np.concatenate([s.times[:-1] + o for s, o in zip(segments, offsets)]).astype(np.float32)
+        ends = np.concatenate([s.times[1:] + o for s, o in zip(segments, offsets)]).astype(np.float32)
+        starts, ends = np.minimum(starts, duration), np.minimum(ends, duration)
+        prosody = np.concatenate([s.prosody for s in segments]).astype(np.float32)  # (N, d)
+        # The utterance vector averages the segments' own means (equal weight per segment, as the paper's
+        # long-audio extension does); one segment: the mean over its transcript tokens.
+        means = [s.prosody.mean(axis=0) for s in segments if len(s.tokens)]
+        utterance = np.mean(means, axis=0).astype(np.float32) if means else np.zeros(prosody.shape[1], np.float32)
+        text = self.tokenizer.decode(token_ids, skip_special_tokens=True).strip()
+        return SpeechTokens(text=text, token_ids=token_ids, starts=starts, ends=ends, prosody=prosody,
+                            utterance=utterance, duration=duration,
+                            words=self._words(token_ids, starts, ends))
+
+    def _words(self, token_ids: list[int], starts: np.ndarray, ends: np.ndarray) -> list[Word]:
+        """Group tokens into words: a token that starts with a space opens a word; punctuation-only tokens stay
+        with the word before them. A word spans its first token's start to its last token's end."""
+        groups: list[list[int]] = []  # positions in token_ids
+        for pos, token in enumerate(token_ids):
             piece = self.tokenizer.convert_ids_to_tokens(token)
-            starts_word = piece.startswith("Ġ") or not groups
             is_punctuation = not any(ch.isalnum() for ch in self.tokenizer.decode([token]))
-            if starts_word and not (is_punctuation and groups):
+            if (piece.startswith("Ġ") or not groups) and not (is_punctuation and groups):
                 groups.append([pos])
             else:
                 groups[-1].append(pos)
         words = []
         for group in groups:
-            start = min(times[group[0]], duration)
-            end = min(times[group[-1] + 1] if group[-1] + 1 < len(times) else duration, duration)
-            text = self.tokenizer.decode([ids[p] for p in group]).strip()
+            text = self.tokenizer.decode([token_ids[p] for p in group]).strip()
+            start, end = float(starts[group[0]]), float(ends[group[-1]])
             words.append(Word(text=text, start=round(start, 2), end=round(max(end, start), 2)))
-        return words, [ids[p] for g in groups for p in g]
+        return words
 
+
+__all__ = ["Transcriber", "Word", "SECONDS_PER_FRAME"]
