@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
                             help="longest audio accepted (default 30, or $TEXTPRO_MAX_AUDIO_SECONDS)")
     transcribe.set_defaults(run=_transcribe)
 
+    from textpro.data.cli import add_parser as add_data_parser
+
+    add_data_parser(commands)
+
     from textpro.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)

@@ -141,3 +141,18 @@ def speak(text: str, *, voice: str, rate: int, pitch: int, pitch_range: int, vol
         eng.set_parameter("volume", volume)
         samples, words = eng.synth(text, ssml)
         return samples, eng.sample_rate, words
+
+
+def phonemes(text: str, voice: str) -> str:
+    """espeak-ng's phoneme string (Kirshenbaum ASCII) for `text` in `voice`: what the voice would say."""
+    with _LOCK:
+        eng = engine()
+        eng.set_voice(voice)
+        convert = eng.lib.espeak_TextToPhonemes
+        convert.restype = ctypes.c_char_p
+        convert.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+        pointer = ctypes.c_char_p(text.encode("utf-8"))
+        clauses = []
+        while pointer.value:  # the call advances the pointer one clause at a time
+            clauses.append(convert(ctypes.byref(pointer), _CHARS_UTF8, 0).decode("utf-8"))
+        return " | ".join(clauses)

@@ -5,10 +5,12 @@ Every label is produced by synthesis parameters, so it is known by construction:
 - accent: the espeak-ng English variant (ACCENTS in `synth`);
 - pitch level: the clip's median F0 in a fixed band (low 80–110 Hz, mid 135–175 Hz, high 220–290 Hz), for voices
   of both genders: espeak's pitch parameter gets close, pyworld F0 scaling does the rest where espeak cannot reach;
-- speaking rate: espeak words per minute (slow 100–125, normal 160–185, fast 245–285);
+- speaking rate: espeak words per minute (slow 95–120, normal 160–185, fast 260–300); some variants speak
+  ~15% faster than others at the same setting, so the bands are far apart;
 - style: an emotion-like speaking style **acted by parameters** (pitch, pitch range, rate, loudness, emphasis),
-  not recorded emotion: neutral, happy (high, wide range, fast, loud), sad (low, narrow, slow, soft),
-  angry (very loud, fast, mid pitch, stressed words).
+  not recorded emotion: neutral, happy (high, wide range, fast, loud), sad (low, monotone, slow, soft),
+  angry (very loud, fast, tense and flat, two stressed words). espeak's pitch range parameter gives fewer
+  semitones at high pitch, so neutral is kept narrow enough for happy to stand out.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ PROMPTS: dict[str, list[str]] = {
 }
 
 PITCH_BANDS_HZ = {"low": (80.0, 110.0), "mid": (135.0, 175.0), "high": (220.0, 290.0)}
-RATE_WPM = {"slow": (100, 125), "normal": (160, 185), "fast": (245, 285)}
+RATE_WPM = {"slow": (95, 120), "normal": (160, 185), "fast": (260, 300)}
 NEUTRAL = {"pitch": (42, 58), "pitch_range": (40, 60), "rate": (155, 185), "volume": (90, 110)}
 
 
@@ -62,10 +64,10 @@ class Style:
 
 
 STYLES: dict[str, Style] = {
-    "neutral": Style(pitch=(44, 56), pitch_range=(40, 55), rate=(160, 180), volume=(90, 110)),
-    "happy": Style(pitch=(70, 82), pitch_range=(88, 99), rate=(195, 215), volume=(125, 145)),
-    "sad": Style(pitch=(18, 30), pitch_range=(4, 16), rate=(112, 130), volume=(45, 60)),
-    "angry": Style(pitch=(50, 60), pitch_range=(55, 70), rate=(205, 230), volume=(180, 200), emphasized=2),
+    "neutral": Style(pitch=(45, 55), pitch_range=(35, 45), rate=(160, 180), volume=(90, 105)),
+    "happy": Style(pitch=(72, 85), pitch_range=(95, 99), rate=(210, 235), volume=(125, 140)),
+    "sad": Style(pitch=(15, 28), pitch_range=(3, 12), rate=(105, 125), volume=(40, 55)),
+    "angry": Style(pitch=(50, 62), pitch_range=(20, 32), rate=(200, 225), volume=(185, 200), emphasized=2),
 }
 
 # Voices (espeak variants) per split, disjoint: a test voice is never heard in training. Variants that are near
