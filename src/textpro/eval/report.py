@@ -62,7 +62,7 @@ def bar_chart(result: EvalResult, path: str | Path) -> Path:
 
     semantic, para = result.semantic, result.paralinguistic
     panels = [p for p in (semantic, para) if p]
-    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(max(6, 1.3 * (len(semantic) + len(para)) + 3), 4),
+    fig, axes = plt.subplots(1, max(1, len(panels)), figsize=(max(6, 1.3 * (len(semantic) + len(para)) + 3), 4.6),
                              squeeze=False, width_ratios=[max(1, len(p)) for p in panels] or [1])
     axes = axes[0]
     width = 0.38
@@ -82,7 +82,7 @@ def bar_chart(result: EvalResult, path: str | Path) -> Path:
         ax.set_ylim(0, 110)
         ax.set_ylabel("accuracy %")
         ax.set_title("semantic (multiple choice)")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     if para:
         ax = axes[-1]
         xs = range(len(para))
@@ -91,7 +91,7 @@ def bar_chart(result: EvalResult, path: str | Path) -> Path:
         ax.set_xticks(list(xs), [t.task for t in para], rotation=20, ha="right")
         ax.set_ylim(0, 110)
         ax.set_title("paralinguistic")
-        ax.legend(fontsize=8, loc="lower right")
+        ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     fig.tight_layout()
     path = Path(path)
     fig.savefig(path, dpi=120)
