@@ -57,9 +57,10 @@ def tiny_qwen2(smol_dir):
 BACKBONES = {"llama": tiny_llama, "qwen2": tiny_qwen2}
 
 
-def make_model(smol_dir, backbone="llama", zero_init=False, **config) -> TextProSLM:
+def make_model(smol_dir, backbone="llama", projector_init="default", **config) -> TextProSLM:
+    """projector_init "default" (random) unless asked: layout tests need vectors that differ from each other."""
     llm, tokenizer = BACKBONES[backbone](smol_dir)
-    config = TextProSLMConfig(d_whisper=D_WHISPER, zero_init_projector=zero_init, **config)
+    config = TextProSLMConfig(d_whisper=D_WHISPER, projector_init=projector_init, **config)
     return TextProSLM.from_base(config, llm=llm, tokenizer=tokenizer).eval()
 
 
@@ -80,6 +81,13 @@ def test_projector_shapes_and_zero_init():
     assert torch.count_nonzero(projector(x)) == 0
     assert torch.count_nonzero(ProsodyProjector(D_WHISPER, 64, zero_init=False)(x)) > 0
 
+
+def test_mean_embedding_init(smol_dir):
+    """The default start: whatever the prosody, each placeholder reads as the LLM's average token embedding."""
+    model = make_model(smol_dir, projector_init="mean_embedding")
+    mean = model.llm.get_input_embeddings().weight.mean(0)
+    out = model.projector(torch.randn(4, D_WHISPER))
+    torch.testing.assert_close(out, mean.expand(4, -1))
 
 def test_placeholder_choice(smol_dir):
     assert make_model(smol_dir, "llama").config.placeholder_token == "<repo_name>"  # SmolLM2 vocab, id 3
@@ -202,7 +210,7 @@ def training_batch(model):
 
 @pytest.mark.parametrize("backbone", ["llama", "qwen2"])
 def test_stage1_trains_only_the_projector(smol_dir, backbone):
-    model = make_model(smol_dir, backbone, zero_init=True).prepare_stage(1)
+    model = make_model(smol_dir, backbone, projector_init="mean_embedding").prepare_stage(1)
     llm_before = {k: v.clone() for k, v in model.llm.state_dict().items()}
     projector_before = {k: v.clone() for k, v in model.projector.state_dict().items()}
     train_step(model, training_batch(model))
@@ -245,7 +253,7 @@ def test_lora_save_load_identical(smol_dir, backbone, placeholder, tmp_path):
     llm.save_pretrained(base_dir)
     tokenizer.save_pretrained(base_dir)
     config = TextProSLMConfig(base_llm=str(base_dir), d_whisper=D_WHISPER, placeholder_token=placeholder,
-                              zero_init_projector=False)
+                              projector_init="default")
     model = TextProSLM.from_base(config, llm=llm, tokenizer=tokenizer).prepare_stage(2, lora=True)
     batch = training_batch(model)
     before = logits_of(model.eval(), batch)
@@ -294,6 +302,8 @@ def test_streaming_and_sampling(smol_dir):
 def test_config_validation_and_json_roundtrip(tmp_path):
     with pytest.raises(ConfigError, match="injection"):
         TextProSLMConfig(injection="sideways")
+    with pytest.raises(ConfigError, match="projector_init"):
+        TextProSLMConfig(projector_init="xavier")
     with pytest.raises(ConfigError, match="interleave_ratio"):
         TextProSLMConfig(interleave_ratio=0)
     with pytest.raises(ConfigError, match="unknown"):
@@ -307,7 +317,8 @@ def test_config_validation_and_json_roundtrip(tmp_path):
 
 @pytest.mark.slow
 def test_real_smollm2_answers_through_an_untrained_projector():
-    """Global mode, zero-initialised projector: the text path is intact, the model answers the transcript."""
+    """Global mode, untrained projector (default init: the mean token embedding at the placeholder): the text path
+    is intact, the model answers the transcript."""
     model = TextProSLM.from_base(TextProSLMConfig()).eval()  # SmolLM2-135M-Instruct, d_whisper 384
     prosody = np.random.default_rng(0).standard_normal((7, 384)).astype(np.float32)
     s = SpeechTokens(" What is the capital of France?", [], np.zeros(7), np.zeros(7), prosody, prosody.mean(0), 1.5)

@@ -11,6 +11,7 @@ from textpro.errors import ConfigError
 
 CONFIG_NAME = "textpro_config.json"
 INJECTION_MODES = ("global", "interleave")
+PROJECTOR_INITS = ("mean_embedding", "zero", "default")
 
 
 @dataclass
@@ -28,11 +29,19 @@ class TextProSLMConfig:
     placeholder_token: str | None = None
     system_prompt: str | None = None  # None: whatever the chat template does without a system message
     instruction_separator: str = "\n"  # between the transcript and the instruction inside the user turn
-    zero_init_projector: bool = True  # last projector layer starts at 0: an untrained model is the text LLM
+    # How an untrained projector starts. "mean_embedding": last layer's weight 0 and bias = the LLM's mean input
+    # embedding, so every placeholder reads as an average token and the untrained model is the text LLM;
+    # "zero": outputs exactly 0 (also keeps the text path, but RMSNorm at 0 gives the projector gradients ~1/sqrt(eps):
+    # 346 against the LLM's 22 on SmolLM2-135M, which gradient clipping then spends on the projector);
+    # "default": PyTorch's Linear init (random vectors: the untrained SmolLM2 no longer answers the transcript).
+    projector_init: str = "mean_embedding"
 
     def __post_init__(self):
         if self.injection not in INJECTION_MODES:
             raise ConfigError(f"unknown injection mode {self.injection!r}: use one of {', '.join(INJECTION_MODES)}")
+        if self.projector_init not in PROJECTOR_INITS:
+            raise ConfigError(f"unknown projector_init {self.projector_init!r}: "
+                              f"use one of {', '.join(PROJECTOR_INITS)}")
         if int(self.interleave_ratio) < 1:
             raise ConfigError(f"interleave_ratio must be >= 1, got {self.interleave_ratio}")
         if int(self.d_whisper) < 1:

@@ -86,9 +86,14 @@ class TextProSLM(nn.Module):
         self.llm = llm  # a transformers causal LM, or a peft PeftModel wrapping one
         self.tokenizer = tokenizer
         self.builder = InputBuilder(tokenizer, config)
-        d_llm = llm.get_input_embeddings().embedding_dim
-        self.projector = projector or ProsodyProjector(config.d_whisper, d_llm, zero_init=config.zero_init_projector)
-        self.projector.to(llm.get_input_embeddings().weight.device)
+        if projector is None:
+            table = llm.get_input_embeddings().weight.detach().float()  # (V, d_llm)
+            bias = None
+            if config.projector_init == "mean_embedding":
+                bias = table[table.norm(dim=1) > 0].mean(0)  # (d_llm,): skip the zero rows of added tokens
+            projector = ProsodyProjector(config.d_whisper, table.shape[1], zero_init=config.projector_init != "default",
+                                         output_bias=bias)
+        self.projector = projector.to(llm.get_input_embeddings().weight.device)
 
     @property
     def placeholder_id(self) -> int:
