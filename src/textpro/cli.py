@@ -58,6 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_data_parser(commands)
 
+    from textpro.train.cli import add_parser as add_train_parser
+
+    add_train_parser(commands)
+
     from textpro.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)

@@ -69,7 +69,14 @@ def config_from_dict(cls: type[T], data: dict, where: str = "config") -> T:
     values = {}
     for name, value in data.items():
         nested = _dataclass_in(hints[name])
-        values[name] = config_from_dict(nested, value or {}, f"{where}.{name}") if nested else value
+        if nested:
+            value = config_from_dict(nested, value or {}, f"{where}.{name}")
+        elif isinstance(value, str) and float in _types_in(hints[name]):
+            try:  # YAML reads 1e-5 (no dot) as a string
+                value = float(value)
+            except ValueError:
+                raise ConfigError(f"{where}.{name}: expected a number, got {value!r}") from None
+        values[name] = value
     try:
         return cls(**values)
     except TypeError as exc:
@@ -96,10 +103,13 @@ def config_to_dict(config) -> dict:
             for f in dataclasses.fields(config) if f.init}
 
 
+def _types_in(hint) -> tuple:
+    """The types in a hint: (X,) for `X`, (X, NoneType) for `X | None`."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        return typing.get_args(hint)
+    return (hint,)
+
+
 def _dataclass_in(hint) -> type | None:
     """The dataclass in a type hint (`X` or `X | None`), if any."""
-    if dataclasses.is_dataclass(hint):
-        return hint
-    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
-        return next((arg for arg in typing.get_args(hint) if dataclasses.is_dataclass(arg)), None)
-    return None
+    return next((arg for arg in _types_in(hint) if dataclasses.is_dataclass(arg)), None)

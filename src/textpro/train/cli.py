@@ -1,0 +1,42 @@
+"""`textpro train <stage>`: one subcommand per training stage, all on the shared loop.
+
+To add a stage: write `_<stage>(args) -> int` and register it in `add_parser` like `whisperpro`."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def _whisperpro(args: argparse.Namespace) -> int:
+    from textpro.cli import _quiet_libraries
+    from textpro.whisperpro.training import WhisperProTrainingConfig, run
+
+    config = WhisperProTrainingConfig.from_yaml(args.config)  # bad config: one line, before any model loads
+    if args.output:
+        config.train.output_dir = args.output
+    if args.no_reconstruction:
+        config.reconstruction_weight = 0.0
+        config.use_reconstructor = False
+    _quiet_libraries()
+    result = run(config, resume=args.resume)
+    if result.model_dir is not None:
+        print(f"trained {result.step} steps; model: {result.model_dir}")
+    return 0
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="YAML training config (see configs/)")
+    parser.add_argument("--output", default=None, help="run directory (overrides train.output_dir)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the run directory's last checkpoint (starts fresh if there is none)")
+
+
+def add_parser(commands) -> None:
+    train = commands.add_parser("train", help="train a model (runs under `accelerate launch` for many processes)")
+    stages = train.add_subparsers(dest="stage", required=True)
+
+    whisperpro = stages.add_parser("whisperpro", help="fine-tune Whisper into WhisperPro (ASR + mel reconstruction)")
+    _common(whisperpro)
+    whisperpro.add_argument("--no-reconstruction", action="store_true",
+                            help="ablation: λ = 0, plain ASR fine-tuning without the mel reconstructor")
+    whisperpro.set_defaults(run=_whisperpro)
