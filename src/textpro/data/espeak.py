@@ -5,6 +5,11 @@ time), and the engine's WORD events, which give ground-truth word start times in
 
 libespeak-ng keeps its state in C globals (current voice, parameters, callback), so every call that touches it
 holds `_LOCK`. Separate processes (multiprocessing) each get their own engine.
+
+Reproducibility: the wave generator also carries state from one clip to the next (glottal phase, flutter index,
+echo buffer) that no API resets. We reset what can be reset (random seed, flutter index), so most voices give the
+same samples for the same call; for the rest a clip can differ by a few milliseconds of timing depending on what
+the process spoke before. A fresh process that speaks the same clips in the same order is bit-exact.
 """
 
 from __future__ import annotations
@@ -70,6 +75,7 @@ class _Engine:
         self.lib.espeak_SetSynthCallback.argtypes = [_SynthCallback]
         self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         self.lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
+        self.lib.espeak_ng_SetRandSeed.argtypes = [ctypes.c_long]
         self.lib.espeak_Synth.argtypes = [
             ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint, ctypes.c_uint,
             ctypes.c_void_p, ctypes.c_void_p,
@@ -84,6 +90,24 @@ class _Engine:
         self._chunks: list[np.ndarray] = []
         self._words: list[WordEvent] = []
         self._voice: str | None = None
+        self._flutter_ix = self._locate_flutter_index(espeakng_loader.get_library_path())
+
+    def _locate_flutter_index(self, path: str):
+        """The `Flutter_ix` static of wavegen.c's AdvanceParameters(), as a ctypes int, or None.
+
+        It indexes the pitch-flutter table and is never reset, so a clip's waveform depends on everything the
+        process spoke before (with any voice that has flutter). Zeroing it before each clip makes a clip a
+        function of its text and settings only, whatever the order or the number of worker processes.
+        """
+        symbols = _static_symbols(path, ("Flutter_ix", "espeak_Synth"))
+        if set(symbols) != {"Flutter_ix", "espeak_Synth"}:
+            return None
+        base = ctypes.cast(self.lib.espeak_Synth, ctypes.c_void_p).value - symbols["espeak_Synth"]
+        return ctypes.c_int.from_address(base + symbols["Flutter_ix"])
+
+    @property
+    def deterministic(self) -> bool:
+        return self._flutter_ix is not None
 
     def _on_audio(self, wav, num_samples, events) -> int:
         if num_samples > 0:
@@ -107,6 +131,10 @@ class _Engine:
 
     def synth(self, text: str, ssml: bool) -> tuple[np.ndarray, list[WordEvent]]:
         self._chunks, self._words = [], []
+        # The engine's own random generator (roughness, noise) and the flutter index start every clip the same.
+        self.lib.espeak_ng_SetRandSeed(1)
+        if self._flutter_ix is not None:
+            self._flutter_ix.value = 0
         encoded = text.encode("utf-8") + b"\0"
         flags = _CHARS_UTF8 | (_SSML if ssml else 0)
         status = self.lib.espeak_Synth(encoded, len(encoded), 0, _POS_CHARACTER, 0, flags, None, None)
@@ -114,6 +142,36 @@ class _Engine:
             raise TextproError(f"espeak-ng synthesis failed (status {status}) for {text[:60]!r}")
         samples = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
         return (samples.astype(np.float32) / 32768.0), self._words
+
+
+def _static_symbols(path: str, wanted: tuple[str, ...]) -> dict[str, int]:
+    """Addresses (relative to the load base) of symbols in an ELF64 library's full symbol table (.symtab).
+
+    Needed for one function-local static of libespeak-ng that no API exposes (see `_Engine.reset_flutter`).
+    Returns {} for anything that is not a little-endian ELF64 file with a symbol table (e.g. a stripped build).
+    """
+    import struct
+
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:4] != b"\x7fELF" or data[4] != 2 or data[5] != 1:
+        return {}
+    shoff, = struct.unpack_from("<Q", data, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", data, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", data, shoff + i * shentsize) for i in range(shnum)]
+    found: dict[str, int] = {}
+    for _, kind, _, _, offset, size, link, _, _, entsize in sections:
+        if kind != 2:  # SHT_SYMTAB
+            continue
+        strtab_offset = sections[link][4]
+        for at in range(offset, offset + size, entsize):
+            name_index, _, _, _, value, _ = struct.unpack_from("<IBBHQQ", data, at)
+            end = data.index(b"\0", strtab_offset + name_index)
+            name = data[strtab_offset + name_index:end].decode("ascii", "replace")
+            base_name = name.split(".")[0]  # "Flutter_ix.5965": the compiler numbers function statics
+            if base_name in wanted and base_name not in found:
+                found[base_name] = value
+    return found
 
 
 _LOCK = threading.Lock()

@@ -84,8 +84,20 @@ class EspeakProsody:
                 raise TextproError(f"espeak {name}={value} is outside {low}..{high}")
 
 
+@lru_cache(maxsize=1)
+def espeak_variants() -> frozenset[str]:
+    """Names of the voice variants in espeak-ng's data (espeak silently ignores unknown ones, we do not)."""
+    from pathlib import Path
+
+    import espeakng_loader
+
+    return frozenset(p.name for p in (Path(espeakng_loader.get_data_path()) / "voices" / "!v").iterdir())
+
+
 def espeak_voice(accent: str = "american", variant: str | None = None) -> str:
     """The espeak voice name for an accent label (or espeak language code) and a variant: 'en-029+f3'."""
+    if variant and variant not in espeak_variants():
+        raise TextproError(f"espeak-ng has no voice variant {variant!r}")
     language = ACCENTS.get(accent, accent)
     return f"{language}+{variant}" if variant else language
 

@@ -1,0 +1,119 @@
+"""The mini-world generator: valid records, disjoint splits, seeded, audible labels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from textpro.audio import SAMPLE_RATE, load_audio
+from textpro.cli import main
+from textpro.data import paralinguistic as para
+from textpro.data import questions
+from textpro.data.mini import (TASKS, VOICE_BASE_F0, Job, MiniConfig, _speak, make_mini, pitch_setting,
+                               read_split)
+from textpro.data.probe import acoustic_features
+from textpro.data.synth import VARIANT_GENDER
+
+REQUIRED = {"id", "split", "task", "audio", "duration", "prompt", "reference", "text", "words", "voice", "accent",
+            "gender", "engine"}
+
+
+@pytest.fixture(scope="module")
+def mini(tmp_path_factory):
+    out = tmp_path_factory.mktemp("mini")
+    summary = make_mini(MiniConfig(out=out, hours=0.01, seed=3, piper_fraction=0.0, progress=False))
+    return out, summary
+
+
+def test_records_are_valid_and_audio_loads(mini):
+    out, summary = mini
+    for split in ("train", "dev", "test", "test_robust"):
+        records = read_split(out, split)
+        assert {r["task"] for r in records} == set(TASKS)
+        for record in records:
+            assert REQUIRED <= set(record), record["id"]
+            samples = load_audio(out / record["audio"], max_seconds=None)
+            assert len(samples) / SAMPLE_RATE == pytest.approx(record["duration"], abs=0.01)
+            if record["task"] == "semantic":
+                assert record["reference"] in "ABCD" and record["prompt"].count("\n") == 4
+            else:
+                assert record["reference"] in para.LABELS[record["task"]]
+            starts = [w[1] for w in record["words"]]
+            assert starts == sorted(starts) and record["words"][-1][2] <= record["duration"] + 0.01
+    assert all(r["perturbation"]["snr_db"] is not None for r in read_split(out, "test_robust"))
+    assert json.loads((out / "summary.json").read_text())["total_hours"] == summary["total_hours"]
+
+
+def test_splits_are_disjoint_in_templates_voices_and_sentences(mini):
+    out, _ = mini
+    splits = {s: read_split(out, s) for s in ("train", "dev", "test")}
+    for key in ("template", "variant"):
+        seen = {s: {r.get(key) for r in rows if r.get(key)} for s, rows in splits.items()}
+        assert not seen["train"] & seen["dev"] and not seen["train"] & seen["test"] and not seen["dev"] & seen["test"]
+    sentences = {s: {r["text"] for r in rows if r["task"] != "semantic"} for s, rows in splits.items()}
+    assert not sentences["train"] & sentences["test"]
+    # The definitions themselves, beyond this small sample:
+    by_split = {s: {t.id for t in questions.templates_for(s)} for s in ("train", "dev", "test")}
+    assert sum(len(v) for v in by_split.values()) == len(questions.TEMPLATES)
+    assert not by_split["train"] & by_split["test"]
+    for split in ("train", "dev", "test"):
+        assert {t.kind for t in questions.templates_for(split)} == set(questions.KINDS)
+        genders = {VARIANT_GENDER[v] for v in para.VOICE_SPLITS[split]}
+        assert genders == {"male", "female"}
+    voices = [set(v) for v in para.VOICE_SPLITS.values()]
+    assert not voices[0] & voices[1] and not voices[0] & voices[2] and not voices[1] & voices[2]
+
+
+def test_same_seed_same_records_other_seed_other_records(mini, tmp_path):
+    out, _ = mini
+    make_mini(MiniConfig(out=tmp_path / "again", hours=0.01, seed=3, piper_fraction=0.0, progress=False))
+    make_mini(MiniConfig(out=tmp_path / "other", hours=0.01, seed=4, piper_fraction=0.0, progress=False))
+    strip = lambda r: {k: v for k, v in r.items() if k not in ("words", "duration")}  # noqa: E731
+    first, again = read_split(out, "test_robust"), read_split(tmp_path / "again", "test_robust")
+    assert [strip(r) for r in first] == [strip(r) for r in again]
+    # espeak carries a little wave-generator state between clips in one process: timing agrees to ~1%.
+    for a, b in zip(first, again):
+        assert a["duration"] == pytest.approx(b["duration"], rel=0.02)
+    assert [r["text"] for r in read_split(tmp_path / "other", "train")] != [r["text"] for r in first]
+
+
+def test_pitch_setting_reaches_bands_for_both_genders():
+    for variant, base in VOICE_BASE_F0.items():
+        for target in (90.0, 150.0, 250.0):
+            param, residual = pitch_setting(base, target)
+            assert 10 <= param <= 90
+            assert 0.3 < residual < 3.5
+
+
+def _measure(task: str, label: str, n: int) -> np.ndarray:
+    """Features of n freshly spoken train clips whose `task` label is `label` (content/voice drawn per job)."""
+    rows, index = [], 0
+    while len(rows) < n:
+        job = Job(seed=11, split="train", task=task, index=index, piper_fraction=0.0)
+        index += 1
+        clip, fields = _speak(job)
+        if fields["reference"] == label:
+            rows.append(acoustic_features(clip.samples, len(fields["text"].split())))
+    return np.array(rows)
+
+
+def test_labels_are_audible_in_acoustic_features():
+    pitch = {label: np.exp(_measure("pitch", label, 4)[:, 0]) for label in para.LABELS["pitch"]}
+    for label, (low, high) in para.PITCH_BANDS_HZ.items():
+        assert np.all((pitch[label] > 0.85 * low) & (pitch[label] < 1.15 * high)), (label, pitch[label])
+    rate = {label: np.median(_measure("rate", label, 4)[:, 2]) for label in para.LABELS["rate"]}
+    assert rate["slow"] < 0.8 * rate["normal"] and rate["normal"] < 0.8 * rate["fast"]
+    style = {label: np.median(_measure("style", label, 4), axis=0) for label in para.LABELS["style"]}
+    assert style["sad"][1] < style["neutral"][1] < style["happy"][1]  # F0 range, semitones
+    assert style["sad"][3] < style["neutral"][3] < style["angry"][3]  # loudness
+    assert style["sad"][2] < style["neutral"][2] < style["angry"][2]  # speaking rate
+
+
+def test_cli_make_mini(tmp_path, capsys):
+    assert main(["data", "make-mini", "--out", str(tmp_path), "--hours", "0.002", "--no-robust", "--quiet",
+                 "--piper-fraction", "0"]) == 0
+    assert "records per split" in capsys.readouterr().out
+    assert not (tmp_path / "test_robust.jsonl").exists() and (tmp_path / "dev.jsonl").exists()
+    assert main(["data", "make-mini", "--out", str(tmp_path), "--hours", "-1"]) == 2
