@@ -11,8 +11,7 @@ from textpro.audio import SAMPLE_RATE, load_audio
 from textpro.cli import main
 from textpro.data import paralinguistic as para
 from textpro.data import questions
-from textpro.data.mini import (TASKS, VOICE_BASE_F0, Job, MiniConfig, _speak, make_mini, pitch_setting,
-                               read_split)
+from textpro.data.mini import TASKS, VOICE_BASE_F0, Job, MiniConfig, _speak, make_mini, pitch_setting, read_split
 from textpro.data.probe import acoustic_features
 from textpro.data.synth import VARIANT_GENDER
 
@@ -74,13 +73,13 @@ def test_same_seed_same_records_other_seed_other_records(mini, tmp_path):
     first, again = read_split(out, "test_robust"), read_split(tmp_path / "again", "test_robust")
     assert [strip(r) for r in first] == [strip(r) for r in again]
     # espeak carries a little wave-generator state between clips in one process: timing agrees to ~1%.
-    for a, b in zip(first, again):
+    for a, b in zip(first, again, strict=True):
         assert a["duration"] == pytest.approx(b["duration"], rel=0.02)
     assert [r["text"] for r in read_split(tmp_path / "other", "train")] != [r["text"] for r in first]
 
 
 def test_pitch_setting_reaches_bands_for_both_genders():
-    for variant, base in VOICE_BASE_F0.items():
+    for base in VOICE_BASE_F0.values():
         for target in (90.0, 150.0, 250.0):
             param, residual = pitch_setting(base, target)
             assert 10 <= param <= 90

@@ -32,8 +32,14 @@ from textpro.audio import SAMPLE_RATE
 from textpro.data import paralinguistic as para
 from textpro.data import questions
 from textpro.data.perturb import Perturbation, scale_f0
-from textpro.data.synth import (ACCENTS, VARIANT_GENDER, EspeakProsody, SynthResult, synthesize_espeak,
-                                synthesize_piper_result)
+from textpro.data.synth import (
+    ACCENTS,
+    VARIANT_GENDER,
+    EspeakProsody,
+    SynthResult,
+    synthesize_espeak,
+    synthesize_piper_result,
+)
 from textpro.errors import TextproError
 
 SPLITS = ("train", "dev", "test")
@@ -69,7 +75,7 @@ class MiniConfig:
         }
         # At least one record per task and split, so that a tiny run still exercises everything.
         self.counts = {split: {task: max(1, round(n * fraction)) for task, n in per_task.items()}
-                       for split, fraction in zip(SPLITS, self.split_fractions)}
+                       for split, fraction in zip(SPLITS, self.split_fractions, strict=True)}
 
 
 @dataclass(frozen=True)

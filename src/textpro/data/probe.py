@@ -48,7 +48,7 @@ class LinearProbe:
     learning_rate: float = 0.5
     l2: float = 1e-3
 
-    def fit(self, x: np.ndarray, y: list[str]) -> "LinearProbe":
+    def fit(self, x: np.ndarray, y: list[str]) -> LinearProbe:
         self.classes = sorted(set(y))
         self.mean, self.std = x.mean(0), x.std(0) + 1e-9
         z = (x - self.mean) / self.std

@@ -8,8 +8,8 @@ a rewording the model was trained on. Numbers are written as words, as a speaker
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -31,12 +31,12 @@ class Question:
 
     def prompt(self) -> str:
         """The text version, VoiceBench style: question, then one option per line."""
-        options = "\n".join(f"{letter}. {choice}" for letter, choice in zip(LETTERS, self.choices))
+        options = "\n".join(f"{letter}. {choice}" for letter, choice in zip(LETTERS, self.choices, strict=True))
         return f"{self.question}\n{options}"
 
     def spoken(self) -> str:
         """What the voice says. 'A, ten.' not 'A. ten.': espeak reads a lone 'A.' as the article 'uh'."""
-        options = " ".join(f"{letter}, {choice}." for letter, choice in zip(LETTERS, self.choices))
+        options = " ".join(f"{letter}, {choice}." for letter, choice in zip(LETTERS, self.choices, strict=True))
         return f"{self.question} {options}"
 
 

@@ -58,7 +58,7 @@ class SynthResult:
     def duration(self) -> float:
         return len(self.samples) / self.sample_rate
 
-    def resampled(self, sample_rate: int) -> "SynthResult":
+    def resampled(self, sample_rate: int) -> SynthResult:
         """The same clip at another rate (soxr, high quality); word times are unchanged."""
         if sample_rate == self.sample_rate:
             return self
