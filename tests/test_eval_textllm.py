@@ -39,3 +39,27 @@ def test_batched_answers_match_single_answers(smollm):
     (task,) = result.semantic
     # A 135M model is not reliable on these; the test checks that its letter answers are extracted.
     assert task.text.failure_pct <= 100 / 3
+
+
+@pytest.mark.slow
+def test_cascade_passes_the_real_transcript(whisper_tiny_en_dir):
+    """The cascade baseline with real Whisper tiny.en: the text side receives transcript + instruction."""
+    from pathlib import Path
+
+    from textpro.eval.responders import AudioQuery, CascadeResponder
+    from textpro.whisperpro import Transcriber
+
+    asr = Transcriber.from_pretrained(whisper_tiny_en_dir)
+
+    class Echo:
+        name, batch_size = "echo", 2
+
+        def answer_text(self, prompts):
+            return list(prompts)
+
+    cascade = CascadeResponder(lambda path: asr.transcribe(path).text, Echo())
+    clip = Path(__file__).parent.parent / "examples" / "hello.wav"
+    plain, asked = cascade.answer_audio([AudioQuery(clip), AudioQuery(clip, "What is the speaker's gender?")])
+    assert "stole my money" in plain.lower()
+    assert asked.startswith(plain) and asked.endswith("\nWhat is the speaker's gender?")
+    assert cascade.name == "cascade+echo"
