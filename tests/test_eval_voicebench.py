@@ -124,3 +124,15 @@ def test_cli_voicebench(voicebench, tmp_path, monkeypatch, capsys):
     saved = json.loads((out / "results.json").read_text())
     assert saved["bench"] == "voicebench/openbookqa" and saved["semantic"][0]["text"]["accuracy"] == 50.0
     assert (out / "voicebench-audio" / "openbookqa" / "test" / "00000.wav").is_file()
+
+
+def test_save_to_disk_arrow_layout(tmp_path):
+    """`datasets.save_to_disk` writes Arrow IPC streams: <subset>/<split>/data-00000-of-00001.arrow."""
+    path = tmp_path / "vb" / "openbookqa" / "test" / "data-00000-of-00001.arrow"
+    path.parent.mkdir(parents=True)
+    table = pa.table({"audio": [{"bytes": _wav_bytes(0.5, 16_000), "path": "0.wav"}],
+                      "prompt": [OBQA[1][0]], "reference": ["A"]})
+    with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    (item,) = voicebench_items(tmp_path / "vb", "openbookqa", audio_dir=tmp_path / "a")
+    assert item.reference == "a" and item.id == "openbookqa/test/0" and item.audio_path.is_file()
