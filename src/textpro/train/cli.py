@@ -9,6 +9,7 @@ import argparse
 
 def _whisperpro(args: argparse.Namespace) -> int:
     from textpro.cli import _quiet_libraries
+    from textpro.train import process_state
     from textpro.whisperpro.training import WhisperProTrainingConfig, run
 
     config = WhisperProTrainingConfig.from_yaml(args.config)  # bad config: one line, before any model loads
@@ -19,7 +20,7 @@ def _whisperpro(args: argparse.Namespace) -> int:
         config.use_reconstructor = False
     _quiet_libraries()
     result = run(config, resume=args.resume)
-    if result.model_dir is not None:
+    if result.model_dir is not None and process_state().is_main_process:
         print(f"trained {result.step} steps; model: {result.model_dir}")
     return 0
 
@@ -32,7 +33,8 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def add_parser(commands) -> None:
-    train = commands.add_parser("train", help="train a model (runs under `accelerate launch` for many processes)")
+    train = commands.add_parser("train", help="train a model (several processes: `accelerate launch` on GPUs, "
+                                   "`torchrun --nproc_per_node N -m textpro.cli train …` on CPUs)")
     stages = train.add_subparsers(dest="stage", required=True)
 
     whisperpro = stages.add_parser("whisperpro", help="fine-tune Whisper into WhisperPro (ASR + mel reconstruction)")

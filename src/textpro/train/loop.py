@@ -3,9 +3,10 @@
 A stage brings an *objective*: an `nn.Module` whose `forward(batch)` returns a dict of scalar tensors with a
 "loss" key (the other entries are logged), whose trainable parameters are the ones with `requires_grad`, and which
 has `save_pretrained(directory)` for the final artifacts. Plus a map-style dataset and its collate function. The
-loop owns everything else: processes and devices (accelerate: one CPU, `accelerate launch` on several processes,
-GPUs, DeepSpeed/FSDP configs), AdamW with a linear warmup/decay schedule, gradient accumulation to the configured
-global batch, clipping, a seeded data order, the loss log, checkpoints and resume.
+loop owns everything else: processes and devices (accelerate: one CPU; several CPU processes over gloo with
+`torchrun --nproc_per_node N -m textpro.cli train …`; GPUs, DeepSpeed/FSDP with `accelerate launch`), AdamW
+with a linear warmup/decay schedule, gradient accumulation to the configured global batch, clipping, a seeded
+data order, the loss log, checkpoints and resume.
 
 Run directory (`config.output_dir`):
     log.jsonl                       one JSON line per `log_every` steps (also printed)
@@ -85,7 +86,7 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
     lengths: per-example lengths for length-grouped batches (less padding); None = plain shuffle.
     stop_after: stop (with a checkpoint) after this optimizer step, as an interrupted job would; the schedule
         still runs to max_steps, and `resume=True` continues. For time-boxed jobs and tests."""
-    from accelerate import Accelerator, PartialState
+    from accelerate import Accelerator
     from accelerate.utils import set_seed
     from transformers import get_linear_schedule_with_warmup
 
@@ -95,9 +96,9 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
     if last_checkpoint is not None and not resume:
         raise ConfigError(f"{run_dir} already has checkpoints: pass --resume to continue, or choose another output")
 
-    num_processes = PartialState().num_processes
-    accelerator = Accelerator(gradient_accumulation_steps=config.accumulation_steps(num_processes),
-                              mixed_precision=config.mixed_precision)
+    state = process_state()
+    accelerator = Accelerator(gradient_accumulation_steps=config.accumulation_steps(state.num_processes),
+                              mixed_precision=config.mixed_precision, cpu=state.use_cpu_only)
     set_seed(config.seed)  # dropout etc.; restored from the checkpoint on resume
 
     sampler = SeededSampler(len(dataset), config.seed, config.micro_batch_size, lengths)
@@ -197,6 +198,21 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
         os.replace(tmp, model_dir)
     accelerator.wait_for_everyone()
     return TrainResult(step=step, model_dir=model_dir, last_log=last_log)
+
+
+def process_state():
+    """accelerate's PartialState for this process (call this, not PartialState(), before training starts).
+
+    Processes started by `torchrun` on a machine without GPUs join one gloo group only if accelerate is told
+    `cpu` from the first call on (`accelerate launch --cpu` needs MPI for several processes; torchrun does not)."""
+    from accelerate import PartialState
+    from accelerate.utils import parse_flag_from_env
+
+    cpu = parse_flag_from_env("ACCELERATE_USE_CPU") or (
+        int(os.environ.get("WORLD_SIZE", 1)) > 1 and not torch.cuda.is_available())
+    state = PartialState(cpu=cpu)
+    state.use_cpu_only = cpu
+    return state
 
 
 def _log(accelerator, run_dir: Path, record: dict, progress) -> None:

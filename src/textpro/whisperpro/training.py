@@ -286,16 +286,15 @@ def build(config: WhisperProTrainingConfig, reconstructor_dir: Path | None = Non
 def run(config: WhisperProTrainingConfig, resume: bool = False, stop_after: int | None = None):
     """Train as configured; returns the loop's TrainResult (final model in `<output_dir>/model`)."""
     import yaml
-    from accelerate import PartialState
     from accelerate.utils import set_seed
 
-    from textpro.train import train
+    from textpro.train import process_state, train
 
     set_seed(config.train.seed)  # reconstructor init
     model_dir = Path(config.model)
     objective, dataset, collator = build(config, model_dir / "reconstructor" if model_dir.is_dir() else None)
     run_dir = Path(config.train.output_dir)
-    if PartialState().is_main_process:  # the resolved config, next to the results it produced
+    if process_state().is_main_process:  # the resolved config, next to the results it produced
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
     return train(objective, dataset, collator, config.train, lengths=dataset.lengths, resume=resume,
