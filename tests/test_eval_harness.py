@@ -196,3 +196,11 @@ def test_nan_free_json_for_empty_sides(bench, tmp_path):
     saved = json.loads(paths["json"].read_text())
     assert saved["average"]["text_accuracy"] is None and saved["semantic"][0]["gap"] is None
     assert not math.isnan(saved["average"]["speech_accuracy"])
+
+
+def test_speech_side_needs_audio(bench):
+    from textpro.eval.bench import items_from_records
+
+    items = items_from_records([{"prompt": MCQ_ITEMS[0][1], "reference": "B", "task": "mcq_facts"}])
+    with pytest.raises(ConfigError, match="no audio"):
+        evaluate_items(items, ScriptedText(), ScriptedSpeech({}), progress=False)

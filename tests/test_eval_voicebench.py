@@ -136,3 +136,9 @@ def test_save_to_disk_arrow_layout(tmp_path):
         writer.write_table(table)
     (item,) = voicebench_items(tmp_path / "vb", "openbookqa", audio_dir=tmp_path / "a")
     assert item.reference == "a" and item.id == "openbookqa/test/0" and item.audio_path.is_file()
+
+
+def test_limit_decodes_only_what_is_asked(voicebench, tmp_path):
+    items = voicebench_items(voicebench, "mmsu", audio_dir=tmp_path / "a", limit=1)
+    assert [i.id for i in items] == ["mmsu/biology/0"]
+    assert len(list((tmp_path / "a").rglob("*.wav"))) == 1

@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
     if args.voicebench:
         from textpro.eval.voicebench import voicebench_items
 
-        items = voicebench_items(args.bench, args.voicebench, split=args.split, audio_dir=out / "voicebench-audio")
+        items = voicebench_items(args.bench, args.voicebench, split=args.split, audio_dir=out / "voicebench-audio",
+                                 limit=args.limit)
         bench_name, split = f"voicebench/{args.voicebench}", args.split
     else:
         items = load_bench(args.bench, args.split)

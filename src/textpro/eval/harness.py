@@ -18,6 +18,7 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from textpro.errors import ConfigError
 from textpro.eval.bench import LABEL, MCQ, Item
 from textpro.eval.extract import extract_choice, match_label, seeded_fallback
 from textpro.eval.responders import AudioQuery, SpeechResponder, TextResponder
@@ -240,6 +241,10 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                    cache_path: str | Path | None = None, seed: int = 0, match_option_text: bool = False,
                    progress: bool = True) -> EvalResult:
     """Score `items` with either or both responders (None skips that side)."""
+    if speech_responder:
+        silent = [item.id for item in items if item.audio_path is None]
+        if silent:
+            raise ConfigError(f"{len(silent)} items have no audio (first: {silent[0]}); use a text-only evaluation")
     cache = ResponseCache(cache_path)
     mcq = [item for item in items if item.kind == MCQ]
     labelled = [item for item in items if item.kind == LABEL]

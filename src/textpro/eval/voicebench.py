@@ -14,6 +14,7 @@ concatenated; we take them in sorted order. Other subsets use `split` (default "
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import tempfile
@@ -120,9 +121,11 @@ def load_voicebench(local_dir: str | Path, subset: str, *, split: str = "test",
 
 
 def voicebench_items(local_dir: str | Path, subset: str, *, split: str = "test",
-                     audio_dir: str | Path | None = None) -> list[Item]:
-    """`load_voicebench` as harness Items (multiple choice, scored by letter)."""
+                     audio_dir: str | Path | None = None, limit: int | None = None) -> list[Item]:
+    """`load_voicebench` as harness Items (multiple choice, scored by letter); `limit`: the first N only
+    (audio is decoded only for those)."""
     if subset not in MCQ_SUBSETS:
         raise ConfigError(f"VoiceBench {subset!r} is not multiple choice; the harness scores {', '.join(MCQ_SUBSETS)}")
-    records = [dict(r, kind="mcq") for r in load_voicebench(local_dir, subset, split=split, audio_dir=audio_dir)]
+    records = load_voicebench(local_dir, subset, split=split, audio_dir=audio_dir)
+    records = [dict(r, kind="mcq") for r in itertools.islice(records, limit)]
     return items_from_records(records)
