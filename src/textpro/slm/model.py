@@ -87,10 +87,10 @@ class TextProSLM(nn.Module):
         self.tokenizer = tokenizer
         self.builder = InputBuilder(tokenizer, config)
         if projector is None:
-            table = llm.get_input_embeddings().weight.detach().float()  # (V, d_llm)
+            table = llm.get_input_embeddings().weight.detach()  # (V, d_llm), no fp32 copy of a 7B model's table
             bias = None
-            if config.projector_init == "mean_embedding":
-                bias = table[table.norm(dim=1) > 0].mean(0)  # (d_llm,): skip the zero rows of added tokens
+            if config.projector_init == "mean_embedding":  # mean over real rows: the zero rows of added tokens add 0
+                bias = table.sum(0, dtype=torch.float32) / (table.abs().amax(1) > 0).sum().clamp(min=1)  # (d_llm,)
             projector = ProsodyProjector(config.d_whisper, table.shape[1], zero_init=config.projector_init != "default",
                                          output_bias=bias)
         self.projector = projector.to(llm.get_input_embeddings().weight.device)
