@@ -147,8 +147,8 @@ def test_batch_layout(tiny_whisper, manifest, tmp_path):
         assert torch.equal(labels[row, P - 1: P - 1 + n], batch["text_ids"][row, :n])
         assert torch.equal(inputs[row, P: P + n], batch["text_ids"][row, :n])  # teacher forcing
         assert labels[row, P - 1 + n] == 50256  # EOT is learned
-    if objective.variable_length:  # features at the longest clip's own length, not 30 s
-        assert batch["input_features"].shape[-1] < 600 and batch["input_features"].shape[-1] % 2 == 0
+    frames = batch["input_features"].shape[-1]  # the longest clip's own length (even), not 30 s
+    assert frames % 2 == 0 and frames < 600 and frames - int(batch["frame_mask"].sum(1).max()) <= 2
 
 
 # ---- the loop ---------------------------------------------------------------------------------------------------
@@ -237,7 +237,7 @@ def test_cli_trains_real_tiny_en_and_resumes(manifest, tmp_path, capsys):
     from textpro.whisperpro.reconstructor import MelReconstructor
     from textpro.whisperpro.training import load_whisper
 
-    model, _, _ = load_whisper(run_dir / "model")
+    model, _ = load_whisper(run_dir / "model")
     assert model.config.prosody_layer == 2
     assert AutoConfig.from_pretrained(run_dir / "model").reconstruction_weight == 1.0
     assert MelReconstructor.load(run_dir / "model" / "reconstructor").config.d_model == 32

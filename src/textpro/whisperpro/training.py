@@ -61,20 +61,15 @@ class WhisperProTrainingConfig:
 # ---- model loading: the one place that knows which Whisper class we train ---------------------------------------
 
 def load_whisper(name_or_path, **config_overrides):
-    """(model, processor, variable_length). `WhisperPro` takes each batch at its longest clip's length (with a
-    frame mask): training on the clips' own lengths is what makes its unpadded inference safe, and it is ~5×
-    cheaper than HF Whisper's fixed 30 s window for 3–8 s clips. Without it (variable_length=False) features are
-    padded to the full window that HF `WhisperForConditionalGeneration` insists on."""
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    """(WhisperPro, processor) from a base-model name or an HF Whisper / WhisperPro directory.
+
+    WhisperPro takes each batch at its longest clip's length with a frame mask (not HF Whisper's fixed 30 s
+    window): training on the clips' own lengths is what makes its unpadded inference safe, and it is far cheaper
+    for 3–8 s clips. This is the one place that names the model class."""
+    from transformers import WhisperProcessor
 
     from textpro.hub import resolve_model
-
-    try:
-        from textpro.whisperpro.model import WhisperPro as model_class
-
-        variable_length = True
-    except ImportError:
-        model_class, variable_length = WhisperForConditionalGeneration, False
+    from textpro.whisperpro.model import WhisperPro
 
     path = resolve_model(name_or_path)
     overrides = {k: v for k, v in config_overrides.items() if v is not None}
@@ -82,8 +77,8 @@ def load_whisper(name_or_path, **config_overrides):
         config = WhisperProConfig.from_pretrained(path, **overrides)
     except ValueError as exc:  # e.g. prosody_layer out of range
         raise ConfigError(f"{path}: {exc}") from None
-    model = model_class.from_pretrained(path, config=config, dtype=torch.float32)
-    return model, WhisperProcessor.from_pretrained(path), variable_length
+    model = WhisperPro.from_pretrained(path, config=config, dtype=torch.float32)
+    return model, WhisperProcessor.from_pretrained(path)
 
 
 # ---- data -------------------------------------------------------------------------------------------------------
@@ -175,7 +170,7 @@ class Collator:
     longest clip (an even frame count, for the encoder's stride-2 conv); an int pads every clip to it (3000 for
     HF Whisper)."""
 
-    def __init__(self, feature_extractor, prefix_length: int, eot_id: int, pad_to_frames: int | None):
+    def __init__(self, feature_extractor, prefix_length: int, eot_id: int, pad_to_frames: int | None = None):
         self.feature_extractor = feature_extractor
         self.prefix_length = prefix_length
         self.eot_id = eot_id
@@ -212,23 +207,21 @@ class Collator:
 class WhisperProObjective(nn.Module):
     """loss = ASR cross-entropy + λ · MSE(reconstructor(y, p), log-mel). With λ = 0 there is no reconstructor."""
 
-    def __init__(self, whisper, processor, reconstructor: MelReconstructor | None, prefix_length: int,
-                 variable_length: bool):
+    def __init__(self, whisper, processor, reconstructor: MelReconstructor | None, prefix_length: int):
         super().__init__()
         self.whisper = whisper
         self.reconstructor = reconstructor
         self.processor = processor  # saved with the model so the result is a complete checkpoint
         self.prefix_length = prefix_length
-        self.variable_length = variable_length
 
     @property
     def prosody_layer(self) -> int:
         return self.whisper.config.prosody_layer
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        kwargs = {"attention_mask": batch["frame_mask"].long()} if self.variable_length else {}
-        out = self.whisper(input_features=batch["input_features"], decoder_input_ids=batch["decoder_input_ids"],
-                           labels=batch["labels"], output_hidden_states=self.reconstructor is not None, **kwargs)
+        out = self.whisper(input_features=batch["input_features"], attention_mask=batch["frame_mask"],
+                           decoder_input_ids=batch["decoder_input_ids"], labels=batch["labels"],
+                           output_hidden_states=self.reconstructor is not None)
         if self.reconstructor is None:
             return {"loss": out.loss, "asr_loss": out.loss.detach()}
 
@@ -252,7 +245,7 @@ class WhisperProObjective(nn.Module):
 
 def build(config: WhisperProTrainingConfig, reconstructor_dir: Path | None = None):
     """(objective, dataset, collator) for a training config."""
-    whisper, processor, variable_length = load_whisper(
+    whisper, processor = load_whisper(
         config.model, prosody_layer=config.prosody_layer, reconstruction_weight=config.reconstruction_weight,
         **{f"reconstructor_{k}": v for k, v in config.reconstructor.items()})
     if config.freeze_encoder:
@@ -276,10 +269,8 @@ def build(config: WhisperProTrainingConfig, reconstructor_dir: Path | None = Non
         raise ConfigError("train_manifest is not set")
     dataset = ManifestDataset(config.train_manifest, tokenizer, config.max_audio_seconds,
                               whisper.config.max_target_positions)
-    # HF Whisper checks for exactly 2 × max_source_positions frames (the 30 s window).
-    pad_to_frames = None if variable_length else 2 * whisper.config.max_source_positions
-    collator = Collator(processor.feature_extractor, prefix_length, tokenizer.eos_token_id, pad_to_frames)
-    objective = WhisperProObjective(whisper, processor, reconstructor, prefix_length, variable_length)
+    collator = Collator(processor.feature_extractor, prefix_length, tokenizer.eos_token_id)
+    objective = WhisperProObjective(whisper, processor, reconstructor, prefix_length)
     return objective, dataset, collator
 
 
