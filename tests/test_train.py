@@ -131,6 +131,7 @@ def test_no_reconstruction_builds_no_reconstructor(tiny_whisper, manifest, tmp_p
     objective, dataset, collate = build(config)
     assert objective.reconstructor is None
     assert not [name for name, _ in objective.named_parameters() if "reconstructor" in name]
+    assert len(objective.parameter_groups()) == 1
     outputs = objective(collate([dataset[0], dataset[1]]))
     assert set(outputs) == {"loss", "asr_loss"}
 
@@ -138,6 +139,9 @@ def test_no_reconstruction_builds_no_reconstructor(tiny_whisper, manifest, tmp_p
 def test_batch_layout(tiny_whisper, manifest, tmp_path):
     """Labels are the inputs shifted by one; the prefix is not learned; text ids are the labels after it."""
     objective, dataset, collate = build(tiny_config(tiny_whisper, manifest, tmp_path))
+    whisper_group, reconstructor_group = objective.parameter_groups()
+    assert reconstructor_group["lr_scale"] == 10.0 and "lr_scale" not in whisper_group
+    assert len(whisper_group["params"]) + len(reconstructor_group["params"]) == len(list(objective.parameters()))
     batch = collate([dataset[0], dataset[3]])
     P = objective.prefix_length
     inputs, labels = batch["decoder_input_ids"], batch["labels"]

@@ -2,11 +2,11 @@
 
 A stage brings an *objective*: an `nn.Module` whose `forward(batch)` returns a dict of scalar tensors with a
 "loss" key (the other entries are logged), whose trainable parameters are the ones with `requires_grad`, and which
-has `save_pretrained(directory)` for the final artifacts. Plus a map-style dataset and its collate function. The
-loop owns everything else: processes and devices (accelerate: one CPU; several CPU processes over gloo with
-`torchrun --nproc_per_node N -m textpro.cli train …`; GPUs, DeepSpeed/FSDP with `accelerate launch`), AdamW
-with a linear warmup/decay schedule, gradient accumulation to the configured global batch, clipping, a seeded
-data order, the loss log, checkpoints and resume.
+has `save_pretrained(directory)` for the final artifacts (optionally `parameter_groups()` for per-group LR
+scales). Plus a map-style dataset and its collate function. The loop owns everything else: processes and
+devices (accelerate: one CPU; several CPU processes over gloo with `torchrun --nproc_per_node N -m textpro.cli
+train …`; GPUs, DeepSpeed/FSDP with `accelerate launch`), AdamW with a linear warmup/decay schedule, gradient
+accumulation to the configured global batch, clipping, a seeded data order, the loss log, checkpoints, resume.
 
 Run directory (`config.output_dir`):
     log.jsonl                       one JSON line per `log_every` steps (also printed)
@@ -111,11 +111,19 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
     parameters = [p for p in objective.parameters() if p.requires_grad]
     if not parameters:
         raise ConfigError("nothing to train: the objective has no parameters with requires_grad")
-    decay = [p for p in parameters if p.dim() >= 2]
-    no_decay = [p for p in parameters if p.dim() < 2]
-    optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=config.learning_rate, betas=config.adam_betas)
+    # An objective may scale the LR of some parameters (e.g. a freshly initialised head next to a pretrained
+    # model): `parameter_groups()` → [{"params": [...], "lr_scale": float}, ...] covering every trainable one.
+    groups = objective.parameter_groups() if hasattr(objective, "parameter_groups") else [{"params": parameters}]
+    optimizer_groups = []
+    for group in groups:
+        trainable = [p for p in group["params"] if p.requires_grad]
+        lr = config.learning_rate * group.get("lr_scale", 1.0)
+        optimizer_groups += [
+            {"params": [p for p in trainable if p.dim() >= 2], "lr": lr, "weight_decay": config.weight_decay},
+            {"params": [p for p in trainable if p.dim() < 2], "lr": lr, "weight_decay": 0.0},  # biases, norms
+        ]
+    optimizer = torch.optim.AdamW([g for g in optimizer_groups if g["params"]], lr=config.learning_rate,
+                                  betas=config.adam_betas)
     objective, optimizer, dataloader = accelerator.prepare(objective, optimizer, dataloader)
 
     batches_per_epoch = len(dataloader)  # per process
