@@ -14,15 +14,16 @@ def normalize(text: str) -> str:
 @pytest.fixture
 def tiny_random_transcriber(whisper_tiny_en_dir):
     """Random weights, the real tokenizer and generation config: exercises the code path, not the accuracy."""
-    from transformers import (GenerationConfig, WhisperConfig, WhisperForConditionalGeneration,
-                              WhisperProcessor)
+    from transformers import GenerationConfig, WhisperProcessor
+
+    from textpro.whisperpro import WhisperPro, WhisperProConfig
 
     torch.manual_seed(0)
-    config = WhisperConfig(vocab_size=51864, d_model=64, encoder_layers=2, decoder_layers=2,
+    config = WhisperProConfig(vocab_size=51864, d_model=64, encoder_layers=2, decoder_layers=2,
                            encoder_attention_heads=4, decoder_attention_heads=4, encoder_ffn_dim=128,
                            decoder_ffn_dim=128, max_target_positions=448, decoder_start_token_id=50257,
                            pad_token_id=50256, eos_token_id=50256, bos_token_id=50256)
-    model = WhisperForConditionalGeneration(config)
+    model = WhisperPro(config)
     model.generation_config = GenerationConfig.from_pretrained(whisper_tiny_en_dir)
     model.generation_config.alignment_heads = [[1, 0], [1, 1]]
     model.generation_config.max_new_tokens = 12

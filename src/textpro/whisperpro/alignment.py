@@ -19,6 +19,8 @@ import torch.nn.functional as F
 
 SECONDS_PER_FRAME = 0.02  # encoder frames: 1500 per 30 s (two 10 ms mel frames each)
 MEDIAN_FILTER_WIDTH = 7
+SILENCE_RATIO = 0.03  # a frame quieter than this × the 95th-percentile frame RMS is quiet (about -30 dB)
+MIN_PAUSE_FRAMES = 5  # 100 ms
 
 
 @torch.inference_mode()
@@ -81,6 +83,42 @@ def token_start_times(
         jumps = np.diff(text_index, prepend=-1).astype(bool)  # first path step on each row
         times.append((time_index[jumps] * SECONDS_PER_FRAME).astype(np.float32))
     return times
+
+
+def trim_silence(starts: np.ndarray, ends: np.ndarray, samples: np.ndarray,
+                 sample_rate: int = 16_000) -> tuple[np.ndarray, np.ndarray]:
+    """Move token starts forward and ends back out of pauses: a token neither starts nor ends in silence.
+
+    Cross-attention is not discriminative over silence, so DTW hands a pause to a neighbouring token: leading
+    silence to the first token (its start is always 0, openai's known quirk, which it patches with word-length
+    heuristics) and trailing silence to the last. The energy of the audio says where the pauses are: 20 ms frames
+    (one encoder frame each) quieter than 3% of the loud frames' RMS, in runs of at least 100 ms (shorter dips
+    are stop closures inside words). A token with no sound in its span (punctuation after the last word, mostly)
+    becomes a point where the sound before it ends."""
+    frame = int(SECONDS_PER_FRAME * sample_rate)
+    count = len(samples) // frame
+    if count == 0 or len(starts) == 0:
+        return starts, ends
+    rms = np.sqrt(np.mean(samples[: count * frame].reshape(count, frame).astype(np.float64) ** 2, axis=1))
+    quiet = rms < SILENCE_RATIO * np.percentile(rms, 95)
+    silent = np.zeros(count, dtype=bool)  # quiet frames in runs of at least MIN_PAUSE_FRAMES
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    for run_start, run_end in zip(edges[::2], edges[1::2]):
+        if run_end - run_start >= MIN_PAUSE_FRAMES:
+            silent[run_start:run_end] = True
+    index = np.arange(count + 1)
+    # first sounding frame at or after j, and one past the last sounding frame before j
+    next_sound = np.minimum.accumulate(np.where(np.append(~silent, True), index, count)[::-1])[::-1]
+    sound_end = np.maximum.accumulate(np.where(np.insert(~silent, 0, True), index, 0))
+
+    first = np.clip(np.round(starts / SECONDS_PER_FRAME).astype(int), 0, count)  # frame indices
+    last = np.clip(np.round(ends / SECONDS_PER_FRAME).astype(int), 0, count)
+    new_first = next_sound[first]
+    new_last = sound_end[last]
+    heard = new_first < new_last  # some sound between the moved edges
+    first = np.where(heard, new_first, sound_end[first])
+    last = np.where(heard, new_last, first)
+    return (first * SECONDS_PER_FRAME).astype(np.float32), (last * SECONDS_PER_FRAME).astype(np.float32)
 
 
 def median_filter(x: torch.Tensor, width: int) -> torch.Tensor:

@@ -8,7 +8,7 @@ Per utterance: load and check the audio; if longer than 30 s, cut it at pauses (
 segment are decoded together in padded batches; long audio segment by segment, each with the text so far as the
 decoder's prompt (`<|startofprev|>` …). Decoding is greedy with a KV cache (`WhisperPro.greedy_decode`) and keeps
 decoder layer k's state at each emitted token; token times come from one extra teacher-forced pass over the
-alignment heads (`alignment.py`).
+alignment heads (`alignment.py`), with token edges moved out of pauses by the audio's energy.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 
 from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
 from textpro.errors import ConfigError, ModelError
-from textpro.whisperpro.alignment import SECONDS_PER_FRAME, token_start_times
+from textpro.whisperpro.alignment import token_start_times, trim_silence
 from textpro.whisperpro.segment import MAX_SEGMENT_SECONDS, split_at_pauses
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
@@ -42,7 +42,8 @@ class _Decoded:
     """One segment's result, times relative to the segment's start."""
 
     tokens: list[int]
-    times: np.ndarray  # (N + 1,) token starts, then the end of the last token
+    starts: np.ndarray  # (N,) seconds
+    ends: np.ndarray  # (N,) seconds
     prosody: np.ndarray  # (N, d)
 
 
@@ -145,7 +146,7 @@ class Transcriber:
     def _decode(self, clips: list[np.ndarray], prompt: list[int] = ()) -> list[_Decoded]:
         """One padded batch of ≤ 30 s clips → tokens, token times and prosody per clip."""
         d_model = self.model.config.d_model
-        empty = _Decoded([], np.zeros(1, np.float32), np.zeros((0, d_model), np.float32))
+        empty = _Decoded([], np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros((0, d_model), np.float32))
         audible = [i for i, clip in enumerate(clips) if np.abs(clip).max() >= SILENCE_PEAK]
         if not audible:
             return [empty] * len(clips)
@@ -164,7 +165,8 @@ class Transcriber:
                                   out.tokens, self.eot, self.alignment_heads)
         results = [empty] * len(clips)
         for row, i in enumerate(audible):
-            results[i] = _Decoded(out.tokens[row], times[row], out.prosody[row].float().cpu().numpy())
+            starts, ends = trim_silence(times[row][:-1], times[row][1:], clips[i])
+            results[i] = _Decoded(out.tokens[row], starts, ends, out.prosody[row].float().cpu().numpy())
         return results
 
     def _features(self, clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -211,8 +213,8 @@ class Transcriber:
         """Concatenate segments (times shifted by their offsets) into one utterance's SpeechTokens."""
         duration = samples / SAMPLE_RATE
         token_ids = [t for s in segments for t in s.tokens]
-        starts = np.concatenate([s.times[:-1] + o for s, o in zip(segments, offsets)]).astype(np.float32)
-        ends = np.concatenate([s.times[1:] + o for s, o in zip(segments, offsets)]).astype(np.float32)
+        starts = np.concatenate([s.starts + o for s, o in zip(segments, offsets)]).astype(np.float32)
+        ends = np.concatenate([s.ends + o for s, o in zip(segments, offsets)]).astype(np.float32)
         starts, ends = np.minimum(starts, duration), np.minimum(ends, duration)
         prosody = np.concatenate([s.prosody for s in segments]).astype(np.float32)  # (N, d)
         # The utterance vector averages the segments' own means (equal weight per segment, as the paper's
@@ -243,4 +245,4 @@ class Transcriber:
         return words
 
 
-__all__ = ["Transcriber", "Word", "SECONDS_PER_FRAME"]
+__all__ = ["Transcriber", "Word"]
