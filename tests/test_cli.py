@@ -25,14 +25,15 @@ def test_non_audio_file_prints_one_line_and_exits_2():
     assert len(lines) == 1 and lines[0].startswith("textpro: error: README.md: not readable audio")
 
 
-@pytest.mark.parametrize("make_input, message", [
-    (lambda d: d / "missing.wav", "no such file"),
-    (lambda d: _write(d / "silent.wav", np.zeros(16_000, np.float32)), "silence"),
-    (lambda d: _write(d / "short.wav", 0.3 * np.ones(800, np.float32)), "too short"),
-    (lambda d: _write(d / "long.wav", 0.3 * np.ones(16_000 * 31, np.float32)), "longer than the 30 s"),
+@pytest.mark.parametrize("make_input, message, options", [
+    (lambda d: d / "missing.wav", "no such file", []),
+    (lambda d: _write(d / "silent.wav", np.zeros(16_000, np.float32)), "silence", []),
+    (lambda d: _write(d / "short.wav", 0.3 * np.ones(800, np.float32)), "too short", []),
+    (lambda d: _write(d / "long.wav", 0.3 * np.ones(16_000 * 31, np.float32)), "longer than the 30 s",
+     ["--max-seconds", "30"]),
 ])
-def test_bad_audio_exits_2_with_message(tmp_path, capsys, make_input, message):
-    assert main(["transcribe", str(make_input(tmp_path))]) == 2
+def test_bad_audio_exits_2_with_message(tmp_path, capsys, make_input, message, options):
+    assert main(["transcribe", str(make_input(tmp_path)), *options]) == 2
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
 

@@ -10,21 +10,26 @@ import sys
 from textpro.errors import TextproError
 
 DEFAULT_ASR_MODEL = "whisper-tiny.en"
+TRANSCRIBE_MAX_SECONDS = 600.0  # long audio is cut at pauses into <= 30 s segments, so transcribe takes 10 min
 
 
 def _transcribe(args: argparse.Namespace) -> int:
     from textpro.audio import load_audio
 
     # Check the audio before loading any model: bad input fails in milliseconds, with one line.
-    max_seconds = args.max_seconds if args.max_seconds is not None else "default"
+    max_seconds = args.max_seconds
+    if max_seconds is None:
+        max_seconds = "default" if os.environ.get("TEXTPRO_MAX_AUDIO_SECONDS") else TRANSCRIBE_MAX_SECONDS
     samples = load_audio(args.audio, max_seconds=max_seconds)
 
     _quiet_libraries()
     from textpro.whisperpro import Transcriber
 
-    transcript = Transcriber.from_pretrained(args.model).transcribe(samples, max_seconds=None)
+    transcriber = Transcriber.from_pretrained(args.model)
+    transcript = transcriber.transcribe(samples, max_seconds=None)  # SpeechTokens
     if args.json:
-        print(json.dumps(transcript.to_dict(), ensure_ascii=False))
+        record = transcript.to_dict(prosody_vectors=args.prosody_vectors, tokenizer=transcriber.tokenizer)
+        print(json.dumps(record, ensure_ascii=False))
         return 0
     print(transcript.text)
     for word in transcript.words:
@@ -50,8 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--model", default=DEFAULT_ASR_MODEL,
                             help=f"base model name or local HF Whisper directory (default {DEFAULT_ASR_MODEL})")
     transcribe.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    transcribe.add_argument("--prosody-vectors", action="store_true",
+                            help="with --json: include the per-token prosody matrix and the utterance vector")
     transcribe.add_argument("--max-seconds", type=float, default=None,
-                            help="longest audio accepted (default 30, or $TEXTPRO_MAX_AUDIO_SECONDS)")
+                            help=f"longest audio accepted (default {TRANSCRIBE_MAX_SECONDS:g}, or "
+                                 "$TEXTPRO_MAX_AUDIO_SECONDS); audio over 30 s is cut at pauses")
     transcribe.set_defaults(run=_transcribe)
 
     from textpro.data.cli import add_parser as add_data_parser
