@@ -13,6 +13,7 @@ import soundfile as sf
 import soxr
 import torch
 
+from textpro.errors import AudioError
 from textpro.whisperpro import SpeechTokens, Transcriber, WhisperPro, WhisperProConfig, split_at_pauses
 from textpro.whisperpro.alignment import dtw, median_filter
 
@@ -233,17 +234,19 @@ def test_long_audio_is_cut_in_pauses_into_segments_of_at_most_30_s():
     assert split_at_pauses(noise(12.0)) == [(0, 12 * RATE)]
 
 
-def test_long_audio_transcribes_with_absolute_monotonic_times(tiny):
+@pytest.mark.parametrize("prompted", [False, True])
+def test_long_audio_transcribes_with_absolute_monotonic_times(tiny, prompted):
     audio = speech_with_pauses(65.0, [20.0, 28.0, 45.0, 55.0], seed=6)
-    speech = tiny.transcribe(audio)
+    transcriber = Transcriber(tiny.model, tiny.processor, condition_on_previous_text=prompted)
+    speech = transcriber.transcribe(audio)
     n = len(speech.token_ids)
     assert speech.duration == pytest.approx(65.0)
     assert n > 8  # more than one segment's worth (max_new_tokens = 8 per segment)
     assert speech.prosody.shape == (n, 64)
     assert np.all(np.diff(speech.starts) >= 0) and np.all(speech.ends >= speech.starts)
     assert speech.ends[-1] <= speech.duration and speech.starts[-1] > 30.0
-    with pytest.raises(Exception, match="longer than the 60 s"):
-        tiny.transcribe(audio, max_seconds=60)
+    with pytest.raises(AudioError, match="longer than the 60 s"):
+        transcriber.transcribe(audio, max_seconds=60)
 
 
 # --------------------------------------------------------------------------------------------- real tiny.en
