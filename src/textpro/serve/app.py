@@ -1,0 +1,240 @@
+"""The FastAPI app: OpenAI-compatible routes over a micro-batched model, plus the web page at `/`.
+
+    POST /v1/chat/completions       chat with an input_audio part; `stream: true` answers as SSE chunks
+    POST /v1/audio/transcriptions   multipart file -> transcript (json | verbose_json | text)
+    GET  /v1/models, GET /health, GET / (the page)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+import time
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+
+from textpro.audio import load_audio
+from textpro.errors import TextproError
+from textpro.serve.batching import MicroBatcher, QueueFull
+from textpro.serve.engine import Answered, ChatJob, Engine, Heard, ServedModel, StreamChatJob, TranscribeJob
+from textpro.serve.errors import APIError, error_body, from_textpro_error, install_error_handlers
+from textpro.serve.limits import BodySizeLimit
+from textpro.serve.schemas import ChatCompletionRequest, generation_options, spoken_turn
+from textpro.serve.settings import ServeSettings
+from textpro.serve.transcription import segments_of
+
+log = logging.getLogger("textpro.serve")
+STATIC = Path(__file__).resolve().parent / "static"
+TRANSCRIPTION_FORMATS = ("json", "verbose_json", "text")
+MODEL_ALIASES = ("textpro",)  # accepted in `model` besides the served id
+
+
+def create_app(served: ServedModel, settings: ServeSettings | None = None) -> FastAPI:
+    settings = settings or ServeSettings()
+    engine = Engine(served)
+    batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue)
+    started_at = int(time.time())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        batcher.start()
+        log.info("serving %s: %s", served.model_id, served.description)
+        yield
+        await batcher.stop()
+
+    app = FastAPI(title="textpro", summary="TextPro-SLM: OpenAI-compatible speech chat", lifespan=lifespan)
+    app.state.settings, app.state.engine, app.state.batcher, app.state.served = settings, engine, batcher, served
+    install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    async def require_api_key(request: Request) -> None:
+        if settings.api_key is None:
+            return
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip(), settings.api_key):
+            raise APIError(401, "missing or wrong API key: send `Authorization: Bearer <key>`",
+                           code="invalid_api_key", headers={"WWW-Authenticate": "Bearer"})
+
+    def check_model(name: str | None) -> None:
+        if name is not None and name not in (served.model_id, *MODEL_ALIASES):
+            raise APIError(404, f"model {name!r} does not exist here; this server serves {served.model_id!r}",
+                           param="model", code="model_not_found")
+
+    async def decode(audio: bytes, param: str):
+        try:
+            return await run_in_threadpool(load_audio, audio, max_seconds=settings.max_audio_seconds, name=param)
+        except TextproError as exc:
+            raise from_textpro_error(exc, param) from None
+
+    async def run_job(job, deadline: float):
+        """Queue a job and wait for its result until the request's deadline."""
+        try:
+            future = batcher.submit(job)
+        except QueueFull:
+            raise busy() from None
+        return await wait_until(future, deadline)
+
+    def busy() -> APIError:
+        return APIError(429, f"server busy: {settings.max_queue} requests already waiting; retry shortly",
+                        code="queue_full", headers={"Retry-After": "1"})
+
+    async def wait_until(future: asyncio.Future, deadline: float):
+        try:
+            return await asyncio.wait_for(future, max(0.0, deadline - time.monotonic()))
+        except TimeoutError:
+            raise APIError(504, f"request timed out after {settings.timeout_seconds:g} s",
+                           code="timeout") from None
+        except TextproError as exc:
+            raise from_textpro_error(exc) from None
+
+    # ----------------------------------------------------------------------------------------------- routes
+    @app.get("/", include_in_schema=False)
+    async def page():
+        return FileResponse(STATIC / "index.html")
+
+    @app.get("/health")
+    async def health():
+        return {"status": "ok", "model": served.model_id, "trained": served.trained,
+                "description": served.description, "waiting": batcher.waiting, "busy": batcher.busy,
+                "batching": {"max_batch_size": settings.max_batch_size, "wait_ms": settings.batch_wait_ms,
+                             "batches_run": engine.batches_run, "largest_batch": engine.largest_batch}}
+
+    @app.get("/v1/models", dependencies=[Depends(require_api_key)])
+    async def models():
+        return {"object": "list", "data": [model_card()]}
+
+    @app.get("/v1/models/{model_id}", dependencies=[Depends(require_api_key)])
+    async def model(model_id: str):
+        check_model(model_id)
+        return model_card()
+
+    def model_card() -> dict:
+        return {"id": served.model_id, "object": "model", "created": started_at, "owned_by": "textpro",
+                "trained": served.trained, "description": served.description}
+
+    @app.post("/v1/chat/completions", dependencies=[Depends(require_api_key)])
+    async def chat_completions(body: ChatCompletionRequest):
+        deadline = time.monotonic() + settings.timeout_seconds
+        check_model(body.model)
+        generation = generation_options(body, settings.max_new_tokens)
+        turn = spoken_turn(body, settings.max_upload_bytes)
+        samples = await decode(turn.audio, turn.audio_param)
+        completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        if body.stream:
+            include_usage = bool(body.stream_options and body.stream_options.include_usage)
+            return await stream_chat(StreamChatJob(samples, turn.prompt, generation, deadline=deadline),
+                                     completion_id, created, include_usage)
+        result: Answered = await run_job(ChatJob(samples, turn.prompt, generation), deadline)
+        return {"id": completion_id, "object": "chat.completion", "created": created, "model": served.model_id,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": result.answer, "refusal": None},
+                             "logprobs": None, "finish_reason": result.finish_reason}],
+                "usage": usage(result), "textpro": result.heard.readout}
+
+    async def stream_chat(job: StreamChatJob, completion_id: str, created: int, include_usage: bool):
+        loop = asyncio.get_running_loop()
+        events: asyncio.Queue = asyncio.Queue()
+        job.emit = lambda kind, value: loop.call_soon_threadsafe(events.put_nowait, (kind, value))
+        try:
+            future = batcher.submit(job, solo=True)
+        except QueueFull:
+            raise busy() from None
+        future.add_done_callback(lambda f: events.put_nowait(("done", f)))
+
+        # Wait for the transcript before answering 200: a timeout or a bad clip still gets a proper status.
+        try:
+            kind, value = await asyncio.wait_for(events.get(), max(0.0, job.deadline - time.monotonic()))
+        except TimeoutError:
+            future.cancel()
+            job.stop.set()
+            raise APIError(504, f"request timed out after {settings.timeout_seconds:g} s", code="timeout") from None
+        if kind == "done":
+            await wait_until(value, job.deadline)  # raises the job's error
+            raise APIError(500, "the answer ended before its transcript", code="internal_error")
+        heard: Heard = value
+
+        def chunk(delta: dict, finish_reason: str | None = None, **extra) -> str:
+            body = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                    "model": served.model_id,
+                    "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+                    **extra}
+            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+        async def sse():
+            try:
+                # the first chunk carries what was heard, so a page can show it while the answer is generated
+                yield chunk({"role": "assistant", "content": ""}, textpro=heard.readout)
+                while True:
+                    kind, value = await events.get()
+                    if kind == "text":
+                        if value:
+                            yield chunk({"content": value})
+                        continue
+                    error = None if value.cancelled() else value.exception()
+                    if error is not None or value.cancelled():
+                        mapped = from_textpro_error(error) if isinstance(error, TextproError) else None
+                        message = mapped.message if mapped else f"generation failed: {type(error).__name__}"
+                        yield f"data: {json.dumps(error_body(500, message, code='generation_failed'))}\n\n"
+                    elif time.monotonic() > job.deadline:
+                        body = error_body(504, f"request timed out after {settings.timeout_seconds:g} s "
+                                          "(answer cut)", code="timeout")
+                        yield f"data: {json.dumps(body)}\n\n"
+                    else:
+                        result: Answered = value.result()
+                        yield chunk({}, result.finish_reason)
+                        if include_usage:
+                            body = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                                    "model": served.model_id, "choices": [], "usage": usage(result)}
+                            yield f"data: {json.dumps(body)}\n\n"
+                    break
+                yield "data: [DONE]\n\n"
+            finally:
+                job.stop.set()  # the client left (or the stream ended): stop generating for it
+
+        return StreamingResponse(sse(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    def usage(result: Answered) -> dict:
+        return {"prompt_tokens": result.prompt_tokens, "completion_tokens": result.completion_tokens,
+                "total_tokens": result.prompt_tokens + result.completion_tokens}
+
+    @app.post("/v1/audio/transcriptions", dependencies=[Depends(require_api_key)])
+    async def transcriptions(file: UploadFile = File(...), model: str | None = Form(None),
+                             response_format: str = Form("json")):
+        deadline = time.monotonic() + settings.timeout_seconds
+        check_model(model)
+        if response_format not in TRANSCRIPTION_FORMATS:
+            raise APIError(400, f"response_format {response_format!r} is not supported "
+                           f"(use one of {', '.join(TRANSCRIPTION_FORMATS)})", param="response_format",
+                           code="unsupported_value")
+        audio = await file.read(settings.max_upload_bytes + 1)
+        if len(audio) > settings.max_upload_bytes:
+            raise APIError(413, f"file: larger than the limit of {settings.max_upload_bytes} bytes", param="file",
+                           code="audio_too_large")
+        if not audio:
+            raise APIError(400, "file: the upload is empty", param="file", code="invalid_audio")
+        samples = await decode(audio, "file")
+        heard: Heard = await run_job(TranscribeJob(samples), deadline)
+        text = heard.transcript.text
+        if response_format == "text":
+            return PlainTextResponse(text + "\n")
+        duration = round(float(heard.transcript.duration), 3)
+        if response_format == "json":
+            return {"text": text, "usage": {"type": "duration", "seconds": duration}}
+        return JSONResponse({
+            "task": "transcribe", "language": "english", "duration": duration, "text": text,
+            "words": [{"word": w["text"], "start": w["start"], "end": w["end"]} for w in heard.readout["words"]],
+            "segments": segments_of(heard.readout["words"]),
+            "usage": {"type": "duration", "seconds": duration},
+            "textpro": heard.readout,
+        })
+
+    return app

@@ -1,0 +1,145 @@
+"""A small async micro-batcher: requests wait in a bounded queue; one worker takes up to `max_batch_size` of them
+(waiting at most `wait_ms` for company when the model is idle) and runs them together in a worker thread.
+
+While the model is busy, new requests pile up in the queue, so under load batches fill without any waiting; when
+idle, a lone request waits only `wait_ms`. `max_batch_size=1` turns batching off (same queue, one at a time).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+log = logging.getLogger("textpro.serve")
+
+
+class QueueFull(Exception):
+    """More requests are waiting than the queue holds."""
+
+
+@dataclass
+class _Item:
+    payload: object
+    future: asyncio.Future
+    solo: bool  # runs in a batch of its own (a streamed answer)
+
+
+class MicroBatcher:
+    def __init__(self, run_batch: Callable[[list], list], max_batch_size: int = 8, wait_ms: float = 10.0,
+                 max_queue: int = 64):
+        """run_batch(payloads) -> results, in order; it runs in one worker thread, never twice at once."""
+        self.run_batch = run_batch
+        self.max_batch_size = max_batch_size
+        self.wait = wait_ms / 1000
+        self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=max_queue)
+        self._held: _Item | None = None  # a solo item met while filling a batch: it goes next
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="textpro-model")
+        self._worker: asyncio.Task | None = None
+        self.busy = False
+
+    @property
+    def waiting(self) -> int:
+        return self.queue.qsize() + (self._held is not None)
+
+    def start(self) -> None:
+        if self._worker is None:
+            self._worker = asyncio.get_running_loop().create_task(self._work(), name="textpro-batcher")
+
+    async def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            try:
+                await self._worker
+            except asyncio.CancelledError:
+                pass
+            self._worker = None
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def submit(self, payload, *, solo: bool = False) -> asyncio.Future:
+        """Queue one request; await the returned future for its result (cancel it to give up: a request that has
+        not started is then skipped). Raises QueueFull at once when the queue is full."""
+        self.start()
+        future = asyncio.get_running_loop().create_future()
+        try:
+            self.queue.put_nowait(_Item(payload, future, solo))
+        except asyncio.QueueFull:
+            raise QueueFull from None
+        return future
+
+    async def _next_item(self, timeout: float | None = None) -> _Item | None:
+        if self._held is not None:
+            item, self._held = self._held, None
+            return item
+        if timeout is None:
+            return await self.queue.get()
+        try:
+            return self.queue.get_nowait()
+        except asyncio.QueueEmpty:
+            pass
+        if timeout <= 0:
+            return None
+        try:
+            return await asyncio.wait_for(self.queue.get(), timeout)
+        except TimeoutError:
+            return None
+
+    async def _collect(self) -> list[_Item]:
+        first = await self._next_item()
+        if first.future.done():  # its caller gave up (timeout, disconnect) while it waited
+            return []
+        batch = [first]
+        if first.solo:
+            return batch
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.wait
+        while len(batch) < self.max_batch_size:
+            item = await self._next_item(timeout=deadline - loop.time())
+            if item is None:
+                break
+            if item.future.done():
+                continue
+            if item.solo:
+                self._held = item
+                break
+            batch.append(item)
+        return batch
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            batch = await self._collect()
+            if not batch:
+                continue
+            self.busy = True
+            try:
+                results = await loop.run_in_executor(self._executor, self._run_isolated,
+                                                     [item.payload for item in batch])
+            finally:
+                self.busy = False
+            for item, result in zip(batch, results, strict=True):
+                if item.future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    item.future.set_exception(result)
+                else:
+                    item.future.set_result(result)
+
+    def _run_isolated(self, payloads: list) -> list:
+        """Results or exceptions, one per payload. When a batch fails, each payload runs alone, so one bad
+        request fails only itself."""
+        try:
+            return list(self.run_batch(payloads))
+        except Exception as exc:  # noqa: BLE001 - handed to the waiting request, which maps it to a response
+            if len(payloads) == 1:
+                return [exc]
+            log.warning("batch of %d failed (%s); running its requests one by one", len(payloads), exc)
+        results = []
+        for payload in payloads:
+            try:
+                results.append(self.run_batch([payload])[0])
+            except Exception as exc:  # noqa: BLE001
+                results.append(exc)
+        return results

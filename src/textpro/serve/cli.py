@@ -1,0 +1,71 @@
+"""`textpro serve`: the OpenAI-compatible API and the web page over one model, with uvicorn."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+EPILOG = """examples:
+  textpro serve                                   # the embedded default model (untrained base models until built)
+  textpro serve --model runs/mini/slm --port 8080
+  TEXTPRO_API_KEY=secret textpro serve --host 0.0.0.0
+limits also come from the environment: TEXTPRO_MAX_UPLOAD_BYTES, TEXTPRO_MAX_AUDIO_SECONDS, TEXTPRO_MAX_QUEUE,
+TEXTPRO_REQUEST_TIMEOUT, TEXTPRO_MAX_BATCH_SIZE, TEXTPRO_BATCH_WAIT_MS, TEXTPRO_MAX_NEW_TOKENS, TEXTPRO_API_KEY."""
+
+
+def add_parser(commands) -> argparse.ArgumentParser:
+    parser = commands.add_parser("serve", help="OpenAI-compatible HTTP API (chat with audio, transcriptions) "
+                                 "and a web page", description=__doc__, epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", metavar="DIR", default=None,
+                        help="TextPro-SLM checkpoint directory (default: the embedded default if built, else the "
+                             "untrained base models)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    parser.add_argument("--max-upload-mb", type=float, default=None,
+                        help="largest audio file accepted, MB (default 25; $TEXTPRO_MAX_UPLOAD_BYTES)")
+    parser.add_argument("--max-audio-seconds", type=float, default=None,
+                        help="longest audio accepted (default 60; $TEXTPRO_MAX_AUDIO_SECONDS)")
+    parser.add_argument("--max-queue", type=int, default=None,
+                        help="requests allowed to wait; more get 429 (default 64; $TEXTPRO_MAX_QUEUE)")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds per request, queueing included; then 504 (default 120; "
+                             "$TEXTPRO_REQUEST_TIMEOUT)")
+    parser.add_argument("--max-batch-size", type=int, default=None,
+                        help="requests run together; 1 turns batching off (default 8; $TEXTPRO_MAX_BATCH_SIZE)")
+    parser.add_argument("--batch-wait-ms", type=float, default=None,
+                        help="how long an idle server waits for a batch to fill (default 10; "
+                             "$TEXTPRO_BATCH_WAIT_MS)")
+    parser.add_argument("--max-new-tokens", type=int, default=None,
+                        help="default and cap of max_tokens (default 256; $TEXTPRO_MAX_NEW_TOKENS)")
+    parser.set_defaults(run=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    from textpro.serve.settings import ServeSettings
+
+    # settings first: a bad limit fails before minutes of model loading
+    settings = ServeSettings.from_env(
+        max_upload_bytes=None if args.max_upload_mb is None else int(args.max_upload_mb * 1024 * 1024),
+        max_audio_seconds=args.max_audio_seconds, max_queue=args.max_queue, timeout_seconds=args.timeout,
+        max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms, max_new_tokens=args.max_new_tokens)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    log = logging.getLogger("textpro.serve")
+
+    from textpro.cli import _quiet_libraries
+
+    _quiet_libraries()
+    import uvicorn
+
+    from textpro.serve.app import create_app
+    from textpro.serve.engine import load_model
+
+    log.info("loading model %s", args.model or "(default)")
+    served = load_model(args.model)
+    if not served.trained:
+        log.warning("%s", served.description)
+    log.info("model %s; API key %s; open http://%s:%d/", served.model_id,
+             "required" if settings.api_key else "not required", args.host, args.port)
+    uvicorn.run(create_app(served, settings), host=args.host, port=args.port, log_level="info")
+    return 0

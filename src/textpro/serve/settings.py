@@ -1,0 +1,73 @@
+"""Server limits and knobs: one dataclass, filled from flags, else environment variables, else defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+
+from textpro.errors import ConfigError
+
+
+@dataclass
+class ServeSettings:
+    max_upload_bytes: int = 25 * 1024 * 1024  # largest audio file accepted (decoded from base64 or multipart)
+    max_audio_seconds: float = 60.0  # longest audio accepted; over 30 s WhisperPro cuts it at pauses
+    max_queue: int = 64  # requests waiting for the model; one more gets 429
+    timeout_seconds: float = 120.0  # per request, from arrival to answer (waiting in the queue included) -> 504
+    max_batch_size: int = 8  # requests run together in one WhisperPro batch and one LLM batch; 1 = batching off
+    batch_wait_ms: float = 10.0  # how long the first request of a batch waits for others to join
+    max_new_tokens: int = 256  # default and upper bound of max_tokens per answer
+    api_key: str | None = field(default=None, repr=False)  # when set, /v1/* needs `Authorization: Bearer KEY`
+
+    # flag/field name -> environment variable that sets it when no flag does
+    ENV = {
+        "max_upload_bytes": "TEXTPRO_MAX_UPLOAD_BYTES",
+        "max_audio_seconds": "TEXTPRO_MAX_AUDIO_SECONDS",
+        "max_queue": "TEXTPRO_MAX_QUEUE",
+        "timeout_seconds": "TEXTPRO_REQUEST_TIMEOUT",
+        "max_batch_size": "TEXTPRO_MAX_BATCH_SIZE",
+        "batch_wait_ms": "TEXTPRO_BATCH_WAIT_MS",
+        "max_new_tokens": "TEXTPRO_MAX_NEW_TOKENS",
+        "api_key": "TEXTPRO_API_KEY",
+    }
+
+    def __post_init__(self):
+        checks = {
+            "max_upload_bytes": self.max_upload_bytes >= 1,
+            "max_audio_seconds": self.max_audio_seconds > 0,
+            "max_queue": self.max_queue >= 1,
+            "timeout_seconds": self.timeout_seconds > 0,
+            "max_batch_size": self.max_batch_size >= 1,
+            "batch_wait_ms": self.batch_wait_ms >= 0,
+            "max_new_tokens": self.max_new_tokens >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise ConfigError(f"serve setting {name}={getattr(self, name)!r} is out of range")
+        if self.api_key == "":
+            self.api_key = None
+
+    @classmethod
+    def from_env(cls, environ=None, **overrides) -> ServeSettings:
+        """Values from `overrides` (None = not given), else from the environment, else the defaults."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            given = overrides.get(f.name)
+            if given is not None:
+                values[f.name] = given
+                continue
+            raw = environ.get(cls.ENV[f.name])
+            if raw in (None, ""):
+                continue
+            kind = {"int": int, "float": float}.get(str(f.type), str)
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise ConfigError(f"{cls.ENV[f.name]}={raw!r} is not a valid {kind.__name__}") from None
+        return cls(**values)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """Largest request body: the audio as base64 (4/3 of its bytes) plus room for the rest of the JSON."""
+        return self.max_upload_bytes * 4 // 3 + 1024 * 1024
