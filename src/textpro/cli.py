@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     from textpro.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)
+
+    from textpro.serve.cli import add_parser as add_serve_parser
+
+    add_serve_parser(commands)
     return parser
 
 
