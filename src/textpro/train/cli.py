@@ -25,6 +25,35 @@ def _whisperpro(args: argparse.Namespace) -> int:
     return 0
 
 
+def _teacher(args: argparse.Namespace) -> int:
+    from textpro.cli import _quiet_libraries
+    from textpro.teacher import TeacherTrainingConfig, run
+
+    config = TeacherTrainingConfig.from_yaml(args.config)
+    if args.output:
+        config.train.output_dir = args.output
+    _quiet_libraries()
+    result = run(config, resume=args.resume)
+    if result.model_dir is not None:
+        print(f"trained {result.step} steps; teacher: {result.model_dir}")
+    return 0
+
+
+def _slm(args: argparse.Namespace) -> int:
+    from textpro.cli import _quiet_libraries
+    from textpro.slm.training import SLMTrainingConfig, run
+    from textpro.train import process_state
+
+    config = SLMTrainingConfig.from_yaml(args.config, stage=args.slm_stage)  # bad config: one line, before models
+    if args.output:
+        config.train.output_dir = args.output
+    _quiet_libraries()
+    result = run(config, resume=args.resume)
+    if result.model_dir is not None and process_state().is_main_process:
+        print(f"trained {result.step} steps; model: {result.model_dir}")
+    return 0
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="YAML training config (see configs/)")
     parser.add_argument("--output", default=None, help="run directory (overrides train.output_dir)")
@@ -42,3 +71,13 @@ def add_parser(commands) -> None:
     whisperpro.add_argument("--no-reconstruction", action="store_true",
                             help="ablation: λ = 0, plain ASR fine-tuning without the mel reconstructor")
     whisperpro.set_defaults(run=_whisperpro)
+
+    slm = stages.add_parser("slm", help="train TextPro-SLM: stage 1 (projector, LLM frozen) or 2 (+ LLM, full/LoRA)")
+    _common(slm)
+    slm.add_argument("--stage", dest="slm_stage", type=int, choices=(1, 2), default=None,
+                     help="which stage (required when the config holds both under 'stages:')")
+    slm.set_defaults(run=_slm)
+
+    teacher = stages.add_parser("teacher", help="fine-tune the text LLM on the mini world's questions (the teacher)")
+    _common(teacher)
+    teacher.set_defaults(run=_teacher)

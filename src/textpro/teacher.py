@@ -1,0 +1,223 @@
+"""The teacher: the text LLM fine-tuned on the mini world's semantic questions, as text.
+
+The paper distils from "the original text LLM". SmolLM2-135M-Instruct, our CPU default, answers the mini world's
+multiple-choice questions at about chance, so a teacher that cannot answer them would distil nothing. The mini
+recipe therefore fine-tunes it first on the *text* of the train split's questions and uses that model as the
+teacher and as the SLM's starting point (README "Mini recipe", results/teacher.md).
+
+One training example is one chat turn, exactly as the eval harness asks it (`TextLLMResponder`: the chat template
+with the default system prompt, the question and its options as the user turn):
+
+    input_ids = chat_template(user=prompt, add_generation_prompt=True) + tokens(answer) + <eos>
+    labels    = -100 over the prompt; the answer tokens and <eos> are learned (the model learns to stop)
+
+The answer is "B. twelve" (letter, full stop, option text): the harness's extraction reads the leading letter, and
+the option text keeps the model saying something a person can read.
+
+Examples come from the benchmark's train JSONL (the semantic records), plus optionally more questions drawn afresh
+from the *train templates* (`generated_questions`): same templates, new slot values, never a dev/test template.
+
+    textpro train teacher --config configs/teacher-mini.yaml [--resume] [--output DIR]
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import Dataset
+
+from textpro.errors import ConfigError
+from textpro.train.config import TrainConfig, config_to_dict, load_config
+
+IGNORE_INDEX = -100
+ANSWER_FORMATS = ("letter_text", "letter")
+
+
+@dataclass
+class TeacherTrainingConfig:
+    model: str = "smollm2-135m-instruct"  # base text LLM: a textpro.hub name or an HF causal-LM directory
+    train_file: str = ""  # benchmark JSONL (make-mini's train.jsonl); its records with MCQ prompts are used
+    generated_questions: int = 0  # extra questions drawn from the train templates (0 = the JSONL only)
+    generation_seed: int = 1  # seed of those extra questions (the benchmark itself uses --seed, default 0)
+    answer_format: str = "letter_text"  # "letter_text": "B. twelve"; "letter": "B"
+    system_prompt: str | None = None  # None: the chat template's default, as the eval harness asks
+    max_length: int = 256  # longer examples are an error (none of the mini world's come close)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(output_dir="runs/teacher"))
+
+    def __post_init__(self):
+        if self.answer_format not in ANSWER_FORMATS:
+            raise ConfigError(f"answer_format must be one of {', '.join(ANSWER_FORMATS)}, got {self.answer_format!r}")
+        if self.generated_questions < 0:
+            raise ConfigError(f"generated_questions must be ≥ 0, got {self.generated_questions}")
+
+    @classmethod
+    def from_yaml(cls, path) -> TeacherTrainingConfig:
+        return load_config(cls, path)
+
+
+# ---- data -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class QA:
+    prompt: str  # the question and its lettered options, as the text LLM is asked
+    answer: str  # the target response, e.g. "B. twelve"
+
+
+def format_answer(letter: str, answer_text: str | None, answer_format: str = "letter_text") -> str:
+    letter = letter.strip().upper()
+    if answer_format == "letter" or not answer_text:
+        return letter
+    return f"{letter}. {answer_text}"
+
+
+def read_questions(path, answer_format: str = "letter_text") -> list[QA]:
+    """The multiple-choice records of a benchmark JSONL as (prompt, answer) pairs; other records are skipped."""
+    from textpro.eval.extract import parse_options
+
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    pairs = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        prompt, reference = str(record.get("prompt", "")), str(record.get("reference", ""))
+        options = parse_options(prompt)
+        if len(reference) != 1 or reference.lower() not in options:
+            continue  # a paralinguistic record (label reference), or not multiple choice
+        answer_text = record.get("answer_text") or options[reference.lower()]
+        pairs.append(QA(prompt, format_answer(reference, answer_text, answer_format)))
+    return pairs
+
+
+def generate_questions(count: int, seed: int, answer_format: str = "letter_text", split: str = "train") -> list[QA]:
+    """`count` fresh questions from the split's templates (round-robin over templates, seeded)."""
+    from textpro.data import questions
+
+    templates = questions.templates_for(split)
+    rng = np.random.default_rng([seed, 7919])
+    pairs = []
+    for index in range(count):
+        question = questions.make_question(templates[index % len(templates)], rng)
+        pairs.append(QA(question.prompt(), format_answer(question.reference, question.choices[question.answer],
+                                                         answer_format)))
+    return pairs
+
+
+def chat_prompt_ids(tokenizer, prompt: str, system_prompt: str | None = None) -> list[int]:
+    """Token ids of the chat up to the assistant's turn, as `TextLLMResponder` builds them."""
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    messages.append({"role": "user", "content": prompt})
+    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer(text, add_special_tokens=False).input_ids
+
+
+def encode_example(tokenizer, qa: QA, system_prompt: str | None = None, max_length: int = 256) -> dict:
+    """{"input_ids", "labels"}: the loss sees the answer and the end-of-turn token only."""
+    prompt_ids = chat_prompt_ids(tokenizer, qa.prompt, system_prompt)
+    answer_ids = tokenizer(qa.answer, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+    input_ids = prompt_ids + answer_ids
+    if len(input_ids) > max_length:
+        raise ConfigError(f"a teacher example is {len(input_ids)} tokens, over max_length {max_length}: "
+                          f"{qa.prompt[:60]!r}")
+    return {"input_ids": input_ids, "labels": [IGNORE_INDEX] * len(prompt_ids) + answer_ids}
+
+
+class QADataset(Dataset):
+    def __init__(self, pairs: list[QA], tokenizer, system_prompt: str | None = None, max_length: int = 256):
+        if not pairs:
+            raise ConfigError("no multiple-choice questions to train the teacher on")
+        self.examples = [encode_example(tokenizer, qa, system_prompt, max_length) for qa in pairs]
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    def __getitem__(self, index: int) -> dict:
+        return self.examples[index]
+
+    @property
+    def lengths(self) -> list[int]:
+        return [len(e["input_ids"]) for e in self.examples]
+
+
+class Collator:
+    """Right padding; padded positions are masked out of attention and loss."""
+
+    def __init__(self, pad_id: int):
+        self.pad_id = pad_id
+
+    def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
+        ids = [torch.tensor(e["input_ids"]) for e in examples]
+        return {
+            "input_ids": pad_sequence(ids, batch_first=True, padding_value=self.pad_id),
+            "attention_mask": pad_sequence([torch.ones(len(i), dtype=torch.long) for i in ids], batch_first=True),
+            "labels": pad_sequence([torch.tensor(e["labels"]) for e in examples], batch_first=True,
+                                   padding_value=IGNORE_INDEX),
+        }
+
+
+# ---- objective --------------------------------------------------------------------------------------------------
+
+class TeacherObjective(nn.Module):
+    """Causal-LM cross-entropy on the answer tokens; saves a plain HF model + tokenizer directory."""
+
+    def __init__(self, llm, tokenizer):
+        super().__init__()
+        self.llm = llm
+        self.tokenizer = tokenizer
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        out = self.llm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
+        return {"loss": out.loss}
+
+    def save_pretrained(self, directory) -> None:
+        self.llm.save_pretrained(directory)
+        self.tokenizer.save_pretrained(directory)
+
+
+def build(config: TeacherTrainingConfig):
+    """(objective, dataset, collator) for a teacher config."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from textpro.hub import resolve_model
+
+    if not config.train_file:
+        raise ConfigError("train_file is not set")
+    pairs = read_questions(config.train_file, config.answer_format)
+    pairs += generate_questions(config.generated_questions, config.generation_seed, config.answer_format)
+    directory = resolve_model(config.model)
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    llm = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
+    dataset = QADataset(pairs, tokenizer, config.system_prompt, config.max_length)
+    return TeacherObjective(llm, tokenizer), dataset, Collator(tokenizer.pad_token_id)
+
+
+def run(config: TeacherTrainingConfig, resume: bool = False, stop_after: int | None = None):
+    """Train as configured; returns the loop's TrainResult (the teacher in `<output_dir>/model`)."""
+    import yaml
+    from accelerate.utils import set_seed
+
+    from textpro.train import process_state, train
+
+    set_seed(config.train.seed)
+    objective, dataset, collator = build(config)
+    run_dir = Path(config.train.output_dir)
+    if process_state().is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    return train(objective, dataset, collator, config.train, lengths=dataset.lengths, resume=resume,
+                 stop_after=stop_after, description="teacher")
