@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test lint clean browser
 
 install: $(VENV)/.installed
 
@@ -18,8 +18,14 @@ $(VENV)/.installed: pyproject.toml requirements-models.txt
 demo: install
 	$(BIN)/textpro transcribe examples/hello.wav
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+# The page's end-to-end test drives Debian's chromium (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null || ( $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) \
+	  apt-get update -qq && $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) \
+	  apt-get install -y -qq --no-install-recommends chromium )
 
 lint: install
 	$(BIN)/ruff check src tests
