@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_train_parser(commands)
 
+    from textpro.slm.cli import add_parsers as add_slm_parsers
+
+    add_slm_parsers(commands)
+
     from textpro.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)

@@ -1,0 +1,104 @@
+"""`textpro featurize`, `textpro distill`, `textpro chat`: the TextPro-SLM commands outside `textpro train slm`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "default"  # the embedded default, if shipped
+
+
+def _featurize(args: argparse.Namespace) -> int:
+    from textpro.cli import _quiet_libraries
+    from textpro.slm.featurize import featurize
+    from textpro.train import process_state
+
+    _quiet_libraries()
+    meta = featurize(args.manifest, args.whisperpro, args.out, shard_size=args.shard_size,
+                     batch_size=args.batch_size, max_seconds=args.max_seconds, progress=not args.quiet)
+    if process_state().is_main_process:
+        print(f"featurized {meta['num_records']} utterances into {meta['num_shards']} shard(s) in {args.out} "
+              f"(d_whisper {meta['d_whisper']})")
+    return 0
+
+
+def _distill(args: argparse.Namespace) -> int:
+    from textpro.cli import _quiet_libraries
+    from textpro.slm.distill import distill
+
+    _quiet_libraries()
+    written = distill(args.features, args.teacher, args.out, source=args.source, task=args.task,
+                      batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                      system_prompt=args.system_prompt, limit=args.limit, progress=not args.quiet)
+    print(f"wrote {written} teacher answers to {args.out}" + ("" if written else " (all were done already)"))
+    return 0
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from textpro.audio import load_audio
+    from textpro.errors import ModelError
+
+    samples = load_audio(args.audio)  # bad audio fails before any model loads
+    model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
+    if not args.model and not model_dir.is_dir():
+        raise ModelError("no trained TextPro-SLM is embedded in this installation: pass --model DIR "
+                         "(a `textpro train slm` result, e.g. runs/slm-stage2/model)")
+    from textpro.cli import _quiet_libraries
+
+    _quiet_libraries()
+    from textpro.pipeline import TextPro
+
+    pro = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
+    transcript = pro.listen(samples)
+    print(f"transcript: {transcript.text}", flush=True)
+    print("answer: ", end="", flush=True)
+
+    def show(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    pro.slm.generate([(transcript, args.prompt)], max_new_tokens=args.max_new_tokens, do_sample=args.temperature > 0,
+                     temperature=args.temperature or 1.0, on_text=show)
+    print()
+    return 0
+
+
+def add_parsers(commands) -> None:
+    featurize = commands.add_parser("featurize", help="run WhisperPro once over a manifest and cache transcripts + "
+                                    "prosody vectors (sharded safetensors, resumable, one shard set per process)")
+    featurize.add_argument("manifest", help="JSONL, one {\"audio\": path, ...} per line (paths relative to it)")
+    featurize.add_argument("--whisperpro", default="whisper-tiny.en", help="WhisperPro name or directory")
+    featurize.add_argument("--out", required=True, help="feature cache directory")
+    featurize.add_argument("--shard-size", type=int, default=256, help="utterances per shard (default 256)")
+    featurize.add_argument("--batch-size", type=int, default=8, help="clips per WhisperPro batch (default 8)")
+    featurize.add_argument("--max-seconds", type=float, default=600.0, help="longest clip accepted (default 600)")
+    featurize.add_argument("--quiet", action="store_true", help="no progress bar")
+    featurize.set_defaults(run=_featurize)
+
+    distill = commands.add_parser("distill", help="the original text LLM answers each cached transcript: the "
+                                  "distillation targets for TextPro-SLM stage 2 (resumable JSONL)")
+    distill.add_argument("features", help="feature cache directory (`textpro featurize`)")
+    distill.add_argument("--teacher", default="smollm2-135m-instruct", help="text LLM name or HF directory")
+    distill.add_argument("--out", required=True, help="JSONL file (appended; ids already there are skipped)")
+    distill.add_argument("--source", choices=("asr", "ground_truth"), default="asr",
+                         help="what the teacher reads: the ASR transcript (default, the paper's best) or the "
+                              "manifest's ground-truth text")
+    distill.add_argument("--task", default=None,
+                         help="only records whose manifest 'task' is this (e.g. semantic); default all")
+    distill.add_argument("--batch-size", type=int, default=8)
+    distill.add_argument("--max-new-tokens", type=int, default=256)
+    distill.add_argument("--system-prompt", default=None, help="teacher system prompt (default: none, as the SLM)")
+    distill.add_argument("--limit", type=int, default=None, help="only the first N records")
+    distill.add_argument("--quiet", action="store_true", help="no progress bar")
+    distill.set_defaults(run=_distill)
+
+    chat = commands.add_parser("chat", help="answer a spoken question: prints the transcript and the streamed answer")
+    chat.add_argument("audio", help="WAV/FLAC/OGG/MP3 file")
+    chat.add_argument("--prompt", default=None, help="an instruction about the audio (e.g. 'Is the speaker male "
+                      "or female?'); default none: the audio is the question")
+    chat.add_argument("--model", default=None, help="TextPro-SLM checkpoint directory (default: the embedded model)")
+    chat.add_argument("--whisperpro", default=None, help="override the WhisperPro named by the checkpoint")
+    chat.add_argument("--max-new-tokens", type=int, default=256)
+    chat.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); > 0 samples")
+    chat.set_defaults(run=_chat)

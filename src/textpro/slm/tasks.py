@@ -1,0 +1,152 @@
+"""Training examples for TextPro-SLM from a feature cache: distillation targets and paralinguistic tasks, mixed.
+
+    distillation    (speech, None, teacher's answer to the transcript)       semantic preservation (PAPER.md §3.2)
+    paralinguistic  (speech, "Is the speaker male or female?", "female")      instruction → label text
+
+A feature record is a paralinguistic example when its manifest record's `task` is one of the configured tasks; its
+label is the record's `reference` (it must be in the task's label set) and its instruction the record's own
+`prompt`, else one of the configured prompts (fixed per record id). The mini world's manifests are written that way;
+defaults come from `textpro.data.paralinguistic`. The two kinds are mixed at `ratio` (the share of paralinguistic
+examples), repeating or subsampling paralinguistic examples deterministically from the seed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from textpro.data import paralinguistic as para
+from textpro.errors import ConfigError
+
+
+@dataclass
+class ParalinguisticConfig:
+    # task name → label set. A record whose manifest `task` is not a key here is not a paralinguistic example.
+    labels: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in para.LABELS.items()})
+    # task name → instruction phrasings, for records that carry no prompt of their own
+    prompts: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in para.PROMPTS.items()})
+    # share of paralinguistic examples in the training mix (0–1); None = every example of both kinds, once each
+    ratio: float | None = None
+    task_field: str = "task"  # manifest field naming the task
+    label_field: str = "reference"  # manifest field holding the label
+    prompt_field: str = "prompt"  # manifest field holding the instruction (optional per record)
+
+    def __post_init__(self):
+        if self.ratio is not None and not 0.0 <= float(self.ratio) <= 1.0:
+            raise ConfigError(f"paralinguistic.ratio must be between 0 and 1 (or null), got {self.ratio}")
+        for task, labels in self.labels.items():
+            if not labels or not all(isinstance(x, str) and x for x in labels):
+                raise ConfigError(f"paralinguistic.labels.{task}: expected a list of label strings")
+
+
+@dataclass(frozen=True)
+class Example:
+    """One training example: a feature record (by store and position) plus what the model reads and answers."""
+
+    store: int  # which feature store of the config's list
+    index: int  # record position in that store
+    instruction: str | None  # None: the speech is the whole question (distillation)
+    response: str  # the target text: teacher answer or label
+    kind: str  # "distill" or the paralinguistic task name
+
+
+def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[Example]:
+    examples = []
+    for s, store in enumerate(stores):
+        for i, entry in enumerate(store.index):
+            manifest = entry.get("manifest", {})
+            task = manifest.get(config.task_field)
+            if task not in config.labels:
+                continue
+            label = manifest.get(config.label_field)
+            if label not in config.labels[task]:
+                raise ConfigError(f"{store.directory} record {entry['id']!r}: label {label!r} is not in the "
+                                  f"{task} label set {config.labels[task]}")
+            instruction = manifest.get(config.prompt_field)
+            if not isinstance(instruction, str) or not instruction.strip():
+                prompts = config.prompts.get(task)
+                if not prompts:
+                    raise ConfigError(f"task {task!r}: record {entry['id']!r} has no prompt and none is configured")
+                instruction = prompts[zlib.crc32(entry["id"].encode()) % len(prompts)]
+            examples.append(Example(s, i, instruction, label, task))
+    return examples
+
+
+def read_distillation(path: str | os.PathLike) -> list[dict]:
+    """The records written by `textpro distill` (id, response, …)."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return [json.loads(line) for line in f if line.strip()]
+    except OSError as exc:
+        raise ConfigError(f"cannot read distillation data {path}: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: not valid JSONL ({exc.msg})") from None
+
+
+def distillation_examples(stores: list, path: str | os.PathLike) -> list[Example]:
+    """Teacher answers, matched to feature records by id (ids must be unique over the stores)."""
+    where: dict[str, tuple[int, int]] = {}
+    for s, store in enumerate(stores):
+        for record_id, i in store.by_id.items():
+            if record_id in where:
+                raise ConfigError(f"record id {record_id!r} is in two feature caches: ids must be unique")
+            where[record_id] = (s, i)
+    examples = []
+    for record in read_distillation(path):
+        if record.get("id") not in where:
+            raise ConfigError(f"{path}: record id {record.get('id')!r} is in none of the feature caches")
+        s, i = where[record["id"]]
+        examples.append(Example(s, i, record.get("instruction"), record["response"], "distill"))
+    return examples
+
+
+def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | None, seed: int) -> list[Example]:
+    """Distillation + paralinguistic examples with `ratio` of the result paralinguistic (None: all of both).
+    Paralinguistic examples are repeated (in fresh shuffles) or subsampled to the count; same seed, same list."""
+    if ratio is None or not paralinguistic:
+        return distill + paralinguistic
+    if ratio >= 1.0 or not distill:
+        return list(paralinguistic)
+    count = round(ratio / (1.0 - ratio) * len(distill))
+    rng = np.random.default_rng(seed)
+    order: list[int] = []
+    while len(order) < count:
+        order += rng.permutation(len(paralinguistic)).tolist()
+    return distill + [paralinguistic[i] for i in order[:count]]
+
+
+# ---- scoring ----------------------------------------------------------------------------------------------------
+
+def match_label(answer: str, labels: list[str]) -> str | None:
+    """The label an answer names: the earliest whole-word mention (case-insensitive), None if it names none."""
+    found = []
+    for label in labels:
+        m = re.search(rf"(?<![a-z]){re.escape(label.lower())}(?![a-z])", answer.lower())
+        if m:
+            found.append((m.start(), -len(label), label))  # earliest; at a tie the longer ("female" over "male")
+    return min(found)[2] if found else None
+
+
+def paralinguistic_accuracy(model, store, config: ParalinguisticConfig | None = None, batch_size: int = 8,
+                            max_new_tokens: int = 8, limit: int | None = None) -> dict:
+    """Accuracy per task (and "mean" over tasks) of `model` (a TextProSLM) on the paralinguistic records of a
+    feature store, greedy decoding; the answer's first-named label is its prediction."""
+    config = config or ParalinguisticConfig()
+    examples = paralinguistic_examples([store], config)[:limit]
+    correct: dict[str, list[bool]] = {}
+    for first in range(0, len(examples), batch_size):
+        batch = examples[first:first + batch_size]
+        answers = model.generate([(store[e.index], e.instruction) for e in batch], max_new_tokens=max_new_tokens)
+        for e, answer in zip(batch, answers, strict=True):
+            correct.setdefault(e.kind, []).append(match_label(answer, config.labels[e.kind]) == e.response)
+    scores = {task: float(np.mean(hits)) for task, hits in sorted(correct.items())}
+    if scores:
+        scores["mean"] = float(np.mean(list(scores.values())))
+    return scores

@@ -1,0 +1,292 @@
+"""TextPro-SLM training, stages 1 and 2, on the shared accelerate loop (PAPER.md §3.2).
+
+    stage 1   LLM frozen, projector trained (LR 1e-4)          usually paralinguistic examples
+    stage 2   projector + LLM, full or LoRA (LR 1e-5)         distillation + paralinguistic, from the stage-1 model
+
+Data come from feature caches (`textpro featurize`), distillation targets (`textpro distill`) and the
+paralinguistic labels in the caches' manifest records (`tasks.py`). Cross-entropy on the response tokens only;
+with `kd_alpha` > 0: α·KL(teacher ‖ student) + (1 − α)·CE, the teacher being the original text LLM reading the
+same prompt without placeholders (stage 1 and LoRA: the student's own frozen LLM with the adapter off; full
+fine-tune: a frozen copy), scored on the same response tokens (same tokenizer).
+
+A config file holds one stage, or both under `stages: {1: {...}, 2: {...}}`, merged over the top level when
+`--stage N` picks one:
+
+    textpro train slm --stage 1 --config configs/slm-mini-stage1.yaml [--resume] [--output DIR]
+
+Checkpoints hold the trainable weights only (projector; + LoRA adapter or the whole LLM in stage 2): the frozen
+rest is rebuilt from the base model on resume.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+import yaml
+from torch import nn
+from torch.utils.data import Dataset
+
+from textpro.errors import ConfigError
+from textpro.slm.config import TextProSLMConfig
+from textpro.slm.featurize import FeatureStore
+from textpro.slm.inputs import IGNORE_INDEX
+from textpro.slm.tasks import Example, ParalinguisticConfig, distillation_examples, mix, paralinguistic_examples
+from textpro.train.config import TrainConfig, config_from_dict, config_to_dict
+
+DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+
+
+@dataclass
+class LoraSettings:
+    r: int = 16  # adapter rank
+    alpha: int = 32  # scaling numerator (scale = alpha / r)
+    dropout: float = 0.05
+    target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+
+
+@dataclass
+class SLMTrainingConfig:
+    stage: int = 1  # 1: projector only (LLM frozen); 2: projector + LLM
+    # the model to build in stage 1 (ignored with init_from): base LLM, injection mode, placeholder, …;
+    # d_whisper and whisperpro are taken from the feature caches
+    slm: TextProSLMConfig = field(default_factory=TextProSLMConfig)
+    init_from: str | None = None  # a TextPro-SLM checkpoint to start from (stage 2: the stage-1 model dir)
+    features: list[str] = field(default_factory=list)  # feature cache directories (`textpro featurize`)
+    distill: str | None = None  # distillation JSONL (`textpro distill`); None = no distillation examples
+    paralinguistic: ParalinguisticConfig = field(default_factory=ParalinguisticConfig)
+    use_paralinguistic: bool = True  # False: ignore the paralinguistic records (distillation only)
+    lora: bool = False  # stage 2: train a LoRA adapter (settings in lora_settings) instead of the whole LLM
+    lora_settings: LoraSettings = field(default_factory=LoraSettings)
+    kd_alpha: float = 0.0  # α of α·KL(teacher‖student) + (1−α)·CE (paper's best: 0, pure CE on teacher answers)
+    kd_temperature: float = 1.0  # softens both distributions in the KL term
+    max_length: int = 1024  # tokens per example (prompt + response); longer responses are cut
+    dtype: str = "float32"  # weights as loaded (mixed precision is train.mixed_precision)
+    gradient_checkpointing: bool = False  # recompute activations in backward (large LLMs)
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(output_dir="runs/slm", learning_rate=1e-4,
+                                                                   warmup_steps=0))
+
+    def __post_init__(self):
+        if self.stage not in (1, 2):
+            raise ConfigError(f"stage must be 1 or 2, got {self.stage}")
+        if isinstance(self.features, str):
+            self.features = [self.features]
+        if not 0.0 <= self.kd_alpha <= 1.0:
+            raise ConfigError(f"kd_alpha must be between 0 and 1, got {self.kd_alpha}")
+        if self.dtype not in DTYPES:
+            raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
+        if self.lora and self.stage == 1:
+            raise ConfigError("lora is a stage-2 setting (stage 1 trains the projector only)")
+        if self.max_length < 8:
+            raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
+
+    @classmethod
+    def from_yaml(cls, path, stage: int | None = None) -> SLMTrainingConfig:
+        """Load a config; with a `stages:` section, `stage` picks the overrides to merge over the top level."""
+        try:
+            data = yaml.safe_load(Path(path).read_text()) or {}
+        except OSError as exc:
+            raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: expected a mapping")
+        stages = data.pop("stages", None)
+        if stages is not None:
+            if stage is None:
+                raise ConfigError(f"{path} holds several stages: pass --stage 1 or 2")
+            overrides = stages.get(stage, stages.get(str(stage)))
+            if overrides is None:
+                raise ConfigError(f"{path}: no settings for stage {stage} under 'stages'")
+            data = _merge(data, overrides)
+            data["stage"] = stage
+        elif stage is not None:
+            if data.setdefault("stage", stage) != stage:
+                raise ConfigError(f"{path} is a stage-{data['stage']} config, but --stage {stage} was given")
+        return config_from_dict(cls, data, str(path))
+
+
+def _merge(base: dict, overrides: dict) -> dict:
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+# ---- data -------------------------------------------------------------------------------------------------------
+
+class SLMDataset(Dataset):
+    """Examples over feature stores; a feature record is loaded only when its example is drawn."""
+
+    def __init__(self, stores: list[FeatureStore], examples: list[Example]):
+        if not examples:
+            raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
+                              "records carry paralinguistic tasks")
+        self.stores, self.examples = stores, examples
+
+    def __len__(self) -> int:
+        return len(self.examples)
+
+    @property
+    def lengths(self) -> list[int]:
+        """Characters of transcript + instruction + response: a cheap proxy of token count for length grouping."""
+        return [len(self.stores[e.store].index[e.index]["text"]) + len(e.instruction or "") + len(e.response)
+                for e in self.examples]
+
+    def __getitem__(self, i: int) -> dict:
+        e = self.examples[i]
+        return {"speech": self.stores[e.store][e.index], "instruction": e.instruction, "response": e.response}
+
+
+class SLMCollator:
+    """Examples → the TextProSLM batch (input_ids, attention_mask, labels, prosody_vectors, prosody_mask), plus the
+    teacher's text-only view for the KL term: the same rows with every placeholder removed."""
+
+    def __init__(self, builder, max_length: int, with_teacher: bool = False):
+        self.builder, self.max_length, self.with_teacher = builder, max_length, with_teacher
+
+    def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
+        batch = self.builder.build_training_batch(examples, self.max_length)
+        if self.with_teacher:
+            keep = (batch["input_ids"] != self.builder.placeholder_id) & batch["attention_mask"].bool()  # (B, L)
+            width = int(keep.sum(1).max())
+            ids = torch.full((len(keep), width), self.builder.pad_id, dtype=torch.long)
+            labels = torch.full((len(keep), width), IGNORE_INDEX, dtype=torch.long)
+            mask = torch.zeros((len(keep), width), dtype=torch.long)
+            for row in range(len(keep)):
+                n = int(keep[row].sum())
+                ids[row, :n], labels[row, :n] = batch["input_ids"][row, keep[row]], batch["labels"][row, keep[row]]
+                mask[row, :n] = 1
+            batch.update(teacher_input_ids=ids, teacher_attention_mask=mask, teacher_labels=labels)
+        return batch
+
+
+# ---- objective --------------------------------------------------------------------------------------------------
+
+class SLMObjective(nn.Module):
+    """loss = (1−α)·CE(response) + α·KL(teacher ‖ student) over the response tokens."""
+
+    def __init__(self, slm, kd_alpha: float = 0.0, kd_temperature: float = 1.0, teacher: nn.Module | None = None):
+        super().__init__()
+        self.slm = slm
+        self.kd_alpha, self.kd_temperature = kd_alpha, kd_temperature
+        self.teacher = teacher  # a frozen copy of the original LLM (full fine-tune); None: the student's own LLM
+        self.register_state_dict_post_hook(_drop_frozen_from_state_dict)
+        self.register_load_state_dict_post_hook(_allow_missing_frozen)
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        student_keys = ("input_ids", "attention_mask", "prosody_vectors", "prosody_mask", "labels")
+        out = self.slm(**{k: batch[k] for k in student_keys})
+        if self.kd_alpha == 0:
+            return {"loss": out.loss, "ce": out.loss.detach()}
+        kl = self.kl_to_teacher(out.logits, batch)
+        loss = (1 - self.kd_alpha) * out.loss + self.kd_alpha * kl
+        return {"loss": loss, "ce": out.loss.detach(), "kl": kl.detach()}
+
+    def kl_to_teacher(self, student_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Token-level KL(p_teacher ‖ p_student) averaged over response tokens. Both sequences hold the same response
+        tokens in the same order, so the labelled positions of each line up one to one."""
+        with torch.no_grad():
+            teacher_logits = self._teacher_logits(batch["teacher_input_ids"], batch["teacher_attention_mask"])
+        t = self.kd_temperature
+        student = student_logits[:, :-1][batch["labels"][:, 1:] != IGNORE_INDEX]  # (K, V) predicts label k
+        teacher = teacher_logits[:, :-1][batch["teacher_labels"][:, 1:] != IGNORE_INDEX]  # (K, V)
+        log_p_student = F.log_softmax(student.float() / t, dim=-1)
+        log_p_teacher = F.log_softmax(teacher.float() / t, dim=-1)
+        return F.kl_div(log_p_student, log_p_teacher, log_target=True, reduction="batchmean") * t * t
+
+    def _teacher_logits(self, input_ids, attention_mask) -> torch.Tensor:
+        if self.teacher is not None:
+            return self.teacher(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+        if self.slm.is_lora:
+            with self.slm.llm.disable_adapter():  # the base weights: the original LLM
+                return self.slm.llm(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+        return self.slm.llm(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits  # frozen
+
+    def save_pretrained(self, directory) -> None:
+        self.slm.save_pretrained(directory)
+
+
+
+def _drop_frozen_from_state_dict(module, state_dict, prefix, local_metadata) -> None:
+    """state_dict post-hook: checkpoints carry the trainable weights only (the frozen ones are the base model's)."""
+    for name, p in module.named_parameters(remove_duplicate=False):
+        if not p.requires_grad:
+            state_dict.pop(prefix + name, None)
+
+
+def _allow_missing_frozen(module, incompatible_keys) -> None:
+    """load_state_dict post-hook: frozen weights missing from a checkpoint are expected (they come with the base)."""
+    frozen = {name for name, p in module.named_parameters(remove_duplicate=False) if not p.requires_grad}
+    keep = [k for k in incompatible_keys.missing_keys if k not in frozen and k.partition(".")[2] not in frozen]
+    incompatible_keys.missing_keys[:] = keep
+
+
+def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None, tokenizer=None):
+    """The TextProSLM of the config's stage, ready to train (llm/tokenizer: tiny test models for stage 1)."""
+    from textpro.slm.model import TextProSLM
+
+    dtype = DTYPES[config.dtype]
+    if config.init_from:
+        slm = TextProSLM.from_pretrained(config.init_from, dtype=dtype, is_trainable=True)
+    else:
+        if config.stage == 2:
+            raise ConfigError("stage 2 starts from the stage-1 model: set init_from to its directory")
+        slm_config = TextProSLMConfig(**config.slm.to_dict())
+        slm_config.d_whisper = stores[0].d_whisper  # what the features are
+        slm_config.whisperpro = stores[0].whisperpro
+        slm = TextProSLM.from_base(slm_config, llm=llm, tokenizer=tokenizer, dtype=dtype)
+    for store in stores:
+        if store.d_whisper != slm.config.d_whisper:
+            raise ConfigError(f"{store.directory}: features have width {store.d_whisper}, the model reads "
+                              f"d_whisper = {slm.config.d_whisper}")
+    lora = None
+    if config.stage == 2 and config.lora:
+        from peft import LoraConfig
+
+        s = config.lora_settings
+        lora = LoraConfig(task_type="CAUSAL_LM", r=s.r, lora_alpha=s.alpha, lora_dropout=s.dropout,
+                          target_modules=list(s.target_modules))
+    slm.prepare_stage(config.stage, lora=lora)
+    if config.gradient_checkpointing:
+        slm.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        slm.llm.enable_input_require_grads() if config.stage == 2 and config.lora else None
+    return slm.train()
+
+
+def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
+    """(objective, dataset, collator) for a training config."""
+    if not config.features:
+        raise ConfigError("features is not set: give the feature cache directories (`textpro featurize`)")
+    stores = [FeatureStore(d) for d in config.features]
+    distill = distillation_examples(stores, config.distill) if config.distill else []
+    para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
+    examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed)
+    dataset = SLMDataset(stores, examples)
+
+    slm = build_model(config, stores, llm, tokenizer)
+    teacher = None
+    if config.kd_alpha > 0 and config.stage == 2 and not config.lora:  # the student's LLM changes: keep the original
+        teacher = copy.deepcopy(slm.llm).requires_grad_(False).eval()
+    objective = SLMObjective(slm, config.kd_alpha, config.kd_temperature, teacher)
+    collator = SLMCollator(slm.builder, config.max_length, with_teacher=config.kd_alpha > 0)
+    return objective, dataset, collator
+
+
+def run(config: SLMTrainingConfig, resume: bool = False, stop_after: int | None = None, llm=None, tokenizer=None):
+    """Train as configured; returns the loop's TrainResult (the TextPro-SLM checkpoint in `<output_dir>/model`)."""
+    from accelerate.utils import set_seed
+
+    from textpro.train import process_state, train
+
+    set_seed(config.train.seed)  # projector init, LoRA init
+    objective, dataset, collator = build(config, llm, tokenizer)
+    run_dir = Path(config.train.output_dir)
+    if process_state().is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
+    return train(objective, dataset, collator, config.train, lengths=dataset.lengths, resume=resume,
+                 stop_after=stop_after, description=f"slm stage {config.stage}")

@@ -1,0 +1,344 @@
+"""TextPro-SLM training (`textpro train slm`): stage 1 freezes the LLM, stage 2 LoRA trains and saves, resume ==
+uninterrupted, KD term, 2 CPU processes (gloo), the paper configs on same-architecture tiny models, and (slow) the
+whole CLI path on real whisper-tiny.en + SmolLM2-135M: make clips → featurize → distill → stage 1 → stage 2 → chat."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from textpro.errors import ConfigError
+from textpro.slm import TextProSLM
+from textpro.slm.featurize import FeatureStore, featurize
+from textpro.slm.training import SLMObjective, SLMTrainingConfig, build, run
+from textpro.train import TrainConfig, config_to_dict
+from tests.test_featurize import tiny_transcriber, write_manifest
+from tests.test_slm import QWEN25_TEMPLATE
+
+CONFIGS = Path(__file__).resolve().parent.parent / "configs"
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def smol_dir():
+    from textpro.hub import resolve_model
+
+    return resolve_model("smollm2-135m-instruct")
+
+
+@pytest.fixture(scope="module")
+def features(tmp_path_factory, whisper_tiny_en_dir) -> Path:
+    """Six clips (four gender-task records, two questions) through a tiny random WhisperPro (d 32)."""
+    directory = tmp_path_factory.mktemp("features")
+    manifest = write_manifest(directory / "clips")
+    featurize(manifest, "tiny-random", directory / "train", progress=False,
+              transcriber=tiny_transcriber(whisper_tiny_en_dir))
+    rows = [{"id": "utt4", "response": "Paris."}, {"id": "utt5", "response": "A cat has four legs."}]
+    (directory / "distill.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return directory
+
+
+def save_tiny_llm(directory: Path, smol_dir, backbone: str = "llama") -> Path:
+    """A tiny random Llama (SmolLM2 family) or Qwen2 saved as an HF directory with the SmolLM2 tokenizer."""
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    tokenizer = AutoTokenizer.from_pretrained(smol_dir)
+    sizes = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
+                 num_key_value_heads=1, bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    torch.manual_seed(0)
+    if backbone == "llama":
+        llm = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), tie_word_embeddings=True, **sizes))
+    else:
+        tokenizer.chat_template = QWEN25_TEMPLATE
+        tokenizer.add_tokens(["<|repo_name|>"], special_tokens=True)
+        llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), tie_word_embeddings=False, **sizes))
+    llm.save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory, smol_dir) -> Path:
+    return save_tiny_llm(tmp_path_factory.mktemp("tiny-llama"), smol_dir, "llama")
+
+
+def stage_config(features: Path, base: Path, output: Path, stage: int = 1, **overrides) -> SLMTrainingConfig:
+    train = dict(output_dir=str(output), max_steps=4, batch_size=2, micro_batch_size=1, learning_rate=1e-2,
+                 warmup_steps=0, log_every=1, save_every=2, keep_last=2)
+    train.update(overrides.pop("train", {}))
+    data = dict(stage=stage, slm={"base_llm": str(base), "projector_init": "default"},
+                features=[str(features / "train")], distill=str(features / "distill.jsonl"),
+                train=train, **overrides)
+    from textpro.train import config_from_dict
+
+    return config_from_dict(SLMTrainingConfig, data)
+
+
+def llm_state(slm) -> dict:
+    return {k: v.detach().clone() for k, v in slm.llm.state_dict().items()}
+
+
+# ---- stage 1 / stage 2 ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("backbone", ["llama", "qwen2"])
+def test_stage1_trains_the_projector_only(features, smol_dir, tmp_path, backbone):
+    base = save_tiny_llm(tmp_path / "base", smol_dir, backbone)
+    config = stage_config(features, base, tmp_path / "run")
+    objective, dataset, _ = build(config)
+    assert len(dataset) == 6  # 2 distillation + 4 gender examples
+    before_llm = llm_state(objective.slm)
+    before_projector = {k: v.clone() for k, v in objective.slm.projector.state_dict().items()}
+
+    result = run(config)
+    assert result.step == 4
+    log = [json.loads(line) for line in open(tmp_path / "run" / "log.jsonl")]
+    assert [r["step"] for r in log] == [1, 2, 3, 4] and all(np.isfinite(r["loss"]) for r in log)
+
+    trained = TextProSLM.from_pretrained(result.model_dir)
+    assert trained.config.d_whisper == 32 and trained.config.whisperpro == "tiny-random"  # from the features
+    for name, value in llm_state(trained).items():  # the LLM is exactly the base
+        torch.testing.assert_close(value, before_llm[name], rtol=0, atol=0)
+    changed = [not torch.equal(v, before_projector[k]) for k, v in trained.projector.state_dict().items()]
+    assert all(changed)
+    # checkpoints carry the trainable weights only: the projector, not the frozen LLM
+    saved = load_file(tmp_path / "run" / "checkpoints" / "step-00000004" / "model.safetensors")
+    assert saved and all(k.startswith("slm.projector.") for k in saved)
+
+
+def test_stage2_lora_trains_saves_and_reloads(features, tiny_llama, tmp_path):
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 2}))
+    config = stage_config(features, tiny_llama, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir),
+                          lora=True, train={"learning_rate": 5e-3})
+    objective, _, _ = build(config)
+    assert objective.slm.is_lora
+    trainable = {n for n, p in objective.named_parameters() if p.requires_grad}
+    assert any("lora_" in n for n in trainable) and any("projector" in n for n in trainable)
+    assert not any("embed_tokens" in n or "mlp" in n for n in trainable)
+
+    result = run(config)
+    files = {p.name for p in result.model_dir.iterdir()}
+    assert {"adapter_model.safetensors", "adapter_config.json", "projector.safetensors"} <= files
+    assert "model.safetensors" not in files  # the adapter, not a copy of the LLM
+    adapter = load_file(result.model_dir / "adapter_model.safetensors")
+    assert any(k.endswith("lora_B.weight") and v.abs().sum() > 0 for k, v in adapter.items())
+
+    # reload == the model in memory at the end of training
+    trained = TextProSLM.from_pretrained(result.model_dir)
+    again = TextProSLM.from_pretrained(result.model_dir)
+    store = FeatureStore(features / "train")
+    batch = trained.builder.build_training_batch([(store[0], "Is the speaker male or female?", "male")])
+    with torch.no_grad():
+        torch.testing.assert_close(trained(**batch).logits, again(**batch).logits)
+        base = TextProSLM.from_pretrained(stage1.model_dir)
+        assert not torch.allclose(trained(**batch).logits, base(**batch).logits)  # stage 2 changed the model
+    assert trained.generate([(store[0], "Is the speaker male or female?")], max_new_tokens=3)
+
+
+def test_stage2_needs_init_from(features, tiny_llama, tmp_path):
+    with pytest.raises(ConfigError, match="init_from"):
+        build(stage_config(features, tiny_llama, tmp_path / "run", stage=2))
+    with pytest.raises(ConfigError, match="stage-2 setting"):
+        stage_config(features, tiny_llama, tmp_path / "run", stage=1, lora=True)
+
+
+def test_resume_equals_uninterrupted(features, tiny_llama, tmp_path):
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 2}))
+    kwargs = dict(stage=2, init_from=str(stage1.model_dir), lora=True, train={"max_steps": 4})
+    whole = run(stage_config(features, tiny_llama, tmp_path / "whole", **kwargs))
+    interrupted = stage_config(features, tiny_llama, tmp_path / "parts", **kwargs)
+    assert run(interrupted, stop_after=2).model_dir is None
+    resumed = run(interrupted, resume=True)
+    assert resumed.step == 4
+    for name in ("adapter_model.safetensors", "projector.safetensors"):
+        a, b = load_file(whole.model_dir / name), load_file(resumed.model_dir / name)
+        for key in a:
+            torch.testing.assert_close(a[key], b[key])
+    with pytest.raises(ConfigError, match="already has checkpoints"):
+        run(interrupted)
+
+
+@pytest.mark.parametrize("stage,lora", [(1, False), (2, True), (2, False)])
+def test_kd_term(features, tiny_llama, tmp_path, stage, lora):
+    """α > 0: KL(teacher ‖ student) on the response tokens; the teacher is the untouched text LLM reading the same
+    prompt without placeholders. With the student's LLM equal to the teacher's and the placeholder reading as a
+    plain token, the logits differ only through the placeholder, so KL is small but positive and has gradients."""
+    init = {}
+    if stage == 2:
+        init["init_from"] = str(run(stage_config(features, tiny_llama, tmp_path / "s1",
+                                                 train={"max_steps": 1})).model_dir)
+    config = stage_config(features, tiny_llama, tmp_path / "run", stage=stage, lora=lora, kd_alpha=0.5, **init)
+    objective, dataset, collator = build(config)
+    assert (objective.teacher is not None) == (stage == 2 and not lora)  # a frozen copy only for full fine-tune
+    batch = collator([dataset[i] for i in range(3)])
+    assert (batch["teacher_input_ids"] == objective.slm.placeholder_id).sum() == 0
+    assert torch.equal((batch["labels"] != -100).sum(1), (batch["teacher_labels"] != -100).sum(1))
+    out = objective(batch)
+    assert out["kl"] >= 0 and torch.isfinite(out["loss"])
+    torch.testing.assert_close(out["loss"], 0.5 * out["ce"] + 0.5 * out["kl"])
+    out["loss"].backward()
+    assert objective.slm.projector.linear_out.bias.grad.abs().sum() > 0
+
+
+# ---- configs ----------------------------------------------------------------------------------------------------
+
+def test_mini_configs_load():
+    one = SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage1.yaml", stage=1)
+    two = SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage2.yaml")
+    assert one.stage == 1 and one.slm.base_llm == "smollm2-135m-instruct" and one.distill is None
+    assert two.stage == 2 and two.lora and two.init_from == "runs/slm-mini-stage1/model" and two.kd_alpha == 0
+    with pytest.raises(ConfigError, match="stage-1 config"):
+        SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage1.yaml", stage=2)
+
+
+# Qwen2.5 architectures (from their published config.json): hidden, intermediate, heads, kv heads, tied embeddings
+QWEN25 = {"3b": (2048, 11008, 16, 2, True), "7b": (3584, 18944, 28, 4, False)}
+
+
+@pytest.mark.parametrize("size", ["3b", "7b"])
+def test_paper_configs_build_same_architecture_tiny_models(size, smol_dir):
+    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+
+    from textpro.slm import TextProSLMConfig
+
+    with pytest.raises(ConfigError, match="pass --stage"):
+        SLMTrainingConfig.from_yaml(CONFIGS / f"paper-{size}.yaml")
+    one = SLMTrainingConfig.from_yaml(CONFIGS / f"paper-{size}.yaml", stage=1)
+    two = SLMTrainingConfig.from_yaml(CONFIGS / f"paper-{size}.yaml", stage=2)
+    for config in (one, two):  # PAPER.md §3.2
+        assert config.train.batch_size == 1024 and config.train.epochs == 2 and config.train.warmup_steps == 0
+        assert config.train.mixed_precision == "bf16" and config.slm.injection == "global"
+        assert config.slm.d_whisper == 1280 and config.slm.placeholder_token == "<|repo_name|>"
+        assert config.kd_alpha == 0 and not config.lora
+    assert one.train.learning_rate == 1e-4 and two.train.learning_rate == 1e-5
+    assert one.distill is None and two.distill and two.init_from == f"runs/paper-{size}-stage1/model"
+
+    # a tiny Qwen2 of the same shape ratios (÷32), the Qwen2.5 template and its <|repo_name|> marker
+    hidden, intermediate, heads, kv, tied = QWEN25[size]
+    tokenizer = AutoTokenizer.from_pretrained(smol_dir)
+    tokenizer.chat_template = QWEN25_TEMPLATE
+    tokenizer.add_tokens(["<|repo_name|>"], special_tokens=True)
+    llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden // 32,
+                                       intermediate_size=intermediate // 32, num_hidden_layers=2,
+                                       num_attention_heads=heads, num_key_value_heads=kv, tie_word_embeddings=tied))
+    slm_config = TextProSLMConfig(**{**two.slm.to_dict(), "d_whisper": two.slm.d_whisper // 32})
+    model = TextProSLM.from_base(slm_config, llm=llm, tokenizer=tokenizer)
+    assert model.config.placeholder_token == "<|repo_name|>" and len(tokenizer) == llm.config.vocab_size
+    layers = [m for m in model.projector.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in layers] == [(1280 // 32, hidden // 32), (hidden // 32,) * 2]
+    speech = {"text": "What is the capital of France?", "prosody": np.ones((7, 1280 // 32), np.float32)}
+    batch = model.builder.build_training_batch([(speech, None, "Paris.")])
+    assert torch.isfinite(model(**batch).loss)
+
+
+# ---- several processes ------------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_process_cpu_training_step(features, tiny_llama, tmp_path):
+    """torchrun, 2 CPU processes (gloo): the stage-1 step through the CLI, the global batch split over both."""
+    config = stage_config(features, tiny_llama, tmp_path / "run", train={"max_steps": 2, "save_every": 1})
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config_to_dict(config)))
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port()), "-m", "textpro.cli", "train", "slm", "--stage", "1", "--config", str(config_file)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("trained 2 steps") == 1
+    records = [json.loads(line) for line in open(tmp_path / "run" / "log.jsonl")]
+    assert [r["step"] for r in records] == [1, 2] and all(np.isfinite(r["loss"]) for r in records)
+    state = tmp_path / "run" / "checkpoints" / "step-00000002"
+    assert {"random_states_0.pkl", "random_states_1.pkl"} <= {p.name for p in state.iterdir()}
+    assert (tmp_path / "run" / "model" / "projector.safetensors").is_file()
+
+
+def test_two_process_featurize(tmp_path, whisper_tiny_en_dir, features):
+    """Each process writes its own shards (k mod 2); the main one writes the index: same records as one process."""
+    manifest = features / "clips" / "train.jsonl"
+    script = tmp_path / "featurize_tiny.py"
+    script.write_text(
+        "import sys, torch\n"
+        "from tests.test_featurize import tiny_transcriber\n"
+        "from textpro.slm.featurize import featurize\n"
+        f"featurize({str(manifest)!r}, 'tiny-random', sys.argv[1], shard_size=2, progress=False,\n"
+        f"          transcriber=tiny_transcriber({str(whisper_tiny_en_dir)!r}))\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
+           "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
+               str(free_port()), str(script), str(tmp_path / "f")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    two, one = FeatureStore(tmp_path / "f"), FeatureStore(features / "train")
+    assert [r["id"] for r in two.index] == [r["id"] for r in one.index]
+    for i in range(len(one)):
+        assert two[i]["text"] == one[i]["text"]
+        np.testing.assert_allclose(two[i]["prosody"], one[i]["prosody"], atol=1e-5)
+
+
+# ---- the whole CLI path on real weights ---------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_end_to_end_cli_real_models(tmp_path, capsys):
+    """synthesized manifest → featurize (real tiny.en) → distill (real SmolLM2) → stage 1 → stage 2 (LoRA) → chat."""
+    from textpro.cli import main
+
+    manifest = write_manifest(tmp_path / "clips")
+    features = tmp_path / "features"
+    assert main(["featurize", str(manifest), "--whisperpro", "whisper-tiny.en", "--out", str(features),
+                 "--quiet"]) == 0
+    assert "france" in FeatureStore(features)[4]["text"].lower()  # real tiny.en transcribes espeak speech
+    distill = tmp_path / "distill.jsonl"
+    assert main(["distill", str(features), "--teacher", "smollm2-135m-instruct", "--out", str(distill),
+                 "--task", "semantic", "--max-new-tokens", "16", "--quiet"]) == 0
+    assert all(json.loads(line)["response"] for line in open(distill))
+
+    common = {"features": [str(features)], "distill": str(distill), "max_length": 256}
+    train = {"batch_size": 2, "micro_batch_size": 2, "warmup_steps": 0, "log_every": 1, "save_every": 100}
+    (tmp_path / "s1.yaml").write_text(yaml.safe_dump({
+        **common, "stage": 1, "train": {**train, "max_steps": 2, "learning_rate": 1e-3}}))
+    (tmp_path / "s2.yaml").write_text(yaml.safe_dump({
+        **common, "stage": 2, "init_from": str(tmp_path / "s1" / "model"), "lora": True,
+        "train": {**train, "max_steps": 2, "learning_rate": 1e-4}}))
+    assert main(["train", "slm", "--stage", "1", "--config", str(tmp_path / "s1.yaml"),
+                 "--output", str(tmp_path / "s1")]) == 0
+    assert main(["train", "slm", "--stage", "2", "--config", str(tmp_path / "s2.yaml"),
+                 "--output", str(tmp_path / "s2")]) == 0
+    capsys.readouterr()
+    assert main(["chat", str(manifest.parent / "clip4.wav"), "--model", str(tmp_path / "s2" / "model"),
+                 "--max-new-tokens", "12"]) == 0
+    out = capsys.readouterr().out
+    transcript, answer = out.split("answer:", 1)
+    assert "france" in transcript.lower() and len(answer.strip()) > 0
+
+
+def test_chat_without_model_is_one_line(tmp_path, capsys):
+    from textpro.cli import main
+    from textpro.slm.cli import DEFAULT_MODEL_DIR
+
+    if DEFAULT_MODEL_DIR.is_dir():
+        pytest.skip("an embedded default model is installed")
+    import soundfile as sf
+
+    sf.write(tmp_path / "a.wav", np.zeros(8000, np.float32) + 0.01, 16000)
+    assert main(["chat", str(tmp_path / "a.wav")]) == 2
+    err = capsys.readouterr().err
+    assert "--model" in err and err.count("\n") == 1
