@@ -44,7 +44,7 @@ def token_start_times(
     if not alignment_heads:
         raise ValueError("this checkpoint has no generation_config.alignment_heads: cannot time tokens")
     # Right-pad with EOT: the decoder is causal, so padding after a row's EOT changes nothing before it.
-    rows = [prefix + tokens + [eot] for prefix, tokens in zip(prefixes, text_tokens)]
+    rows = [prefix + tokens + [eot] for prefix, tokens in zip(prefixes, text_tokens, strict=True)]
     length = max(len(r) for r in rows)
     input_ids = torch.tensor([r + [eot] * (length - len(r)) for r in rows], device=encoder_states.device)
 
@@ -72,7 +72,7 @@ def token_start_times(
     scores = torch.stack([captured[layer][:, head] for layer, head in alignment_heads], dim=1)  # (B, H, L, S)
 
     times = []
-    for row, (tokens, frames) in enumerate(zip(text_tokens, audio_frames)):
+    for row, (tokens, frames) in enumerate(zip(text_tokens, audio_frames, strict=True)):
         weights = scores[row, :, : len(rows[row]), :frames].float().softmax(dim=-1)  # (H, L_i, frames)
         std, mean = torch.std_mean(weights, dim=-2, keepdim=True, unbiased=False)  # over tokens, per frame
         weights = median_filter((weights - mean) / std.clamp_min(1e-8), MEDIAN_FILTER_WIDTH)
@@ -103,7 +103,7 @@ def trim_silence(starts: np.ndarray, ends: np.ndarray, samples: np.ndarray,
     quiet = rms < SILENCE_RATIO * np.percentile(rms, 95)
     silent = np.zeros(count, dtype=bool)  # quiet frames in runs of at least MIN_PAUSE_FRAMES
     edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
-    for run_start, run_end in zip(edges[::2], edges[1::2]):
+    for run_start, run_end in zip(edges[::2], edges[1::2], strict=True):
         if run_end - run_start >= MIN_PAUSE_FRAMES:
             silent[run_start:run_end] = True
     index = np.arange(count + 1)

@@ -26,9 +26,13 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
-from torch import nn
-from transformers import (AutoConfig, AutoModelForSpeechSeq2Seq, DynamicCache, EncoderDecoderCache,
-                          WhisperForConditionalGeneration)
+from transformers import (
+    AutoConfig,
+    AutoModelForSpeechSeq2Seq,
+    DynamicCache,
+    EncoderDecoderCache,
+    WhisperForConditionalGeneration,
+)
 from transformers.masking_utils import create_causal_mask
 from transformers.modeling_outputs import Seq2SeqLMOutput
 from transformers.models.whisper.modeling_whisper import shift_tokens_right

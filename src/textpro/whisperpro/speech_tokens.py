@@ -28,7 +28,8 @@ class SpeechTokens:
         is given); the (N, d) prosody matrix and the utterance vector only with `prosody_vectors`."""
         tokens = []
         for i, token_id in enumerate(self.token_ids):
-            token = {"id": int(token_id), "start": round(float(self.starts[i]), 2), "end": round(float(self.ends[i]), 2)}
+            start, end = round(float(self.starts[i]), 2), round(float(self.ends[i]), 2)
+            token = {"id": int(token_id), "start": start, "end": end}
             if tokenizer is not None:
                 token["text"] = tokenizer.decode([token_id])
             tokens.append(token)

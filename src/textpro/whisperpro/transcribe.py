@@ -7,9 +7,10 @@
 Per utterance: load and check the audio; if longer than 30 s, cut it at pauses (`segment.py`). Clips of one
 segment are decoded together in padded batches; long audio segment by segment, optionally with the previous
 segment's text as the decoder's prompt (`<|startofprev|>` …; off by default: tiny.en then copies the prompt
-instead of transcribing, WER 27% against 0.7% without it on a 2-minute piper clip). Decoding is greedy with a KV cache (`WhisperPro.greedy_decode`) and keeps
-decoder layer k's state at each emitted token; token times come from one extra teacher-forced pass over the
-alignment heads (`alignment.py`), with token edges moved out of pauses by the audio's energy.
+instead of transcribing, WER 27% against 0.7% without it on a 2-minute piper clip). Decoding is greedy with a
+KV cache (`WhisperPro.greedy_decode`) and keeps decoder layer k's state at each emitted token; token times come
+from one extra teacher-forced pass over the alignment heads (`alignment.py`), with token edges moved out of pauses
+by the audio's energy.
 """
 
 from __future__ import annotations
@@ -77,8 +78,8 @@ class Transcriber:
         self.begin_suppress_tokens = list(generation.begin_suppress_tokens or [])
         # openai's default when a checkpoint names no alignment heads: every head of the upper half of the decoder.
         layers, heads = model.config.decoder_layers, model.config.decoder_attention_heads
-        self.alignment_heads = [list(h) for h in (getattr(generation, "alignment_heads", None) or
-                                                 [[l, h] for l in range(layers // 2, layers) for h in range(heads)])]
+        upper_half = [[layer, head] for layer in range(layers // 2, layers) for head in range(heads)]
+        self.alignment_heads = [list(h) for h in (getattr(generation, "alignment_heads", None) or upper_half)]
         # openai's sample_len: half the decoder's context for new tokens, the other half for the prompt.
         self.max_new_tokens = getattr(generation, "max_new_tokens", None) or model.config.max_target_positions // 2
 
@@ -127,7 +128,7 @@ class Transcriber:
         short.sort(key=lambda i: len(clips[i]))  # similar lengths together: less padding per batch
         for first in range(0, len(short), self.batch_size):
             indices = short[first : first + self.batch_size]
-            for i, decoded in zip(indices, self._decode([clips[i] for i in indices])):
+            for i, decoded in zip(indices, self._decode([clips[i] for i in indices]), strict=True):
                 results[i] = self._speech_tokens([decoded], [0.0], len(clips[i]))
         for i, segments in enumerate(segmentations):
             if len(segments) > 1:
@@ -219,8 +220,8 @@ class Transcriber:
         """Concatenate segments (times shifted by their offsets) into one utterance's SpeechTokens."""
         duration = samples / SAMPLE_RATE
         token_ids = [t for s in segments for t in s.tokens]
-        starts = np.concatenate([s.starts + o for s, o in zip(segments, offsets)]).astype(np.float32)
-        ends = np.concatenate([s.ends + o for s, o in zip(segments, offsets)]).astype(np.float32)
+        starts = np.concatenate([s.starts + o for s, o in zip(segments, offsets, strict=True)]).astype(np.float32)
+        ends = np.concatenate([s.ends + o for s, o in zip(segments, offsets, strict=True)]).astype(np.float32)
         starts, ends = np.minimum(starts, duration), np.minimum(ends, duration)
         prosody = np.concatenate([s.prosody for s in segments]).astype(np.float32)  # (N, d)
         # The utterance vector averages the segments' own means (equal weight per segment, as the paper's
