@@ -15,6 +15,7 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
@@ -207,8 +208,8 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
                 "total_tokens": result.prompt_tokens + result.completion_tokens}
 
     @app.post("/v1/audio/transcriptions", dependencies=[Depends(require_api_key)])
-    async def transcriptions(file: UploadFile = File(...), model: str | None = Form(None),
-                             response_format: str = Form("json")):
+    async def transcriptions(file: Annotated[UploadFile, File()], model: Annotated[str | None, Form()] = None,
+                             response_format: Annotated[str, Form()] = "json"):
         deadline = time.monotonic() + settings.timeout_seconds
         check_model(model)
         if response_format not in TRANSCRIPTION_FORMATS:

@@ -61,10 +61,10 @@ def from_textpro_error(exc: TextproError, param: str | None = None) -> APIError:
 
 def _location(loc: tuple) -> str | None:
     """pydantic's ('body', 'messages', 0, 'content') -> 'messages[0].content' (OpenAI's `param` style)."""
+    if loc and loc[0] in ("body", "query", "path", "header", "cookie"):
+        loc = loc[1:]
     out = ""
     for part in loc:
-        if part in ("body", "query", "path", "header", "form", "file") and not out:
-            continue
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
     return out or None
 
