@@ -129,6 +129,7 @@ def tiny_config(model, train_file, output) -> TeacherTrainingConfig:
                           warmup_steps=1, log_every=1, save_every=2, keep_last=1))
 
 
+@pytest.mark.slow
 def test_teacher_trains_stops_and_resumes_like_an_uninterrupted_run(tiny_llm, train_file, tmp_path):
     straight = run(tiny_config(tiny_llm, train_file, tmp_path / "straight"))
     assert straight.step == 4
@@ -145,6 +146,7 @@ def test_teacher_trains_stops_and_resumes_like_an_uninterrupted_run(tiny_llm, tr
     assert (tmp_path / "resumed" / "config.yaml").is_file()
 
 
+@pytest.mark.slow
 def test_cli_teacher_stage(tiny_llm, train_file, tmp_path, capsys):
     import yaml
 
@@ -161,3 +163,27 @@ def test_cli_teacher_stage(tiny_llm, train_file, tmp_path, capsys):
     bad.write_text("train_file: ''\n")
     assert main(["train", "teacher", "--config", str(bad)]) == 2
     assert "train_file is not set" in capsys.readouterr().err
+
+
+def test_spoken_variants_ask_the_same_question_as_spoken(tmp_path):
+    path = tmp_path / "train.jsonl"
+    path.write_text(json.dumps({**RECORDS[0], "text": "What is two plus two? A, three. B, four. C, five. D, six."})
+                    + "\n")
+    pairs = read_questions(path, spoken=True)
+    assert [p.prompt.splitlines()[0] for p in pairs] == ["What is two plus two?",
+                                                          "What is two plus two? A, three. B, four. C, five. D, six."]
+    assert {p.answer for p in pairs} == {"B. four"}
+    generated = generate_questions(3, seed=0, spoken=True)
+    assert len(generated) == 6 and generated[0].answer == generated[1].answer and "\n" not in generated[1].prompt
+
+
+def test_trainable_layers_freezes_everything_below(tiny_llm):
+    from textpro.teacher import freeze_below_top_layers
+
+    llm = LlamaForCausalLM.from_pretrained(tiny_llm)
+    freeze_below_top_layers(llm, 1)
+    trainable = {n.split(".")[2] if n.startswith("model.layers") else n for n, p in llm.named_parameters()
+                 if p.requires_grad}
+    assert trainable == {"1", "model.norm.weight"}  # top layer + final norm; embeddings (tied head) frozen
+    with pytest.raises(ConfigError, match="more than the model's 2 layers"):
+        freeze_below_top_layers(llm, 3)

@@ -74,6 +74,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_slm_parsers(commands)
 
+    from textpro.recipe.cli import add_parser as add_recipe_parser
+
+    add_recipe_parser(commands)
+
     from textpro.eval.cli import add_parser as add_eval_parser
 
     add_eval_parser(commands)

@@ -46,13 +46,21 @@ class TeacherTrainingConfig:
     generated_questions: int = 0  # extra questions drawn from the train templates (0 = the JSONL only)
     generation_seed: int = 1  # seed of those extra questions (the benchmark itself uses --seed, default 0)
     answer_format: str = "letter_text"  # "letter_text": "B. twelve"; "letter": "B"
+    # Also ask each question the way it is spoken ("... A, ten. B, twelve. ..." on one line): distillation gives the
+    # teacher ASR transcripts of the spoken questions, not the lettered-lines text prompt.
+    spoken_variants: bool = True
     system_prompt: str | None = None  # None: the chat template's default, as the eval harness asks
     max_length: int = 256  # longer examples are an error (none of the mini world's come close)
+    # Train only the top N decoder layers and the final norm (embeddings, tied to the output head, and the lower
+    # layers frozen: the backward pass stops at layer L−N, ~40% less compute for N = L/3); None = every weight.
+    trainable_layers: int | None = None
     train: TrainConfig = field(default_factory=lambda: TrainConfig(output_dir="runs/teacher"))
 
     def __post_init__(self):
         if self.answer_format not in ANSWER_FORMATS:
             raise ConfigError(f"answer_format must be one of {', '.join(ANSWER_FORMATS)}, got {self.answer_format!r}")
+        if self.trainable_layers is not None and self.trainable_layers < 1:
+            raise ConfigError(f"trainable_layers must be ≥ 1 or null, got {self.trainable_layers}")
         if self.generated_questions < 0:
             raise ConfigError(f"generated_questions must be ≥ 0, got {self.generated_questions}")
 
@@ -76,8 +84,9 @@ def format_answer(letter: str, answer_text: str | None, answer_format: str = "le
     return f"{letter}. {answer_text}"
 
 
-def read_questions(path, answer_format: str = "letter_text") -> list[QA]:
-    """The multiple-choice records of a benchmark JSONL as (prompt, answer) pairs; other records are skipped."""
+def read_questions(path, answer_format: str = "letter_text", spoken: bool = False) -> list[QA]:
+    """The multiple-choice records of a benchmark JSONL as (prompt, answer) pairs; other records are skipped.
+    spoken: also each record's spoken text (its `text` field) as a second prompt with the same answer."""
     from textpro.eval.extract import parse_options
 
     path = Path(path)
@@ -98,12 +107,17 @@ def read_questions(path, answer_format: str = "letter_text") -> list[QA]:
         if len(reference) != 1 or reference.lower() not in options:
             continue  # a paralinguistic record (label reference), or not multiple choice
         answer_text = record.get("answer_text") or options[reference.lower()]
-        pairs.append(QA(prompt, format_answer(reference, answer_text, answer_format)))
+        answer = format_answer(reference, answer_text, answer_format)
+        pairs.append(QA(prompt, answer))
+        if spoken and isinstance(record.get("text"), str) and record["text"].strip():
+            pairs.append(QA(record["text"].strip(), answer))
     return pairs
 
 
-def generate_questions(count: int, seed: int, answer_format: str = "letter_text", split: str = "train") -> list[QA]:
-    """`count` fresh questions from the split's templates (round-robin over templates, seeded)."""
+def generate_questions(count: int, seed: int, answer_format: str = "letter_text", split: str = "train",
+                       spoken: bool = False) -> list[QA]:
+    """`count` fresh questions from the split's templates (round-robin over templates, seeded); with `spoken`,
+    each also as its spoken text."""
     from textpro.data import questions
 
     templates = questions.templates_for(split)
@@ -111,8 +125,10 @@ def generate_questions(count: int, seed: int, answer_format: str = "letter_text"
     pairs = []
     for index in range(count):
         question = questions.make_question(templates[index % len(templates)], rng)
-        pairs.append(QA(question.prompt(), format_answer(question.reference, question.choices[question.answer],
-                                                         answer_format)))
+        answer = format_answer(question.reference, question.choices[question.answer], answer_format)
+        pairs.append(QA(question.prompt(), answer))
+        if spoken:
+            pairs.append(QA(question.spoken(), answer))
     return pairs
 
 
@@ -187,6 +203,17 @@ class TeacherObjective(nn.Module):
         self.tokenizer.save_pretrained(directory)
 
 
+def freeze_below_top_layers(llm, n: int) -> None:
+    """requires_grad only for the top `n` decoder layers and the final norm (HF decoder-only LMs: model.layers)."""
+    layers = llm.get_decoder().layers
+    if n > len(layers):
+        raise ConfigError(f"trainable_layers {n} is more than the model's {len(layers)} layers")
+    llm.requires_grad_(False)
+    for layer in layers[len(layers) - n:]:
+        layer.requires_grad_(True)
+    llm.get_decoder().norm.requires_grad_(True)
+
+
 def build(config: TeacherTrainingConfig):
     """(objective, dataset, collator) for a teacher config."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -195,13 +222,16 @@ def build(config: TeacherTrainingConfig):
 
     if not config.train_file:
         raise ConfigError("train_file is not set")
-    pairs = read_questions(config.train_file, config.answer_format)
-    pairs += generate_questions(config.generated_questions, config.generation_seed, config.answer_format)
+    pairs = read_questions(config.train_file, config.answer_format, config.spoken_variants)
+    pairs += generate_questions(config.generated_questions, config.generation_seed, config.answer_format,
+                                spoken=config.spoken_variants)
     directory = resolve_model(config.model)
     tokenizer = AutoTokenizer.from_pretrained(directory)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     llm = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
+    if config.trainable_layers is not None:
+        freeze_below_top_layers(llm, config.trainable_layers)
     dataset = QADataset(pairs, tokenizer, config.system_prompt, config.max_length)
     return TeacherObjective(llm, tokenizer), dataset, Collator(tokenizer.pad_token_id)
 

@@ -1,0 +1,36 @@
+"""`textpro recipe mini`: the mini world end to end (data → teacher → WhisperPro → featurize → distill → SLM
+stage 1 → stage 2 → eval), every step skipped once done."""
+
+from __future__ import annotations
+
+import argparse
+
+from textpro.recipe.mini import MiniRecipe, MiniRecipeConfig, config_path, recipe_env
+
+STEP_NAMES = [step.name for step in MiniRecipe(MiniRecipeConfig(), "").steps()]
+
+
+def _mini(args: argparse.Namespace) -> int:
+    from textpro.recipe.runner import run_steps
+
+    config = MiniRecipeConfig.from_yaml(config_path(args.config))
+    recipe = MiniRecipe(config, args.out)
+    summary = run_steps(recipe.steps(), args.out, start=args.start, until=args.until, env=recipe_env(config))
+    minutes = summary["total_seconds"] / 60
+    print(f"recipe mini: {sum(r['status'] == 'done' for r in summary['steps'])}/{len(summary['steps'])} steps done, "
+          f"{minutes:.1f} min in all; timings in {args.out}/summary.md")
+    return 0
+
+
+def add_parser(commands) -> None:
+    recipe = commands.add_parser("recipe", help="run a whole training recipe, resumable step by step")
+    recipes = recipe.add_subparsers(dest="recipe", required=True)
+    mini = recipes.add_parser("mini", help="the mini world end to end on CPU (" + " → ".join(STEP_NAMES) + ")",
+                              description=__doc__)
+    mini.add_argument("--out", default="runs/mini", help="output directory (default runs/mini)")
+    mini.add_argument("--config", default="configs/recipe-mini.yaml", help="recipe sizes (default "
+                      "configs/recipe-mini.yaml)")
+    mini.add_argument("--from", dest="start", choices=STEP_NAMES, default=None,
+                      help="re-run this step and all later ones (earlier ones must be done)")
+    mini.add_argument("--until", choices=STEP_NAMES, default=None, help="stop after this step")
+    mini.set_defaults(run=_mini)

@@ -1,0 +1,150 @@
+"""A resumable sequence of named steps, each skipped once done.
+
+    OUT/done/<step>.json     the done marker, written last: {"step", "seconds", "finished"}; its presence = done
+    OUT/logs/<step>.log      everything the step printed (commands run as subprocesses write here)
+    OUT/summary.json, .md    per-step status and seconds, rewritten after every step
+
+A step that fails leaves no marker, so the next run starts again at that step (training steps resume from their own
+checkpoints). `start` re-runs that step and every later one (their markers are cleared first) and needs the earlier
+ones done; `until` stops after that step.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from textpro.errors import TextproError
+
+
+class RecipeError(TextproError):
+    """A recipe step failed or cannot run; the message is one line and names the step (and its log)."""
+
+
+@dataclass
+class StepContext:
+    out: Path  # the recipe's output directory
+    log_path: Path  # this step's log file
+    env: dict[str, str]  # environment for subprocesses
+
+    def log(self, message: str) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            log.write(message.rstrip("\n") + "\n")
+
+    def command(self, *argv: str | os.PathLike) -> None:
+        """Run a command, its output appended to the step's log; a non-zero exit raises RecipeError."""
+        argv = [str(a) for a in argv]
+        self.log("$ " + " ".join(argv))
+        with open(self.log_path, "a", encoding="utf-8") as log:
+            code = subprocess.call(argv, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        if code != 0:
+            raise RecipeError(f"`{' '.join(argv[:4])} …` exited with status {code}")
+
+    def textpro(self, *args: str | os.PathLike) -> None:
+        """Run `textpro ARGS` with this interpreter."""
+        self.command(sys.executable, "-m", "textpro.cli", *args)
+
+
+@dataclass
+class Step:
+    name: str
+    run: Callable[[StepContext], None]
+    description: str = ""
+    # Checked before the step runs (e.g. that a CLI command exists): returns None, or one line saying what is missing.
+    requires: Callable[[], str | None] | None = None
+
+
+def done_marker(out: Path, name: str) -> Path:
+    return Path(out) / "done" / f"{name}.json"
+
+
+def is_done(out: Path, name: str) -> bool:
+    return done_marker(out, name).is_file()
+
+
+def select(steps: Sequence[Step], start: str | None = None, until: str | None = None) -> list[Step]:
+    names = [s.name for s in steps]
+    for given in (start, until):
+        if given is not None and given not in names:
+            raise RecipeError(f"unknown step {given!r} (steps: {', '.join(names)})")
+    first = names.index(start) if start else 0
+    last = names.index(until) if until else len(steps) - 1
+    if first > last:
+        raise RecipeError(f"--from {start} comes after --until {until}")
+    return list(steps[first:last + 1])
+
+
+def run_steps(steps: Sequence[Step], out: str | os.PathLike, *, start: str | None = None, until: str | None = None,
+              env: dict[str, str] | None = None, echo: Callable[[str], None] = print) -> dict:
+    """Run the selected steps in order, skipping those already done. Returns the summary."""
+    out = Path(out)
+    chosen = select(steps, start, until)
+    if start:
+        earlier = [s.name for s in steps[:[s.name for s in steps].index(start)]]
+        missing = [name for name in earlier if not is_done(out, name)]
+        if missing:
+            raise RecipeError(f"--from {start}: earlier step {missing[0]!r} is not done (run without --from first)")
+        for step in steps[[s.name for s in steps].index(start):]:
+            done_marker(out, step.name).unlink(missing_ok=True)
+    (out / "done").mkdir(parents=True, exist_ok=True)
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ if env is None else env)
+
+    for step in chosen:
+        if is_done(out, step.name):
+            echo(f"[{step.name}] done already ({_seconds(out, step.name)})")
+            continue
+        if step.requires is not None and (problem := step.requires()):
+            _write_summary(out, steps, {step.name: "cannot run"})
+            raise RecipeError(f"step {step.name}: {problem}")
+        log_path = out / "logs" / f"{step.name}.log"
+        echo(f"[{step.name}] {step.description} (log: {log_path})")
+        started = time.perf_counter()
+        try:
+            step.run(StepContext(out, log_path, env))
+        except RecipeError as exc:
+            _write_summary(out, steps, {step.name: "failed"})
+            raise RecipeError(f"step {step.name} failed: {exc} (see {log_path})") from None
+        seconds = time.perf_counter() - started
+        marker = {"step": step.name, "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+        done_marker(out, step.name).write_text(json.dumps(marker) + "\n")
+        echo(f"[{step.name}] done in {_format(seconds)}")
+        _write_summary(out, steps)
+    return _write_summary(out, steps)
+
+
+def _seconds(out: Path, name: str) -> str:
+    try:
+        return _format(json.loads(done_marker(out, name).read_text())["seconds"])
+    except (OSError, ValueError, KeyError):
+        return "?"
+
+
+def _format(seconds: float) -> str:
+    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
+
+
+def _write_summary(out: Path, steps: Sequence[Step], status: dict[str, str] | None = None) -> dict:
+    rows = []
+    for step in steps:
+        record = {"step": step.name, "status": (status or {}).get(step.name, "pending"), "seconds": None}
+        if is_done(out, step.name):
+            record.update(status="done", **{k: v for k, v in json.loads(done_marker(out, step.name).read_text()).items()
+                                            if k in ("seconds", "finished")})
+        rows.append(record)
+    total = sum(r["seconds"] or 0 for r in rows)
+    summary = {"steps": rows, "total_seconds": round(total, 1)}
+    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    lines = ["| Step | Status | Minutes |", "|---|---|---:|"]
+    for r in rows:
+        minutes = "" if r["seconds"] is None else f"{r['seconds'] / 60:.1f}"
+        lines.append(f"| {r['step']} | {r['status']} | {minutes} |")
+    lines.append(f"| **total (done steps)** | | **{total / 60:.1f}** |")
+    (out / "summary.md").write_text("\n".join(lines) + "\n")
+    return summary

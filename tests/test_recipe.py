@@ -1,0 +1,160 @@
+"""The recipe runner (skip, resume, --from/--until, failures) on small callables, and the mini recipe's wiring."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from textpro.recipe.mini import MiniRecipe, MiniRecipeConfig, StageSettings, stage_config
+from textpro.recipe.runner import RecipeError, Step, done_marker, run_steps, select
+
+
+def make_steps(calls: list, fail: set | None = None) -> list[Step]:
+    def action(name):
+        def run(ctx):
+            calls.append(name)
+            ctx.log(f"{name} ran")
+            if name in (fail or set()):
+                raise RecipeError("boom")
+            (ctx.out / f"{name}.txt").write_text(name)
+        return run
+    return [Step(name, action(name), f"step {name}") for name in ("a", "b", "c", "d")]
+
+
+def quiet(_message):
+    pass
+
+
+def test_runs_every_step_once_and_skips_done_ones(tmp_path):
+    calls = []
+    summary = run_steps(make_steps(calls), tmp_path, echo=quiet)
+    assert calls == ["a", "b", "c", "d"]
+    assert [r["status"] for r in summary["steps"]] == ["done"] * 4
+    assert all(done_marker(tmp_path, n).is_file() for n in "abcd")
+    assert (tmp_path / "logs" / "b.log").read_text() == "b ran\n"
+    assert "| **total (done steps)** |" in (tmp_path / "summary.md").read_text()
+
+    calls.clear()
+    run_steps(make_steps(calls), tmp_path, echo=quiet)
+    assert calls == []  # all done: nothing runs again
+
+
+def test_failure_leaves_no_marker_and_the_next_run_resumes_there(tmp_path):
+    calls = []
+    with pytest.raises(RecipeError, match=r"step c failed: boom \(see .*c\.log\)"):
+        run_steps(make_steps(calls, fail={"c"}), tmp_path, echo=quiet)
+    assert calls == ["a", "b", "c"] and not done_marker(tmp_path, "c").exists()
+    statuses = {r["step"]: r["status"] for r in json.loads((tmp_path / "summary.json").read_text())["steps"]}
+    assert statuses == {"a": "done", "b": "done", "c": "failed", "d": "pending"}
+
+    calls.clear()
+    run_steps(make_steps(calls), tmp_path, echo=quiet)
+    assert calls == ["c", "d"]
+
+
+def test_until_stops_and_from_reruns_that_step_and_later_ones(tmp_path):
+    calls = []
+    run_steps(make_steps(calls), tmp_path, until="b", echo=quiet)
+    assert calls == ["a", "b"] and not done_marker(tmp_path, "c").exists()
+
+    calls.clear()
+    with pytest.raises(RecipeError, match="earlier step 'c' is not done"):
+        run_steps(make_steps(calls), tmp_path, start="d", echo=quiet)
+    assert calls == []
+
+    run_steps(make_steps(calls), tmp_path, echo=quiet)
+    calls.clear()
+    run_steps(make_steps(calls), tmp_path, start="b", until="c", echo=quiet)
+    assert calls == ["b", "c"]
+    assert not done_marker(tmp_path, "d").exists()  # --from clears later markers: d is stale after b re-ran
+    calls.clear()
+    run_steps(make_steps(calls), tmp_path, echo=quiet)
+    assert calls == ["d"]
+
+
+def test_select_and_unknown_steps(tmp_path):
+    steps = make_steps([])
+    assert [s.name for s in select(steps, "b", "c")] == ["b", "c"]
+    with pytest.raises(RecipeError, match="unknown step 'x'"):
+        select(steps, "x")
+    with pytest.raises(RecipeError, match="comes after"):
+        select(steps, "d", "a")
+
+
+def test_a_missing_command_fails_with_one_line_naming_it(tmp_path):
+    calls = []
+    steps = make_steps(calls)
+    steps[1].requires = lambda: "this build has no `textpro featurize` yet"
+    with pytest.raises(RecipeError, match="step b: this build has no `textpro featurize` yet"):
+        run_steps(steps, tmp_path, echo=quiet)
+    assert calls == ["a"]
+
+
+def test_commands_log_their_output_and_fail_on_nonzero_exit(tmp_path):
+    import sys
+
+    def ok(ctx):
+        ctx.command(sys.executable, "-c", "print('hello from the step')")
+
+    def bad(ctx):
+        ctx.command(sys.executable, "-c", "import sys; sys.exit(3)")
+
+    run_steps([Step("ok", ok)], tmp_path, echo=quiet)
+    assert "hello from the step" in (tmp_path / "logs" / "ok.log").read_text()
+    with pytest.raises(RecipeError, match="exited with status 3"):
+        run_steps([Step("ok", ok), Step("bad", bad)], tmp_path, echo=quiet)
+
+
+# ---- the mini recipe --------------------------------------------------------------------------------------------
+
+def test_shipped_recipe_config_and_step_order():
+    config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini.yaml")
+    names = [s.name for s in MiniRecipe(config, "out").steps()]
+    assert names == ["data", "teacher", "whisperpro", "featurize", "distill", "slm-stage1", "slm-stage2", "eval"]
+    for stage in (config.teacher, config.whisperpro, config.slm_stage1, config.slm_stage2):
+        assert (Path(__file__).parents[1] / stage.config).is_file()
+
+
+def test_stage_config_fills_paths_and_sizes(tmp_path):
+    base = tmp_path / "stage.yaml"
+    base.write_text(yaml.safe_dump({"model": "m", "train_manifest": "x", "train": {"max_steps": 200, "seed": 3}}))
+    data = stage_config(StageSettings(str(base), max_steps=7, overrides={"model": "n"}),
+                        {"train_manifest": "out/data/train.jsonl"}, tmp_path / "run")
+    assert data == {"model": "n", "train_manifest": "out/data/train.jsonl",
+                    "train": {"max_steps": 7, "seed": 3, "output_dir": str(tmp_path / "run")}}
+
+
+@pytest.mark.slow
+def test_mini_recipe_data_and_teacher_steps_at_tiny_scale(tmp_path, capsys):
+    """The first two real steps, seconds-long: a 0.005 h benchmark, then 2 teacher steps on a tiny random LLM."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from textpro.hub import resolve_model
+
+    llm_dir = tmp_path / "tiny-llm"
+    tokenizer = AutoTokenizer.from_pretrained(resolve_model("smollm2-135m-instruct"))
+    torch.manual_seed(0)
+    LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64,
+                                 num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                 tie_word_embeddings=True)).save_pretrained(llm_dir)
+    tokenizer.save_pretrained(llm_dir)
+
+    config = MiniRecipeConfig()
+    config.data.hours = 0.005
+    config.data.workers = 1
+    config.teacher = StageSettings("configs/teacher-mini.yaml", max_steps=2, overrides={
+        "model": str(llm_dir), "generated_questions": 4, "trainable_layers": None,
+        "train": {"batch_size": 2, "micro_batch_size": 2, "warmup_steps": 0, "log_every": 1, "save_every": 1}})
+    out = tmp_path / "mini"
+    recipe = MiniRecipe(config, out)
+    summary = run_steps(recipe.steps(), out, until="teacher", echo=quiet)
+    assert [r["status"] for r in summary["steps"][:2]] == ["done", "done"]
+    assert (out / "data" / "test.jsonl").is_file() and (out / "teacher" / "model" / "model.safetensors").is_file()
+    written = yaml.safe_load((out / "configs" / "teacher.yaml").read_text())
+    assert written["train_file"] == str(out / "data" / "train.jsonl") and written["train"]["max_steps"] == 2
+
+    # The data step keeps a complete benchmark made with the same seed and size (a rerun after --from).
+    run_steps(recipe.steps(), out, start="data", until="data", echo=quiet)
+    assert "already holds the benchmark" in (out / "logs" / "data.log").read_text()
