@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint clean browser
+.PHONY: install demo test lint clean mini browser
 
 install: $(VENV)/.installed
 
@@ -17,6 +17,10 @@ $(VENV)/.installed: pyproject.toml requirements-models.txt
 
 demo: install
 	$(BIN)/textpro transcribe examples/hello.wav
+
+# The mini recipe: the whole paper on the mini world, resumable (see README "Mini recipe").
+mini: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/textpro recipe mini --out runs/mini
 
 test: install browser
 	$(BIN)/python -m pytest -q
