@@ -1,5 +1,5 @@
-"""`textpro recipe mini`: the mini world end to end (data → teacher → WhisperPro → featurize → distill → SLM
-stage 1 → stage 2 → eval), every step skipped once done."""
+"""`textpro recipe mini`: the mini world end to end (data → WhisperPro → featurize → teacher → distill →
+SLM stage 1 → stage 2 → eval), every step skipped once done."""
 
 from __future__ import annotations
 

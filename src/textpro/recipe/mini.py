@@ -5,9 +5,9 @@
 Steps (each a `textpro` command in a subprocess, its output in OUT/logs/<step>.log):
 
     data        textpro data make-mini                      → OUT/data/{train,dev,test,test_robust}.jsonl + audio
-    teacher     textpro train teacher                       → OUT/teacher/model   (the original text LLM)
     whisperpro  textpro train whisperpro                    → OUT/whisperpro/model
     featurize   textpro featurize (train split)             → OUT/features/train
+    teacher     textpro train teacher                       → OUT/teacher/model   (the original text LLM)
     distill     textpro distill (teacher answers ASR text)  → OUT/features/distill.jsonl
     slm-stage1  textpro train slm --stage 1                 → OUT/slm-stage1/model (projector; LLM = the teacher)
     slm-stage2  textpro train slm --stage 2 (LoRA)          → OUT/slm-stage2/model
@@ -15,7 +15,9 @@ Steps (each a `textpro` command in a subprocess, its output in OUT/logs/<step>.l
 
 Each stage's YAML is the shipped config (configs/…) with the recipe's paths and sizes filled in, written to
 OUT/configs/<step>.yaml before the command runs (so a step can be re-run by hand with exactly those settings).
-Training steps always pass --resume: an interrupted step continues from its last checkpoint.
+Training steps always pass --resume: an interrupted step continues from its last checkpoint. The speech side
+(whisperpro, featurize) and the teacher do not depend on each other; the teacher comes right before distill, its
+first user.
 """
 
 from __future__ import annotations
@@ -149,12 +151,12 @@ class MiniRecipe:
     def steps(self) -> list[Step]:
         return [
             Step("data", self.make_data, "synthesize the mini world (make-mini)"),
-            Step("teacher", self.train_teacher, "fine-tune the text LLM on the train questions (the teacher)",
-                 requires=lambda: has_command("train", "teacher")),
             Step("whisperpro", self.train_whisperpro, "fine-tune WhisperPro on the train split",
                  requires=lambda: has_command("train", "whisperpro")),
             Step("featurize", self.featurize, "WhisperPro transcripts + prosody vectors of the train split",
                  requires=lambda: has_command("featurize")),
+            Step("teacher", self.train_teacher, "fine-tune the text LLM on the train questions (the teacher)",
+                 requires=lambda: has_command("train", "teacher")),
             Step("distill", self.distill, "the teacher answers the ASR transcripts",
                  requires=lambda: has_command("distill")),
             Step("slm-stage1", self.slm_stage1, "SLM stage 1: projector only, LLM frozen",
