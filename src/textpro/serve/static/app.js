@@ -16,6 +16,14 @@ async function loadModelInfo() {
     $("model").classList.toggle("untrained", !health.trained);
   } catch (e) {
     $("model").textContent = "server not reachable";
+    return;
+  }
+  // a server started with TEXTPRO_API_KEY answers 401 without it: open the key field instead of failing later
+  const key = $("apikey").value.trim();
+  const probe = await fetch("/v1/models", { headers: key ? { Authorization: `Bearer ${key}` } : {} });
+  if (probe.status === 401) {
+    document.querySelector("details.key").open = true;
+    $("apikey").placeholder = "this server needs its API key";
   }
 }
 
