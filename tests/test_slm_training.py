@@ -15,13 +15,13 @@ import torch
 import yaml
 from safetensors.torch import load_file
 
+from tests.test_featurize import tiny_transcriber, write_manifest
+from tests.test_slm import QWEN25_TEMPLATE
 from textpro.errors import ConfigError
 from textpro.slm import TextProSLM
 from textpro.slm.featurize import FeatureStore, featurize
-from textpro.slm.training import SLMObjective, SLMTrainingConfig, build, run
-from textpro.train import TrainConfig, config_to_dict
-from tests.test_featurize import tiny_transcriber, write_manifest
-from tests.test_slm import QWEN25_TEMPLATE
+from textpro.slm.training import SLMTrainingConfig, build, run
+from textpro.train import config_to_dict
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 

@@ -253,7 +253,6 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
     slm.prepare_stage(config.stage, lora=lora)
     if config.gradient_checkpointing:
         slm.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-        slm.llm.enable_input_require_grads() if config.stage == 2 and config.lora else None
     return slm.train()
 
 
