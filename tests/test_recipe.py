@@ -159,3 +159,23 @@ def test_mini_recipe_data_and_teacher_steps_at_tiny_scale(tmp_path, capsys):
     # The data step keeps a complete benchmark made with the same seed and size (a rerun after --from).
     run_steps(steps, out, start="data", until="data", echo=quiet)
     assert "already holds the benchmark" in (out / "logs" / "data.log").read_text()
+
+
+def test_has_command_names_what_is_missing():
+    from textpro.recipe.mini import has_command
+
+    assert has_command("train", "teacher") is None and has_command("eval") is None
+    assert "no `textpro train nosuchstage`" in has_command("train", "nosuchstage")
+    assert "no `textpro nosuchcommand`" in has_command("nosuchcommand")
+
+
+def test_wer_references_subset_is_evenly_spaced(tmp_path):
+    from textpro.recipe.wer import read_references
+
+    (tmp_path / "dev.jsonl").write_text("".join(json.dumps({"audio": f"a/{i}.flac", "text": f"t{i}"}) + "\n"
+                                                for i in range(10)))
+    assert [t for _, t in read_references(tmp_path, "dev", limit=5)] == ["t0", "t2", "t4", "t6", "t8"]
+    assert len(read_references(tmp_path, "dev")) == 10
+    assert read_references(tmp_path, "dev")[3][0] == tmp_path / "a" / "3.flac"
+    with pytest.raises(Exception, match="no benchmark split"):
+        read_references(tmp_path, "test")
