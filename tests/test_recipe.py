@@ -179,3 +179,18 @@ def test_wer_references_subset_is_evenly_spaced(tmp_path):
     assert read_references(tmp_path, "dev")[3][0] == tmp_path / "a" / "3.flac"
     with pytest.raises(Exception, match="no benchmark split"):
         read_references(tmp_path, "test")
+
+
+def test_featurize_subset_keeps_a_share_of_every_task(tmp_path):
+    from textpro.recipe.mini import subset_manifest
+
+    manifest = tmp_path / "data" / "train.jsonl"
+    manifest.parent.mkdir()
+    manifest.write_text("".join(json.dumps({"id": f"{t}{i}", "task": t, "audio": f"audio/{t}{i}.flac"}) + "\n"
+                                for t, n in (("semantic", 4), ("gender", 10)) for i in range(n)))
+    assert subset_manifest(manifest, tmp_path / "x.jsonl", 1.0) == manifest
+    subset = subset_manifest(manifest, tmp_path / "features" / "m.jsonl", 0.5)
+    records = [json.loads(line) for line in subset.read_text().splitlines()]
+    assert [r["id"] for r in records] == ["semantic0", "semantic2", "gender0", "gender2", "gender4", "gender6",
+                                          "gender8"]
+    assert records[0]["audio"] == str((manifest.parent / "audio" / "semantic0.flac").resolve())

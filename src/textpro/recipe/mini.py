@@ -51,6 +51,9 @@ class StageSettings:
 
 @dataclass
 class FeaturizeSettings:
+    # Share of the train split's clips to featurize, taken evenly spaced within each task (1.0 = all). Featurizing
+    # is a full WhisperPro decode + alignment pass per clip, the recipe's most expensive step per clip.
+    fraction: float = 1.0
     batch_size: int = 8  # clips per WhisperPro batch
     shard_size: int = 256  # utterances per shard
 
@@ -132,6 +135,26 @@ def has_command(*words: str) -> str | None:
     return None
 
 
+def subset_manifest(manifest: Path, out: Path, fraction: float) -> Path:
+    """`manifest` itself for fraction ≥ 1; else a copy at `out` with that share of each task's records (evenly
+    spaced, so every voice/label range stays represented) and absolute audio paths."""
+    if fraction >= 1:
+        return manifest
+    by_task: dict[str, list[dict]] = {}
+    for line in manifest.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            record = json.loads(line)
+            record["audio"] = str((manifest.parent / record["audio"]).resolve())
+            by_task.setdefault(str(record.get("task")), []).append(record)
+    kept = []
+    for records in by_task.values():
+        n = max(1, round(len(records) * fraction))
+        kept += [records[i * len(records) // n] for i in range(n)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
+    return out
+
+
 # ---- the steps --------------------------------------------------------------------------------------------------
 
 class MiniRecipe:
@@ -190,7 +213,10 @@ class MiniRecipe:
 
     def featurize(self, ctx: StepContext) -> None:
         settings = self.config.featurize
-        ctx.textpro("featurize", self.data / "train.jsonl", "--whisperpro", self.whisperpro, "--out", self.features,
+        manifest = subset_manifest(self.data / "train.jsonl", self.features.parent / "train-manifest.jsonl",
+                                   settings.fraction)
+        ctx.log(f"featurizing {manifest}")
+        ctx.textpro("featurize", manifest, "--whisperpro", self.whisperpro, "--out", self.features,
                     "--batch-size", str(settings.batch_size), "--shard-size", str(settings.shard_size), "--quiet")
 
     def distill(self, ctx: StepContext) -> None:
