@@ -174,7 +174,7 @@ def test_wer_references_subset_is_evenly_spaced(tmp_path):
 
     (tmp_path / "dev.jsonl").write_text("".join(json.dumps({"audio": f"a/{i}.flac", "text": f"t{i}"}) + "\n"
                                                 for i in range(10)))
-    assert [t for _, t in read_references(tmp_path, "dev", limit=5)] == ["t0", "t2", "t4", "t6", "t8"]
+    assert [t for _, t, _ in read_references(tmp_path, "dev", limit=5)] == ["t0", "t2", "t4", "t6", "t8"]
     assert len(read_references(tmp_path, "dev")) == 10
     assert read_references(tmp_path, "dev")[3][0] == tmp_path / "a" / "3.flac"
     with pytest.raises(Exception, match="no benchmark split"):

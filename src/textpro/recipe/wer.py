@@ -25,13 +25,15 @@ class WERResult:
     wer: float  # percent
     seconds: float  # wall-clock transcription time
     audio_seconds: float
+    by_task: dict  # task → WER percent
+    utterances: list  # [audio, task, reference, hypothesis] (normalised), for reading the errors
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def read_references(bench_dir, split: str, limit: int | None = None) -> list[tuple[Path, str]]:
-    """(audio path, spoken text) of the split's records, in file order; `limit` keeps that many, evenly spaced
+def read_references(bench_dir, split: str, limit: int | None = None) -> list[tuple[Path, str, str]]:
+    """(audio path, spoken text, task) of the split's records, in file order; `limit` keeps that many, evenly spaced
     over the file (so every task is represented, not only the first one)."""
     path = Path(bench_dir) / f"{split}.jsonl"
     if not path.is_file():
@@ -40,7 +42,7 @@ def read_references(bench_dir, split: str, limit: int | None = None) -> list[tup
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line)
-            pairs.append((path.parent / record["audio"], record["text"]))
+            pairs.append((path.parent / record["audio"], record["text"], str(record.get("task", ""))))
     if limit and limit < len(pairs):
         pairs = [pairs[i * len(pairs) // limit] for i in range(limit)]
     return pairs
@@ -58,20 +60,24 @@ def word_error_rate(model: str, bench_dir, split: str = "dev", limit: int | None
     pairs = read_references(bench_dir, split, limit)
     transcriber = Transcriber.from_pretrained(model)
     normalise = EnglishTextNormalizer({})  # no British→American spelling table: the converted models lack it
-    references, hypotheses, audio_seconds = [], [], 0.0
+    utterances, audio_seconds = [], 0.0
     started = time.perf_counter()
     for start in tqdm(range(0, len(pairs), batch_size), desc=f"wer {Path(str(model)).name}", disable=not progress):
         batch = pairs[start:start + batch_size]
-        clips = [load_audio(path) for path, _ in batch]
+        clips = [load_audio(path) for path, _, _ in batch]
         audio_seconds += sum(len(c) for c in clips) / SAMPLE_RATE
-        for (_, reference), tokens in zip(batch, transcriber.transcribe(clips), strict=True):
-            references.append(normalise(reference))
-            hypotheses.append(normalise(tokens.text))
+        for (path, reference, task), tokens in zip(batch, transcriber.transcribe(clips), strict=True):
+            utterances.append([Path(path).name, task, normalise(reference), normalise(tokens.text)])
     seconds = time.perf_counter() - started
-    kept = [(r, h) for r, h in zip(references, hypotheses, strict=True) if r.strip()]
-    wer = 100.0 * jiwer.wer([r for r, _ in kept], [h for _, h in kept])
-    words = sum(len(r.split()) for r, _ in kept)
-    return WERResult(str(model), split, len(kept), words, round(wer, 2), round(seconds, 1), round(audio_seconds, 1))
+    kept = [u for u in utterances if u[2].strip()]
+
+    def wer_of(rows) -> float:
+        return round(100.0 * jiwer.wer([u[2] for u in rows], [u[3] for u in rows]), 2)
+
+    by_task = {task: wer_of([u for u in kept if u[1] == task]) for task in sorted({u[1] for u in kept})}
+    words = sum(len(u[2].split()) for u in kept)
+    return WERResult(str(model), split, len(kept), words, wer_of(kept), round(seconds, 1), round(audio_seconds, 1),
+                     by_task, kept)
 
 
 def main(argv=None) -> int:
@@ -88,7 +94,7 @@ def main(argv=None) -> int:
     results = []
     for model in args.models:
         result = word_error_rate(model, args.bench, args.split, args.limit)
-        print(json.dumps(result.to_dict()), flush=True)
+        print(json.dumps({k: v for k, v in result.to_dict().items() if k != "utterances"}), flush=True)
         results.append(result.to_dict())
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
