@@ -16,6 +16,7 @@ by the audio's energy.
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,8 @@ from textpro.whisperpro.speech_tokens import SpeechTokens
 
 DEFAULT_MAX_SECONDS = 600.0  # the longest audio `transcribe` accepts unless told otherwise
 HOP_SAMPLES = 160  # one mel frame = 10 ms
+MAX_TOKENS_PER_SECOND = 8  # fast speech is ~5 tokens/s; more than this is a decoder stuck in a loop
+COMPRESSION_RATIO_LIMIT = 2.4  # openai/whisper's threshold: text this compressible is a repetition loop
 SILENCE_PEAK = 1e-4  # a segment this quiet everywhere has nothing to say (and Whisper would invent something)
 
 
@@ -53,11 +56,12 @@ class Transcriber:
     """A WhisperPro with its processor and decoding options. Load once, transcribe many."""
 
     def __init__(self, model, processor, language: str | None = "en", full_window: bool = False,
-                 batch_size: int = 8, condition_on_previous_text: bool = False):
+                 batch_size: int = 8, condition_on_previous_text: bool = False, loop_fallback: bool = True):
         """model: a WhisperPro. language: for multilingual checkpoints ("en" by default; None detects it per
         utterance); English-only checkpoints ignore it. full_window: pad every clip to Whisper's 30 s window (HF's
         behaviour, for comparison) instead of the clip's own frames plus `config.encoder_padding_seconds`.
-        condition_on_previous_text: in long audio, prompt each segment with the previous segment's text."""
+        condition_on_previous_text: in long audio, prompt each segment with the previous segment's text.
+        loop_fallback: decode again in the 30 s window any clip whose short-window decoding loops."""
         from textpro.whisperpro.model import WhisperPro
 
         if not isinstance(model, WhisperPro):
@@ -67,6 +71,7 @@ class Transcriber:
         self.tokenizer = processor.tokenizer
         self.full_window = full_window or model.config.encoder_padding_seconds is None
         self.batch_size = batch_size
+        self.loop_fallback = loop_fallback
         self.condition_on_previous_text = condition_on_previous_text
 
         generation = model.generation_config
@@ -150,17 +155,24 @@ class Transcriber:
             previous = result.tokens
         return self._speech_tokens(decoded, [start / SAMPLE_RATE for start, _ in segments], len(samples))
 
-    def _decode(self, clips: list[np.ndarray], prompt: list[int] = ()) -> list[_Decoded]:
-        """One padded batch of ≤ 30 s clips → tokens, token times and prosody per clip."""
+    def _decode(self, clips: list[np.ndarray], prompt: list[int] = (), full_window: bool | None = None
+                ) -> list[_Decoded]:
+        """One padded batch of ≤ 30 s clips → tokens, token times and prosody per clip.
+
+        On the clip's own frames, a checkpoint not fine-tuned that way can fall into a repetition loop. A row that
+        loops (it hits the token budget, or its text compresses like a loop, openai's test) is decoded again in
+        the full 30 s window: it costs time only where it happens."""
+        full_window = self.full_window if full_window is None else full_window
         d_model = self.model.config.d_model
         empty = _Decoded([], np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros((0, d_model), np.float32))
         audible = [i for i, clip in enumerate(clips) if np.abs(clip).max() >= SILENCE_PEAK]
         if not audible:
             return [empty] * len(clips)
         clips_heard = [clips[i] for i in audible]
-        features, attention_mask = self._features(clips_heard)
+        features, attention_mask = self._features(clips_heard, full_window)
         prefixes = self._prefixes(features, attention_mask)
-        max_new = max(1, min(self.max_new_tokens,
+        longest = max(len(clip) for clip in clips_heard) / SAMPLE_RATE
+        max_new = max(1, min(self.max_new_tokens, int(MAX_TOKENS_PER_SECOND * longest) + 16,
                              self.model.config.max_target_positions - len(prompt) - len(prefixes[0])))
         out = self.model.greedy_decode(
             features, attention_mask, [list(prompt) + prefix for prefix in prefixes], self.eot, max_new,
@@ -174,15 +186,26 @@ class Transcriber:
         for row, i in enumerate(audible):
             starts, ends = trim_silence(times[row][:-1], times[row][1:], clips[i])
             results[i] = _Decoded(out.tokens[row], starts, ends, out.prosody[row].float().cpu().numpy())
+        if not full_window and self.loop_fallback:
+            stuck = [i for row, i in enumerate(audible) if self._looping(out.tokens[row], max_new)]
+            if stuck:
+                for i, redone in zip(stuck, self._decode([clips[i] for i in stuck], prompt, True), strict=True):
+                    results[i] = redone
         return results
 
-    def _features(self, clips: list[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _looping(self, tokens: list[int], budget: int) -> bool:
+        if len(tokens) >= budget:
+            return True
+        text = self.tokenizer.decode(tokens, skip_special_tokens=True).encode("utf-8")
+        return len(text) > 0 and len(text) / len(zlib.compress(text)) > COMPRESSION_RATIO_LIMIT
+
+    def _features(self, clips: list[np.ndarray], full_window: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Log-mel (B, n_mels, T) and the real-frame mask (B, T) (None when no row is padded).
 
         Each clip's mel is computed alone (as it would be one by one: its own loudness normalisation and its own
         STFT edges), then zero-padded to the batch's longest; padded frames are masked in the model."""
         extractor = self.processor.feature_extractor
-        if self.full_window:  # Whisper's way: every clip padded to 30 s and attended as a whole
+        if full_window:  # Whisper's way: every clip padded to 30 s and attended as a whole
             mel = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
             return mel, None
         limit = int(MAX_SEGMENT_SECONDS * SAMPLE_RATE)
