@@ -53,3 +53,19 @@ def test_transcribes_the_example_clip_with_word_times():
     assert [w["text"].strip("?.,").lower() for w in words][:3] == ["did", "you", "really"]
     assert all(w["start"] <= w["end"] for w in words)
     assert words[-1]["end"] <= transcript["duration"] + 1e-6
+
+
+@pytest.mark.slow
+def test_prosody_summary_per_word():
+    result = run_cli("transcribe", "examples/hello.wav", "--prosody")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert "F0 Hz" in lines[1] and lines[-1].startswith("utterance:")
+    rows = [line.split() for line in lines[2:-1]]
+    assert [row[-1].strip("?.").lower() for row in rows][:3] == ["did", "you", "really"]
+    f0 = [float(row[3]) for row in rows if row[3] != "-"]
+    assert len(f0) >= len(rows) - 2 and all(70 < v < 400 for v in f0)  # a man's voice, measured by pyworld
+    assert all(float(row[0]) <= float(row[1]) for row in rows)
+    as_json = json.loads(run_cli("transcribe", "examples/hello.wav", "--prosody", "--json").stdout)
+    assert len(as_json["prosody"]["words"]) == len(as_json["words"])
+    assert 70 < as_json["prosody"]["utterance"]["f0_mean"] < 400

@@ -27,14 +27,38 @@ def _transcribe(args: argparse.Namespace) -> int:
 
     transcriber = Transcriber.from_pretrained(args.model)
     transcript = transcriber.transcribe(samples, max_seconds=None)  # SpeechTokens
+    if args.prosody:
+        from textpro.acoustics import summarize
+
+        whole, spans = summarize(samples, [(w.start, w.end) for w in transcript.words])
     if args.json:
         record = transcript.to_dict(prosody_vectors=args.prosody_vectors, tokenizer=transcriber.tokenizer)
+        if args.prosody:
+            record["prosody"] = {"utterance": whole.to_dict(), "words": [s.to_dict() for s in spans]}
         print(json.dumps(record, ensure_ascii=False))
         return 0
     print(transcript.text)
-    for word in transcript.words:
-        print(f"  {word.start:6.2f} {word.end:6.2f}  {word.text}")
+    if not args.prosody:
+        for word in transcript.words:
+            print(f"  {word.start:6.2f} {word.end:6.2f}  {word.text}")
+        return 0
+    _print_prosody(transcript, whole, spans)
     return 0
+
+
+def _print_prosody(transcript, whole, spans) -> None:
+    """Each word with its times, length, pitch (and how far from the speaker's mean) and loudness."""
+    print(f"  {'start':>6} {'end':>6} {'dur':>5} {'F0 Hz':>6} {'vs mean':>7} {'energy dB':>9}  word")
+    for word, span in zip(transcript.words, spans, strict=True):
+        f0 = f"{span.f0_mean:6.0f}" if span.f0_mean else f"{'-':>6}"
+        relative = f"{100 * (span.f0_mean / whole.f0_mean - 1):+6.0f}%" if span.f0_mean and whole.f0_mean else " " * 7
+        print(f"  {word.start:6.2f} {word.end:6.2f} {span.duration:5.2f} {f0} {relative} {span.energy_db:9.1f}  "
+              f"{word.text}")
+    speech = sum(s.duration for s in spans)
+    rate = f"{len(spans) / speech:.1f} words/s" if speech > 0 else "no words"
+    pitch = (f"F0 mean {whole.f0_mean:.0f} Hz (range {whole.f0_min:.0f}-{whole.f0_max:.0f})"
+             if whole.f0_mean else "no voiced speech")
+    print(f"utterance: {transcript.duration:.1f} s, {rate}, {pitch}, energy {whole.energy_db:.1f} dB")
 
 
 def _quiet_libraries() -> None:
@@ -55,6 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     transcribe.add_argument("--model", default=DEFAULT_ASR_MODEL,
                             help=f"base model name or local HF Whisper directory (default {DEFAULT_ASR_MODEL})")
     transcribe.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+    transcribe.add_argument("--prosody", action="store_true",
+                            help="per word: duration, mean F0 and energy measured from the audio over its span")
     transcribe.add_argument("--prosody-vectors", action="store_true",
                             help="with --json: include the per-token prosody matrix and the utterance vector")
     transcribe.add_argument("--max-seconds", type=float, default=None,
