@@ -22,21 +22,31 @@ import statistics
 import time
 from pathlib import Path
 
+import jiwer
 import numpy as np
 import torch
 
 from textpro.audio import SAMPLE_RATE, load_audio
 from textpro.data.synth import synthesize_piper
 
-SENTENCES = {
-    "3s": ["Please close the door.", "It is raining again today.", "Where did you park the car?"],
-    "5s": ["The museum opens at nine in the morning on weekdays.",
-           "She bought three apples and a loaf of bread at the market.",
-           "Could you tell me how far it is to the train station?"],
-    "8s": ["After the meeting, we walked along the river and talked about the plans for next summer.",
-           "The library will be closed on Monday because the heating system is being repaired.",
-           "If you want to catch the early train, you should leave the house before half past six."],
+SENTENCES = {  # piper speaks ~17 characters a second
+    "3s": ["Please close the door when you leave the room this evening.",
+           "It has been raining all day, so the garden is very wet.",
+           "Where did you park the car after the meeting last night?"],
+    "5s": ["The museum opens at nine in the morning on weekdays, and at ten on weekends and holidays.",
+           "She bought three apples and a loaf of bread at the market before she took the bus home.",
+           "Could you tell me how far it is to the train station, and whether I can walk there?"],
+    "8s": ["After the meeting, we walked along the river and talked about the plans for next summer, "
+           "when the whole family will travel to the mountains for two weeks.",
+           "The library will be closed on Monday because the heating system is being repaired, but it "
+           "will open again on Tuesday morning at the usual time.",
+           "If you want to catch the early train, you should leave the house before half past six, because "
+           "the buses are often late and the roads are busy at that hour."],
 }
+
+
+def normalize(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
 
 
 def make_clips() -> dict[str, list[np.ndarray]]:
@@ -132,22 +142,26 @@ def main() -> None:
     # per system and clip length: median seconds per clip (over repeats x clips)
     medians = {n: {g: statistics.median(v) for g, v in by_group.items()} for n, by_group in times.items()}
     agree = {n: sum(texts[n][k] == texts["hf_generate"][k] for k in texts[n]) for n in names}
+    references = {f"{g}/{i}": text for g, group in SENTENCES.items() for i, text in enumerate(group)}
+    keys = sorted(references)
+    wer = {n: jiwer.wer([normalize(references[k]) for k in keys], [normalize(texts[n][k]) for k in keys])
+           for n in names}
     durations = {g: float(np.mean([len(c) / SAMPLE_RATE for c in cs])) for g, cs in clips.items()}
     report = {"model": args.model, "threads": args.threads, "repeats": args.repeats, "durations": durations,
-              "median_seconds": medians, "same_text_as_hf": agree, "clips": sum(len(c) for c in clips.values()),
+              "median_seconds": medians, "same_text_as_hf": agree, "wer": wer, "clips": sum(len(c) for c in clips.values()),
               "texts": texts}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
 
     groups = list(clips)
     header = "| system | " + " | ".join(f"{g} ({durations[g]:.1f} s) ms" for g in groups) + \
-             " | " + " | ".join(f"speed-up vs HF, {g}" for g in groups) + " | same text as HF |"
+             " | " + " | ".join(f"speed-up vs HF, {g}" for g in groups) + " | same text as HF | WER |"
     print(header)
-    print("|" + "---|" * (1 + 2 * len(groups) + 1))
+    print("|" + "---|" * (1 + 2 * len(groups) + 2))
     for name in names:
         ms = " | ".join(f"{1000 * medians[name][g]:.0f}" for g in groups)
         ratio = " | ".join(f"{medians['hf_generate'][g] / medians[name][g]:.2f}×" for g in groups)
-        print(f"| {name} | {ms} | {ratio} | {agree[name]}/{report['clips']} |")
+        print(f"| {name} | {ms} | {ratio} | {agree[name]}/{report['clips']} | {100 * wer[name]:.1f}% |")
     overhead = {g: medians["wp_prosody"][g] / medians["wp_plain"][g] - 1 for g in groups}
     print("prosody capture overhead: " + ", ".join(f"{g} {100 * v:+.1f}%" for g, v in overhead.items()))
 
