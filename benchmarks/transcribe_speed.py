@@ -161,7 +161,8 @@ def main() -> None:
     for name in names:
         ms = " | ".join(f"{1000 * medians[name][g]:.0f}" for g in groups)
         ratio = " | ".join(f"{medians['hf_generate'][g] / medians[name][g]:.2f}×" for g in groups)
-        print(f"| {name} | {ms} | {ratio} | {agree[name]}/{report['clips']} | {100 * wer[name]:.1f}% |")
+        same = f"{agree[name]}/{report['clips']}"
+        print(f"| {name} | {ms} | {ratio} | {same} | {100 * wer[name]:.1f}% |")
     overhead = {g: medians["wp_prosody"][g] / medians["wp_plain"][g] - 1 for g in groups}
     print("prosody capture overhead: " + ", ".join(f"{g} {100 * v:+.1f}%" for g, v in overhead.items()))
 
