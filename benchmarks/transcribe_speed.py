@@ -148,7 +148,8 @@ def main() -> None:
            for n in names}
     durations = {g: float(np.mean([len(c) / SAMPLE_RATE for c in cs])) for g, cs in clips.items()}
     report = {"model": args.model, "threads": args.threads, "repeats": args.repeats, "durations": durations,
-              "median_seconds": medians, "same_text_as_hf": agree, "wer": wer, "clips": sum(len(c) for c in clips.values()),
+              "median_seconds": medians, "same_text_as_hf": agree, "wer": wer,
+              "clips": sum(len(c) for c in clips.values()),
               "texts": texts}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(report, indent=2))
