@@ -124,7 +124,7 @@ def test_shipped_config_loads():
 
 def tiny_config(model, train_file, output) -> TeacherTrainingConfig:
     return TeacherTrainingConfig(
-        model=str(model), train_file=str(train_file), generated_questions=6,
+        model=str(model), train_file=str(train_file), generated_questions=6, chat_max_new_tokens=8,
         train=TrainConfig(output_dir=str(output), max_steps=4, batch_size=2, micro_batch_size=1, learning_rate=1e-3,
                           warmup_steps=1, log_every=1, save_every=2, keep_last=1))
 
@@ -154,6 +154,7 @@ def test_cli_teacher_stage(tiny_llm, train_file, tmp_path, capsys):
 
     config = tmp_path / "teacher.yaml"
     config.write_text(yaml.safe_dump({"model": str(tiny_llm), "train_file": str(train_file),
+                                      "chat_max_new_tokens": 8,
                                       "train": {"max_steps": 2, "batch_size": 2, "micro_batch_size": 2,
                                                 "warmup_steps": 0, "log_every": 1}}))
     assert main(["train", "teacher", "--config", str(config), "--output", str(tmp_path / "run")]) == 0
@@ -187,3 +188,15 @@ def test_trainable_layers_freezes_everything_below(tiny_llm):
     assert trainable == {"1", "model.norm.weight"}  # top layer + final norm; embeddings (tied head) frozen
     with pytest.raises(ConfigError, match="more than the model's 2 layers"):
         freeze_below_top_layers(llm, 3)
+
+
+def test_chat_examples_keep_their_share_and_loops_are_dropped():
+    from textpro.teacher import _repetitive, with_chat_share
+
+    questions = [QA(f"q{i}", "A. x") for i in range(85)]
+    chat = [QA("hi", "Hello! How can I help?"), QA("tea?", "Boil water, add tea.")]
+    mixed = with_chat_share(questions, chat, 0.15)
+    assert mixed[:85] == questions and abs((len(mixed) - 85) / len(mixed) - 0.15) < 0.02
+    assert with_chat_share(questions, [], 0.15) == questions and with_chat_share(questions, chat, 0) == questions
+    assert _repetitive("Boil an egg:\n\n" * 10) and not _repetitive("Boil water, add an egg, wait nine minutes, "
+                                                                   "then cool it in cold water before peeling it.")

@@ -49,6 +49,11 @@ class TeacherTrainingConfig:
     # Also ask each question the way it is spoken ("... A, ten. B, twelve. ..." on one line): distillation gives the
     # teacher ASR transcripts of the spoken questions, not the lettered-lines text prompt.
     spoken_variants: bool = True
+    # Keep ordinary chat: the base model's own greedy answers to CHAT_PROMPTS (generated once, cached in the run
+    # directory as chat_targets.jsonl) make up this share of the examples. Without them the teacher answers
+    # "Who wrote Romeo and Juliet?" with "A. William Shakespeare" (0 = off).
+    chat_share: float = 0.15
+    chat_max_new_tokens: int = 128  # base answers that do not end within this are dropped (no cut-off targets)
     system_prompt: str | None = None  # None: the chat template's default, as the eval harness asks
     max_length: int = 256  # longer examples are an error (none of the mini world's come close)
     # Train only the top N decoder layers and the final norm (embeddings, tied to the output head, and the lower
@@ -61,6 +66,8 @@ class TeacherTrainingConfig:
             raise ConfigError(f"answer_format must be one of {', '.join(ANSWER_FORMATS)}, got {self.answer_format!r}")
         if self.trainable_layers is not None and self.trainable_layers < 1:
             raise ConfigError(f"trainable_layers must be ≥ 1 or null, got {self.trainable_layers}")
+        if not 0 <= self.chat_share < 1:
+            raise ConfigError(f"chat_share must be in [0, 1), got {self.chat_share}")
         if self.generated_questions < 0:
             raise ConfigError(f"generated_questions must be ≥ 0, got {self.generated_questions}")
 
@@ -214,6 +221,66 @@ def freeze_below_top_layers(llm, n: int) -> None:
     llm.get_decoder().norm.requires_grad_(True)
 
 
+# Everyday requests of the kinds a voice assistant gets, none multiple choice: the teacher must keep answering them
+# in prose. Targets come from the base model itself (self-distillation), so they add no knowledge, only keep habits.
+CHAT_PROMPTS = [
+    "What is the capital of Italy?", "Who painted the Mona Lisa?", "How many days are there in a week?",
+    "What do bees make?", "Why is the sky blue?", "What is the boiling point of water?",
+    "Give me two tips for staying focused while studying.", "How do I make a cup of tea?",
+    "Write a two-line poem about autumn.", "What should I pack for a day at the beach?",
+    "Tell me a fun fact about elephants.", "What is a good name for a pet goldfish?",
+    "Can you explain what a noun is?", "How can I save money on groceries?", "What is the largest planet?",
+    "Describe a rainy day in one sentence.", "What does a doctor do?", "How do plants get energy?",
+    "Suggest a healthy breakfast.", "What is the opposite of hot?", "Why do we need sleep?",
+    "Translate 'good morning' into Spanish.", "What are the primary colours?", "How do I say thank you politely?",
+    "What is the difference between a lake and a sea?", "Give me a simple recipe for pancakes.",
+    "What happens when water freezes?", "Who was Albert Einstein?", "What is the tallest animal?",
+    "How can I be kinder to my neighbours?", "What is a good way to start a conversation?",
+    "Summarise the story of Cinderella in two sentences.", "What is the sun made of?",
+    "Why do leaves change colour in autumn?", "How many legs does a spider have?", "What is exercise good for?",
+    "Recommend a hobby for a rainy weekend.", "What is a haiku?", "How does a bicycle work?",
+    "What time of year is best for planting flowers?",
+]
+
+
+def _repetitive(text: str) -> bool:
+    """Degenerate loops ("Boil an egg:\n\nBoil an egg: …"): under half of the word 4-grams are distinct."""
+    words = text.split()
+    grams = [tuple(words[i:i + 4]) for i in range(len(words) - 3)]
+    return len(grams) >= 8 and len(set(grams)) < len(grams) / 2
+
+
+def chat_targets(llm, tokenizer, cache: Path, system_prompt: str | None, max_new_tokens: int) -> list[QA]:
+    """The base model's greedy answers to CHAT_PROMPTS that ended on their own and do not loop; cached in `cache`."""
+    if cache.is_file():
+        return [QA(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines() if line.strip()]
+    from textpro.eval.responders import TextLLMResponder
+
+    responder = TextLLMResponder(llm, tokenizer, name="base", batch_size=8, max_new_tokens=max_new_tokens,
+                                 system_prompt=system_prompt)
+    kept = []
+    for start in range(0, len(CHAT_PROMPTS), responder.batch_size):
+        prompts = CHAT_PROMPTS[start:start + responder.batch_size]
+        for prompt, answer in zip(prompts, responder.answer_text(prompts), strict=True):
+            finished = len(tokenizer(answer, add_special_tokens=False).input_ids) < max_new_tokens - 1
+            if answer and finished and not _repetitive(answer):
+                kept.append(QA(prompt, answer))
+    tokenizer.padding_side = "right"
+    llm.train()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text("".join(json.dumps({"prompt": q.prompt, "answer": q.answer}) + "\n" for q in kept),
+                     encoding="utf-8")
+    return kept
+
+
+def with_chat_share(questions: list[QA], chat: list[QA], share: float) -> list[QA]:
+    """Questions plus the chat examples repeated so that they are about `share` of the result."""
+    if not chat or share <= 0:
+        return questions
+    repeats = max(1, round(share * len(questions) / ((1 - share) * len(chat))))
+    return questions + chat * repeats
+
+
 def build(config: TeacherTrainingConfig):
     """(objective, dataset, collator) for a teacher config."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -232,6 +299,10 @@ def build(config: TeacherTrainingConfig):
     llm = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
     if config.trainable_layers is not None:
         freeze_below_top_layers(llm, config.trainable_layers)
+    if config.chat_share > 0:
+        cache = Path(config.train.output_dir) / "chat_targets.jsonl"
+        chat = chat_targets(llm, tokenizer, cache, config.system_prompt, config.chat_max_new_tokens)
+        pairs = with_chat_share(pairs, chat, config.chat_share)
     dataset = QADataset(pairs, tokenizer, config.system_prompt, config.max_length)
     return TeacherObjective(llm, tokenizer), dataset, Collator(tokenizer.pad_token_id)
 
