@@ -28,7 +28,7 @@ class _Item:
 
 
 class MicroBatcher:
-    def __init__(self, run_batch: Callable[[list], list], max_batch_size: int = 8, wait_ms: float = 10.0,
+    def __init__(self, run_batch: Callable[[list], list], max_batch_size: int = 8, wait_ms: float = 50.0,
                  max_queue: int = 64):
         """run_batch(payloads) -> results, in order; it runs in one worker thread, never twice at once."""
         self.run_batch = run_batch

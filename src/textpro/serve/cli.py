@@ -34,7 +34,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--max-batch-size", type=int, default=None,
                         help="requests run together; 1 turns batching off (default 8; $TEXTPRO_MAX_BATCH_SIZE)")
     parser.add_argument("--batch-wait-ms", type=float, default=None,
-                        help="how long an idle server waits for a batch to fill (default 10; "
+                        help="how long an idle server waits for a batch to fill (default 50; "
                              "$TEXTPRO_BATCH_WAIT_MS)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
                         help="default and cap of max_tokens (default 256; $TEXTPRO_MAX_NEW_TOKENS)")

@@ -15,7 +15,8 @@ class ServeSettings:
     max_queue: int = 64  # requests waiting for the model; one more gets 429
     timeout_seconds: float = 120.0  # per request, from arrival to answer (waiting in the queue included) -> 504
     max_batch_size: int = 8  # requests run together in one WhisperPro batch and one LLM batch; 1 = batching off
-    batch_wait_ms: float = 10.0  # how long the first request of a batch waits for others to join
+    batch_wait_ms: float = 50.0  # how long the first request of a batch waits for others to join (10 ms was
+    # too short: closed-loop clients at concurrency 4 then formed batches of ~2 and gained nothing, BENCHMARKS.md)
     max_new_tokens: int = 256  # default and upper bound of max_tokens per answer
     api_key: str | None = field(default=None, repr=False)  # when set, /v1/* needs `Authorization: Bearer KEY`
 
