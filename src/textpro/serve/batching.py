@@ -56,7 +56,9 @@ class MicroBatcher:
             except asyncio.CancelledError:
                 pass
             self._worker = None
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        # let a running batch finish: the model is not safe to share between threads, and a new server in the same
+        # process (tests, benchmarks) may use it next
+        await asyncio.to_thread(self._executor.shutdown, wait=True, cancel_futures=True)
 
     def submit(self, payload, *, solo: bool = False) -> asyncio.Future:
         """Queue one request; await the returned future for its result (cancel it to give up: a request that has
