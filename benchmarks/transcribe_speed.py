@@ -155,7 +155,8 @@ def main() -> None:
     wer = {n: jiwer.wer([normalize(references[k]) for k in keys], [normalize(texts[n][k]) for k in keys])
            for n in names}
     durations = {g: float(np.mean([len(c) / SAMPLE_RATE for c in cs])) for g, cs in clips.items()}
-    report = {"model": args.model, "threads": args.threads, "clock": args.clock, "repeats": args.repeats, "durations": durations,
+    report = {"model": args.model, "threads": args.threads, "clock": args.clock, "repeats": args.repeats,
+              "durations": durations,
               "median_seconds": medians, "same_text_as_hf": agree, "wer": wer,
               "clips": sum(len(c) for c in clips.values()),
               "texts": texts}
