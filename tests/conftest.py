@@ -21,3 +21,20 @@ def whisper_tiny_en_dir():
     from textpro.hub import resolve_model
 
     return resolve_model("whisper-tiny.en")
+
+
+@pytest.fixture
+def one_thread():
+    """Small models: one torch thread is faster, and far faster on a shared, loaded machine (no OpenMP spinning)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir():
+    """The real SmolLM2-135M-Instruct, converted from its PyPI package into the textpro cache (once)."""
+    from textpro.hub import resolve_model
+
+    return resolve_model("smollm2-135m-instruct")

@@ -26,12 +26,7 @@ CLIPS = [("The train leaves at nine.", "m1", "male"), ("Please close the door.",
 QUESTIONS = ["What is the capital of France? A. Paris, B. Rome.", "How many legs does a cat have?"]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def write_manifest(directory: Path) -> Path:

@@ -8,14 +8,7 @@ from transformers import WhisperConfig
 from textpro.whisperpro.config import WhisperProConfig
 from textpro.whisperpro.reconstructor import MelReconstructor, MelReconstructorConfig, masked_mse
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny tensors: one thread is faster, and far faster on a shared, loaded machine (no OpenMP spinning)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny_reconstructor(**overrides) -> MelReconstructor:

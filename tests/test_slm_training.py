@@ -25,20 +25,7 @@ from textpro.train import config_to_dict
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def smol_dir():
-    from textpro.hub import resolve_model
-
-    return resolve_model("smollm2-135m-instruct")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -53,11 +40,11 @@ def features(tmp_path_factory, whisper_tiny_en_dir) -> Path:
     return directory
 
 
-def save_tiny_llm(directory: Path, smol_dir, backbone: str = "llama") -> Path:
+def save_tiny_llm(directory: Path, smollm2_dir, backbone: str = "llama") -> Path:
     """A tiny random Llama (SmolLM2 family) or Qwen2 saved as an HF directory with the SmolLM2 tokenizer."""
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
 
-    tokenizer = AutoTokenizer.from_pretrained(smol_dir)
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
     sizes = dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
                  num_key_value_heads=1, bos_token_id=1, eos_token_id=2, pad_token_id=2)
     torch.manual_seed(0)
@@ -73,8 +60,8 @@ def save_tiny_llm(directory: Path, smol_dir, backbone: str = "llama") -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_llama(tmp_path_factory, smol_dir) -> Path:
-    return save_tiny_llm(tmp_path_factory.mktemp("tiny-llama"), smol_dir, "llama")
+def tiny_llama(tmp_path_factory, smollm2_dir) -> Path:
+    return save_tiny_llm(tmp_path_factory.mktemp("tiny-llama"), smollm2_dir, "llama")
 
 
 def stage_config(features: Path, base: Path, output: Path, stage: int = 1, **overrides) -> SLMTrainingConfig:
@@ -96,8 +83,8 @@ def llm_state(slm) -> dict:
 # ---- stage 1 / stage 2 ------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("backbone", ["llama", "qwen2"])
-def test_stage1_trains_the_projector_only(features, smol_dir, tmp_path, backbone):
-    base = save_tiny_llm(tmp_path / "base", smol_dir, backbone)
+def test_stage1_trains_the_projector_only(features, smollm2_dir, tmp_path, backbone):
+    base = save_tiny_llm(tmp_path / "base", smollm2_dir, backbone)
     config = stage_config(features, base, tmp_path / "run")
     objective, dataset, _ = build(config)
     assert len(dataset) == 6  # 2 distillation + 4 gender examples
@@ -210,7 +197,7 @@ QWEN25 = {"3b": (2048, 11008, 16, 2, True), "7b": (3584, 18944, 28, 4, False)}
 
 
 @pytest.mark.parametrize("size", ["3b", "7b"])
-def test_paper_configs_build_same_architecture_tiny_models(size, smol_dir):
+def test_paper_configs_build_same_architecture_tiny_models(size, smollm2_dir):
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
     from textpro.slm import TextProSLMConfig
@@ -229,7 +216,7 @@ def test_paper_configs_build_same_architecture_tiny_models(size, smol_dir):
 
     # a tiny Qwen2 of the same shape ratios (÷32), the Qwen2.5 template and its <|repo_name|> marker
     hidden, intermediate, heads, kv, tied = QWEN25[size]
-    tokenizer = AutoTokenizer.from_pretrained(smol_dir)
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
     tokenizer.chat_template = QWEN25_TEMPLATE
     tokenizer.add_tokens(["<|repo_name|>"], special_tokens=True)
     llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=hidden // 32,

@@ -25,13 +25,7 @@ SENTENCES = ["The cat sat on the mat.", "Please open the window.", "It is rainin
 TINY_RECONSTRUCTOR = {"d_model": 32, "heads": 2, "encoder_layers": 1, "decoder_layers": 1}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Small models: one thread is faster, and far faster on a shared, loaded machine (no OpenMP spinning)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
