@@ -74,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
     speech = None
     if args.model:
-        speech = speech_responder_for_model(args.model)  # fails fast (ModelError) on a non-SLM directory
+        # fails fast (ModelError) on a non-SLM directory
+        speech = speech_responder_for_model(args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
     elif args.endpoint:
         speech = EndpointResponder(args.endpoint, model=args.endpoint_model, concurrency=args.endpoint_concurrency)
     _quiet_libraries()

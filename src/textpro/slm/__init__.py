@@ -4,6 +4,7 @@ from textpro.slm.config import TextProSLMConfig
 from textpro.slm.inputs import IGNORE_INDEX, InputBuilder, as_speech_tokens, build_training_batch
 from textpro.slm.model import TextProSLM, setup_placeholder
 from textpro.slm.projector import ProsodyProjector
+from textpro.slm.responder import SLMResponder
 
-__all__ = ["IGNORE_INDEX", "InputBuilder", "ProsodyProjector", "TextProSLM", "TextProSLMConfig",
+__all__ = ["IGNORE_INDEX", "InputBuilder", "ProsodyProjector", "SLMResponder", "TextProSLM", "TextProSLMConfig",
            "as_speech_tokens", "build_training_batch", "setup_placeholder"]

@@ -1,0 +1,35 @@
+"""The TextPro-SLM side of `textpro eval`: a spoken item (audio file + optional instruction) in, the answer out."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+class SLMResponder:
+    """Implements textpro.eval's SpeechResponder: `answer_audio(list[AudioQuery]) -> list[str]`, greedy, batched
+    (one padded WhisperPro batch and one left-padded LLM batch per call)."""
+
+    def __init__(self, pipeline, name: str, batch_size: int = 8, max_new_tokens: int = 64):
+        self.pipeline = pipeline  # textpro.pipeline.TextPro
+        self.name = name  # the eval cache key: a retrained checkpoint must not reuse old answers
+        self.batch_size = batch_size
+        self.max_new_tokens = max_new_tokens
+
+    @classmethod
+    def from_pretrained(cls, directory: str | os.PathLike, batch_size: int = 8, max_new_tokens: int = 64,
+                        whisperpro: str | os.PathLike | None = None) -> SLMResponder:
+        from textpro.pipeline import TextPro
+
+        directory = Path(directory).resolve()
+        pipeline = TextPro.from_pretrained(directory, whisperpro=whisperpro)  # ModelError unless a TextPro-SLM
+        weights = sorted(p for p in directory.iterdir() if p.suffix in (".safetensors", ".json"))
+        fingerprint = hashlib.sha256("".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
+                                             for p in weights).encode()).hexdigest()[:12]
+        return cls(pipeline, f"textpro-slm:{directory.name}:{fingerprint}", batch_size, max_new_tokens)
+
+    def answer_audio(self, queries: list) -> list[str]:
+        turns = [(str(query.audio_path), query.instruction) for query in queries]
+        results = self.pipeline.chat_batch(turns, max_new_tokens=self.max_new_tokens)
+        return [result.answer for result in results]
