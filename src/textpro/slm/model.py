@@ -129,6 +129,14 @@ class TextProSLM(nn.Module):
         if not (directory / CONFIG_NAME).is_file():
             raise ModelError(f"{directory}: not a TextPro-SLM checkpoint (no {CONFIG_NAME})")
         config = TextProSLMConfig.load(directory)
+        try:
+            return cls._load(directory, config, dtype, device, is_trainable)
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:  # a damaged or incomplete checkpoint
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ModelError(f"{directory}: cannot load this TextPro-SLM checkpoint: {reason}") from None
+
+    @classmethod
+    def _load(cls, directory: Path, config: TextProSLMConfig, dtype, device, is_trainable: bool) -> TextProSLM:
         tokenizer = AutoTokenizer.from_pretrained(directory)
         if (directory / ADAPTER_CONFIG_NAME).is_file():
             from peft import PeftModel
