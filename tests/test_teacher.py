@@ -32,19 +32,7 @@ RECORDS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def smol_dir():
-    from textpro.hub import resolve_model
-
-    return resolve_model("smollm2-135m-instruct")
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +43,10 @@ def train_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_llm(tmp_path_factory, smol_dir) -> Path:
+def tiny_llm(tmp_path_factory, smollm2_dir) -> Path:
     """A random 2-layer Llama with the real SmolLM2 tokenizer and chat template."""
     directory = tmp_path_factory.mktemp("tiny-llm")
-    tokenizer = AutoTokenizer.from_pretrained(smol_dir)
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
     torch.manual_seed(0)
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
@@ -89,8 +77,8 @@ def test_generated_questions_are_seeded_and_answerable():
         assert f"\n{letter.upper()}. {pair.answer[3:]}" in pair.prompt  # the answer is the option it names
 
 
-def test_loss_mask_covers_the_answer_and_end_of_turn_only(smol_dir):
-    tokenizer = AutoTokenizer.from_pretrained(smol_dir)
+def test_loss_mask_covers_the_answer_and_end_of_turn_only(smollm2_dir):
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
     qa = QA("What is two plus two?\nA. three\nB. four", "B. four")
     example = encode_example(tokenizer, qa)
     ids, labels = example["input_ids"], example["labels"]
