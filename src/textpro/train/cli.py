@@ -8,49 +8,39 @@ import argparse
 
 
 def _whisperpro(args: argparse.Namespace) -> int:
-    from textpro.cli import _quiet_libraries
-    from textpro.train import process_state
     from textpro.whisperpro.training import WhisperProTrainingConfig, run
 
     config = WhisperProTrainingConfig.from_yaml(args.config)  # bad config: one line, before any model loads
-    if args.output:
-        config.train.output_dir = args.output
     if args.no_reconstruction:
         config.reconstruction_weight = 0.0
         config.use_reconstructor = False
-    _quiet_libraries()
-    result = run(config, resume=args.resume)
-    if result.model_dir is not None and process_state().is_main_process:
-        print(f"trained {result.step} steps; model: {result.model_dir}")
-    return 0
+    return _train(config, run, args, "model")
 
 
 def _teacher(args: argparse.Namespace) -> int:
-    from textpro.cli import _quiet_libraries
     from textpro.teacher import TeacherTrainingConfig, run
 
-    config = TeacherTrainingConfig.from_yaml(args.config)
-    if args.output:
-        config.train.output_dir = args.output
-    _quiet_libraries()
-    result = run(config, resume=args.resume)
-    if result.model_dir is not None:
-        print(f"trained {result.step} steps; teacher: {result.model_dir}")
-    return 0
+    return _train(TeacherTrainingConfig.from_yaml(args.config), run, args, "teacher")
 
 
 def _slm(args: argparse.Namespace) -> int:
-    from textpro.cli import _quiet_libraries
     from textpro.slm.training import SLMTrainingConfig, run
-    from textpro.train import process_state
 
     config = SLMTrainingConfig.from_yaml(args.config, stage=args.slm_stage)  # bad config: one line, before models
+    return _train(config, run, args, "model")
+
+
+def _train(config, run, args: argparse.Namespace, what: str) -> int:
+    """What every stage does once its config is read: apply --output, run (or resume), report from one process."""
+    from textpro.cli import _quiet_libraries
+    from textpro.train import process_state
+
     if args.output:
         config.train.output_dir = args.output
     _quiet_libraries()
     result = run(config, resume=args.resume)
     if result.model_dir is not None and process_state().is_main_process:
-        print(f"trained {result.step} steps; model: {result.model_dir}")
+        print(f"trained {result.step} steps; {what}: {result.model_dir}")
     return 0
 
 
