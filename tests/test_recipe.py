@@ -53,6 +53,43 @@ def test_failure_leaves_no_marker_and_the_next_run_resumes_there(tmp_path):
     assert calls == ["c", "d"]
 
 
+def test_a_background_step_runs_alongside_later_steps_until_its_user(tmp_path):
+    import threading
+
+    events, started = [], threading.Event()
+
+    def slow(ctx):  # runs in the background: waits until "b" has started, i.e. truly alongside it
+        events.append("slow start")
+        assert started.wait(10)
+        events.append("slow end")
+
+    def step(name):
+        def run(ctx):
+            events.append(name)
+            if name == "b":
+                started.set()
+        return run
+
+    steps = [Step("a", step("a")), Step("slow", slow, background_until="c"), Step("b", step("b")),
+             Step("c", step("c"))]
+    summary = run_steps(steps, tmp_path, echo=quiet)
+    assert events.index("slow end") < events.index("c")  # its user waited for it
+    assert events.index("b") < events.index("slow end")  # the next step did not
+    assert [r["status"] for r in summary["steps"]] == ["done"] * 4
+
+
+def test_a_failing_background_step_stops_the_recipe_at_its_user(tmp_path):
+    def fail(ctx):
+        raise RecipeError("no teacher")
+
+    calls = []
+    steps = [Step("t", fail, background_until="d"), Step("b", lambda ctx: calls.append("b")),
+             Step("d", lambda ctx: calls.append("d"))]
+    with pytest.raises(RecipeError, match="step t failed: no teacher"):
+        run_steps(steps, tmp_path, echo=quiet)
+    assert calls == ["b"] and not done_marker(tmp_path, "t").exists()
+
+
 def test_until_stops_and_from_reruns_that_step_and_later_ones(tmp_path):
     calls = []
     run_steps(make_steps(calls), tmp_path, until="b", echo=quiet)
@@ -111,7 +148,10 @@ def test_commands_log_their_output_and_fail_on_nonzero_exit(tmp_path):
 def test_shipped_recipe_config_and_step_order():
     config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini.yaml")
     names = [s.name for s in MiniRecipe(config, "out").steps()]
-    assert names == ["data", "whisperpro", "featurize", "teacher", "distill", "slm-stage1", "slm-stage2", "eval"]
+    assert names == ["data", "teacher", "whisperpro", "featurize", "distill", "slm-stage1", "slm-stage2", "export",
+                     "eval"]
+    background = {s.name: s.background_until for s in MiniRecipe(config, "out").steps() if s.background_until}
+    assert background == {"teacher": "distill"}  # it trains alongside the speech side, until its first user
     for stage in (config.teacher, config.whisperpro, config.slm_stage1, config.slm_stage2):
         assert (Path(__file__).parents[1] / stage.config).is_file()
 
@@ -152,7 +192,12 @@ def test_mini_recipe_data_and_teacher_steps_at_tiny_scale(tmp_path, capsys):
     steps = [s for s in recipe.steps() if s.name in ("data", "teacher")]
     summary = run_steps(steps, out, echo=quiet)
     assert [r["status"] for r in summary["steps"]] == ["done", "done"]
-    assert (out / "data" / "test.jsonl").is_file() and (out / "teacher" / "model" / "model.safetensors").is_file()
+    teacher = out / "teacher" / "model"  # a LoRA adapter (the shipped config), usable wherever a model dir is
+    assert (out / "data" / "test.jsonl").is_file() and (teacher / "adapter_model.safetensors").is_file()
+    assert json.loads((teacher / "adapter_config.json").read_text())["base_model_name_or_path"] == str(llm_dir)
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(resolve_model(teacher)).config.hidden_size == 32
     written = yaml.safe_load((out / "configs" / "teacher.yaml").read_text())
     assert written["train_file"] == str(out / "data" / "train.jsonl") and written["train"]["max_steps"] == 2
 

@@ -42,23 +42,31 @@ def _transcribe(args: argparse.Namespace) -> int:
         for word in transcript.words:
             print(f"  {word.start:6.2f} {word.end:6.2f}  {word.text}")
         return 0
-    _print_prosody(transcript, whole, spans)
+    print_prosody(transcript, whole, spans)
     return 0
 
 
-def _print_prosody(transcript, whole, spans) -> None:
+def print_prosody(transcript, whole, spans, write=print) -> None:
     """Each word with its times, length, pitch (and how far from the speaker's mean) and loudness."""
-    print(f"  {'start':>6} {'end':>6} {'dur':>5} {'F0 Hz':>6} {'vs mean':>7} {'energy dB':>9}  word")
+    write(f"  {'start':>6} {'end':>6} {'dur':>5} {'F0 Hz':>6} {'vs mean':>7} {'energy dB':>9}  word")
     for word, span in zip(transcript.words, spans, strict=True):
         f0 = f"{span.f0_mean:6.0f}" if span.f0_mean else f"{'-':>6}"
         relative = f"{100 * (span.f0_mean / whole.f0_mean - 1):+6.0f}%" if span.f0_mean and whole.f0_mean else " " * 7
-        print(f"  {word.start:6.2f} {word.end:6.2f} {span.duration:5.2f} {f0} {relative} {span.energy_db:9.1f}  "
+        write(f"  {word.start:6.2f} {word.end:6.2f} {span.duration:5.2f} {f0} {relative} {span.energy_db:9.1f}  "
               f"{word.text}")
     speech = sum(s.duration for s in spans)
     rate = f"{len(spans) / speech:.1f} words/s" if speech > 0 else "no words"
     pitch = (f"F0 mean {whole.f0_mean:.0f} Hz (range {whole.f0_min:.0f}-{whole.f0_max:.0f})"
              if whole.f0_mean else "no voiced speech")
-    print(f"utterance: {transcript.duration:.1f} s, {rate}, {pitch}, energy {whole.energy_db:.1f} dB")
+    write(f"utterance: {transcript.duration:.1f} s, {rate}, {pitch}, energy {whole.energy_db:.1f} dB")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from textpro.demo import DEFAULT_MODEL_DIR, run_demo
+
+    _quiet_libraries()
+    run_demo(args.model or DEFAULT_MODEL_DIR, max_new_tokens=args.max_new_tokens)
+    return 0
 
 
 def _quiet_libraries() -> None:
@@ -87,6 +95,13 @@ def build_parser() -> argparse.ArgumentParser:
                             help=f"longest audio accepted (default {TRANSCRIBE_MAX_SECONDS:g}, or "
                                  "$TEXTPRO_MAX_AUDIO_SECONDS); audio over 30 s is cut at pauses")
     transcribe.set_defaults(run=_transcribe)
+
+    demo = commands.add_parser("demo", help="the embedded default model on its example clips: transcript, prosody, "
+                                            "answers to the spoken question and to paralinguistic questions")
+    demo.add_argument("--model", default=None, help="a TextPro-SLM directory with examples/ (default: the embedded "
+                                                    "one)")
+    demo.add_argument("--max-new-tokens", type=int, default=32)
+    demo.set_defaults(run=_demo)
 
     from textpro.data.cli import add_parser as add_data_parser
 

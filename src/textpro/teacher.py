@@ -36,7 +36,7 @@ from textpro.errors import ConfigError
 from textpro.train.config import TrainConfig, config_to_dict, load_config
 
 IGNORE_INDEX = -100
-ANSWER_FORMATS = ("letter_text", "letter")
+ANSWER_FORMATS = ("letter_text", "text_letter", "letter")
 
 
 @dataclass
@@ -45,7 +45,7 @@ class TeacherTrainingConfig:
     train_file: str = ""  # benchmark JSONL (make-mini's train.jsonl); its records with MCQ prompts are used
     generated_questions: int = 0  # extra questions drawn from the train templates (0 = the JSONL only)
     generation_seed: int = 1  # seed of those extra questions (the benchmark itself uses --seed, default 0)
-    answer_format: str = "letter_text"  # "letter_text": "B. twelve"; "letter": "B"
+    answer_format: str = "letter_text"  # "letter_text": "B. twelve"; "text_letter": "twelve (B)"; "letter": "B"
     # Also ask each question the way it is spoken ("... A, ten. B, twelve. ..." on one line): distillation gives the
     # teacher ASR transcripts of the spoken questions, not the lettered-lines text prompt.
     spoken_variants: bool = True
@@ -59,6 +59,10 @@ class TeacherTrainingConfig:
     # Train only the top N decoder layers and the final norm (embeddings, tied to the output head, and the lower
     # layers frozen: the backward pass stops at layer L−N, ~40% less compute for N = L/3); None = every weight.
     trainable_layers: int | None = None
+    # A LoRA adapter instead of weights (peft LoraConfig arguments; with trainable_layers, only on those top layers):
+    # the teacher is then an adapter of a few MB that `resolve_model` merges over the base (the embedded default
+    # ships it). None = fine-tune the weights themselves.
+    lora: dict | None = None
     train: TrainConfig = field(default_factory=lambda: TrainConfig(output_dir="runs/teacher"))
 
     def __post_init__(self):
@@ -88,6 +92,8 @@ def format_answer(letter: str, answer_text: str | None, answer_format: str = "le
     letter = letter.strip().upper()
     if answer_format == "letter" or not answer_text:
         return letter
+    if answer_format == "text_letter":  # the option first, so the first answer token is a content word, not a letter
+        return f"{answer_text} ({letter})"
     return f"{letter}. {answer_text}"
 
 
@@ -196,16 +202,22 @@ class Collator:
 class TeacherObjective(nn.Module):
     """Causal-LM cross-entropy on the answer tokens; saves a plain HF model + tokenizer directory."""
 
-    def __init__(self, llm, tokenizer):
+    def __init__(self, llm, tokenizer, base_model: str | None = None):
         super().__init__()
         self.llm = llm
         self.tokenizer = tokenizer
+        self.base_model = base_model  # with a LoRA adapter: the base's name, written into the adapter's config
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         out = self.llm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], labels=batch["labels"])
         return {"loss": out.loss}
 
     def save_pretrained(self, directory) -> None:
+        if self.base_model is not None:  # the adapter only; the tokenizer is the base's
+            from textpro.hub.adapters import save_adapter
+
+            save_adapter(self.llm, directory, self.base_model)
+            return
         self.llm.save_pretrained(directory)
         self.tokenizer.save_pretrained(directory)
 
@@ -297,13 +309,23 @@ def build(config: TeacherTrainingConfig):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     llm = AutoModelForCausalLM.from_pretrained(directory, dtype=torch.float32)
-    if config.trainable_layers is not None:
+    if config.lora:
+        from peft import LoraConfig, get_peft_model
+
+        settings = dict(config.lora)
+        if config.trainable_layers is not None:
+            n_layers = len(llm.get_decoder().layers)
+            settings.setdefault("layers_to_transform", list(range(n_layers - config.trainable_layers, n_layers)))
+    elif config.trainable_layers is not None:
         freeze_below_top_layers(llm, config.trainable_layers)
     if config.chat_share > 0:
         cache = Path(config.train.output_dir) / "chat_targets.jsonl"
         chat = chat_targets(llm, tokenizer, cache, config.system_prompt, config.chat_max_new_tokens)
         pairs = with_chat_share(pairs, chat, config.chat_share)
     dataset = QADataset(pairs, tokenizer, config.system_prompt, config.max_length)
+    if config.lora:  # after the chat targets: those are the base model's own answers
+        llm = get_peft_model(llm, LoraConfig(**settings))
+        return TeacherObjective(llm, tokenizer, config.model), dataset, Collator(tokenizer.pad_token_id)
     return TeacherObjective(llm, tokenizer), dataset, Collator(tokenizer.pad_token_id)
 
 

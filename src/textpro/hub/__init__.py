@@ -3,6 +3,8 @@ HF-format directories in a cache, and any local HF directory the user names.
 
     resolve_model("whisper-tiny.en")      -> ~/.cache/textpro/models/whisper-tiny.en   (converted on first use)
     resolve_model("/data/whisper-large-v3") -> that directory, as is
+    resolve_model("assets/default/teacher") -> a LoRA adapter directory: its base + the adapter, merged once into
+                                               the cache (textpro.hub.adapters)
 
 The cache lives in $TEXTPRO_CACHE, else $XDG_CACHE_HOME/textpro, else ~/.cache/textpro.
 """
@@ -65,6 +67,10 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
     text = str(name_or_path)
     path = Path(text).expanduser()
     if path.is_dir():
+        from textpro.hub.adapters import is_adapter_dir, merged_model_dir
+
+        if is_adapter_dir(path):
+            return merged_model_dir(path, cache_dir(), resolve_model)
         if not (path / "config.json").is_file():
             raise ModelError(f"{path}: not an HF model directory (no config.json)")
         return path

@@ -5,19 +5,20 @@
 Steps (each a `textpro` command in a subprocess, its output in OUT/logs/<step>.log):
 
     data        textpro data make-mini                      → OUT/data/{train,dev,test,test_robust}.jsonl + audio
+    teacher     textpro train teacher                       → OUT/teacher/model   (the original text LLM)
     whisperpro  textpro train whisperpro                    → OUT/whisperpro/model
     featurize   textpro featurize (train split)             → OUT/features/train
-    teacher     textpro train teacher                       → OUT/teacher/model   (the original text LLM)
     distill     textpro distill (teacher answers ASR text)  → OUT/features/distill.jsonl
     slm-stage1  textpro train slm --stage 1                 → OUT/slm-stage1/model (projector; LLM = the teacher)
     slm-stage2  textpro train slm --stage 2 (LoRA)          → OUT/slm-stage2/model
-    eval        textpro eval + WhisperPro WER               → OUT/eval/{test,test_robust}/results.*, OUT/eval/wer.json
+    export      adapters (float16) + example clips          → OUT/default         (what ships as the default)
+    eval        textpro eval + WhisperPro WER of OUT/default → OUT/eval/{test,test_robust}/results.*, OUT/eval/wer.json
 
 Each stage's YAML is the shipped config (configs/…) with the recipe's paths and sizes filled in, written to
 OUT/configs/<step>.yaml before the command runs (so a step can be re-run by hand with exactly those settings).
 Training steps always pass --resume: an interrupted step continues from its last checkpoint. The speech side
-(whisperpro, featurize) and the teacher do not depend on each other; the teacher comes right before distill, its
-first user.
+(whisperpro, featurize) and the teacher do not depend on each other: the teacher trains in the background alongside
+them (one thread each: the two cores of a small machine) until distill, its first user, needs it.
 """
 
 from __future__ import annotations
@@ -170,23 +171,25 @@ class MiniRecipe:
         self.distilled = self.out / "features" / "distill.jsonl"
         self.stage1 = self.out / "slm-stage1" / "model"
         self.stage2 = self.out / "slm-stage2" / "model"
+        self.default = self.out / "default"
 
     def steps(self) -> list[Step]:
         return [
             Step("data", self.make_data, "synthesize the mini world (make-mini)"),
+            Step("teacher", self.train_teacher, "fine-tune the text LLM on the train questions (the teacher)",
+                 requires=lambda: has_command("train", "teacher"), background_until="distill"),
             Step("whisperpro", self.train_whisperpro, "fine-tune WhisperPro on the train split",
                  requires=lambda: has_command("train", "whisperpro")),
             Step("featurize", self.featurize, "WhisperPro transcripts + prosody vectors of the train split",
                  requires=lambda: has_command("featurize")),
-            Step("teacher", self.train_teacher, "fine-tune the text LLM on the train questions (the teacher)",
-                 requires=lambda: has_command("train", "teacher")),
             Step("distill", self.distill, "the teacher answers the ASR transcripts",
                  requires=lambda: has_command("distill")),
             Step("slm-stage1", self.slm_stage1, "SLM stage 1: projector only, LLM frozen",
                  requires=lambda: has_command("train", "slm")),
             Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA",
                  requires=lambda: has_command("train", "slm")),
-            Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER",
+            Step("export", self.export, "pack the adapters + example clips into OUT/default (the embedded default)"),
+            Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER (of OUT/default)",
                  requires=lambda: has_command("eval")),
         ]
 
@@ -244,12 +247,19 @@ class MiniRecipe:
         ctx.textpro("train", "slm", "--stage", "2", "--config", write_stage_config(ctx, "slm-stage2", config),
                     "--resume")
 
+    def export(self, ctx: StepContext) -> None:
+        from textpro.recipe.export import directory_megabytes, export_default
+
+        export_default(self.stage2, self.teacher, self.whisperpro, self.data, self.default)
+        ctx.log(f"{self.default}: {directory_megabytes(self.default):.1f} MB "
+                "(copy it to src/textpro/assets/default to make it the embedded default)")
+
     def evaluate(self, ctx: StepContext) -> None:
         settings = self.config.eval
         wer = {}
         for split in settings.splits:  # WhisperPro's WER on the same splits (clean and perturbed)
             path = self.out / "eval" / f"wer-{split}.json"
-            args = [sys.executable, "-m", "textpro.recipe.wer", self.whisperpro, "--bench", self.data,
+            args = [sys.executable, "-m", "textpro.recipe.wer", self.default / "whisperpro", "--bench", self.data,
                     "--split", split, "--out", path]
             if settings.wer_limit:
                 args += ["--limit", str(settings.wer_limit)]
@@ -259,8 +269,8 @@ class MiniRecipe:
         if problem := slm_responder_missing():
             raise RecipeError(problem)
         for split in settings.splits:
-            args = ["eval", "--bench", self.data, "--split", split, "--model", self.stage2, "--text-model",
-                    self.teacher, "--out", self.out / "eval" / split]
+            args = ["eval", "--bench", self.data, "--split", split, "--model", self.default, "--text-model",
+                    self.default / "teacher", "--out", self.out / "eval" / split]
             if settings.limit:
                 args += ["--limit", str(settings.limit)]
             ctx.textpro(*args)

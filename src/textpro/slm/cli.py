@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "default"  # the embedded default, if shipped
-
 
 def _featurize(args: argparse.Namespace) -> int:
     from textpro.cli import _quiet_libraries
@@ -16,10 +14,12 @@ def _featurize(args: argparse.Namespace) -> int:
 
     _quiet_libraries()
     meta = featurize(args.manifest, args.whisperpro, args.out, shard_size=args.shard_size,
-                     batch_size=args.batch_size, max_seconds=args.max_seconds, progress=not args.quiet)
+                     batch_size=args.batch_size, max_seconds=args.max_seconds, progress=not args.quiet,
+                     encoder_only=args.encoder_only, encoder_pool=args.encoder_pool)
     if process_state().is_main_process:
+        what = f", encoder states at {meta['frames_per_second']:g} Hz" if args.encoder_only else ""
         print(f"featurized {meta['num_records']} utterances into {meta['num_shards']} shard(s) in {args.out} "
-              f"(d_whisper {meta['d_whisper']})")
+              f"(d_whisper {meta['d_whisper']}{what})")
     return 0
 
 
@@ -40,6 +40,8 @@ def _chat(args: argparse.Namespace) -> int:
     from textpro.errors import ModelError
 
     samples = load_audio(args.audio)  # bad audio fails before any model loads
+    from textpro.demo import DEFAULT_MODEL_DIR
+
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
     if not args.model and not model_dir.is_dir():
         raise ModelError("no trained TextPro-SLM is embedded in this installation: pass --model DIR "
@@ -73,6 +75,11 @@ def add_parsers(commands) -> None:
     featurize.add_argument("--shard-size", type=int, default=256, help="utterances per shard (default 256)")
     featurize.add_argument("--batch-size", type=int, default=8, help="clips per WhisperPro batch (default 8)")
     featurize.add_argument("--max-seconds", type=float, default=600.0, help="longest clip accepted (default 600)")
+    featurize.add_argument("--encoder-only", action="store_true",
+                           help="the continuous-adapter baseline's features: pooled Whisper encoder states, no "
+                                "decoding (no transcript, no prosody vectors)")
+    featurize.add_argument("--encoder-pool", type=int, default=2,
+                           help="with --encoder-only: encoder frames averaged into one (default 2: 50 -> 25 Hz)")
     featurize.add_argument("--quiet", action="store_true", help="no progress bar")
     featurize.set_defaults(run=_featurize)
 

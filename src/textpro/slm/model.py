@@ -137,13 +137,21 @@ class TextProSLM(nn.Module):
 
     @classmethod
     def _load(cls, directory: Path, config: TextProSLMConfig, dtype, device, is_trainable: bool) -> TextProSLM:
-        tokenizer = AutoTokenizer.from_pretrained(directory)
+        from textpro.hub import resolve_model
+
+        base_llm = config.base_llm  # a hub name, a path, or a path relative to the checkpoint (a packed default)
+        if not os.path.isabs(base_llm) and (directory / base_llm).is_dir():
+            base_llm = str(directory / base_llm)
+        # A LoRA checkpoint may leave the tokenizer out: the base's is the same (the placeholder is an existing token)
+        has_tokenizer = (directory / "tokenizer_config.json").is_file()
+        tokenizer = AutoTokenizer.from_pretrained(directory if has_tokenizer else resolve_model(base_llm))
+        if config.placeholder_token and config.placeholder_token not in tokenizer.get_vocab():
+            raise ModelError(f"{directory}: the tokenizer has no {config.placeholder_token!r} (save the tokenizer "
+                             "with the checkpoint)")
         if (directory / ADAPTER_CONFIG_NAME).is_file():
             from peft import PeftModel
 
-            from textpro.hub import resolve_model
-
-            base = AutoModelForCausalLM.from_pretrained(resolve_model(config.base_llm), dtype=dtype)
+            base = AutoModelForCausalLM.from_pretrained(resolve_model(base_llm), dtype=dtype)
             fit_embeddings(base, len(tokenizer))  # the same zero rows the adapter was trained with
             llm = PeftModel.from_pretrained(base, directory, is_trainable=is_trainable)
         elif (directory / "config.json").is_file():

@@ -41,6 +41,10 @@ class WhisperProTrainingConfig:
     prosody_layer: int | None = None  # decoder layer k (1-based) of the prosody vectors; None = the model's
     reconstruction_weight: float = 1.0  # λ; 0 = ablation: no reconstructor at all, plain ASR fine-tuning
     freeze_encoder: bool = False  # train the decoder (and reconstructor) only
+    # A LoRA adapter instead of every weight (peft LoraConfig arguments, e.g. {r: 32, lora_alpha: 64,
+    # target_modules: [q_proj, v_proj]}): the checkpoint is then the adapter + WhisperPro's config, a few MB, and
+    # `resolve_model` merges it over the base on first use (what the embedded default ships). None = full fine-tune.
+    lora: dict | None = None
     # The reconstructor starts from random weights next to a pretrained Whisper: at Whisper's LR it learns only the
     # average spectrum in the first ~30 steps (MSE 0.20, the per-bin-mean floor, on 4 piper clips with tiny.en);
     # at 10× it goes below that floor within ~15 steps and reaches 0.024 by step 80.
@@ -219,6 +223,7 @@ class WhisperProObjective(nn.Module):
         self.reconstructor = reconstructor
         self.processor = processor  # saved with the model so the result is a complete checkpoint
         self.prefix_length = prefix_length
+        self.base_model = None  # with a LoRA adapter: the base's name, written into the adapter's config
 
     def parameter_groups(self) -> list[dict]:
         groups = [{"params": list(self.whisper.parameters())}]
@@ -247,10 +252,16 @@ class WhisperProObjective(nn.Module):
         return {"loss": out.loss + weight * mel_mse, "asr_loss": out.loss.detach(), "mel_mse": mel_mse.detach()}
 
     def save_pretrained(self, directory) -> None:
-        """An HF checkpoint (safetensors) + processor; the reconstructor apart in `directory/reconstructor`."""
+        """An HF checkpoint (safetensors) + processor, or with LoRA the adapter + WhisperPro config (the processor
+        then comes from the base); the reconstructor apart in `directory/reconstructor`."""
         directory = Path(directory)
-        self.whisper.save_pretrained(directory)
-        self.processor.save_pretrained(directory)
+        if self.base_model is not None:
+            from textpro.hub.adapters import save_adapter
+
+            save_adapter(self.whisper, directory, self.base_model, extra_config=self.whisper.get_base_model().config)
+        else:
+            self.whisper.save_pretrained(directory)
+            self.processor.save_pretrained(directory)
         if self.reconstructor is not None:
             self.reconstructor.save(directory / "reconstructor")
 
@@ -282,7 +293,13 @@ def build(config: WhisperProTrainingConfig, reconstructor_dir: Path | None = Non
     dataset = ManifestDataset(config.train_manifest, tokenizer, config.max_audio_seconds,
                               whisper.config.max_target_positions)
     collator = Collator(processor.feature_extractor, prefix_length, tokenizer.eos_token_id)
+    if config.lora:
+        from peft import LoraConfig, get_peft_model
+
+        whisper = get_peft_model(whisper, LoraConfig(**config.lora))  # everything but the adapter frozen
     objective = WhisperProObjective(whisper, processor, reconstructor, prefix_length, config.reconstructor_lr_scale)
+    if config.lora:
+        objective.base_model = config.model
     return objective, dataset, collator
 
 
