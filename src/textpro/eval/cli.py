@@ -33,6 +33,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     speech.add_argument("--endpoint", metavar="URL",
                         help="OpenAI-compatible chat server accepting input_audio (…/v1/chat/completions)")
     speech.add_argument("--text-only", action="store_true", help="evaluate only the text LLM on the text prompts")
+    speech.add_argument("--cascade", metavar="WHISPER",
+                        help="the cascade baseline: this Whisper/WhisperPro's transcript (+ the instruction) goes "
+                             "to the text LLM; no prosody reaches it")
     parser.add_argument("--endpoint-model", default=None, help="`model` field sent to the endpoint")
     parser.add_argument("--endpoint-concurrency", type=int, default=4, help="parallel requests (default 4)")
     parser.add_argument("--out", default="eval-out", metavar="DIR", help="results directory (default eval-out)")
@@ -49,8 +52,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     from textpro.eval.bench import load_bench
 
-    if not (args.text_only or args.model or args.endpoint):
-        raise ConfigError("say what answers the spoken questions: --model DIR, --endpoint URL, or --text-only")
+    if not (args.text_only or args.model or args.endpoint or args.cascade):
+        raise ConfigError("say what answers the spoken questions: --model DIR, --endpoint URL, --cascade WHISPER "
+                          "or --text-only")
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit must be at least 1")
     out = Path(args.out)
@@ -81,8 +85,20 @@ def run(args: argparse.Namespace) -> int:
     _quiet_libraries()
     text = TextLLMResponder.from_pretrained(args.text_model, batch_size=args.batch_size,
                                             max_new_tokens=args.max_new_tokens)
+    if args.cascade:
+        speech = cascade_responder(args.cascade, text)
     result = run_and_report(items, text, speech, bench=bench_name, split=split, out_dir=out, limit=args.limit,
                             seed=args.seed, match_option_text=args.match_option_text)
     print(markdown_table(result))
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'results.png'}")
     return 0
+
+
+def cascade_responder(whisper: str, text):
+    """ASR (a Whisper name or directory, greedy) -> the text responder: `textpro eval --cascade WHISPER`."""
+    from textpro.eval.responders import CascadeResponder
+    from textpro.whisperpro import Transcriber
+
+    transcriber = Transcriber.from_pretrained(whisper)
+    return CascadeResponder(lambda path: transcriber.transcribe(str(path), max_seconds=None).text, text,
+                            name=f"cascade:{Path(str(whisper)).name}+{text.name}")

@@ -11,6 +11,7 @@ from textpro.errors import ConfigError
 
 CONFIG_NAME = "textpro_config.json"
 INJECTION_MODES = ("global", "interleave")
+AUDIO_INPUTS = ("prosody", "adapter")
 PROJECTOR_INITS = ("mean_embedding", "zero", "default")
 
 
@@ -35,6 +36,11 @@ class TextProSLMConfig:
     # 346 against the LLM's 22 on SmolLM2-135M, which gradient clipping then spends on the projector);
     # "default": PyTorch's Linear init (random vectors: the untrained SmolLM2 no longer answers the transcript).
     projector_init: str = "mean_embedding"
+    # What the LLM reads of the audio. "prosody": TextPro-SLM, the WhisperPro transcript plus projected prosody
+    # vectors. "adapter": the continuous-adapter baseline (the Qwen2-Audio / LLaMA-Omni input side): no transcript,
+    # one placeholder per pooled Whisper *encoder* frame, each replaced by the projected frame (slm/adapter.py).
+    audio_input: str = "prosody"
+    encoder_pool: int = 2  # adapter: encoder frames averaged per LLM position (50 Hz -> 25 Hz, as Qwen2-Audio)
 
     def __post_init__(self):
         if self.injection not in INJECTION_MODES:
@@ -42,6 +48,11 @@ class TextProSLMConfig:
         if self.projector_init not in PROJECTOR_INITS:
             raise ConfigError(f"unknown projector_init {self.projector_init!r}: "
                               f"use one of {', '.join(PROJECTOR_INITS)}")
+        if self.audio_input not in AUDIO_INPUTS:
+            raise ConfigError(f"unknown audio_input {self.audio_input!r}: use one of {', '.join(AUDIO_INPUTS)}")
+        if int(self.encoder_pool) < 1:
+            raise ConfigError(f"encoder_pool must be >= 1, got {self.encoder_pool}")
+        self.encoder_pool = int(self.encoder_pool)
         if int(self.interleave_ratio) < 1:
             raise ConfigError(f"interleave_ratio must be >= 1, got {self.interleave_ratio}")
         if int(self.d_whisper) < 1:

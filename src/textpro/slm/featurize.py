@@ -12,6 +12,11 @@ Layout of OUT (shard k holds manifest records k·S … k·S+S−1, S = --shard-s
                                    record as it was, audio path made absolute; its `text` is the ground truth)
     index.jsonl                    all shards' JSONL lines in manifest order (written when every shard is done)
 
+With --encoder-only (the continuous-adapter baseline, slm/adapter.py) nothing is decoded: a shard holds the Whisper
+*encoder* states of each clip average-pooled by `encoder_pool` (50 Hz -> 25 Hz by default) as
+encoder (R, d) float32 and encoder_offsets (n+1,) int64, and the JSONL `text` is empty. featurize.json says
+`"kind": "encoder"` (else "whisperpro"), with encoder_pool and frames_per_second.
+
 A shard is written to tmp files and renamed, safetensors first and its JSONL last: a shard whose JSONL exists is
 complete, and a rerun skips it (resume). Shard k belongs to process k mod world_size (`torchrun` /
 `accelerate launch`), so processes never write the same file; the main process writes index.jsonl at the end.
@@ -26,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +41,7 @@ from textpro.errors import AudioError, ConfigError
 META_NAME = "featurize.json"
 INDEX_NAME = "index.jsonl"
 FORMAT_VERSION = 1
+ENCODER_FRAMES_PER_SECOND = 50  # Whisper's encoder: 100 mel frames/s, stride-2 conv
 
 
 def shard_name(k: int) -> str:
@@ -73,25 +80,31 @@ def read_manifest(manifest: str | os.PathLike) -> list[dict]:
 
 def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: str | os.PathLike, *,
               shard_size: int = 256, batch_size: int = 8, max_seconds: float = 600.0, progress: bool = True,
-              transcriber=None) -> dict:
+              transcriber=None, encoder_only: bool = False, encoder_pool: int = 2) -> dict:
     """Featurize every record of `manifest` into `out` (resumable; this process's shards only when several run).
-    transcriber: an already loaded `Transcriber` (tests); otherwise loaded from `whisperpro`. Returns the meta."""
+    transcriber: an already loaded `Transcriber` (tests); otherwise loaded from `whisperpro`. encoder_only: store
+    pooled encoder states instead of transcripts and prosody (the adapter baseline). Returns the meta."""
     from tqdm.auto import tqdm
 
-    from textpro.audio import load_audio
+    from textpro.audio import SAMPLE_RATE, load_audio
     from textpro.train import process_state
 
     if shard_size < 1:
         raise ConfigError(f"--shard-size must be >= 1, got {shard_size}")
+    if encoder_pool < 1:
+        raise ConfigError(f"--encoder-pool must be >= 1, got {encoder_pool}")
+    kind = "encoder" if encoder_only else "whisperpro"
     out = Path(out)
     records = read_manifest(manifest)  # a bad manifest fails before any model loads
     state = process_state()
     meta_path = out / META_NAME
     if meta_path.is_file():  # resuming: the cache must be the same job, or shards would mix two models
         old = json.loads(meta_path.read_text())
-        if old.get("shard_size") != shard_size or old.get("num_records") != len(records):
+        if old.get("shard_size") != shard_size or old.get("num_records") != len(records) or \
+                old.get("kind", "whisperpro") != kind or old.get("encoder_pool", encoder_pool) != encoder_pool:
             raise ConfigError(f"{out} holds features of another job (shard size {old.get('shard_size')}, "
-                              f"{old.get('num_records')} records): choose another --out")
+                              f"{old.get('num_records')} records, {old.get('kind', 'whisperpro')} features): "
+                              "choose another --out")
 
     if transcriber is None:
         from textpro.whisperpro import Transcriber
@@ -101,7 +114,9 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
     num_shards = -(-len(records) // shard_size)
     meta = {"format": FORMAT_VERSION, "whisperpro": name, "d_whisper": int(transcriber.model.config.d_model),
             "manifest": str(Path(manifest).resolve()), "shard_size": shard_size, "num_records": len(records),
-            "num_shards": num_shards}
+            "num_shards": num_shards, "kind": kind}
+    if encoder_only:
+        meta.update(encoder_pool=encoder_pool, frames_per_second=ENCODER_FRAMES_PER_SECOND / encoder_pool)
     if state.is_main_process:
         out.mkdir(parents=True, exist_ok=True)
         if meta_path.is_file() and json.loads(meta_path.read_text()).get("whisperpro") != name:
@@ -125,7 +140,13 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
                     clips.append(load_audio(record["audio"], max_seconds=max_seconds))
                 except AudioError as exc:
                     raise AudioError(f"{record['_where']}: {exc}") from None
-            results += transcriber.transcribe(clips, max_seconds=None)
+            if encoder_only:
+                from textpro.slm.adapter import encode_clips
+
+                results += [EncodedClip(frames, len(clip) / SAMPLE_RATE)
+                            for frames, clip in zip(encode_clips(transcriber, clips, encoder_pool), clips, strict=True)]
+            else:
+                results += transcriber.transcribe(clips, max_seconds=None)
             bar.update(len(batch))
         write_shard(out, k, shard, results)
     bar.close()
@@ -137,10 +158,25 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
     return meta
 
 
-def write_shard(out: Path, k: int, records: list[dict], speech: list) -> None:
-    """One shard: safetensors (tmp → rename), then its JSONL (tmp → rename) as the completion mark."""
-    from safetensors.numpy import save_file
+@dataclass
+class EncodedClip:
+    """One clip of an encoder-only cache: its pooled encoder states and its length."""
 
+    frames: np.ndarray  # (K, d) float32
+    duration: float  # seconds
+    text: str = ""  # nothing was transcribed
+
+
+def write_shard(out: Path, k: int, records: list[dict], speech: list) -> None:
+    """One shard: safetensors (tmp → rename), then its JSONL (tmp → rename) as the completion mark.
+    speech: SpeechTokens per record, or EncodedClip per record (encoder-only cache)."""
+    if speech and isinstance(speech[0], EncodedClip):
+        tensors = {
+            "encoder": np.concatenate([s.frames for s in speech]).astype(np.float32),  # (R, d)
+            "encoder_offsets": np.concatenate([[0], np.cumsum([len(s.frames) for s in speech])]).astype(np.int64),
+        }
+        _write_shard_files(out, k, records, speech, tensors)
+        return
     d = speech[0].prosody.shape[1] if speech else 0
     lengths = [len(s.token_ids) for s in speech]
     tensors = {
@@ -151,6 +187,12 @@ def write_shard(out: Path, k: int, records: list[dict], speech: list) -> None:
         "utterance": np.stack([s.utterance for s in speech]).astype(np.float32),  # (n, d)
         "offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),  # (n+1,)
     }
+    _write_shard_files(out, k, records, speech, tensors)
+
+
+def _write_shard_files(out: Path, k: int, records: list[dict], speech: list, tensors: dict) -> None:
+    from safetensors.numpy import save_file
+
     base = out / shard_name(k)
     tmp = out / f"tmp-{shard_name(k)}.safetensors"
     save_file(tensors, tmp, metadata={"format": str(FORMAT_VERSION)})
@@ -198,6 +240,11 @@ class FeatureStore:
     def whisperpro(self) -> str:
         return self.meta["whisperpro"]
 
+    @property
+    def kind(self) -> str:
+        """"whisperpro" (transcripts + prosody vectors) or "encoder" (pooled encoder states, --encoder-only)."""
+        return self.meta.get("kind", "whisperpro")
+
     def __len__(self) -> int:
         return len(self.index)
 
@@ -215,6 +262,9 @@ class FeatureStore:
         entry = self.index[i]
         shard = self._shard(i // self.shard_size)
         row = i % self.shard_size
+        if self.kind == "encoder":
+            begin, end = (int(x) for x in shard.get_slice("encoder_offsets")[row:row + 2])
+            return {**entry, "encoder": shard.get_slice("encoder")[begin:end]}  # (K, d)
         begin, end = (int(x) for x in shard.get_slice("offsets")[row:row + 2])
         return {
             **entry,

@@ -53,6 +53,31 @@ def as_speech_tokens(speech) -> SpeechTokens:
     raise TypeError(f"expected SpeechTokens or a mapping with 'text' and 'prosody', got {type(speech).__name__}")
 
 
+def encoder_frames(speech) -> np.ndarray:
+    """(K, d) float32 pooled encoder frames of an adapter input: a feature record with `encoder` (encoder cache,
+    `textpro featurize --encoder-only`) or an object with `.frames` (slm.adapter.EncoderFrames)."""
+    frames = speech.get("encoder") if isinstance(speech, Mapping) else getattr(speech, "frames", None)
+    if frames is None:
+        raise TextproError("adapter input needs Whisper encoder frames: featurize with --encoder-only "
+                           "(a WhisperPro feature cache holds prosody vectors, not encoder states)")
+    frames = np.asarray(frames, dtype=np.float32)
+    if frames.ndim != 2 or len(frames) == 0:
+        raise TextproError(f"expected encoder frames of shape (K >= 1, d), got {frames.shape}")
+    return frames
+
+
+def positions_per_second(builder: InputBuilder, speeches) -> float:
+    """LLM input positions per second of audio over some utterances (total positions / total seconds): the
+    efficiency measure next to the adapter baseline. Each speech needs a `duration` (key or attribute)."""
+    positions = seconds = 0.0
+    for speech in speeches:
+        positions += builder.speech_positions(speech)
+        seconds += float(speech["duration"] if isinstance(speech, Mapping) else speech.duration)
+    if seconds <= 0:
+        raise TextproError("no audio duration to measure positions per second against")
+    return positions / seconds
+
+
 @dataclass
 class Prompt:
     """One tokenized prompt (generation) or prompt + response (training)."""
@@ -113,7 +138,14 @@ class InputBuilder:
 
     # ---- speech ---------------------------------------------------------------------------------------------------
     def speech(self, speech) -> tuple[list[int], np.ndarray]:
-        """Placeholders + transcript ids, and the prosody rows (M, d) that go into the placeholders in order."""
+        """Placeholders + transcript ids, and the prosody rows (M, d) that go into the placeholders in order.
+        Adapter mode: K placeholders and the K pooled encoder frames, no transcript."""
+        if self.config.audio_input == "adapter":
+            frames = encoder_frames(speech)  # (K, d)
+            if frames.shape[-1] != self.config.d_whisper:
+                raise TextproError(f"encoder frames have width {frames.shape[-1]}, "
+                                   f"the model expects d_whisper = {self.config.d_whisper}")
+            return [self.placeholder_id] * len(frames), frames
         speech = as_speech_tokens(speech)
         text_ids = self.tokenizer.encode(self._clean(speech.text), add_special_tokens=False)  # (T,)
         if speech.utterance.shape[-1] != self.config.d_whisper:
@@ -127,6 +159,10 @@ class InputBuilder:
         for j in range(groups):
             ids += [self.placeholder_id] + text_ids[j * r:(j + 1) * r]
         return ids, speech.grouped(groups).astype(np.float32)  # (M, d)
+
+    def speech_positions(self, speech) -> int:
+        """LLM input positions the audio takes (placeholders + transcript tokens; the chat template not counted)."""
+        return len(self.speech(speech)[0])
 
     def prompt(self, speech, instruction: str | None = None) -> Prompt:
         before, after, _, _ = self.template(instruction)

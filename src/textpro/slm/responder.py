@@ -9,7 +9,8 @@ from pathlib import Path
 
 class SLMResponder:
     """Implements textpro.eval's SpeechResponder: `answer_audio(list[AudioQuery]) -> list[str]`, greedy, batched
-    (one padded WhisperPro batch and one left-padded LLM batch per call)."""
+    (one padded WhisperPro batch and one left-padded LLM batch per call). An adapter checkpoint (config
+    `audio_input: adapter`) runs through `slm.adapter.AdapterPipeline` instead: Whisper encoder, no decoding."""
 
     def __init__(self, pipeline, name: str, batch_size: int = 8, max_new_tokens: int = 64):
         self.pipeline = pipeline  # textpro.pipeline.TextPro
@@ -21,9 +22,16 @@ class SLMResponder:
     def from_pretrained(cls, directory: str | os.PathLike, batch_size: int = 8, max_new_tokens: int = 64,
                         whisperpro: str | os.PathLike | None = None) -> SLMResponder:
         from textpro.pipeline import TextPro
+        from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
 
         directory = Path(directory).resolve()
-        pipeline = TextPro.from_pretrained(directory, whisperpro=whisperpro)  # ModelError unless a TextPro-SLM
+        is_adapter = (directory / CONFIG_NAME).is_file() and TextProSLMConfig.load(directory).audio_input == "adapter"
+        if is_adapter:  # the continuous-adapter baseline
+            from textpro.slm.adapter import AdapterPipeline
+
+            pipeline = AdapterPipeline.from_pretrained(directory, whisper=whisperpro)
+        else:
+            pipeline = TextPro.from_pretrained(directory, whisperpro=whisperpro)  # ModelError unless a TextPro-SLM
         weights = sorted(p for p in directory.iterdir() if p.suffix in (".safetensors", ".json"))
         fingerprint = hashlib.sha256("".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}"
                                              for p in weights).encode()).hexdigest()[:12]

@@ -133,12 +133,17 @@ class SLMDataset(Dataset):
     @property
     def lengths(self) -> list[int]:
         """Characters of transcript + instruction + response: a cheap proxy of token count for length grouping."""
-        return [len(self.stores[e.store].index[e.index]["text"]) + len(e.instruction or "") + len(e.response)
+        return [_speech_length(self.stores[e.store].index[e.index]) + len(e.instruction or "") + len(e.response)
                 for e in self.examples]
 
     def __getitem__(self, i: int) -> dict:
         e = self.examples[i]
         return {"speech": self.stores[e.store][e.index], "instruction": e.instruction, "response": e.response}
+
+
+def _speech_length(entry: dict) -> int:
+    # transcript characters; an encoder-only record has no transcript: its ~25 positions per second instead
+    return len(entry["text"]) or round(25 * float(entry.get("duration", 0)))
 
 
 class SLMCollator:
@@ -238,7 +243,18 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
         slm_config = TextProSLMConfig(**config.slm.to_dict())
         slm_config.d_whisper = stores[0].d_whisper  # what the features are
         slm_config.whisperpro = stores[0].whisperpro
+        if stores[0].kind == "encoder":
+            slm_config.encoder_pool = int(stores[0].meta["encoder_pool"])
         slm = TextProSLM.from_base(slm_config, llm=llm, tokenizer=tokenizer, dtype=dtype)
+    wanted = "encoder" if slm.config.audio_input == "adapter" else "whisperpro"
+    for store in stores:
+        if store.kind != wanted:
+            raise ConfigError(f"{store.directory}: {store.kind} features, but the model reads "
+                              f"audio_input = {slm.config.audio_input} (needs {wanted} features"
+                              + (": textpro featurize --encoder-only)" if wanted == "encoder" else ")"))
+        if wanted == "encoder" and int(store.meta["encoder_pool"]) != slm.config.encoder_pool:
+            raise ConfigError(f"{store.directory}: encoder frames pooled by {store.meta['encoder_pool']}, the model "
+                              f"reads encoder_pool = {slm.config.encoder_pool}")
     for store in stores:
         if store.d_whisper != slm.config.d_whisper:
             raise ConfigError(f"{store.directory}: features have width {store.d_whisper}, the model reads "
@@ -261,6 +277,9 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     if not config.features:
         raise ConfigError("features is not set: give the feature cache directories (`textpro featurize`)")
     stores = [FeatureStore(d) for d in config.features]
+    if config.kd_alpha > 0 and any(store.kind == "encoder" for store in stores):
+        raise ConfigError("kd_alpha > 0 needs a transcript for the teacher to read: the adapter baseline has none "
+                          "(use kd_alpha: 0, CE on the teacher's answers)")
     distill = distillation_examples(stores, config.distill) if config.distill else []
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
     examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed)

@@ -1,0 +1,109 @@
+"""The continuous-adapter baseline: the Qwen2-Audio / LLaMA-Omni input side, trained like TextPro-SLM.
+
+    audio ─► Whisper encoder (50 Hz) ─► average-pool by 2 (25 Hz) ─► MLP ─► one LLM input position per frame
+
+It is a TextProSLM with `audio_input: adapter` (config.py): the same projector class (Linear → GELU → Linear), the
+same placeholder mechanism and the same training stages, data and loop; only what fills the placeholders differs.
+The user turn holds K placeholders (K = pooled frames) where TextPro-SLM holds its transcript and prosody vector,
+followed by the instruction when there is one:
+
+    adapter:  <P>_1 … <P>_K  [sep instruction]        K ≈ 25 per second of audio, no transcript text
+    textpro:  <P> t_1 … t_T  [sep instruction]        1 + T ≈ 1 + 3-4 tokens per second of speech
+
+Training reads an encoder-only feature cache (`textpro featurize --encoder-only`); inference runs the encoder on
+the clip (`AdapterPipeline`, used by `SLMResponder` for `textpro eval --model`). No decoding happens: the adapter's
+latency is one encoder pass plus the LLM's longer prompt.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
+
+WINDOW_SECONDS = 30.0  # Whisper's encoder covers at most 30 s; longer audio is encoded window by window
+
+
+@dataclass
+class EncoderFrames:
+    """What the adapter reads of one clip."""
+
+    frames: np.ndarray  # (K, d) float32: pooled encoder states, K = ceil(S / pool), S = 50 Hz encoder frames
+    duration: float  # seconds of audio
+
+
+def pool_frames(states: np.ndarray, pool: int) -> np.ndarray:
+    """(S, d) -> (ceil(S / pool), d): mean of each run of `pool` consecutive frames (the last run may be shorter)."""
+    if pool == 1:
+        return states
+    groups = -(-len(states) // pool)
+    padded = np.zeros((groups * pool, states.shape[1]), dtype=np.float32)
+    padded[:len(states)] = states
+    counts = np.minimum(pool, len(states) - np.arange(groups) * pool)[:, None]  # (K, 1) real frames per group
+    return (padded.reshape(groups, pool, -1).sum(1) / counts).astype(np.float32)
+
+
+@torch.inference_mode()
+def encode_clips(transcriber, clips: Sequence[np.ndarray], pool: int = 2) -> list[np.ndarray]:
+    """Pooled Whisper encoder states (K_i, d) of 16 kHz clips, one padded batch per call. Each clip is encoded on
+    its own frames only (no 30 s padding; padded frames masked, as `WhisperPro.encode` does), in 30 s windows."""
+    model, extractor = transcriber.model, transcriber.processor.feature_extractor
+    window = int(WINDOW_SECONDS * SAMPLE_RATE)
+    pieces = [(i, clip[start:start + window]) for i, clip in enumerate(clips)
+              for start in range(0, max(len(clip), 1), window)]
+    mels = [extractor(piece, sampling_rate=SAMPLE_RATE, padding="longest", return_tensors="pt").input_features[0]
+            for _, piece in pieces]  # each (n_mels, T_j)
+    frames = [m.shape[-1] for m in mels]
+    longest = max(frames)
+    features = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[-1])) for m in mels])  # (P, n_mels, T)
+    mask = (torch.arange(longest)[None] < torch.tensor(frames)[:, None]).long()  # (P, T)
+    states, _ = model.encode(features.to(model.device), mask.to(model.device))  # (P, S, d)
+    per_clip: list[list[np.ndarray]] = [[] for _ in clips]
+    for (i, _), n_mel, row in zip(pieces, frames, states.float().cpu().numpy(), strict=True):
+        per_clip[i].append(row[:-(-n_mel // 2)])  # the piece's own encoder frames: ceil(T_j / 2)
+    return [pool_frames(np.concatenate(parts), pool) for parts in per_clip]
+
+
+@dataclass
+class AdapterResult:
+    """What `AdapterPipeline.chat_batch` returns per turn (the same `.answer` as pipeline.ChatResult)."""
+
+    frames: EncoderFrames
+    answer: str
+
+
+class AdapterPipeline:
+    """Audio -> Whisper encoder -> pooled frames -> adapter SLM -> answer; the adapter's `TextPro` counterpart."""
+
+    def __init__(self, transcriber, slm):
+        self.transcriber = transcriber  # only its model's encoder and its feature extractor are used
+        self.slm = slm  # a TextProSLM with audio_input == "adapter"
+
+    @classmethod
+    def from_pretrained(cls, slm_dir: str | os.PathLike, whisper: str | os.PathLike | None = None) -> AdapterPipeline:
+        """slm_dir: an adapter checkpoint; its config names the Whisper whose encoder it reads (override: whisper)."""
+        from textpro.slm.model import TextProSLM
+        from textpro.whisperpro import Transcriber
+
+        slm = TextProSLM.from_pretrained(slm_dir)
+        if whisper is None:
+            whisper = slm.config.whisperpro
+            if not os.path.isabs(whisper) and (Path(slm_dir) / whisper).is_dir():
+                whisper = Path(slm_dir) / whisper
+        return cls(Transcriber.from_pretrained(whisper), slm)
+
+    def listen(self, audio: list[AudioSource]) -> list[EncoderFrames]:
+        clips = [load_audio(a, max_seconds=None) for a in audio]
+        frames = encode_clips(self.transcriber, clips, self.slm.config.encoder_pool)
+        return [EncoderFrames(f, len(c) / SAMPLE_RATE) for f, c in zip(frames, clips, strict=True)]
+
+    def chat_batch(self, turns: Sequence[tuple[AudioSource, str | None]], **generation) -> list[AdapterResult]:
+        heard = self.listen([audio for audio, _ in turns])
+        answers = self.slm.generate([(h, prompt) for h, (_, prompt) in zip(heard, turns, strict=True)], **generation)
+        return [AdapterResult(h, a) for h, a in zip(heard, answers, strict=True)]
