@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint clean mini browser
+.PHONY: install demo test lint clean mini reproduce browser
 
 install: $(VENV)/.installed
 
@@ -16,11 +16,15 @@ $(VENV)/.installed: pyproject.toml requirements-models.txt
 	touch $@
 
 demo: install
-	$(BIN)/textpro transcribe examples/hello.wav
+	$(BIN)/textpro demo
 
 # The mini recipe: the whole paper on the mini world, resumable (see README "Mini recipe").
 mini: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/textpro recipe mini --out runs/mini
+
+# Every system of the paper's tables on the mini world (reuses runs/mini; resumable): runs/reproduce/results.md
+reproduce: install
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/textpro recipe reproduce --mini-dir runs/mini --out runs/reproduce
 
 test: install browser
 	$(BIN)/python -m pytest -q

@@ -34,3 +34,27 @@ def add_parser(commands) -> None:
                       help="re-run this step and all later ones (earlier ones must be done)")
     mini.add_argument("--until", choices=STEP_NAMES, default=None, help="stop after this step")
     mini.set_defaults(run=_mini)
+
+    from textpro.recipe.reproduce import __doc__ as reproduce_doc
+
+    reproduce = recipes.add_parser("reproduce", help="every system of the paper's tables on the mini world (TextPro-"
+                                   "SLM, adapter, ablations, cascade), same data and steps; results.md",
+                                   description=reproduce_doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    reproduce.add_argument("--out", default="runs/reproduce", help="output directory (default runs/reproduce)")
+    reproduce.add_argument("--mini-dir", default="runs/mini", help="the mini recipe's output directory, reused "
+                           "(default runs/mini)")
+    reproduce.add_argument("--config", default="configs/reproduce-mini.yaml",
+                           help="systems, probe and efficiency settings (default configs/reproduce-mini.yaml)")
+    reproduce.add_argument("--from", dest="start", default=None, help="re-run this step and all later ones")
+    reproduce.add_argument("--until", default=None, help="stop after this step")
+    reproduce.set_defaults(run=_reproduce)
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from textpro.recipe.reproduce import run_reproduce
+
+    summary = run_reproduce(args.config, args.out, args.mini_dir, start=args.start, until=args.until)
+    done = sum(r["status"] == "done" for r in summary["steps"])
+    print(f"recipe reproduce: {done}/{len(summary['steps'])} steps done, {summary['total_seconds'] / 60:.1f} min in "
+          f"all; tables in {args.out}/results.md")
+    return 0

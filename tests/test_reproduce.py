@@ -1,0 +1,124 @@
+"""`textpro recipe reproduce`: step list and per-system data, dataset answers (w/o KD), the shared text-side cache,
+per-kind gap scoring, the results tables; and (slow) the whole recipe at toy scale on real models."""
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from textpro.errors import ConfigError
+from textpro.recipe.reproduce import (
+    Reproduce,
+    ReproduceConfig,
+    dataset_answers,
+    results_markdown,
+    seed_text_responses,
+    semantic_by_kind,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_steps_and_system_data(tmp_path):
+    recipe = Reproduce(ReproduceConfig.from_yaml(REPO / "configs" / "reproduce-tiny.yaml"), tmp_path / "out",
+                       tmp_path / "mini")
+    names = [s.name for s in recipe.steps()]
+    assert names[0] == "mini" and names[-3:] == ["probe", "efficiency", "tables"]
+    assert {"adapter-stage1", "adapter-stage2", "eval-cascade", "whisperpro-norecon"} <= set(names)
+    assert "cascade-stage1" not in names
+    features, distill, slm, _ = recipe.system_data("adapter")
+    assert features == [recipe.encoder_features] and slm == {"audio_input": "adapter"}
+    assert recipe.system_data("no-distill")[1] == recipe.answers
+    assert recipe.system_data("no-para")[3] == {"use_paralinguistic": False}
+    assert recipe.system_data("interleave")[2] == {"injection": "interleave"}
+    # the shipped config reuses the mini recipe's own TextPro-SLM instead of training it again
+    shipped = Reproduce(ReproduceConfig.from_yaml(REPO / "configs" / "reproduce-mini.yaml"), tmp_path, tmp_path / "m")
+    assert "textpro-stage1" not in [s.name for s in shipped.steps()]
+    assert shipped.model_dir("textpro") == shipped.mini.stage2
+    with pytest.raises(ConfigError, match="unknown system"):
+        ReproduceConfig(systems=["textpro", "omni"])
+
+
+def test_dataset_answers_use_the_teachers_format():
+    store = SimpleNamespace(index=[
+        {"id": "q1", "text": "two plus two", "manifest": {"task": "semantic", "reference": "B", "answer_text": "four"}},
+        {"id": "g1", "text": "hello", "manifest": {"task": "gender", "reference": "male"}},
+    ])
+    assert dataset_answers(store) == [{"id": "q1", "source": "dataset", "question": "two plus two",
+                                       "response": "B. four"}]
+
+
+def write_eval(eval_root: Path, system: str, split: str, rows: list[dict], speech_system: str) -> Path:
+    directory = eval_root / system / split
+    directory.mkdir(parents=True)
+    (directory / "responses.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (directory / "results.json").write_text(json.dumps({"text_system": "teacher", "speech_system": speech_system,
+                                                        "seed": 0}))
+    return directory
+
+
+def test_text_answers_are_shared_between_systems(tmp_path):
+    text = {"side": "text", "system": "teacher", "id": "q", "task": "semantic", "fingerprint": "f", "response": "A"}
+    speech = {**text, "side": "speech", "system": "slm"}
+    write_eval(tmp_path, "textpro", "test", [text, speech], "slm")
+    assert seed_text_responses(tmp_path, "test", tmp_path / "adapter" / "test") == 1
+    copied = [json.loads(line) for line in (tmp_path / "adapter" / "test" / "responses.jsonl").read_text().splitlines()]
+    assert copied == [text]
+    assert seed_text_responses(tmp_path, "test", tmp_path / "adapter" / "test") == 0  # never over an existing cache
+
+
+def test_semantic_by_kind_scores_each_question_kind(tmp_path):
+    from textpro.eval.bench import load_bench
+    from textpro.eval.harness import _fingerprint
+
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    records = [{"id": f"q{i}", "task": "semantic", "kind": kind, "audio": f"q{i}.flac", "reference": "A",
+                "prompt": "Which?\nA. one\nB. two"} for i, kind in enumerate(["fact", "fact", "arithmetic"])]
+    (bench / "test.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    items = {i.id: i for i in load_bench(bench, "test")}
+    rows = []
+    for item_id, text, speech in [("q0", "A", "A"), ("q1", "A", "B"), ("q2", "A", "B")]:
+        for side, system, answer in (("text", "teacher", text), ("speech", "slm", speech)):
+            rows.append({"side": side, "system": system, "id": item_id, "task": "semantic",
+                         "fingerprint": _fingerprint(items[item_id], side), "response": answer})
+    eval_dir = write_eval(tmp_path / "eval", "textpro", "test", rows, "slm")
+    table = semantic_by_kind(bench, "test", eval_dir)
+    assert table == {"arithmetic": {"n": 1, "text": 100.0, "speech": 0.0, "gap": 100.0},
+                     "fact": {"n": 2, "text": 100.0, "speech": 50.0, "gap": 50.0}}
+
+
+def test_results_markdown_tables_and_ratios_to_the_adapter():
+    by_kind = {"fact": {"n": 2, "text": 100.0, "speech": 50.0, "gap": 50.0}}
+    entry = lambda label, para: {"label": label, "training_audio_hours": 0.5,  # noqa: E731
+                                 "test": {"average": {"gap": 10.0, "paralinguistic_accuracy": para},
+                                          "paralinguistic": {"gender": para}, "semantic_by_kind": by_kind}}
+    results = {"mini_dir": "runs/mini", "splits": ["test"], "probe": None,
+               "systems": {"textpro": entry("TextPro-SLM (global)", 90.0), "adapter": entry("Adapter", 60.0)},
+               "efficiency": {"textpro": {"positions_per_second": 5.0, "latency_seconds": 1.0},
+                              "adapter": {"positions_per_second": 25.0, "latency_seconds": 0.5}}}
+    md = results_markdown(results)
+    assert "| TextPro-SLM (global) | 50.0 (50.0) | **50.0** | 10.0 |" in md
+    assert "| Text LLM, text input | 100.0 |" in md
+    assert "| TextPro-SLM (global) | 90.0 | **90.0** |" in md
+    assert "| TextPro-SLM (global) | 5.0 | 5.0 | 1.00 | 2.00 | 0.50 |" in md  # 5x fewer positions, 2x the latency
+
+
+@pytest.mark.slow
+def test_reproduce_at_toy_scale(tmp_path):
+    """The whole recipe on real tiny.en + SmolLM2 at toy scale (configs/reproduce-tiny.yaml: 2 steps per stage):
+    every step runs, results.md holds every table, a rerun skips everything."""
+    from textpro.recipe.reproduce import run_reproduce
+
+    summary = run_reproduce(str(REPO / "configs" / "reproduce-tiny.yaml"), str(tmp_path / "out"),
+                            str(tmp_path / "mini"))
+    assert all(r["status"] == "done" for r in summary["steps"])
+    md = (tmp_path / "out" / "results.md").read_text()
+    for heading in ("Modality gap", "Paralinguistic accuracy", "Probes on utterance vectors", "Efficiency"):
+        assert heading in md
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert set(results["systems"]) == {"textpro", "interleave", "adapter", "no-recon", "no-distill", "no-para",
+                                       "cascade"}
+    efficiency = results["efficiency"]
+    assert efficiency["adapter"]["positions_per_second"] > efficiency["textpro"]["positions_per_second"]
