@@ -241,6 +241,9 @@ class Reproduce:
         ctx.command(*args)
 
     def efficiency(self, ctx: StepContext) -> None:
+        from textpro.cli import _quiet_libraries
+
+        _quiet_libraries()  # this step loads models in the recipe's own process: no loading bars on its console
         measured = {}
         for system in ("textpro", "interleave", "adapter", "cascade"):
             if self.has(system):
