@@ -169,8 +169,8 @@ def test_failure_scoring_both_ways(bench):
 def test_model_flag_needs_a_textpro_slm(tmp_path, capsys):
     with pytest.raises(ModelError, match="not a TextPro-SLM checkpoint"):
         speech_responder_for_model(tmp_path)
-    (tmp_path / "textpro_config.json").write_text("{}")  # a config but no tokenizer or weights: one-line error
-    with pytest.raises(ModelError, match="cannot load this TextPro-SLM checkpoint"):
+    (tmp_path / "textpro_config.json").write_text("{}")  # a config but no weights: one-line error
+    with pytest.raises(ModelError, match="holds neither LLM weights"):
         speech_responder_for_model(tmp_path)
 
 

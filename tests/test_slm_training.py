@@ -319,7 +319,7 @@ def test_end_to_end_cli_real_models(tmp_path, capsys):
 
 def test_chat_without_model_is_one_line(tmp_path, capsys):
     from textpro.cli import main
-    from textpro.demo import DEFAULT_MODEL_DIR
+    from textpro.pipeline import DEFAULT_MODEL_DIR
 
     if DEFAULT_MODEL_DIR.is_dir():
         pytest.skip("an embedded default model is installed")

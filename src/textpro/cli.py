@@ -62,7 +62,8 @@ def print_prosody(transcript, whole, spans, write=print) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from textpro.demo import DEFAULT_MODEL_DIR, run_demo
+    from textpro.demo import run_demo
+    from textpro.pipeline import DEFAULT_MODEL_DIR
 
     _quiet_libraries()
     run_demo(args.model or DEFAULT_MODEL_DIR, max_new_tokens=args.max_new_tokens)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from textpro.errors import ModelError
+from textpro.pipeline import DEFAULT_MODEL_DIR
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default"  # written by `textpro recipe mini`
 EXAMPLES = "examples/examples.jsonl"
 
 

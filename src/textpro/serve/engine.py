@@ -20,8 +20,6 @@ from textpro.serve.schemas import Generation
 
 log = logging.getLogger("textpro.serve")
 
-EMBEDDED_DEFAULT = Path(__file__).resolve().parent.parent / "assets" / "default"
-
 
 @dataclass
 class ServedModel:
@@ -34,15 +32,15 @@ class ServedModel:
 def load_model(model_dir: str | None = None) -> ServedModel:
     """--model DIR if given; else the embedded default when it has been built; else the untrained base models,
     which answer the transcript like the plain text LLM and hear no prosody (said in the id and description)."""
-    from textpro.pipeline import TextPro
+    from textpro.pipeline import DEFAULT_MODEL_DIR, TextPro
     from textpro.slm.config import CONFIG_NAME
 
     if model_dir is not None:
         path = Path(model_dir)
         return ServedModel(TextPro.from_pretrained(path), f"textpro-{path.resolve().name}",
                            f"TextPro-SLM checkpoint {path}", trained=True)
-    if (EMBEDDED_DEFAULT / CONFIG_NAME).is_file():
-        return ServedModel(TextPro.from_pretrained(EMBEDDED_DEFAULT), "textpro-default",
+    if (DEFAULT_MODEL_DIR / CONFIG_NAME).is_file():
+        return ServedModel(TextPro.from_pretrained(DEFAULT_MODEL_DIR), "textpro-default",
                            "the embedded default TextPro-SLM (mini recipe)", trained=True)
     return untrained_model(TextPro.untrained())
 

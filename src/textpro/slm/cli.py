@@ -40,7 +40,7 @@ def _chat(args: argparse.Namespace) -> int:
     from textpro.errors import ModelError
 
     samples = load_audio(args.audio)  # bad audio fails before any model loads
-    from textpro.demo import DEFAULT_MODEL_DIR
+    from textpro.pipeline import DEFAULT_MODEL_DIR
 
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
     if not args.model and not model_dir.is_dir():
