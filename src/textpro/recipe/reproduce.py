@@ -131,7 +131,10 @@ class Reproduce:
 
     # ---- steps ------------------------------------------------------------------------------------------------------
     def steps(self) -> list[Step]:
-        steps = [Step("mini", self.run_mini, "the mini recipe's shared outputs (skips what is done)")]
+        steps = [Step("mini", self.run_mini, "the mini recipe's shared outputs up to distill (skips what is done)")]
+        if self.reuses_mini():  # the mini recipe's own SLM stages train beside the other systems' first steps
+            steps.append(Step("mini-slm", self.run_mini_slm, "the mini recipe's TextPro-SLM (stages 1 and 2)",
+                              background_until="eval-textpro"))
         if self.has("adapter"):
             steps.append(Step("encoder-features", self.encoder_featurize, "adapter features: pooled encoder states",
                               requires=lambda: has_command("featurize")))
@@ -155,10 +158,12 @@ class Reproduce:
                   Step("tables", self.tables, "OUT/results.md and results.json")]
         return steps
 
-    def run_mini(self, ctx: StepContext) -> None:
-        until = "slm-stage2" if self.reuses_mini() else "distill"
+    def run_mini(self, ctx: StepContext, until: str = "distill") -> None:
         ctx.textpro("recipe", "mini", "--out", self.mini.out, "--config", config_path(self.config.mini_config),
                     "--until", until)
+
+    def run_mini_slm(self, ctx: StepContext) -> None:
+        self.run_mini(ctx, until="slm-stage2")
 
     def encoder_featurize(self, ctx: StepContext) -> None:
         settings = self.mini_config.featurize

@@ -103,22 +103,23 @@ def run_steps(steps: Sequence[Step], out: str | os.PathLike, *, start: str | Non
     env = dict(os.environ if env is None else env)
 
     lock = threading.Lock()  # the summary file is written by the background step too
-    background: dict[str, tuple[Step, Future]] = {}  # first user's name → (step, its future)
+    # Background steps queue on one worker thread (one after another, beside the foreground steps).
+    background: list[tuple[Step, Future]] = []
     with ThreadPoolExecutor(max_workers=1) as pool:
         try:
             for step in chosen:
-                for name in [n for n, (s, _) in background.items() if n == step.name]:
-                    _wait(background.pop(name), echo)
+                for item in [b for b in background if b[0].background_until == step.name]:
+                    background.remove(item)
+                    _wait(item, echo)
                 if step.background_until and not is_done(out, step.name):
                     echo(f"[{step.name}] runs in the background until {step.background_until}")
-                    background[step.background_until] = (step, pool.submit(
-                        _run_step, step, steps, out, env, echo, lock))
+                    background.append((step, pool.submit(_run_step, step, steps, out, env, echo, lock)))
                     continue
                 _run_step(step, steps, out, env, echo, lock)
-            for item in list(background.values()):  # --until stopped before a background step's first user
+            for item in background:  # --until stopped before a background step's first user
                 _wait(item, echo)
         except BaseException:
-            for _, future in background.values():
+            for _, future in background:
                 future.cancel()
             raise
     return _write_summary(out, steps)
