@@ -44,6 +44,7 @@ from textpro.train.config import load_config
 
 SYSTEMS = ("textpro", "interleave", "adapter", "no-recon", "no-distill", "no-para", "cascade")
 TRAINED = tuple(s for s in SYSTEMS if s != "cascade")
+BACKGROUND = ("interleave", "no-recon")  # with the mini recipe's own SLM: about half of the training on each worker
 LABELS = {"textpro": "TextPro-SLM (global)", "interleave": "TextPro-SLM 5:1 (interleave)",
           "adapter": "Continuous adapter (25 Hz)", "no-recon": "TextPro w/o Recon", "no-distill": "TextPro w/o KD",
           "no-para": "TextPro w/o paralinguistic training", "cascade": "Cascade (WhisperPro -> text LLM)"}
@@ -140,16 +141,23 @@ class Reproduce:
                               requires=lambda: has_command("featurize")))
         if self.has("no-distill"):
             steps.append(Step("answers", self.write_answers, "dataset answers as targets (the w/o KD ablation)"))
+        # Systems in BACKGROUND train on a second worker beside the others (one thread each: two cores busy).
         if self.has("no-recon"):
-            steps += [Step("whisperpro-norecon", self.train_norecon, "WhisperPro without the reconstruction loss"),
-                      Step("featurize-norecon", self.featurize_norecon, "its transcripts + prosody vectors"),
-                      Step("distill-norecon", self.distill_norecon, "the teacher answers its transcripts")]
+            steps += [Step("whisperpro-norecon", self.train_norecon, "WhisperPro without the reconstruction loss",
+                           background_until="eval-no-recon"),
+                      Step("featurize-norecon", self.featurize_norecon, "its transcripts + prosody vectors",
+                           background_until="eval-no-recon"),
+                      Step("distill-norecon", self.distill_norecon, "the teacher answers its transcripts",
+                           background_until="eval-no-recon")]
         for system in TRAINED:
             if self.has(system) and not (system == "textpro" and self.config.reuse_mini_textpro):
+                until = f"eval-{system}" if system in BACKGROUND else None
                 steps += [Step(f"{system}-stage1", lambda ctx, s=system: self.train_stage(ctx, s, 1),
-                               f"{LABELS[system]}: stage 1", requires=lambda: has_command("train", "slm")),
+                               f"{LABELS[system]}: stage 1", requires=lambda: has_command("train", "slm"),
+                               background_until=until),
                           Step(f"{system}-stage2", lambda ctx, s=system: self.train_stage(ctx, s, 2),
-                               f"{LABELS[system]}: stage 2", requires=lambda: has_command("train", "slm"))]
+                               f"{LABELS[system]}: stage 2", requires=lambda: has_command("train", "slm"),
+                               background_until=until)]
         for system in self.config.systems:
             steps.append(Step(f"eval-{system}", lambda ctx, s=system: self.evaluate(ctx, s),
                               f"{LABELS[system]}: modality gap and paralinguistic accuracy"))
