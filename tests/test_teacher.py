@@ -64,8 +64,11 @@ def test_read_questions_keeps_mcq_records_only(train_file):
 
 
 def test_answers_are_what_the_eval_extraction_reads():
-    for letter, text in [("A", "apple"), ("B", "a dog"), ("C", "twelve"), ("D", "D-day")]:
-        assert extract_choice(format_answer(letter, text)).choice == letter.lower()
+    for letter, text in [("A", "apple"), ("B", "a dog"), ("C", "twelve"), ("D", "D-day"), ("A", "a cat")]:
+        for answer_format in ("letter_text", "text_letter", "letter"):
+            answer = format_answer(letter, text, answer_format)
+            assert extract_choice(answer).choice == letter.lower(), answer
+    assert format_answer("b", "twelve", "text_letter") == "twelve (B)"
 
 
 def test_generated_questions_are_seeded_and_answerable():
@@ -104,7 +107,8 @@ def test_collator_pads_right_and_masks_padding():
 
 def test_shipped_config_loads():
     config = TeacherTrainingConfig.from_yaml(Path(__file__).parents[1] / "configs" / "teacher-mini.yaml")
-    assert config.model == "smollm2-135m-instruct" and config.answer_format == "letter_text"
+    assert config.model == "smollm2-135m-instruct" and config.answer_format == "text_letter"
+    assert config.lora and config.trainable_layers  # an adapter on the top layers: what the default ships
     assert config.train.max_steps and config.train.output_dir
     with pytest.raises(ConfigError, match="answer_format"):
         TeacherTrainingConfig(answer_format="essay")

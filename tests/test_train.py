@@ -130,6 +130,27 @@ def test_no_reconstruction_builds_no_reconstructor(tiny_whisper, manifest, tmp_p
     assert set(outputs) == {"loss", "asr_loss"}
 
 
+def test_lora_trains_only_the_adapter_and_saves_a_resolvable_adapter(tiny_whisper, manifest, tmp_path, monkeypatch):
+    from textpro.hub import resolve_model
+    from textpro.whisperpro.model import WhisperPro
+
+    monkeypatch.setenv("TEXTPRO_CACHE", str(tmp_path / "cache"))
+    config = tiny_config(tiny_whisper, manifest, tmp_path / "run", max_steps=2)
+    config.lora = {"r": 4, "lora_alpha": 8, "target_modules": ["q_proj", "v_proj", "fc1"]}
+    objective, _, _ = build(config)
+    trainable = {name for name, p in objective.whisper.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in name for name in trainable)  # the Whisper weights themselves stay frozen
+
+    result = run(config)
+    names = sorted(p.name for p in result.model_dir.iterdir())
+    assert names == ["adapter_config.json", "adapter_model.safetensors", "config.json", "reconstructor"]
+    merged = WhisperPro.from_pretrained(resolve_model(result.model_dir))
+    assert merged.config.prosody_layer == 1  # the adapter carries the WhisperPro settings it was trained with
+    base = WhisperPro.from_pretrained(tiny_whisper)
+    changed = [n for n, p in merged.state_dict().items() if not torch.equal(p, base.state_dict()[n])]
+    assert changed and all(("q_proj" in n or "v_proj" in n or "fc1" in n) for n in changed)
+
+
 def test_batch_layout(tiny_whisper, manifest, tmp_path):
     """Labels are the inputs shifted by one; the prefix is not learned; text ids are the labels after it."""
     objective, dataset, collate = build(tiny_config(tiny_whisper, manifest, tmp_path))
