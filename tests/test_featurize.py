@@ -151,6 +151,14 @@ def test_paralinguistic_examples_and_mix(manifest, transcriber, tmp_path):
     with pytest.raises(ConfigError, match="not in the gender label set"):
         paralinguistic_examples([store], ParalinguisticConfig(labels={"gender": ["man", "woman"]}))
 
+    # A clip's speaker labels are asked whatever its task: a spoken question whose record names its speaker's gender
+    # (and an accent outside the label set, skipped) gives one more gender example, with a configured prompt.
+    store.index[4]["manifest"].update(gender="male", accent="martian")
+    extra = [e for e in paralinguistic_examples([store], ParalinguisticConfig()) if e.index == 4]
+    assert [(e.response, e.kind) for e in extra] == [("male", "gender")]
+    assert extra[0].instruction in ParalinguisticConfig().prompts["gender"]
+    assert not [e for e in paralinguistic_examples([store], ParalinguisticConfig(every_clip=[])) if e.index == 4]
+
     distill = [Example(0, i, None, "answer", "distill") for i in (4, 5)]
     assert mix(distill, para, None, 0) == distill + para
     mixed = mix(distill, para, 0.75, seed=3)  # 6 paralinguistic for 2 distillation: repeated in shuffles

@@ -100,8 +100,11 @@ def test_stage1_trains_the_projector_only(features, smollm2_dir, tmp_path, backb
     assert trained.config.d_whisper == 32 and trained.config.whisperpro == "tiny-random"  # from the features
     for name, value in llm_state(trained).items():  # the LLM is exactly the base
         torch.testing.assert_close(value, before_llm[name], rtol=0, atol=0)
-    changed = [not torch.equal(v, before_projector[k]) for k, v in trained.projector.state_dict().items()]
+    changed = [not torch.equal(v, before_projector[k]) for k, v in trained.projector.named_parameters()]
     assert all(changed)
+    # the input standardisation was fitted on the features before training (and saved with the projector)
+    assert not torch.equal(trained.projector.input_std, torch.ones_like(trained.projector.input_std))
+    torch.testing.assert_close(trained.projector.input_std, objective.slm.projector.input_std)
     # checkpoints carry the trainable weights only: the projector, not the frozen LLM
     saved = load_file(tmp_path / "run" / "checkpoints" / "step-00000004" / "model.safetensors")
     assert saved and all(k.startswith("slm.projector.") for k in saved)

@@ -160,7 +160,9 @@ class TextProSLM(nn.Module):
             raise ModelError(f"{directory}: holds neither LLM weights (config.json) nor a LoRA adapter")
         d_llm = llm.get_input_embeddings().embedding_dim
         projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False)
-        projector.load_state_dict(load_file(directory / PROJECTOR_NAME))
+        missing = projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False).missing_keys
+        if set(missing) - {"input_mean", "input_std"}:  # checkpoints from before input standardisation lack those
+            raise ModelError(f"{directory / PROJECTOR_NAME}: missing {', '.join(missing)}")
         model = cls(llm, tokenizer, config, projector)
         if device is not None:
             model.to(device)

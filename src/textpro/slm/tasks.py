@@ -36,6 +36,11 @@ class ParalinguisticConfig:
     task_field: str = "task"  # manifest field naming the task
     label_field: str = "reference"  # manifest field holding the label
     prompt_field: str = "prompt"  # manifest field holding the instruction (optional per record)
+    # Tasks asked about every clip whose manifest record has a valid label in a field named like the task (the mini
+    # world's records all carry "gender" and "accent"), not only about that task's own clips: a spoken question has a
+    # speaker too. Without them, the model answers "Is the speaker male or female?" about a spoken multiple-choice
+    # question in the question's format ("male (A)"): it never heard such an instruction on such a clip.
+    every_clip: list[str] = field(default_factory=lambda: ["gender", "accent"])
 
     def __post_init__(self):
         if self.ratio is not None and not 0.0 <= float(self.ratio) <= 1.0:
@@ -62,6 +67,12 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
         for i, entry in enumerate(store.index):
             manifest = entry.get("manifest", {})
             task = manifest.get(config.task_field)
+            for other in config.every_clip:  # the clip's speaker labels, asked whatever the clip's own task
+                label = manifest.get(other)
+                if other != task and other in config.labels and label in config.labels[other]:
+                    prompts = config.prompts[other]
+                    instruction = prompts[zlib.crc32(f"{entry['id']}/{other}".encode()) % len(prompts)]
+                    examples.append(Example(s, i, instruction, label, other))
             if task not in config.labels:
                 continue
             label = manifest.get(config.label_field)

@@ -24,6 +24,7 @@ import copy
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 import yaml
@@ -230,6 +231,14 @@ def _allow_missing_frozen(module, incompatible_keys) -> None:
     incompatible_keys.missing_keys[:] = keep
 
 
+def projector_inputs(slm, stores: list[FeatureStore], limit: int = 2000) -> torch.Tensor:
+    """(N, d_whisper): the vectors the projector reads for (up to `limit`, evenly spaced) training records."""
+    records = [(store, i) for store in stores for i in range(len(store))]
+    step = max(1, len(records) // limit)
+    rows = [slm.builder.speech(store[i])[1] for store, i in records[::step]]
+    return torch.from_numpy(np.concatenate(rows))
+
+
 def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None, tokenizer=None):
     """The TextProSLM of the config's stage, ready to train (llm/tokenizer: tiny test models for stage 1)."""
     from textpro.slm.model import TextProSLM
@@ -259,6 +268,8 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
         if store.d_whisper != slm.config.d_whisper:
             raise ConfigError(f"{store.directory}: features have width {store.d_whisper}, the model reads "
                               f"d_whisper = {slm.config.d_whisper}")
+    if not config.init_from:  # a new projector: standardise what it reads (a loaded one keeps its statistics)
+        slm.projector.fit_input(projector_inputs(slm, stores))
     lora = None
     if config.stage == 2 and config.lora:
         from peft import LoraConfig
