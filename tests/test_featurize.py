@@ -154,8 +154,10 @@ def test_paralinguistic_examples_and_mix(manifest, transcriber, tmp_path):
     # A clip's speaker labels are asked whatever its task: a spoken question whose record names its speaker's gender
     # (and an accent outside the label set, skipped) gives one more gender example, with a configured prompt.
     store.index[4]["manifest"].update(gender="male", accent="martian")
+    store.index[0]["manifest"].update(accent="scottish")  # a gender-task clip: asked its own task only
     extra = [e for e in paralinguistic_examples([store], ParalinguisticConfig()) if e.index == 4]
     assert [(e.response, e.kind) for e in extra] == [("male", "gender")]
+    assert [e.kind for e in paralinguistic_examples([store], ParalinguisticConfig()) if e.index == 0] == ["gender"]
     assert extra[0].instruction in ParalinguisticConfig().prompts["gender"]
     assert not [e for e in paralinguistic_examples([store], ParalinguisticConfig(every_clip=[])) if e.index == 4]
 
