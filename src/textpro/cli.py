@@ -77,6 +77,9 @@ def _quiet_libraries() -> None:
 
     transformers.logging.set_verbosity_error()
     transformers.logging.disable_progress_bar()
+    import warnings
+
+    warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecations, not the user's concern
 
 
 def build_parser() -> argparse.ArgumentParser:
