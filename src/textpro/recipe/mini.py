@@ -136,6 +136,17 @@ def has_command(*words: str) -> str | None:
     return None
 
 
+def distill_args(settings: DistillSettings, features: Path, teacher: Path, out: Path) -> list:
+    """`textpro distill` arguments: the teacher answers the transcripts in `features`."""
+    args = ["distill", features, "--teacher", teacher, "--out", out, "--source", settings.source,
+            "--max-new-tokens", str(settings.max_new_tokens), "--batch-size", str(settings.batch_size), "--quiet"]
+    if settings.task:
+        args += ["--task", settings.task]
+    if settings.limit:
+        args += ["--limit", str(settings.limit)]
+    return args
+
+
 def subset_manifest(manifest: Path, out: Path, fraction: float) -> Path:
     """`manifest` itself for fraction ≥ 1; else a copy at `out` with that share of each task's records (evenly
     spaced, so every voice/label range stays represented) and absolute audio paths."""
@@ -223,15 +234,7 @@ class MiniRecipe:
                     "--batch-size", str(settings.batch_size), "--shard-size", str(settings.shard_size), "--quiet")
 
     def distill(self, ctx: StepContext) -> None:
-        settings = self.config.distill
-        args = ["distill", self.features, "--teacher", self.teacher, "--out", self.distilled,
-                "--source", settings.source, "--max-new-tokens", str(settings.max_new_tokens),
-                "--batch-size", str(settings.batch_size), "--quiet"]
-        if settings.task:
-            args += ["--task", settings.task]
-        if settings.limit:
-            args += ["--limit", str(settings.limit)]
-        ctx.textpro(*args)
+        ctx.textpro(*distill_args(self.config.distill, self.features, self.teacher, self.distilled))
 
     def slm_stage1(self, ctx: StepContext) -> None:
         base = yaml.safe_load(config_path(self.config.slm_stage1.config).read_text()) or {}

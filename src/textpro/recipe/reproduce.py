@@ -34,6 +34,7 @@ from textpro.recipe.mini import (
     MiniRecipe,
     MiniRecipeConfig,
     config_path,
+    distill_args,
     has_command,
     recipe_env,
     stage_config,
@@ -201,15 +202,8 @@ class Reproduce:
                     str(settings.shard_size), "--quiet")
 
     def distill_norecon(self, ctx: StepContext) -> None:
-        settings = self.mini_config.distill
-        args = ["distill", self.norecon_features, "--teacher", self.mini.teacher, "--out", self.norecon_distilled,
-                "--source", settings.source, "--max-new-tokens", str(settings.max_new_tokens),
-                "--batch-size", str(settings.batch_size), "--quiet"]
-        if settings.task:
-            args += ["--task", settings.task]
-        if settings.limit:
-            args += ["--limit", str(settings.limit)]
-        ctx.textpro(*args)
+        ctx.textpro(*distill_args(self.mini_config.distill, self.norecon_features, self.mini.teacher,
+                                  self.norecon_distilled))
 
     def train_stage(self, ctx: StepContext, system: str, stage: int) -> None:
         import yaml
