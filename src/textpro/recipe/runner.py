@@ -152,10 +152,12 @@ def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str],
         raise RecipeError(f"step {step.name} failed: {exc} (see {log_path})") from None
     seconds = time.perf_counter() - started
     marker = {"step": step.name, "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-    done_marker(out, step.name).write_text(json.dumps(marker) + "\n")
-    echo(f"[{step.name}] done in {_format(seconds)}")
-    with lock:
+    with lock:  # the other worker reads every marker when it writes the summary: never a half-written one
+        path = done_marker(out, step.name)
+        path.with_suffix(".tmp").write_text(json.dumps(marker) + "\n")
+        path.with_suffix(".tmp").replace(path)
         _write_summary(out, steps)
+    echo(f"[{step.name}] done in {_format(seconds)}")
 
 
 def _seconds(out: Path, name: str) -> str:
