@@ -320,15 +320,12 @@ def test_end_to_end_cli_real_models(tmp_path, capsys):
     assert "france" in transcript.lower() and len(answer.strip()) > 0
 
 
-def test_chat_without_model_is_one_line(tmp_path, capsys):
-    from textpro.cli import main
-    from textpro.pipeline import DEFAULT_MODEL_DIR
-
-    if DEFAULT_MODEL_DIR.is_dir():
-        pytest.skip("an embedded default model is installed")
+def test_chat_with_a_model_dir_that_is_not_one_is_one_line(tmp_path, capsys):
     import soundfile as sf
 
-    sf.write(tmp_path / "a.wav", np.zeros(8000, np.float32) + 0.01, 16000)
-    assert main(["chat", str(tmp_path / "a.wav")]) == 2
+    from textpro.cli import main
+
+    sf.write(tmp_path / "a.wav", (0.1 * np.sin(np.arange(8000) / 5)).astype(np.float32), 16000)
+    assert main(["chat", str(tmp_path / "a.wav"), "--model", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "--model" in err and err.count("\n") == 1
+    assert "not a TextPro-SLM checkpoint" in err and err.count("\n") == 1
