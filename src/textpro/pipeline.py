@@ -41,13 +41,12 @@ class TextPro:
         config names (a name such as "whisper-tiny.en", or a directory; a relative directory in the config is
         relative to the checkpoint)."""
         from textpro.slm import TextProSLM
+        from textpro.slm.config import checkpoint_relative
         from textpro.whisperpro import Transcriber
 
         slm = TextProSLM.from_pretrained(slm_dir)
         if whisperpro is None:
-            whisperpro = slm.config.whisperpro
-            if not os.path.isabs(whisperpro) and (Path(slm_dir) / whisperpro).is_dir():
-                whisperpro = Path(slm_dir) / whisperpro
+            whisperpro = checkpoint_relative(slm_dir, slm.config.whisperpro)
         return cls(Transcriber.from_pretrained(whisperpro), slm)
 
     @classmethod

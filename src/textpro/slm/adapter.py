@@ -20,7 +20,6 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -88,14 +87,13 @@ class AdapterPipeline:
     @classmethod
     def from_pretrained(cls, slm_dir: str | os.PathLike, whisper: str | os.PathLike | None = None) -> AdapterPipeline:
         """slm_dir: an adapter checkpoint; its config names the Whisper whose encoder it reads (override: whisper)."""
+        from textpro.slm.config import checkpoint_relative
         from textpro.slm.model import TextProSLM
         from textpro.whisperpro import Transcriber
 
         slm = TextProSLM.from_pretrained(slm_dir)
         if whisper is None:
-            whisper = slm.config.whisperpro
-            if not os.path.isabs(whisper) and (Path(slm_dir) / whisper).is_dir():
-                whisper = Path(slm_dir) / whisper
+            whisper = checkpoint_relative(slm_dir, slm.config.whisperpro)
         return cls(Transcriber.from_pretrained(whisper), slm)
 
     def listen(self, audio: list[AudioSource]) -> list[EncoderFrames]:

@@ -90,3 +90,11 @@ class TextProSLMConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: expected a JSON object")
         return cls.from_dict(data)
+
+
+def checkpoint_relative(directory: str | os.PathLike, name: str | os.PathLike) -> str:
+    """A model named in a checkpoint's config: the directory of that name inside the checkpoint when there is one
+    (a packed default carries its WhisperPro and teacher), else the name as given (a hub name or a path)."""
+    if not os.path.isabs(name) and (Path(directory) / name).is_dir():
+        return str(Path(directory) / name)
+    return str(name)

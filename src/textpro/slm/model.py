@@ -29,7 +29,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, 
 from transformers.generation.streamers import BaseStreamer
 
 from textpro.errors import ModelError
-from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
+from textpro.slm.config import CONFIG_NAME, TextProSLMConfig, checkpoint_relative
 from textpro.slm.inputs import InputBuilder
 from textpro.slm.projector import ProsodyProjector
 
@@ -139,9 +139,7 @@ class TextProSLM(nn.Module):
     def _load(cls, directory: Path, config: TextProSLMConfig, dtype, device, is_trainable: bool) -> TextProSLM:
         from textpro.hub import resolve_model
 
-        base_llm = config.base_llm  # a hub name, a path, or a path relative to the checkpoint (a packed default)
-        if not os.path.isabs(base_llm) and (directory / base_llm).is_dir():
-            base_llm = str(directory / base_llm)
+        base_llm = checkpoint_relative(directory, config.base_llm)
         # A LoRA checkpoint may leave the tokenizer out: the base's is the same (the placeholder is an existing token)
         has_tokenizer = (directory / "tokenizer_config.json").is_file()
         tokenizer = AutoTokenizer.from_pretrained(directory if has_tokenizer else resolve_model(base_llm))
