@@ -23,8 +23,15 @@ REPO = Path(__file__).resolve().parents[1]
 def test_steps_and_system_data(tmp_path):
     recipe = Reproduce(ReproduceConfig.from_yaml(REPO / "configs" / "reproduce-tiny.yaml"), tmp_path / "out",
                        tmp_path / "mini")
-    names = [s.name for s in recipe.steps()]
-    assert names[0] == "mini" and names[-3:] == ["probe", "efficiency", "tables"]
+    steps = recipe.steps()
+    names = [s.name for s in steps]
+    assert names[0] == "mini-data" and names[-3:] == ["probe", "efficiency", "tables"]
+    # w/o Recon's speech side needs only the data (beside the mini recipe); its distillation needs the teacher
+    assert names.index("featurize-norecon") < names.index("mini") < names.index("distill-norecon")
+    lanes = {s.name: s.background_until for s in steps}
+    assert lanes["interleave-stage2"] == lanes["eval-no-para"] == "efficiency"  # the background lane
+    assert lanes["adapter-stage1"] is None and lanes["eval-adapter"] is None  # the foreground lane
+    assert recipe.eval_splits() == ["test"]  # the mini recipe's (recipe-tiny.yaml), unless the config names some
     assert {"adapter-stage1", "adapter-stage2", "eval-cascade", "whisperpro-norecon"} <= set(names)
     assert "cascade-stage1" not in names
     features, distill, slm, _ = recipe.system_data("adapter")
@@ -36,6 +43,7 @@ def test_steps_and_system_data(tmp_path):
     shipped = Reproduce(ReproduceConfig.from_yaml(REPO / "configs" / "reproduce-mini.yaml"), tmp_path, tmp_path / "m")
     assert "textpro-stage1" not in [s.name for s in shipped.steps()]
     assert shipped.model_dir("textpro") == shipped.mini.stage2
+    assert shipped.eval_splits() == ["test"]
     with pytest.raises(ConfigError, match="unknown system"):
         ReproduceConfig(systems=["textpro", "omni"])
 

@@ -38,6 +38,7 @@ from textpro.recipe.mini import (
     has_command,
     recipe_env,
     stage_config,
+    subset_manifest,
     write_stage_config,
 )
 from textpro.recipe.runner import RecipeError, Step, StepContext
@@ -45,7 +46,9 @@ from textpro.train.config import load_config
 
 SYSTEMS = ("textpro", "interleave", "adapter", "no-recon", "no-distill", "no-para", "cascade")
 TRAINED = tuple(s for s in SYSTEMS if s != "cascade")
-BACKGROUND = ("interleave", "no-recon")  # with the mini recipe's own SLM: about half of the training on each worker
+# Two lanes, one core each. These systems train and are evaluated on the background worker, the others in the
+# foreground; with the adapter (the slowest, ~15 s/step) in the foreground the two lanes take about as long.
+BACKGROUND = ("textpro", "interleave", "no-recon", "no-para")
 LABELS = {"textpro": "TextPro-SLM (global)", "interleave": "TextPro-SLM 5:1 (interleave)",
           "adapter": "Continuous adapter (25 Hz)", "no-recon": "TextPro w/o Recon", "no-distill": "TextPro w/o KD",
           "no-para": "TextPro w/o paralinguistic training", "cascade": "Cascade (WhisperPro -> text LLM)"}
@@ -71,6 +74,7 @@ class ReproduceConfig:
     mini_config: str = "configs/recipe-mini.yaml"  # the mini recipe whose outputs and stage settings are reused
     systems: list[str] = field(default_factory=lambda: list(SYSTEMS))
     adapter_encoder: str | None = None  # Whisper whose encoder the adapter reads (None: the mini WhisperPro)
+    eval_splits: list[str] | None = None  # benchmark splits every system is scored on (None: the mini recipe's)
     reuse_mini_textpro: bool = True  # the "textpro" system is the mini recipe's own slm-stage2 (same settings)
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     efficiency: EfficiencySettings = field(default_factory=EfficiencySettings)
@@ -103,6 +107,9 @@ class Reproduce:
     def has(self, system: str) -> bool:
         return system in self.config.systems
 
+    def eval_splits(self) -> list[str]:
+        return self.config.eval_splits or self.mini_config.eval.splits
+
     def reuses_mini(self) -> bool:
         return self.has("textpro") and self.config.reuse_mini_textpro
 
@@ -112,9 +119,10 @@ class Reproduce:
         return self.out / system / "stage2" / "model"
 
     def train_manifest(self) -> Path:
-        """The records the mini recipe featurized (its subset manifest when it took a fraction)."""
-        subset = self.mini.features.parent / "train-manifest.jsonl"
-        return subset if subset.is_file() else self.mini.data / "train.jsonl"
+        """The records the mini recipe featurizes (the same evenly spaced subset when it takes a fraction), written
+        here, so that systems with their own features need not wait for the mini recipe's featurize step."""
+        return subset_manifest(self.mini.data / "train.jsonl", self.out / "features" / "train-manifest.jsonl",
+                               self.mini_config.featurize.fraction)
 
     def system_data(self, system: str) -> tuple[list[Path], Path, dict, dict]:
         """(feature caches, distillation targets, slm overrides, other top-level overrides) of a trained system."""
@@ -133,37 +141,44 @@ class Reproduce:
 
     # ---- steps ------------------------------------------------------------------------------------------------------
     def steps(self) -> list[Step]:
-        steps = [Step("mini", self.run_mini, "the mini recipe's shared outputs up to distill (skips what is done)")]
-        if self.reuses_mini():  # the mini recipe's own SLM stages train beside the other systems' first steps
+        """Two lanes: the foreground and one background worker (runner.py), one core each. Background steps queue in
+        list order and are submitted when the foreground reaches them, so a background step listed after "mini" starts
+        only once the teacher and the mini features exist."""
+        later = "efficiency"  # the first foreground step that needs background results (textpro's, interleave's)
+
+        def lane(system: str) -> str | None:
+            return later if system in BACKGROUND else None
+
+        steps = [Step("mini-data", lambda ctx: self.run_mini(ctx, until="data"), "the mini world (make-mini)")]
+        if self.has("no-recon"):  # the speech side of w/o Recon needs only the data: beside the mini recipe
+            steps += [Step("whisperpro-norecon", self.train_norecon, "WhisperPro without the reconstruction loss",
+                           background_until="probe"),
+                      Step("featurize-norecon", self.featurize_norecon, "its transcripts + prosody vectors",
+                           background_until=lane("no-recon") or "no-recon-stage1")]
+        steps.append(Step("mini", self.run_mini, "the mini recipe's shared outputs up to distill (skips what is done)"))
+        if self.reuses_mini():
             steps.append(Step("mini-slm", self.run_mini_slm, "the mini recipe's TextPro-SLM (stages 1 and 2)",
-                              background_until="eval-textpro"))
+                              background_until=lane("textpro") or "eval-textpro"))
+        if self.has("no-recon"):
+            steps.append(Step("distill-norecon", self.distill_norecon, "the teacher answers its transcripts",
+                              background_until=lane("no-recon") or "no-recon-stage1"))
         if self.has("adapter"):
             steps.append(Step("encoder-features", self.encoder_featurize, "adapter features: pooled encoder states",
                               requires=lambda: has_command("featurize")))
         if self.has("no-distill"):
             steps.append(Step("answers", self.write_answers, "dataset answers as targets (the w/o KD ablation)"))
-        # Systems in BACKGROUND train on a second worker beside the others (one thread each: two cores busy).
-        if self.has("no-recon"):
-            steps += [Step("whisperpro-norecon", self.train_norecon, "WhisperPro without the reconstruction loss",
-                           background_until="eval-no-recon"),
-                      Step("featurize-norecon", self.featurize_norecon, "its transcripts + prosody vectors",
-                           background_until="eval-no-recon"),
-                      Step("distill-norecon", self.distill_norecon, "the teacher answers its transcripts",
-                           background_until="eval-no-recon")]
-        for system in TRAINED:
-            if self.has(system) and not (system == "textpro" and self.config.reuse_mini_textpro):
-                until = f"eval-{system}" if system in BACKGROUND else None
-                steps += [Step(f"{system}-stage1", lambda ctx, s=system: self.train_stage(ctx, s, 1),
-                               f"{LABELS[system]}: stage 1", requires=lambda: has_command("train", "slm"),
-                               background_until=until),
-                          Step(f"{system}-stage2", lambda ctx, s=system: self.train_stage(ctx, s, 2),
-                               f"{LABELS[system]}: stage 2", requires=lambda: has_command("train", "slm"),
-                               background_until=until)]
-        for system in self.config.systems:
+        trained = [s for s in TRAINED if self.has(s) and not (s == "textpro" and self.config.reuse_mini_textpro)]
+        # Background systems first: they are submitted at once and their worker starts while the foreground trains.
+        for system in sorted(trained, key=lambda s: s not in BACKGROUND):
+            steps += [Step(f"{system}-stage{stage}", lambda ctx, s=system, k=stage: self.train_stage(ctx, s, k),
+                           f"{LABELS[system]}: stage {stage}", requires=lambda: has_command("train", "slm"),
+                           background_until=lane(system)) for stage in (1, 2)]
+        for system in sorted(self.config.systems, key=lambda s: s not in BACKGROUND):
             steps.append(Step(f"eval-{system}", lambda ctx, s=system: self.evaluate(ctx, s),
-                              f"{LABELS[system]}: modality gap and paralinguistic accuracy"))
+                              f"{LABELS[system]}: modality gap and paralinguistic accuracy",
+                              background_until=lane(system)))
         steps += [Step("probe", self.probe, "probe table: vanilla Whisper vs WhisperPro utterance vectors"),
-                  Step("efficiency", self.efficiency, "LLM input positions per second and latency per query"),
+                  Step(later, self.efficiency, "LLM input positions per second and latency per query"),
                   Step("tables", self.tables, "OUT/results.md and results.json")]
         return steps
 
@@ -225,7 +240,7 @@ class Reproduce:
                     write_stage_config(ctx, f"{system}-stage{stage}", config), "--resume")
 
     def evaluate(self, ctx: StepContext, system: str) -> None:
-        for split in self.mini_config.eval.splits:
+        for split in self.eval_splits():
             out = self.out / "eval" / system / split
             seed_text_responses(self.out / "eval", split, out)  # the text LLM's answers are the same for all
             args = ["eval", "--bench", self.mini.data, "--split", split, "--text-model", self.mini.teacher,
@@ -389,7 +404,7 @@ def semantic_by_kind(bench: Path, split: str, eval_dir: Path) -> dict:
 
 
 def collect_results(recipe: Reproduce) -> dict:
-    splits = recipe.mini_config.eval.splits
+    splits = recipe.eval_splits()
     out: dict = {"mini_dir": str(recipe.mini.out), "splits": splits, "systems": {}}
     for system in recipe.config.systems:
         entry: dict = {"label": LABELS[system], "model": None if system == "cascade" else str(recipe.model_dir(system))}
