@@ -11,8 +11,12 @@ from textpro.errors import ConfigError
 from textpro.recipe.reproduce import (
     Reproduce,
     ReproduceConfig,
+    benchmarks_section,
     dataset_answers,
+    replace_section,
+    results_chart,
     results_markdown,
+    run_timing,
     seed_text_responses,
     semantic_by_kind,
 )
@@ -95,6 +99,41 @@ def test_semantic_by_kind_scores_each_question_kind(tmp_path):
     table = semantic_by_kind(bench, "test", eval_dir)
     assert table == {"arithmetic": {"n": 1, "text": 100.0, "speech": 0.0, "gap": 100.0},
                      "fact": {"n": 2, "text": 100.0, "speech": 50.0, "gap": 50.0}}
+
+
+def toy_results(text: float = 100.0) -> dict:
+    by_kind = {"fact": {"n": 2, "text": text, "speech": 50.0, "gap": text - 50.0}}
+    entry = lambda label, para: {"label": label, "training_audio_hours": 0.5,  # noqa: E731
+                                 "test": {"average": {"gap": 10.0, "paralinguistic_accuracy": para},
+                                          "paralinguistic_chance": 40.0,
+                                          "paralinguistic": {"gender": para}, "semantic_by_kind": by_kind}}
+    return {"mini_dir": "runs/mini", "splits": ["test"], "probe": None,
+            "systems": {"textpro": entry("TextPro-SLM (global)", 90.0), "adapter": entry("Adapter", 60.0)},
+            "efficiency": {"textpro": {"positions_per_second": 5.0, "latency_seconds": 1.0},
+                           "adapter": {"positions_per_second": 25.0, "latency_seconds": 0.5}},
+            "timing": {"wall_seconds": 7200.0, "step_seconds": 12000.0, "steps": 30, "cores": 2}}
+
+
+def test_benchmarks_section_is_replaced_in_place_and_the_chart_is_drawn(tmp_path):
+    document = "# Benchmarks\n\n## Serving\n\ntext\n"
+    first = replace_section(document, benchmarks_section(toy_results(100.0), "reproduce.png"))
+    assert first.startswith(document.rstrip("\n")) and "120 min wall clock" in first
+    assert "### Modality gap" in first and "| Text LLM, text input | 100.0 |" in first
+    second = replace_section(first + "\n## After\n", benchmarks_section(toy_results(80.0), "reproduce.png"))
+    assert second.count("make reproduce: begin") == 1 and "| Text LLM, text input | 80.0 |" in second
+    assert "| Text LLM, text input | 100.0 |" not in second and second.rstrip().endswith("## After")
+    chart = results_chart(toy_results(), tmp_path / "chart.png")
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_run_timing_is_the_wall_clock_of_overlapping_steps(tmp_path):
+    done = tmp_path / "done"
+    done.mkdir()
+    for name, seconds, finished in [("a", 600.0, "2026-11-25 10:10:00"), ("b", 300.0, "2026-11-25 10:08:00"),
+                                    ("c", 120.0, "2026-11-25 10:12:00")]:  # b ran beside a
+        (done / f"{name}.json").write_text(json.dumps({"step": name, "seconds": seconds, "finished": finished}))
+    timing = run_timing([done, tmp_path / "missing"])
+    assert timing["wall_seconds"] == 720.0 and timing["step_seconds"] == 1020.0 and timing["steps"] == 3
 
 
 def test_results_markdown_tables_and_ratios_to_the_adapter():

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -76,6 +78,9 @@ class ReproduceConfig:
     adapter_encoder: str | None = None  # Whisper whose encoder the adapter reads (None: the mini WhisperPro)
     eval_splits: list[str] | None = None  # benchmark splits every system is scored on (None: the mini recipe's)
     reuse_mini_textpro: bool = True  # the "textpro" system is the mini recipe's own slm-stage2 (same settings)
+    # The tables also replace make reproduce's section of this Markdown file (relative to the repository root), with
+    # the chart and results.json copied to benchmarks/results/ beside it. None: only OUT/results.*.
+    benchmarks_md: str | None = None
     probe: ProbeSettings = field(default_factory=ProbeSettings)
     efficiency: EfficiencySettings = field(default_factory=EfficiencySettings)
 
@@ -275,9 +280,20 @@ class Reproduce:
 
     def tables(self, ctx: StepContext) -> None:
         results = collect_results(self)
+        results["timing"] = run_timing([self.mini.out / "done", self.out / "done"])
         (self.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         (self.out / "results.md").write_text(results_markdown(results), encoding="utf-8")
-        ctx.log(f"wrote {self.out / 'results.md'}")
+        results_chart(results, self.out / "results.png")
+        ctx.log(f"wrote {self.out / 'results.md'} and results.png")
+        if self.config.benchmarks_md:
+            document = config_path(self.config.benchmarks_md)
+            figures = document.parent / "benchmarks" / "results"
+            figures.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.out / "results.png", figures / "reproduce.png")
+            shutil.copyfile(self.out / "results.json", figures / "reproduce.json")
+            section = benchmarks_section(results, "benchmarks/results/reproduce.png")
+            document.write_text(replace_section(document.read_text(encoding="utf-8"), section), encoding="utf-8")
+            ctx.log(f"updated make reproduce's section of {document}")
 
 
 # ---- pieces ---------------------------------------------------------------------------------------------------------
@@ -413,7 +429,9 @@ def collect_results(recipe: Reproduce) -> dict:
             if not (eval_dir / "results.json").is_file():
                 continue
             summary = json.loads((eval_dir / "results.json").read_text())
+            para = summary["paralinguistic"]
             entry[split] = {"average": summary["average"],
+                            "paralinguistic_chance": sum(t["chance"] for t in para) / len(para) if para else None,
                             "paralinguistic": {t["task"]: t["speech"]["accuracy"] for t in summary["paralinguistic"]},
                             "semantic_by_kind": semantic_by_kind(recipe.mini.data, split, eval_dir)}
         if system != "cascade":
@@ -490,6 +508,83 @@ def results_markdown(results: dict) -> str:
                          f"{_num(hours, 2)} |")
         lines.append("")
     return "\n".join(lines)
+
+
+def run_timing(done_dirs: list[Path]) -> dict:
+    """Wall clock of everything `make reproduce` ran (the mini recipe's steps and its own, from their done markers),
+    the sum of the steps' own times (more than the wall clock: two lanes overlap), and the machine's cores."""
+    from textpro.recipe.runner import wall_seconds
+
+    rows = [json.loads(p.read_text()) for d in done_dirs if d.is_dir() for p in sorted(d.glob("*.json"))]
+    return {"wall_seconds": wall_seconds(rows), "step_seconds": round(sum(r.get("seconds") or 0 for r in rows), 1),
+            "steps": len(rows), "cores": os.cpu_count()}
+
+
+SECTION_BEGIN = "<!-- make reproduce: begin (this section is rewritten by its tables step) -->"
+SECTION_END = "<!-- make reproduce: end -->"
+
+
+def benchmarks_section(results: dict, figure: str) -> str:
+    timing = results.get("timing") or {}
+    wall = timing.get("wall_seconds")
+    lines = [SECTION_BEGIN, "## Reproduction of the paper's tables on the mini world (`make reproduce`)", "",
+             "```bash", "make reproduce   # = textpro recipe reproduce --mini-dir runs/mini --out runs/reproduce "
+             "--config configs/reproduce-mini.yaml", "```", "",
+             f"Generated {time.strftime('%Y-%m-%d')} on {timing.get('cores', '?')} CPU cores: "
+             f"{_num(wall / 60 if wall else None, 0)} min wall clock for the mini recipe and every system "
+             f"({_num((timing.get('step_seconds') or 0) / 60, 0)} min of steps in two lanes). Every system trains on "
+             "the same records for the same steps; raw numbers: [reproduce.json](benchmarks/results/reproduce.json).",
+             "", demote_headings(results_markdown(results).split("\n", 2)[2]), "",
+             f"![gap and paralinguistic accuracy per system]({figure})", "", SECTION_END]
+    return "\n".join(lines)
+
+
+def demote_headings(markdown: str) -> str:
+    """## → ### (the tables sit under the section's own heading)."""
+    return "\n".join("#" + line if line.startswith("## ") else line for line in markdown.split("\n"))
+
+
+def replace_section(document: str, section: str) -> str:
+    """`document` with make reproduce's section replaced (appended when it has none)."""
+    if SECTION_BEGIN in document and SECTION_END in document:
+        head, rest = document.split(SECTION_BEGIN, 1)
+        return head + section + rest.split(SECTION_END, 1)[1]
+    return document.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def results_chart(results: dict, path: Path) -> Path:
+    """Per system: speech accuracy and gap on the multiple-choice questions, paralinguistic average (chance marked)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only; never a window
+    import matplotlib.pyplot as plt
+
+    main = results["splits"][0]
+    systems = [(e["label"], e[main]["average"]) for e in results["systems"].values() if main in e]
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    names = [label for label, _ in systems]
+    xs = range(len(systems))
+    panels = [(axes[0], [a.get("gap") for _, a in systems], "gap, points (text − speech; lower is better)",
+               "#DD8452"),
+              (axes[1], [a.get("paralinguistic_accuracy") for _, a in systems], "paralinguistic accuracy %",
+               "#55A868")]
+    for ax, values, title, color in panels:
+        ax.bar(list(xs), [v if v is not None and not math.isnan(v) else 0 for v in values], 0.6, color=color)
+        for x, v in zip(xs, values, strict=True):
+            ax.annotate(_num(v), (x, v if v is not None and not math.isnan(v) else 0), ha="center",
+                        va="bottom", fontsize=8)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.set_xticks(list(xs), names, rotation=25, ha="right", fontsize=8)
+        ax.set_title(f"{title}, split {main}", fontsize=10)
+    chance = [e[main].get("paralinguistic_chance") for e in results["systems"].values() if main in e]
+    if any(c is not None for c in chance):
+        axes[1].axhline(next(c for c in chance if c is not None), color="black", linestyle="--", linewidth=0.8,
+                        label="chance")
+        axes[1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
 
 
 def run_reproduce(config_file: str, out: str, mini_dir: str, start: str | None = None,

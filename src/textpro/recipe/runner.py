@@ -25,6 +25,8 @@ from pathlib import Path
 
 from textpro.errors import TextproError
 
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # a done marker's "finished" (local time)
+
 
 class RecipeError(TextproError):
     """A recipe step failed or cannot run; the message is one line and names the step (and its log)."""
@@ -151,7 +153,7 @@ def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str],
             _write_summary(out, steps, {step.name: "failed"})
         raise RecipeError(f"step {step.name} failed: {exc} (see {log_path})") from None
     seconds = time.perf_counter() - started
-    marker = {"step": step.name, "seconds": round(seconds, 1), "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
+    marker = {"step": step.name, "seconds": round(seconds, 1), "finished": time.strftime(TIME_FORMAT)}
     with lock:  # the other worker reads every marker when it writes the summary: never a half-written one
         path = done_marker(out, step.name)
         path.with_suffix(".tmp").write_text(json.dumps(marker) + "\n")
@@ -171,6 +173,14 @@ def _format(seconds: float) -> str:
     return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
 
 
+def wall_seconds(rows: list[dict]) -> float | None:
+    """Seconds from the first done step's start to the last one's finish (less than the sum of the steps' times when
+    background steps overlapped; more when a run was interrupted and resumed later)."""
+    spans = [(finished - r["seconds"], finished) for r in rows if r.get("seconds") is not None and r.get("finished")
+             for finished in [time.mktime(time.strptime(r["finished"], TIME_FORMAT))]]
+    return round(max(end for _, end in spans) - min(start for start, _ in spans), 1) if spans else None
+
+
 def _write_summary(out: Path, steps: Sequence[Step], status: dict[str, str] | None = None) -> dict:
     rows = []
     for step in steps:
@@ -180,12 +190,14 @@ def _write_summary(out: Path, steps: Sequence[Step], status: dict[str, str] | No
                                             if k in ("seconds", "finished")})
         rows.append(record)
     total = sum(r["seconds"] or 0 for r in rows)
-    summary = {"steps": rows, "total_seconds": round(total, 1)}
+    summary = {"steps": rows, "total_seconds": round(total, 1), "wall_seconds": wall_seconds(rows)}
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     lines = ["| Step | Status | Minutes |", "|---|---|---:|"]
     for r in rows:
         minutes = "" if r["seconds"] is None else f"{r['seconds'] / 60:.1f}"
         lines.append(f"| {r['step']} | {r['status']} | {minutes} |")
     lines.append(f"| **total (done steps)** | | **{total / 60:.1f}** |")
+    if summary["wall_seconds"] is not None and summary["wall_seconds"] < total - 1:  # background steps overlapped
+        lines.append(f"| **wall clock (first start to last finish)** | | **{summary['wall_seconds'] / 60:.1f}** |")
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     return summary
