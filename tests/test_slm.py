@@ -248,6 +248,28 @@ def test_full_finetune_save_load_identical(smol_dir, backbone, tmp_path):
     assert torch.equal(logits_of(loaded, batch), logits_of(model, batch))
 
 
+def test_stage1_checkpoint_holds_no_copy_of_the_frozen_base(smol_dir, tmp_path):
+    llm, tokenizer = tiny_llama(smol_dir)
+    base_dir = tmp_path / "base"  # what config.base_llm names; <|prosody|> is a new token: a zero embedding row
+    llm.save_pretrained(base_dir)
+    tokenizer.save_pretrained(base_dir)
+    config = TextProSLMConfig(base_llm=str(base_dir), d_whisper=D_WHISPER, placeholder_token="<|prosody|>",
+                              projector_init="default")
+    model = TextProSLM.from_base(config).prepare_stage(1)  # the LLM loaded from base_llm, then frozen
+    batch = training_batch(model)
+    train_step(model, batch)
+    model.save_pretrained(tmp_path / "ckpt")
+    files = {p.name for p in (tmp_path / "ckpt").iterdir()}
+    assert "projector.safetensors" in files and not {"model.safetensors", "config.json"} & files
+    loaded = TextProSLM.from_pretrained(tmp_path / "ckpt")
+    assert torch.equal(logits_of(loaded, batch), logits_of(model.eval(), batch))
+    # an LLM that may have been changed (not frozen) is always saved, even when it came from base_llm
+    unfrozen = TextProSLM.from_base(config)
+    unfrozen.save_pretrained(tmp_path / "full")
+    assert (tmp_path / "full" / "model.safetensors").is_file()
+    assert TextProSLM.from_pretrained(tmp_path / "full").config.llm_in_checkpoint
+
+
 @pytest.mark.parametrize("backbone,placeholder", [("llama", "<|prosody|>"), ("qwen2", None)])
 def test_lora_save_load_identical(smol_dir, backbone, placeholder, tmp_path):
     llm, tokenizer = BACKBONES[backbone](smol_dir)

@@ -96,7 +96,10 @@ def test_stage1_trains_the_projector_only(features, smollm2_dir, tmp_path, backb
     log = [json.loads(line) for line in open(tmp_path / "run" / "log.jsonl")]
     assert [r["step"] for r in log] == [1, 2, 3, 4] and all(np.isfinite(r["loss"]) for r in log)
 
+    files = {p.name for p in result.model_dir.iterdir()}  # the frozen LLM is not copied: base_llm is reloaded
+    assert "projector.safetensors" in files and not {"model.safetensors", "config.json"} & files
     trained = TextProSLM.from_pretrained(result.model_dir)
+    assert trained.llm_is_base and not trained.config.llm_in_checkpoint
     assert trained.config.d_whisper == 32 and trained.config.whisperpro == "tiny-random"  # from the features
     for name, value in llm_state(trained).items():  # the LLM is exactly the base
         torch.testing.assert_close(value, before_llm[name], rtol=0, atol=0)

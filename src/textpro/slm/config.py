@@ -41,6 +41,8 @@ class TextProSLMConfig:
     # one placeholder per pooled Whisper *encoder* frame, each replaced by the projected frame (slm/adapter.py).
     audio_input: str = "prosody"
     encoder_pool: int = 2  # adapter: encoder frames averaged per LLM position (50 Hz -> 25 Hz, as Qwen2-Audio)
+    # Written by save_pretrained. False: the checkpoint holds no LLM weights; its LLM is base_llm unchanged (stage 1)
+    llm_in_checkpoint: bool = True
 
     def __post_init__(self):
         if self.injection not in INJECTION_MODES:

@@ -14,6 +14,8 @@ Checkpoint directory (safetensors only, never pickle, never remote code):
     tokenizer files            the LLM tokenizer (with the placeholder token if one was added)
     config.json + model.safetensors                 full fine-tune: the whole LLM (the directory is also a plain HF LLM)
  or adapter_config.json + adapter_model.safetensors LoRA: only the adapter; the base LLM comes from config.base_llm
+ or nothing more (llm_in_checkpoint false)          the LLM is config.base_llm unchanged: a stage-1 model (the LLM was
+                                                    frozen), so a 7B stage 1 writes megabytes, not a copy of the LLM
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class TextProSLM(nn.Module):
         self.llm = llm  # a transformers causal LM, or a peft PeftModel wrapping one
         self.tokenizer = tokenizer
         self.builder = InputBuilder(tokenizer, config)
+        self.llm_is_base = False  # True while the LLM is config.base_llm's weights, unchanged (then not saved)
         if projector is None:
             table = llm.get_input_embeddings().weight.detach()  # (V, d_llm), no fp32 copy of a 7B model's table
             bias = None
@@ -109,6 +112,7 @@ class TextProSLM(nn.Module):
                   dtype: torch.dtype = torch.float32, device: str | torch.device | None = None) -> TextProSLM:
         """A new (untrained) TextPro-SLM on config.base_llm, or on the given llm + tokenizer (tiny test models)."""
         config = TextProSLMConfig(**(config or TextProSLMConfig()).to_dict())  # our own copy: we fill in the token
+        llm_is_base = llm is None
         if llm is None or tokenizer is None:
             from textpro.hub import resolve_model
 
@@ -118,7 +122,9 @@ class TextProSLM(nn.Module):
         config.placeholder_token = setup_placeholder(tokenizer, llm, config.placeholder_token)
         if device is not None:
             llm.to(device)
-        return cls(llm, tokenizer, config)
+        model = cls(llm, tokenizer, config)
+        model.llm_is_base = llm_is_base
+        return model
 
     @classmethod
     def from_pretrained(cls, directory: str | os.PathLike, dtype: torch.dtype = torch.float32,
@@ -154,6 +160,9 @@ class TextProSLM(nn.Module):
             llm = PeftModel.from_pretrained(base, directory, is_trainable=is_trainable)
         elif (directory / "config.json").is_file():
             llm = AutoModelForCausalLM.from_pretrained(directory, dtype=dtype)
+        elif not config.llm_in_checkpoint:
+            llm = AutoModelForCausalLM.from_pretrained(resolve_model(base_llm), dtype=dtype)
+            fit_embeddings(llm, len(tokenizer))  # the placeholder's zero rows, as when the model was built
         else:
             raise ModelError(f"{directory}: holds neither LLM weights (config.json) nor a LoRA adapter")
         d_llm = llm.get_input_embeddings().embedding_dim
@@ -162,6 +171,7 @@ class TextProSLM(nn.Module):
         if set(missing) - {"input_mean", "input_std"}:  # checkpoints from before input standardisation lack those
             raise ModelError(f"{directory / PROJECTOR_NAME}: missing {', '.join(missing)}")
         model = cls(llm, tokenizer, config, projector)
+        model.llm_is_base = not config.llm_in_checkpoint
         if device is not None:
             model.to(device)
         return model.train(is_trainable)
@@ -169,14 +179,16 @@ class TextProSLM(nn.Module):
     def save_pretrained(self, directory: str | os.PathLike) -> Path:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        self.config.save(directory)
+        # A frozen, unchanged base LLM (stage 1) is not copied: loading takes it from base_llm again
+        base_only = self.llm_is_base and not self.is_lora and not any(p.requires_grad for p in self.llm.parameters())
+        TextProSLMConfig(**{**self.config.to_dict(), "llm_in_checkpoint": not base_only}).save(directory)
         save_file({k: v.detach().cpu().contiguous() for k, v in self.projector.state_dict().items()},
                   directory / PROJECTOR_NAME)
         self.tokenizer.save_pretrained(directory)
         if self.is_lora:
             # embeddings are frozen under LoRA and any added rows are zeros that loading rebuilds: adapter only
             self.llm.save_pretrained(directory, save_embedding_layers=False)
-        else:
+        elif not base_only:
             self.llm.save_pretrained(directory)
         return directory
 
@@ -202,6 +214,7 @@ class TextProSLM(nn.Module):
         """Fold the adapter into the LLM weights (then save_pretrained writes a full checkpoint)."""
         if self.is_lora:
             self.llm = self.llm.merge_and_unload()
+            self.llm_is_base = False
         return self
 
     def prepare_stage(self, stage: int, lora=None) -> TextProSLM:
@@ -210,6 +223,7 @@ class TextProSLM(nn.Module):
         if stage == 1:
             self.llm.requires_grad_(False)
         elif stage == 2:
+            self.llm_is_base = False  # the LLM (or its adapter) trains from here on
             if lora:
                 self.enable_lora(None if lora is True else lora)  # peft freezes everything but the adapter
             elif not self.is_lora:
