@@ -110,6 +110,7 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
         from textpro.whisperpro import Transcriber
 
         transcriber = Transcriber.from_pretrained(whisperpro, batch_size=batch_size)
+        transcriber.model.to(state.device)  # under torchrun / accelerate launch: this process's GPU
     name = str(Path(whisperpro).resolve()) if Path(whisperpro).is_dir() else str(whisperpro)
     num_shards = -(-len(records) // shard_size)
     meta = {"format": FORMAT_VERSION, "whisperpro": name, "d_whisper": int(transcriber.model.config.d_model),

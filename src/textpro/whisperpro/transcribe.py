@@ -203,11 +203,13 @@ class Transcriber:
         """Log-mel (B, n_mels, T) and the real-frame mask (B, T) (None when no row is padded).
 
         Each clip's mel is computed alone (as it would be one by one: its own loudness normalisation and its own
-        STFT edges), then zero-padded to the batch's longest; padded frames are masked in the model."""
+        STFT edges), then zero-padded to the batch's longest; padded frames are masked in the model. Both on the
+        model's device (the mel is computed on the CPU)."""
         extractor = self.processor.feature_extractor
+        device = self.model.device
         if full_window:  # Whisper's way: every clip padded to 30 s and attended as a whole
             mel = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
-            return mel, None
+            return mel.to(device), None
         limit = int(MAX_SEGMENT_SECONDS * SAMPLE_RATE)
         pad = int(self.model.config.encoder_padding_seconds * SAMPLE_RATE)
         mels = []
@@ -219,9 +221,9 @@ class Transcriber:
         longest = max(frames)
         features = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[-1])) for m in mels])
         if len(set(frames)) == 1:
-            return features, None
+            return features.to(device), None
         attention_mask = (torch.arange(longest)[None] < torch.tensor(frames)[:, None]).long()  # (B, T)
-        return features, attention_mask
+        return features.to(device), attention_mask.to(device)
 
     def _prefixes(self, features: torch.Tensor, attention_mask: torch.Tensor | None) -> list[list[int]]:
         """Per clip: SOT[, language, transcribe], notimestamps. With no language given for a multilingual
@@ -233,9 +235,10 @@ class Transcriber:
             languages = [self.language_id] * batch
         else:
             encoder_states, encoder_mask = self.model.encode(features, attention_mask)
-            hidden, _ = self.model.decode(torch.full((batch, 1), self.sot), encoder_states, encoder_mask)
+            hidden, _ = self.model.decode(torch.full((batch, 1), self.sot, device=features.device), encoder_states,
+                                          encoder_mask)
             logits = self.model.proj_out(hidden[:, -1])  # (B, vocab)
-            ids = torch.tensor(sorted(self.model.generation_config.lang_to_id.values()))
+            ids = torch.tensor(sorted(self.model.generation_config.lang_to_id.values()), device=logits.device)
             languages = ids[logits[:, ids].argmax(-1)].tolist()
         return [[self.sot, language, self.task_id, self.no_timestamps] for language in languages]
 
