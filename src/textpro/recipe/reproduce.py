@@ -17,8 +17,13 @@ the same records for the same steps:
 
 Then every system is evaluated (`textpro eval`, the text side answered once and shared), the probe table is computed
 (vanilla Whisper vs WhisperPro vs WhisperPro without reconstruction), efficiency is measured (LLM input positions per
-second of audio, latency per query, both as ratios to the adapter), and OUT/results.md + OUT/results.json are
-written. Each step is skipped once done (runner.py); training steps resume.
+second of audio, latency per query, both as ratios to the adapter, timed with nothing else running), and
+OUT/results.{md,json,png} are written; with `benchmarks_md` in the config (the shipped one), the same tables replace
+make reproduce's section of BENCHMARKS.md. Each step is skipped once done (runner.py); training steps resume.
+
+Two lanes keep both cores of a small machine busy (one thread per step): the systems in BACKGROUND train and are
+evaluated on the runner's background worker, the others (the adapter, the slowest) in the foreground; w/o Recon's
+WhisperPro trains beside the mini recipe's teacher and WhisperPro.
 """
 
 from __future__ import annotations
