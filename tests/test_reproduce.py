@@ -134,6 +134,8 @@ def test_run_timing_is_the_wall_clock_of_overlapping_steps(tmp_path):
         (done / f"{name}.json").write_text(json.dumps({"step": name, "seconds": seconds, "finished": finished}))
     timing = run_timing([done, tmp_path / "missing"])
     assert timing["wall_seconds"] == 720.0 and timing["step_seconds"] == 1020.0 and timing["steps"] == 3
+    assert list(timing["step_minutes"]) == ["b", "a", "c"]  # in the order they finished
+    assert run_timing([done], skip=("c",))["step_seconds"] == 900.0
 
 
 def test_results_markdown_tables_and_ratios_to_the_adapter():

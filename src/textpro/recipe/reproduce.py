@@ -285,7 +285,7 @@ class Reproduce:
 
     def tables(self, ctx: StepContext) -> None:
         results = collect_results(self)
-        results["timing"] = run_timing([self.mini.out / "done", self.out / "done"])
+        results["timing"] = run_timing([self.mini.out / "done", self.out / "done"], skip=MINI_WRAPPERS)
         (self.out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
         (self.out / "results.md").write_text(results_markdown(results), encoding="utf-8")
         results_chart(results, self.out / "results.png")
@@ -515,16 +515,21 @@ def results_markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def run_timing(done_dirs: list[Path]) -> dict:
+def run_timing(done_dirs: list[Path], skip: tuple[str, ...] = ()) -> dict:
     """Wall clock of everything `make reproduce` ran (the mini recipe's steps and its own, from their done markers),
-    the sum of the steps' own times (more than the wall clock: two lanes overlap), and the machine's cores."""
+    the sum of the steps' own times (more than the wall clock: two lanes overlap), and the machine's cores.
+    skip: steps that only wrap others already counted (the `recipe mini` calls)."""
     from textpro.recipe.runner import wall_seconds
 
     rows = [json.loads(p.read_text()) for d in done_dirs if d.is_dir() for p in sorted(d.glob("*.json"))]
+    rows = [r for r in rows if r.get("step") not in skip]
+    rows.sort(key=lambda r: r.get("finished") or "")
     return {"wall_seconds": wall_seconds(rows), "step_seconds": round(sum(r.get("seconds") or 0 for r in rows), 1),
-            "steps": len(rows), "cores": os.cpu_count()}
+            "steps": len(rows), "cores": os.cpu_count(),
+            "step_minutes": {r["step"]: round((r.get("seconds") or 0) / 60, 1) for r in rows}}
 
 
+MINI_WRAPPERS = ("mini-data", "mini", "mini-slm")  # steps that run `textpro recipe mini` (its steps are timed there)
 SECTION_BEGIN = "<!-- make reproduce: begin (this section is rewritten by its tables step) -->"
 SECTION_END = "<!-- make reproduce: end -->"
 
@@ -540,6 +545,9 @@ def benchmarks_section(results: dict, figure: str) -> str:
              f"({_num((timing.get('step_seconds') or 0) / 60, 0)} min of steps in two lanes). Every system trains on "
              "the same records for the same steps; raw numbers: [reproduce.json](benchmarks/results/reproduce.json).",
              "", demote_headings(results_markdown(results).split("\n", 2)[2]), "",
+             "Step wall times in minutes, in the order they finished (two at a time; the mini recipe's steps are "
+             "those of `textpro recipe mini`): " + ", ".join(f"{k} {v}" for k, v in
+                                                             (timing.get("step_minutes") or {}).items()) + ".", "",
              f"![gap and paralinguistic accuracy per system]({figure})", "", SECTION_END]
     return "\n".join(lines)
 
