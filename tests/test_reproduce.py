@@ -35,6 +35,10 @@ def test_steps_and_system_data(tmp_path):
     lanes = {s.name: s.background_until for s in steps}
     assert lanes["interleave-stage2"] == lanes["eval-no-para"] == "efficiency"  # the background lane
     assert lanes["adapter-stage1"] is None and lanes["eval-adapter"] is None  # the foreground lane
+    # w/o KD starts from TextPro's stage 1 (stage 1 is the same for both), which the foreground waits for there
+    assert "no-distill-stage1" not in names and recipe.stage1_dir("no-distill") == recipe.stage1_dir("textpro")
+    assert lanes["textpro-stage1"] == lanes["textpro-stage2"] == "no-distill-stage2"
+    assert lanes["eval-textpro"] == "efficiency"
     assert recipe.eval_splits() == ["test"]  # the mini recipe's (recipe-tiny.yaml), unless the config names some
     assert {"adapter-stage1", "adapter-stage2", "eval-cascade", "whisperpro-norecon"} <= set(names)
     assert "cascade-stage1" not in names
@@ -46,6 +50,8 @@ def test_steps_and_system_data(tmp_path):
     # the shipped config reuses the mini recipe's own TextPro-SLM instead of training it again
     shipped = Reproduce(ReproduceConfig.from_yaml(REPO / "configs" / "reproduce-mini.yaml"), tmp_path, tmp_path / "m")
     assert "textpro-stage1" not in [s.name for s in shipped.steps()]
+    assert shipped.stage1_dir("no-distill") == shipped.mini.stage1
+    assert {s.name: s.background_until for s in shipped.steps()}["mini-slm"] == "no-distill-stage2"
     assert shipped.model_dir("textpro") == shipped.mini.stage2
     assert shipped.eval_splits() == ["test"]
     with pytest.raises(ConfigError, match="unknown system"):

@@ -11,7 +11,8 @@ the same records for the same steps:
     interleave   TextPro-SLM, one prosody vector per 5 transcript tokens
     adapter      continuous adapter: Whisper encoder states pooled to 25 Hz, MLP -> LLM (slm/adapter.py)
     no-recon     WhisperPro trained with --no-reconstruction (λ = 0), its own features and distillation targets
-    no-distill   stage 2 on the dataset answers ("B. twelve") instead of the teacher's
+    no-distill   stage 2 on the dataset answers ("B. twelve") instead of the teacher's (from TextPro's stage 1: the
+                 stages differ only there)
     no-para      no paralinguistic examples in either stage
     cascade      WhisperPro transcript -> the text LLM (no training)
 
@@ -123,6 +124,18 @@ class Reproduce:
     def reuses_mini(self) -> bool:
         return self.has("textpro") and self.config.reuse_mini_textpro
 
+    def shares_stage1(self) -> bool:
+        """w/o KD differs from TextPro only in stage 2's targets (stage 1 is paralinguistic-only in both, the same
+        config): it starts from TextPro's stage-1 model instead of training the same one again."""
+        return self.has("no-distill") and self.has("textpro")
+
+    def stage1_dir(self, system: str) -> Path:
+        if system == "no-distill" and self.shares_stage1():
+            system = "textpro"
+        if system == "textpro" and self.config.reuse_mini_textpro:
+            return self.mini.stage1
+        return self.out / system / "stage1" / "model"
+
     def model_dir(self, system: str) -> Path:
         if system == "textpro" and self.config.reuse_mini_textpro:
             return self.mini.stage2
@@ -159,6 +172,11 @@ class Reproduce:
         def lane(system: str) -> str | None:
             return later if system in BACKGROUND else None
 
+        def training_lane(system: str) -> str | None:
+            if system == "textpro" and self.shares_stage1() and "no-distill" not in BACKGROUND:
+                return "no-distill-stage2"  # a foreground step starts from TextPro's stage 1: wait for it there
+            return lane(system)
+
         steps = [Step("mini-data", lambda ctx: self.run_mini(ctx, until="data"), "the mini world (make-mini)")]
         if self.has("no-recon"):  # the speech side of w/o Recon needs only the data: beside the mini recipe
             steps += [Step("whisperpro-norecon", self.train_norecon, "WhisperPro without the reconstruction loss",
@@ -168,7 +186,7 @@ class Reproduce:
         steps.append(Step("mini", self.run_mini, "the mini recipe's shared outputs up to distill (skips what is done)"))
         if self.reuses_mini():
             steps.append(Step("mini-slm", self.run_mini_slm, "the mini recipe's TextPro-SLM (stages 1 and 2)",
-                              background_until=lane("textpro") or "eval-textpro"))
+                              background_until=training_lane("textpro") or "eval-textpro"))
         if self.has("no-recon"):
             steps.append(Step("distill-norecon", self.distill_norecon, "the teacher answers its transcripts",
                               background_until=lane("no-recon") or "no-recon-stage1"))
@@ -180,9 +198,10 @@ class Reproduce:
         trained = [s for s in TRAINED if self.has(s) and not (s == "textpro" and self.config.reuse_mini_textpro)]
         # Background systems first: they are submitted at once and their worker starts while the foreground trains.
         for system in sorted(trained, key=lambda s: s not in BACKGROUND):
+            stages = (2,) if system == "no-distill" and self.shares_stage1() else (1, 2)
             steps += [Step(f"{system}-stage{stage}", lambda ctx, s=system, k=stage: self.train_stage(ctx, s, k),
                            f"{LABELS[system]}: stage {stage}", requires=lambda: has_command("train", "slm"),
-                           background_until=lane(system)) for stage in (1, 2)]
+                           background_until=training_lane(system)) for stage in stages]
         for system in sorted(self.config.systems, key=lambda s: s not in BACKGROUND):
             steps.append(Step(f"eval-{system}", lambda ctx, s=system: self.evaluate(ctx, s),
                               f"{LABELS[system]}: modality gap and paralinguistic accuracy",
@@ -244,7 +263,7 @@ class Reproduce:
                 paths["distill"] = str(distill)
         else:
             settings = self.mini_config.slm_stage2
-            paths.update(init_from=str(self.out / system / "stage1" / "model"), distill=str(distill))
+            paths.update(init_from=str(self.stage1_dir(system)), distill=str(distill))
         config = stage_config(settings, paths, output)
         ctx.textpro("train", "slm", "--stage", str(stage), "--config",
                     write_stage_config(ctx, f"{system}-stage{stage}", config), "--resume")
