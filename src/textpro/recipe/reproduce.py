@@ -470,6 +470,9 @@ def collect_results(recipe: Reproduce) -> dict:
         out["efficiency"] = json.loads(path.read_text()) if path.is_file() else {}
     probe = recipe.out / "probe" / "probe.json"
     out["probe"] = json.loads(probe.read_text()) if probe.is_file() else None
+    out["probe_names"] = {recipe.config.probe.vanilla: f"vanilla {recipe.config.probe.vanilla}",
+                          str(recipe.mini.whisperpro): "WhisperPro",
+                          str(recipe.norecon_whisperpro): "WhisperPro w/o Recon"}
     return out
 
 
@@ -516,7 +519,8 @@ def results_markdown(results: dict) -> str:
     if results.get("probe"):
         from textpro.eval.probe import markdown_table
 
-        lines += ["## Probes on utterance vectors (Table 2-like)", "", markdown_table(results["probe"])]
+        lines += ["## Probes on utterance vectors (Table 2-like)", "",
+                  markdown_table(results["probe"], results.get("probe_names"))]
 
     efficiency = results.get("efficiency") or {}
     if efficiency:
