@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textpro.recipe.mini import (
+    REPO,
     MiniRecipe,
     MiniRecipeConfig,
     config_path,
@@ -310,7 +311,8 @@ class Reproduce:
         results_chart(results, self.out / "results.png")
         ctx.log(f"wrote {self.out / 'results.md'} and results.png")
         if self.config.benchmarks_md:
-            document = config_path(self.config.benchmarks_md)
+            document = Path(self.config.benchmarks_md)  # the repository's, whatever the working directory
+            document = document if document.is_absolute() else REPO / document
             figures = document.parent / "benchmarks" / "results"
             figures.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.out / "results.png", figures / "reproduce.png")
