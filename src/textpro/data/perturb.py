@@ -1,4 +1,5 @@
-"""Perturbations of a clip: F0 scaling, tempo change, additive noise at a given SNR, reverb.
+"""Perturbations of a clip: F0 scaling, voice conversion, tempo change, noise at a given SNR, reverb, level,
+8 kHz telephone band-limiting and a lossy codec round trip (MP3/OGG).
 
 F0 and tempo use WORLD (pyworld) analysis/resynthesis: the clip is split into F0, spectral envelope and
 aperiodicity at a 5 ms hop; scaling F0 changes pitch only, and resynthesising the same frames at a shorter hop
@@ -26,13 +27,16 @@ def _pyworld():
     return pyworld
 
 
-def _world_resynth(samples: np.ndarray, rate: int, *, f0_scale: float = 1.0, tempo: float = 1.0) -> np.ndarray:
+def _world_resynth(samples: np.ndarray, rate: int, *, f0_scale: float = 1.0, tempo: float = 1.0,
+                   warp: float = 1.0) -> np.ndarray:
     pw = _pyworld()
     x = samples.astype(np.float64)
     f0, times = pw.dio(x, rate, f0_floor=F0_FLOOR, f0_ceil=F0_CEIL, frame_period=FRAME_MS)
     f0 = pw.stonemask(x, f0, times, rate)
     envelope = pw.cheaptrick(x, f0, times, rate)
     aperiodicity = pw.d4c(x, f0, times, rate)
+    if warp != 1.0:
+        envelope, aperiodicity = warp_frequency(envelope, warp), warp_frequency(aperiodicity, warp)
     # Same frames, hop divided by the tempo factor: the clip gets 1/tempo as long, each frame's pitch unchanged.
     y = pw.synthesize(f0 * f0_scale, envelope, aperiodicity, rate, frame_period=FRAME_MS / tempo)
     # WORLD's output level differs a little from the input's; keep the loudness the clip had.
@@ -45,6 +49,29 @@ def scale_f0(samples: np.ndarray, rate: int, factor: float) -> np.ndarray:
     if not 0.25 <= factor <= 4.0:
         raise TextproError(f"F0 factor {factor} is outside 0.25..4")
     return _world_resynth(samples, rate, f0_scale=factor)
+
+
+def warp_frequency(frames: np.ndarray, warp: float) -> np.ndarray:
+    """Stretch (frames, bins) spectra along frequency: what was at f moves to f × `warp` (formants up for > 1)."""
+    bins = frames.shape[1]
+    source = np.clip(np.arange(bins) / warp, 0, bins - 1)
+    lo = np.floor(source).astype(int)
+    hi = np.minimum(lo + 1, bins - 1)
+    frac = source - lo
+    out = frames[:, lo] * (1 - frac) + frames[:, hi] * frac
+    return np.ascontiguousarray(out)
+
+
+def convert_voice(samples: np.ndarray, rate: int, f0_factor: float, warp: float) -> np.ndarray:
+    """Voice conversion with WORLD: F0 × `f0_factor` and the spectral envelope (formants) stretched by `warp`.
+
+    Male → female: f0_factor ~1.6–1.8 and warp ~1.12–1.2 (women's vocal tracts are shorter, so their formants
+    lie higher); female → male: the inverses. f0_factor = warp = 1 is a plain WORLD resynthesis, which gives
+    unconverted clips the same vocoder sound as converted ones.
+    """
+    if not 0.25 <= f0_factor <= 4.0 or not 0.5 <= warp <= 2.0:
+        raise TextproError(f"voice conversion f0 x{f0_factor}, warp x{warp} is outside 0.25..4 / 0.5..2")
+    return _world_resynth(samples, rate, f0_scale=f0_factor, warp=warp)
 
 
 def change_tempo(samples: np.ndarray, rate: int, factor: float) -> np.ndarray:
@@ -96,6 +123,90 @@ def add_reverb(samples: np.ndarray, rate: int, rt60: float, rng: np.random.Gener
     wet = fftconvolve(samples.astype(np.float64), synthetic_rir(rate, rt60, rng))[: len(samples)]
     wet *= _rms(samples) / max(_rms(wet), 1e-12)
     return wet.astype(np.float32)
+
+
+def change_level(samples: np.ndarray, gain_db: float) -> np.ndarray:
+    """Multiply by `gain_db` decibels (a quiet or loud recording)."""
+    return (samples * 10 ** (gain_db / 20)).astype(np.float32)
+
+
+def telephone(samples: np.ndarray, rate: int) -> np.ndarray:
+    """8 kHz narrow-band telephone: resample to 8 kHz, band-pass 300–3400 Hz, resample back to `rate`."""
+    import soxr
+    from scipy.signal import butter, sosfilt
+
+    narrow = soxr.resample(samples.astype(np.float32), rate, 8000)
+    sos = butter(4, [300, 3400], btype="bandpass", fs=8000, output="sos")
+    narrow = sosfilt(sos, narrow).astype(np.float32)
+    wide = soxr.resample(narrow, 8000, rate).astype(np.float32)
+    return _fit(wide, len(samples))
+
+
+def codec_round_trip(samples: np.ndarray, rate: int, codec: str = "mp3") -> np.ndarray:
+    """Encode to MP3 or OGG (Vorbis) in memory with soundfile/libsndfile and decode again; same length."""
+    import io
+
+    import soundfile as sf
+
+    formats = {"mp3": ("MP3", "MPEG_LAYER_III"), "ogg": ("OGG", "VORBIS")}
+    if codec not in formats:
+        raise TextproError(f"unknown codec {codec!r}: mp3 or ogg")
+    buffer = io.BytesIO()
+    fmt, subtype = formats[codec]
+    sf.write(buffer, np.clip(samples, -1, 1), rate, format=fmt, subtype=subtype)
+    buffer.seek(0)
+    decoded, decoded_rate = sf.read(buffer, dtype="float32")
+    if decoded.ndim > 1:
+        decoded = decoded.mean(axis=1)
+    if decoded_rate != rate:
+        import soxr
+
+        decoded = soxr.resample(decoded, decoded_rate, rate).astype(np.float32)
+    return _fit(decoded, len(samples))
+
+
+def _fit(samples: np.ndarray, length: int) -> np.ndarray:
+    """Trim or zero-pad to `length` samples (resampling and codecs add or drop a few)."""
+    if len(samples) >= length:
+        return samples[:length].astype(np.float32)
+    return np.pad(samples, (0, length - len(samples))).astype(np.float32)
+
+
+@dataclass
+class Condition:
+    """A recording condition of a training clip: level change, noise, reverb, telephone band, codec round trip.
+
+    Durations and word times are unchanged by all of them. Applied in the order reverb, telephone, noise,
+    codec, level (a room, a line, background noise, then the encoder and the recording level).
+    """
+
+    gain_db: float = 0.0
+    rt60: float = 0.0
+    telephone: bool = False
+    snr_db: float | None = None
+    noise_colour: str = "white"
+    codec: str | None = None  # "mp3" / "ogg"
+
+    def apply(self, samples: np.ndarray, rate: int, rng: np.random.Generator) -> np.ndarray:
+        if self.rt60 > 0:
+            samples = add_reverb(samples, rate, self.rt60, rng)
+        if self.telephone:
+            samples = telephone(samples, rate)
+        if self.snr_db is not None:
+            samples = add_noise(samples, self.snr_db, rng, self.noise_colour)
+        if self.codec:
+            samples = codec_round_trip(samples, rate, self.codec)
+        if self.gain_db:
+            samples = change_level(samples, self.gain_db)
+        return _limit(samples)
+
+    def kinds(self) -> list[str]:
+        return [name for name, on in [("reverb", self.rt60 > 0), ("telephone", self.telephone),
+                                      ("noise", self.snr_db is not None), ("codec", bool(self.codec)),
+                                      ("level", bool(self.gain_db))] if on]
+
+    def to_dict(self) -> dict:
+        return {"kinds": self.kinds(), **asdict(self)}
 
 
 @dataclass

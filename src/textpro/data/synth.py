@@ -7,13 +7,23 @@
   male voice, recognised exactly by Whisper; rate and loudness only, no word times (the bundled model has no
   alignment output).
 
-flite needs apt (not on PyPI) and is not used. Pitch changes beyond espeak's reach, tempo changes, noise and
-reverb are in `textpro.data.perturb`.
+- Debian **festival** (`synthesize_festival`): the `ked` diphone voice (US male, 16 kHz, festvox-kdlpc16k);
+  rate through Duration_Stretch; no word times.
+- **flite** (`synthesize_flite`): slt (female), rms, awb (Scottish), kal16 (male); 16 kHz; rate
+  (duration_stretch) and mean F0 (int_f0_target_mean, ignored by rms); no word times. **Reserved for the unseen-engine
+  splits** (dev_unseen, test_unseen), and so are festival's slt and kal voices, the same speakers:
+  `synthesize_festival` refuses them.
+
+Pitch changes beyond espeak's reach, voice conversion, tempo changes, noise, reverb, telephone band and codecs are
+in `textpro.data.perturb`.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -214,3 +224,81 @@ def synthesize_piper_result(text: str, *, length_scale: float = 1.0, volume: flo
     params = {"engine": "piper", "voice": "piper-joe", "accent": "american", "variant": "joe", "gender": "male",
               "length_scale": length_scale, "volume": volume}
     return SynthResult(samples, rate, words, params)
+
+
+# ------------------------------------------------------------------------------------------ apt engines
+FESTIVAL_VOICES = {"ked": ("voice_ked_diphone", "male")}  # training voices of festival
+# festival's slt (festvox-us-slt-hts) and kal (festvox-kallpc16k) are flite's slt and kal speakers: reserved.
+RESERVED_FESTIVAL = {"slt", "kal", "cmu_us_slt_arctic_hts", "kal_diphone"}
+FLITE_VOICES = {"slt": "female", "rms": "male", "awb": "male", "kal16": "male"}  # unseen-engine splits only
+FLITE_ACCENT = {"slt": "american", "rms": "american", "awb": "scottish", "kal16": "american"}
+
+
+def engine_available(command: str) -> bool:
+    return shutil.which(command) is not None
+
+
+def _words_without_times(text: str) -> list[Word]:
+    return [Word(m.group().strip(".,;:!?\"'()"), None, None) for m in _TOKEN.finditer(text)]
+
+
+def _read_wav(path: str) -> tuple[np.ndarray, int]:
+    import soundfile as sf
+
+    samples, rate = sf.read(path, dtype="float32")
+    if samples.ndim > 1:
+        samples = samples.mean(axis=1)
+    if len(samples) == 0:
+        raise TextproError(f"the TTS engine wrote no audio to {path}")
+    return samples, rate
+
+
+def _scheme_string(text: str) -> str:
+    return '"' + text.replace("\\", " ").replace('"', " ") + '"'
+
+
+def synthesize_festival(text: str, *, voice: str = "ked", duration_stretch: float = 1.0) -> SynthResult:
+    """Speak `text` with Debian festival's `voice` (only `ked` is a training voice). 16 kHz, no word times."""
+    if voice in RESERVED_FESTIVAL or voice not in FESTIVAL_VOICES:
+        raise TextproError(f"festival voice {voice!r} is not a training voice (reserved or unknown): "
+                           f"use one of {sorted(FESTIVAL_VOICES)}")
+    if not engine_available("festival"):
+        raise TextproError("festival is not installed: apt-get install festival festvox-kdlpc16k (make install)")
+    function, gender = FESTIVAL_VOICES[voice]
+    with tempfile.TemporaryDirectory() as tmp:
+        out = f"{tmp}/out.wav"
+        script = (f"({function})\n(Parameter.set 'Duration_Stretch {float(duration_stretch):.4f})\n"
+                  f"(utt.save.wave (utt.synth (Utterance Text {_scheme_string(text)})) \"{out}\" 'riff)\n")
+        done = subprocess.run(["festival", "--pipe"], input=script, capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise TextproError(f"festival failed: {done.stderr.strip()[:300]}")
+        samples, rate = _read_wav(out)
+    params = {"engine": "festival", "voice": f"festival-{voice}", "accent": "american", "variant": voice,
+              "gender": gender, "duration_stretch": round(float(duration_stretch), 4)}
+    return SynthResult(samples, rate, _words_without_times(text), params)
+
+
+def synthesize_flite(text: str, *, voice: str = "slt", duration_stretch: float = 1.0,
+                     f0_mean: float | None = None) -> SynthResult:
+    """Speak `text` with flite (`flite -voice VOICE -t TEXT -o out.wav`). 16 kHz, no word times.
+
+    duration_stretch > 1 speaks slower; f0_mean (Hz) sets the intonation target mean (rms ignores it).
+    Reserved for the unseen-engine splits: never a training, dev or test voice.
+    """
+    if voice not in FLITE_VOICES:
+        raise TextproError(f"unknown flite voice {voice!r}: one of {sorted(FLITE_VOICES)}")
+    if not engine_available("flite"):
+        raise TextproError("flite is not installed: apt-get install flite (make install)")
+    with tempfile.TemporaryDirectory() as tmp:
+        out = f"{tmp}/out.wav"
+        command = ["flite", "-voice", voice, "--setf", f"duration_stretch={float(duration_stretch):.4f}"]
+        if f0_mean is not None:
+            command += ["--setf", f"int_f0_target_mean={float(f0_mean):.1f}"]
+        done = subprocess.run([*command, "-t", text, "-o", out], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            raise TextproError(f"flite failed: {done.stderr.strip()[:300]}")
+        samples, rate = _read_wav(out)
+    params = {"engine": "flite", "voice": f"flite-{voice}", "accent": FLITE_ACCENT[voice], "variant": voice,
+              "gender": FLITE_VOICES[voice], "duration_stretch": round(float(duration_stretch), 4),
+              "f0_mean": None if f0_mean is None else round(float(f0_mean), 1)}
+    return SynthResult(samples, rate, _words_without_times(text), params)
