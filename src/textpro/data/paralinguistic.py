@@ -28,27 +28,333 @@ LABELS: dict[str, list[str]] = {
 }
 TASKS = list(LABELS)
 
-# Instruction phrasings; each names the label set so that a text LLM knows what to answer.
-PROMPTS: dict[str, list[str]] = {
-    "gender": ["What is the speaker's gender? Answer male or female.",
-               "Is the speaker male or female?",
-               "Listen to the voice. Is it a male or a female speaker?"],
-    "accent": ["Which accent does the speaker have: american, british, scottish or caribbean?",
-               "What is the speaker's accent? Answer american, british, scottish or caribbean.",
-               "Where is the speaker's accent from: american, british, scottish or caribbean?"],
-    "pitch": ["Is the speaker's voice low, mid or high in pitch?",
-              "How high is the speaker's pitch? Answer low, mid or high.",
-              "Describe the pitch of the voice as low, mid or high."],
-    "rate": ["Is the speaker talking slow, normal or fast?",
-             "How fast does the speaker speak? Answer slow, normal or fast.",
-             "What is the speaking rate: slow, normal or fast?"],
-    "style": ["What emotion does the speaker's voice express: neutral, happy, sad or angry?",
-              "How does the speaker sound? Answer neutral, happy, sad or angry.",
-              "Which speaking style is this: neutral, happy, sad or angry?"],
+# ------------------------------------------------------------------------------------------ phrasings
+# Each task is asked in four forms: direct (names the label set), open ("How would you describe the speaker's
+# pitch?"), yes/no about one label ("Is this a woman speaking?") and two-way about two labels ("Is the speaker
+# talking fast or slowly?", asked only of clips whose label is one of the two). The train, dev and test phrasings
+# are disjoint; dev_unseen uses the dev set and test_unseen (and test_robust) the test set. The training answer
+# (`target`) is the label word, or "Yes, <label>." / "No, <label>." for a yes/no form; `reference` stays the label.
+FORMS = ("direct", "open", "yes_no", "two_way")
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    text: str
+    form: str  # one of FORMS
+    asks: tuple[str, ...] = ()  # yes_no: the label asked about; two_way: the two labels offered
+
+    def accepts(self, label: str) -> bool:
+        """Whether this phrasing may be asked of a clip with `label` (two-way forms only of their two labels)."""
+        return self.form != "two_way" or label in self.asks
+
+    def target(self, label: str) -> str:
+        """The training answer for a clip whose label is `label`."""
+        if self.form == "yes_no":
+            return f"{'Yes' if self.asks[0] == label else 'No'}, {label}."
+        return label
+
+
+def _d(text):
+    return Phrasing(text, "direct")
+
+
+def _o(text):
+    return Phrasing(text, "open")
+
+
+def _yn(text, label):
+    return Phrasing(text, "yes_no", (label,))
+
+
+def _tw(text, a, b):
+    return Phrasing(text, "two_way", (a, b))
+
+
+PHRASINGS: dict[str, dict[str, list[Phrasing]]] = {
+    "gender": {
+        "train": [
+            _d("What is the speaker's gender? Answer male or female."),
+            _d("Listen to the voice. Is it a male or a female speaker?"),
+            _d("Tell me the gender of the speaker: male or female."),
+            _d("Classify the speaker's voice as male or female."),
+            _d("Which gender does this voice sound like, male or female?"),
+            _o("Who do you think is speaking?"),
+            _o("Describe the person speaking."),
+            _o("What kind of speaker is this?"),
+            _o("Tell me about the speaker's gender."),
+            _o("What can you tell me about who is talking?"),
+            _yn("Is this a woman speaking?", "female"),
+            _yn("Is the speaker a man?", "male"),
+            _yn("Is this a female voice?", "female"),
+            _yn("Does this sound like a male speaker?", "male"),
+            _yn("Is a woman talking here?", "female"),
+            _yn("Is the voice a man's voice?", "male"),
+            _tw("Is this a man or a woman?", "male", "female"),
+            _tw("Man or woman: who is speaking?", "male", "female"),
+            _tw("Does the voice belong to a woman or a man?", "female", "male"),
+        ],
+        "dev": [
+            _d("Say whether the voice belongs to a male or a female speaker."),
+            _d("Male or female: which is the speaker?"),
+            _o("What is the gender of the person talking?"),
+            _yn("Is the person speaking female?", "female"),
+            _yn("Is this voice male?", "male"),
+            _tw("Is the speaker a woman or a man?", "female", "male"),
+        ],
+        "test": [
+            _d("Is the speaker male or female?"),
+            _d("Would you say the speaker is male or female?"),
+            _o("How would you describe the speaker?"),
+            _yn("Is it a man who is speaking?", "male"),
+            _yn("Am I hearing a woman?", "female"),
+            _tw("Do you hear a man or a woman?", "male", "female"),
+        ],
+    },
+    "accent": {
+        "train": [
+            _d("Which accent does the speaker have: american, british, scottish or caribbean?"),
+            _d("What is the speaker's accent? Answer american, british, scottish or caribbean."),
+            _d("Where is the speaker's accent from: american, british, scottish or caribbean?"),
+            _d("Name the speaker's accent: american, british, scottish or caribbean."),
+            _d("Is the accent american, british, scottish or caribbean?"),
+            _o("Where does the speaker seem to come from?"),
+            _o("How would you describe the speaker's accent?"),
+            _o("What accent do you hear?"),
+            _o("What kind of English accent is this?"),
+            _o("Describe the speaker's accent."),
+            _yn("Does the speaker have an American accent?", "american"),
+            _yn("Is this a British accent?", "british"),
+            _yn("Is the speaker Scottish?", "scottish"),
+            _yn("Does this sound like a Caribbean accent?", "caribbean"),
+            _yn("Is the accent from the United States?", "american"),
+            _yn("Is this speaker from England?", "british"),
+            _tw("Is the accent American or British?", "american", "british"),
+            _tw("Is the speaker Scottish or British?", "scottish", "british"),
+            _tw("Is the accent Caribbean or American?", "caribbean", "american"),
+        ],
+        "dev": [
+            _d("Classify the accent as american, british, scottish or caribbean."),
+            _o("Which accent does this voice have?"),
+            _yn("Is the accent Scottish?", "scottish"),
+            _yn("Is the speaker American?", "american"),
+            _tw("Is the accent British or Caribbean?", "british", "caribbean"),
+        ],
+        "test": [
+            _d("Which of these accents do you hear: american, british, scottish or caribbean?"),
+            _d("Tell me the speaker's accent: american, british, scottish or caribbean."),
+            _o("Where do you think this speaker is from?"),
+            _o("What is the accent of this voice?"),
+            _yn("Does the speaker sound British?", "british"),
+            _yn("Is the accent Caribbean?", "caribbean"),
+            _yn("Is this a Scottish accent?", "scottish"),
+            _tw("Is the speaker American or Scottish?", "american", "scottish"),
+            _tw("Does the speaker sound Caribbean or British?", "caribbean", "british"),
+        ],
+    },
+    "pitch": {
+        "train": [
+            _d("Is the speaker's voice low, mid or high in pitch?"),
+            _d("How high is the speaker's pitch? Answer low, mid or high."),
+            _d("Describe the pitch of the voice as low, mid or high."),
+            _d("Rate the voice's pitch: low, mid or high."),
+            _d("Is the voice pitched low, mid or high?"),
+            _d("Which pitch level does the speaker have: low, mid or high?"),
+            _o("How would you describe the speaker's pitch?"),
+            _o("What is the pitch of this voice like?"),
+            _o("How high or deep does the voice sound?"),
+            _o("Describe how high the speaker's voice is."),
+            _o("What can you say about the pitch of the voice?"),
+            _yn("Is the speaker's voice high-pitched?", "high"),
+            _yn("Is this a deep voice?", "low"),
+            _yn("Is the voice in the middle range of pitch?", "mid"),
+            _yn("Does the speaker have a low voice?", "low"),
+            _yn("Is the pitch of the voice high?", "high"),
+            _yn("Is the speaker's pitch medium?", "mid"),
+            _tw("Is the voice deep or high?", "low", "high"),
+            _tw("Is the pitch low or medium?", "low", "mid"),
+            _tw("Is the pitch medium or high?", "mid", "high"),
+            _tw("Does the speaker sound high or low?", "high", "low"),
+        ],
+        "dev": [
+            _d("Classify the speaker's pitch as low, mid or high."),
+            _o("How does the speaker's pitch sound to you?"),
+            _yn("Is the voice low-pitched?", "low"),
+            _yn("Does the speaker sound high-pitched?", "high"),
+            _yn("Is the pitch mid-range?", "mid"),
+            _tw("Is the voice low or high in pitch?", "low", "high"),
+        ],
+        "test": [
+            _d("Would you call the speaker's pitch low, mid or high?"),
+            _d("Tell me if the voice is low, mid or high in pitch."),
+            _o("How would you describe the pitch of this voice?"),
+            _o("What pitch does the speaker talk at?"),
+            _yn("Is this voice high?", "high"),
+            _yn("Is the speaker's voice deep?", "low"),
+            _yn("Is the voice at a medium pitch?", "mid"),
+            _tw("Is the speaker's voice high-pitched or low-pitched?", "high", "low"),
+            _tw("Is the pitch middle or high?", "mid", "high"),
+        ],
+    },
+    "rate": {
+        "train": [
+            _d("Is the speaker talking slow, normal or fast?"),
+            _d("How fast does the speaker speak? Answer slow, normal or fast."),
+            _d("What is the speaking rate: slow, normal or fast?"),
+            _d("Classify the speaking speed as slow, normal or fast."),
+            _d("Is the pace of speech slow, normal or fast?"),
+            _o("How fast is the speaker talking?"),
+            _o("How would you describe the speaking rate?"),
+            _o("What is the pace of this speech like?"),
+            _o("Describe the speed of the speaker's speech."),
+            _o("How quickly does this person speak?"),
+            _yn("Is the speaker talking fast?", "fast"),
+            _yn("Is this person speaking slowly?", "slow"),
+            _yn("Is the speech at a normal pace?", "normal"),
+            _yn("Does the speaker talk quickly?", "fast"),
+            _yn("Is the speaking rate slow?", "slow"),
+            _yn("Is the speaker talking at an ordinary speed?", "normal"),
+            _tw("Is the speech fast or slow?", "fast", "slow"),
+            _tw("Is the pace slow or normal?", "slow", "normal"),
+            _tw("Is the pace normal or fast?", "normal", "fast"),
+            _tw("Does the speaker talk slowly or quickly?", "slow", "fast"),
+        ],
+        "dev": [
+            _d("Rate the speaker's tempo: slow, normal or fast."),
+            _o("What can you say about the speaker's pace?"),
+            _yn("Is the speech fast?", "fast"),
+            _yn("Is the speaker slow?", "slow"),
+            _yn("Is the pace normal?", "normal"),
+            _tw("Is the speaker speaking quickly or slowly?", "fast", "slow"),
+        ],
+        "test": [
+            _d("Would you say the speech is slow, normal or fast?"),
+            _d("Tell me whether the speaker talks slow, normal or fast."),
+            _o("How would you describe the speed of the speech?"),
+            _o("At what pace is the speaker talking?"),
+            _yn("Is the person talking quickly?", "fast"),
+            _yn("Is this speech slow?", "slow"),
+            _yn("Is the speaker speaking at a normal rate?", "normal"),
+            _tw("Is the speaker talking fast or slowly?", "fast", "slow"),
+            _tw("Is the speed normal or slow?", "normal", "slow"),
+        ],
+    },
+    "style": {
+        "train": [
+            _d("What emotion does the speaker's voice express: neutral, happy, sad or angry?"),
+            _d("How does the speaker sound? Answer neutral, happy, sad or angry."),
+            _d("Which speaking style is this: neutral, happy, sad or angry?"),
+            _d("Classify the speaker's mood as neutral, happy, sad or angry."),
+            _d("Is the voice neutral, happy, sad or angry?"),
+            _o("How does the speaker feel?"),
+            _o("What mood is the speaker in?"),
+            _o("How would you describe the tone of this voice?"),
+            _o("What emotion do you hear in the voice?"),
+            _o("Describe the speaker's mood."),
+            _yn("Does the speaker sound happy?", "happy"),
+            _yn("Is the speaker sad?", "sad"),
+            _yn("Is the speaker angry?", "angry"),
+            _yn("Does the voice sound calm and neutral?", "neutral"),
+            _yn("Is the speaker in a cheerful mood?", "happy"),
+            _yn("Does the speaker sound upset and angry?", "angry"),
+            _tw("Is the speaker happy or sad?", "happy", "sad"),
+            _tw("Does the speaker sound angry or calm?", "angry", "neutral"),
+            _tw("Is the voice neutral or happy?", "neutral", "happy"),
+        ],
+        "dev": [
+            _d("Tell me the emotion in the voice: neutral, happy, sad or angry."),
+            _o("What feeling comes through in the voice?"),
+            _yn("Is the speaker unhappy?", "sad"),
+            _yn("Is the voice angry?", "angry"),
+            _yn("Is the speaker happy?", "happy"),
+            _tw("Is the speaker sad or angry?", "sad", "angry"),
+        ],
+        "test": [
+            _d("Which feeling does the speaker convey: neutral, happy, sad or angry?"),
+            _d("Does the speaker sound neutral, happy, sad or angry?"),
+            _o("How would you describe the speaker's emotion?"),
+            _o("What is the emotional tone of the speaker?"),
+            _yn("Does the speaker sound sad?", "sad"),
+            _yn("Is the speaker in a neutral mood?", "neutral"),
+            _yn("Does this voice sound angry?", "angry"),
+            _tw("Does the speaker sound happy or angry?", "happy", "angry"),
+            _tw("Is the mood sad or neutral?", "sad", "neutral"),
+        ],
+    },
+}
+
+# Which phrasing set each split uses (the unseen splits and test_robust reuse dev's or test's).
+PHRASING_SPLIT = {"train": "train", "dev": "dev", "test": "test", "test_robust": "test", "dev_unseen": "dev",
+                  "test_unseen": "test"}
+# Share of each form among a split's questions (renormalised over the forms a clip's label allows).
+FORM_WEIGHTS = {"direct": 0.3, "open": 0.25, "yes_no": 0.3, "two_way": 0.15}
+
+
+def phrasings_for(task: str, split: str) -> list[Phrasing]:
+    """The phrasings of `task` used in `split` (disjoint between train, dev and test)."""
+    return list(PHRASINGS[task][PHRASING_SPLIT[split]])
+
+
+def choose_phrasing(task: str, split: str, label: str, rng) -> Phrasing:
+    """Draw a phrasing for a clip with `label`: a form by FORM_WEIGHTS, then a phrasing of it; a yes/no question
+    asks about the clip's own label half of the time (so that "Yes" and "No" are equally common)."""
+    pool = [p for p in phrasings_for(task, split) if p.accepts(label)]
+    forms = [f for f in FORMS if any(p.form == f for p in pool)]
+    weights = [FORM_WEIGHTS[f] for f in forms]
+    form = forms[int(rng.choice(len(forms), p=[w / sum(weights) for w in weights]))]
+    pool = [p for p in pool if p.form == form]
+    if form == "yes_no":
+        same = [p for p in pool if p.asks[0] == label]
+        other = [p for p in pool if p.asks[0] != label]
+        pool = same if same and (not other or rng.random() < 0.5) else other
+    return pool[int(rng.integers(len(pool)))]
+
+
+# Direct train phrasings of each task (each names the label set): the default instructions of code that asks a
+# task without a record of its own (slm.tasks, the demo).
+PROMPTS: dict[str, list[str]] = {task: [p.text for p in sets["train"] if p.form == "direct"]
+                                 for task, sets in PHRASINGS.items()}
+
+# Words an answer may use for each label (the label itself first); the shared label matcher (data/labels.py)
+# maps them back to the label.
+SYNONYMS: dict[str, dict[str, list[str]]] = {
+    "gender": {"male": ["male", "man", "masculine", "a man", "men", "boy", "gentleman"],
+               "female": ["female", "woman", "feminine", "a woman", "women", "girl", "lady"]},
+    "accent": {"american": ["american", "us", "united states", "north american", "usa"],
+               "british": ["british", "english", "england", "uk", "received pronunciation"],
+               "scottish": ["scottish", "scotland", "scots"],
+               "caribbean": ["caribbean", "jamaican", "west indian", "jamaica"]},
+    "pitch": {"low": ["low", "deep", "low-pitched", "low pitched", "lower"],
+              "mid": ["mid", "medium", "middle", "moderate", "average", "mid-range", "medium-pitched"],
+              "high": ["high", "high-pitched", "high pitched", "higher", "squeaky", "shrill"]},
+    "rate": {"slow": ["slow", "slowly", "slower", "unhurried"],
+             "normal": ["normal", "moderate", "average", "ordinary", "normal pace", "medium"],
+             "fast": ["fast", "quickly", "quick", "rapidly", "rapid", "faster", "speedy"]},
+    "style": {"neutral": ["neutral", "calm", "flat", "plain", "unemotional"],
+              "happy": ["happy", "cheerful", "joyful", "glad", "excited"],
+              "sad": ["sad", "unhappy", "sorrowful", "gloomy", "down"],
+              "angry": ["angry", "annoyed", "furious", "mad", "upset"]},
 }
 
 PITCH_BANDS_HZ = {"low": (80.0, 110.0), "mid": (135.0, 175.0), "high": (220.0, 290.0)}
 RATE_WPM = {"slow": (95, 120), "normal": (160, 185), "fast": (260, 300)}
+# The same bands as measured words per second (`acoustics.utterance_acoustics`, speech span only) on espeak clips
+# at those settings (10th–90th percentiles of 16 clips per end of each band); engines without a words-per-minute
+# control (piper, festival, flite) are stretched to a target drawn inside these.
+RATE_WPS = {"slow": (2.0, 2.7), "normal": (3.4, 4.2), "fast": (5.3, 6.6)}
+
+
+def pitch_band(f0_median: float) -> str:
+    """The pitch label of a measured median F0: the band it lies in, else the nearest band (log distance)."""
+    import math
+
+    def distance(band):
+        low, high = PITCH_BANDS_HZ[band]
+        return 0.0 if low <= f0_median <= high else min(abs(math.log(f0_median / low)),
+                                                       abs(math.log(f0_median / high)))
+
+    return min(PITCH_BANDS_HZ, key=distance)
+
+
 NEUTRAL = {"pitch": (42, 58), "pitch_range": (40, 60), "rate": (155, 185), "volume": (90, 110)}
 
 
