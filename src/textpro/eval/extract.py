@@ -176,16 +176,9 @@ def seeded_fallback(item_id: str, choices: Sequence[str], seed: int = 0) -> str:
 # Paralinguistic labels
 
 
-def match_label(response: str, labels: Sequence[str]) -> str | None:
-    """Which of `labels` the response names: the whole response equals a label after normalising case and
-    punctuation, or exactly one label appears in it as a whole word/phrase ("female" does not contain "male").
-    None when no label or more than one label appears."""
-    said = _normalise(_TAG_PREFIX.sub("", response or ""))
-    normalised = {label: _normalise(label) for label in labels}
-    for label, norm in normalised.items():
-        if said == norm:
-            return label
-    hits = [label for label, norm in normalised.items() if _contains_phrase(said, norm)]
-    # "british english" said also says "english": keep the longest of nested labels.
-    hits = [h for h in hits if not any(h != o and _contains_phrase(normalised[o], normalised[h]) for o in hits)]
-    return hits[0] if len(hits) == 1 else None
+def match_label(response: str, labels: Sequence[str], synonyms=None, yes_label: str | None = None) -> str | None:
+    """Which of `labels` the response names: `textpro.data.labels.match_label` (whole words, synonyms, negations,
+    yes/no answers), the one matcher training and evaluation share."""
+    from textpro.data.labels import match_label as shared
+
+    return shared(response, labels, synonyms, yes_label)

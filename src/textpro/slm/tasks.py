@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,13 +136,10 @@ def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | No
 # ---- scoring ----------------------------------------------------------------------------------------------------
 
 def match_label(answer: str, labels: list[str]) -> str | None:
-    """The label an answer names: the earliest whole-word mention (case-insensitive), None if it names none."""
-    found = []
-    for label in labels:
-        m = re.search(rf"(?<![a-z]){re.escape(label.lower())}(?![a-z])", answer.lower())
-        if m:
-            found.append((m.start(), -len(label), label))  # earliest; at a tie the longer ("female" over "male")
-    return min(found)[2] if found else None
+    """The label an answer names (synonyms, negations: see `textpro.data.labels`), None if it names none or several."""
+    from textpro.data.labels import match_label as shared
+
+    return shared(answer, labels)
 
 
 def paralinguistic_accuracy(model, store, config: ParalinguisticConfig | None = None, batch_size: int = 8,
