@@ -77,3 +77,60 @@ def summarize(samples: np.ndarray, spans: list[tuple[float, float]]) -> tuple[Sp
     tracks = Tracks.measure(samples)
     whole = tracks.span(0.0, len(samples) / SAMPLE_RATE)
     return whole, [tracks.span(start, end) for start, end in spans]
+
+
+# ---- utterance-level features for the LLM side ---------------------------------------------------------------------
+# Measured acoustics that the projector may read beside WhisperPro's learned vector. Each has a fixed physical scale
+# (octaves, decades of dB, log2 of a rate), not one fitted on training data, so a voice the model never heard lands
+# where physics puts it. The same numbers feed the acoustic-rule baselines of `textpro eval`.
+ACOUSTIC_FEATURES = (
+    "f0_median_oct",  # log2(median F0 / 150 Hz) over voiced frames: ~-0.8 for a low male, ~+0.6 for a high female
+    "f0_range_oct",  # 10th–90th percentile spread of log2 F0: monotone ~0.1, lively ~0.6
+    "energy_range",  # 10th–90th percentile spread of active frames' level, in units of 20 dB
+    "rate_log2",  # log2(words per second of active speech / 3)
+    "pause_ratio",  # share of quiet frames between the first and the last active frame
+    "voiced_ratio",  # share of active frames that are voiced
+)
+ACTIVE_DB = 35.0  # a frame is active when within this many dB of the clip's loudest frame
+
+
+@dataclass
+class UtteranceAcoustics:
+    f0_median: float | None  # Hz; None when no frame is voiced
+    f0_range_oct: float
+    energy_range_db: float
+    words_per_second: float
+    pause_ratio: float
+    voiced_ratio: float
+
+    def vector(self) -> np.ndarray:
+        """(len(ACOUSTIC_FEATURES),) float32 on the fixed scales above; an unvoiced clip reads F0 at 150 Hz."""
+        f0 = 0.0 if self.f0_median is None else float(np.log2(self.f0_median / 150.0))
+        return np.array([f0, self.f0_range_oct, self.energy_range_db / 20.0,
+                         float(np.log2(max(self.words_per_second, 0.1) / 3.0)), self.pause_ratio,
+                         self.voiced_ratio], dtype=np.float32)
+
+
+def utterance_acoustics(samples: np.ndarray, n_words: int, tracks: Tracks | None = None) -> UtteranceAcoustics:
+    """Measured pitch, pitch range, loudness range, speaking rate and pauses of a 16 kHz clip with `n_words` words."""
+    tracks = tracks or Tracks.measure(samples)
+    level = 20 * np.log10(tracks.rms.astype(np.float64) + 1e-10)  # (frames,) dB
+    active = level > (level.max() - ACTIVE_DB) if len(level) else np.zeros(0, bool)
+    if not active.any():
+        return UtteranceAcoustics(None, 0.0, 0.0, 0.0, 0.0, 0.0)
+    first, last = np.flatnonzero(active)[[0, -1]]
+    span = active[first:last + 1]
+    f0 = tracks.f0[first:last + 1]
+    voiced = f0[(f0 > 0) & span]
+    seconds = (last + 1 - first) * FRAME_SECONDS
+    log_f0 = np.log2(voiced) if len(voiced) else np.zeros(1)
+    p10, p90 = np.percentile(log_f0, [10, 90])
+    e10, e90 = np.percentile(level[first:last + 1][span], [10, 90])
+    return UtteranceAcoustics(
+        f0_median=float(np.median(voiced)) if len(voiced) else None,
+        f0_range_oct=float(p90 - p10),
+        energy_range_db=float(e90 - e10),
+        words_per_second=n_words / max(seconds, 0.1),
+        pause_ratio=float(1.0 - span.mean()),
+        voiced_ratio=float(len(voiced) / max(span.sum(), 1)),
+    )

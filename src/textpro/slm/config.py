@@ -13,6 +13,7 @@ CONFIG_NAME = "textpro_config.json"
 INJECTION_MODES = ("global", "interleave")
 AUDIO_INPUTS = ("prosody", "adapter")
 PROJECTOR_INITS = ("mean_embedding", "zero", "default")
+PROJECTOR_NORMS = (None, "token")
 
 
 @dataclass
@@ -41,6 +42,14 @@ class TextProSLMConfig:
     # one placeholder per pooled Whisper *encoder* frame, each replaced by the projected frame (slm/adapter.py).
     audio_input: str = "prosody"
     encoder_pool: int = 2  # adapter: encoder frames averaged per LLM position (50 Hz -> 25 Hz, as Qwen2-Audio)
+    # Measured acoustics (textpro.acoustics.ACOUSTIC_FEATURES: median F0, F0 range, loudness range, speaking rate,
+    # pauses, voicing) read by the projector beside the learned vector: physics that transfers to voices no training
+    # set had. False: the learned vector alone (the paper)
+    acoustic_features: bool = False
+    # Bound on each projected vector's L2 norm. "token": the LLM's median token-embedding norm, measured when the model
+    # is built and stored in the projector, so a placeholder is never louder than a typical word (the first default's
+    # vectors were 6.5x louder and pulled answers off the transcript); None: unbounded (the paper)
+    projector_max_norm: str | None = None
     # Written by save_pretrained. False: the checkpoint holds no LLM weights; its LLM is base_llm unchanged (stage 1)
     llm_in_checkpoint: bool = True
 
@@ -50,6 +59,10 @@ class TextProSLMConfig:
         if self.projector_init not in PROJECTOR_INITS:
             raise ConfigError(f"unknown projector_init {self.projector_init!r}: "
                               f"use one of {', '.join(PROJECTOR_INITS)}")
+        if self.projector_max_norm not in PROJECTOR_NORMS:
+            raise ConfigError(f"unknown projector_max_norm {self.projector_max_norm!r}: use \"token\" or null")
+        if self.acoustic_features and self.audio_input == "adapter":
+            raise ConfigError("acoustic_features go with WhisperPro prosody vectors, not the adapter baseline")
         if self.audio_input not in AUDIO_INPUTS:
             raise ConfigError(f"unknown audio_input {self.audio_input!r}: use one of {', '.join(AUDIO_INPUTS)}")
         if int(self.encoder_pool) < 1:
@@ -61,6 +74,13 @@ class TextProSLMConfig:
             raise ConfigError(f"d_whisper must be >= 1, got {self.d_whisper}")
         self.interleave_ratio = int(self.interleave_ratio)
         self.d_whisper = int(self.d_whisper)
+
+    @property
+    def n_acoustic(self) -> int:
+        """Measured acoustic features per prosody row (0 without acoustic_features)."""
+        from textpro.acoustics import ACOUSTIC_FEATURES
+
+        return len(ACOUSTIC_FEATURES) if self.acoustic_features else 0
 
     @classmethod
     def from_dict(cls, data: dict) -> TextProSLMConfig:

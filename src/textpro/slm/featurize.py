@@ -23,7 +23,8 @@ complete, and a rerun skips it (resume). Shard k belongs to process k mod world_
 
     store = FeatureStore("features/train")
     record = store[0]      # {"id", "text", "prosody" (N, d), "utterance" (d,), "token_ids", "starts", "ends",
-                           #  "duration", "manifest"}: usable directly as `speech` in TextPro-SLM examples
+                           #  "duration", "manifest", "acoustics" (k,)}: usable directly as `speech` in
+                           #  TextPro-SLM examples
 """
 
 from __future__ import annotations
@@ -188,6 +189,8 @@ def write_shard(out: Path, k: int, records: list[dict], speech: list) -> None:
         "utterance": np.stack([s.utterance for s in speech]).astype(np.float32),  # (n, d)
         "offsets": np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),  # (n+1,)
     }
+    if speech and all(s.acoustics is not None for s in speech):
+        tensors["acoustics"] = np.stack([s.acoustics for s in speech]).astype(np.float32)  # (n, k)
     _write_shard_files(out, k, records, speech, tensors)
 
 
@@ -274,6 +277,8 @@ class FeatureStore:
             "starts": shard.get_slice("starts")[begin:end],  # (N,)
             "ends": shard.get_slice("ends")[begin:end],  # (N,)
             "utterance": shard.get_slice("utterance")[row:row + 1][0],  # (d,)
+            **({"acoustics": shard.get_slice("acoustics")[row:row + 1][0]}  # (k,) measured acoustics
+               if "acoustics" in shard.keys() else {}),
         }
 
     def __getstate__(self):  # DataLoader workers reopen the files themselves

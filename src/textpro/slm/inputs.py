@@ -46,10 +46,12 @@ def as_speech_tokens(speech) -> SpeechTokens:
                 raise TextproError("speech features have no prosody vectors and no utterance vector")
             utterance = prosody.mean(axis=0)
         n = len(prosody)
+        acoustics = speech.get("acoustics")
         return SpeechTokens(text=str(speech["text"]), token_ids=list(speech.get("token_ids", [])),
                             starts=np.zeros(n, np.float32), ends=np.zeros(n, np.float32), prosody=prosody,
                             utterance=np.asarray(utterance, dtype=np.float32),
-                            duration=float(speech.get("duration", 0)))
+                            duration=float(speech.get("duration", 0)),
+                            acoustics=None if acoustics is None else np.asarray(acoustics, dtype=np.float32))
     raise TypeError(f"expected SpeechTokens or a mapping with 'text' and 'prosody', got {type(speech).__name__}")
 
 
@@ -152,13 +154,28 @@ class InputBuilder:
             raise TextproError(f"prosody vectors have width {speech.utterance.shape[-1]}, "
                                f"the model expects d_whisper = {self.config.d_whisper}")
         if self.config.injection == "global":
-            return [self.placeholder_id] + text_ids, speech.utterance[None].astype(np.float32)  # (1, d)
+            return [self.placeholder_id] + text_ids, self._with_acoustics(speech, speech.utterance[None])  # (1, d')
         r = self.config.interleave_ratio
         groups = max(1, math.ceil(len(text_ids) / r))  # M; an empty transcript still carries its prosody
         ids = []
         for j in range(groups):
             ids += [self.placeholder_id] + text_ids[j * r:(j + 1) * r]
-        return ids, speech.grouped(groups).astype(np.float32)  # (M, d)
+        return ids, self._with_acoustics(speech, speech.grouped(groups))  # (M, d')
+
+    def _with_acoustics(self, speech: SpeechTokens, rows: np.ndarray) -> np.ndarray:
+        """(M, d) learned rows -> (M, d + k): the utterance's measured acoustics appended to every row (k = 0 for
+        a model that reads none)."""
+        rows = rows.astype(np.float32)
+        if not self.config.acoustic_features:
+            return rows
+        if speech.acoustics is None:
+            raise TextproError("this model reads measured acoustics, but the speech has none: featurize again "
+                               "with this version of textpro (older feature caches lack them)")
+        acoustics = np.asarray(speech.acoustics, dtype=np.float32).reshape(1, -1)
+        if acoustics.shape[1] != self.config.n_acoustic:
+            raise TextproError(f"speech has {acoustics.shape[1]} acoustic features, the model reads "
+                               f"{self.config.n_acoustic}")
+        return np.concatenate([rows, np.repeat(acoustics, len(rows), axis=0)], axis=1)
 
     def speech_positions(self, speech) -> int:
         """LLM input positions the audio takes (placeholders + transcript tokens; the chat template not counted)."""
@@ -184,7 +201,8 @@ class InputBuilder:
 
     # ---- batches --------------------------------------------------------------------------------------------------
     def collate(self, prompts: Sequence[Prompt], padding_side: str) -> dict[str, torch.Tensor]:
-        """input_ids, attention_mask (B, L), [labels (B, L)], prosody_vectors (B, M_max, d), prosody_mask (B, M_max).
+        """input_ids, attention_mask (B, L), [labels (B, L)], prosody_vectors (B, M_max, d + k), prosody_mask
+        (B, M_max).
         Every tensor is batch-first, so a batch can be split or gathered along dim 0 like any other."""
         width = max(len(p.input_ids) for p in prompts)
         groups = max(len(p.prosody) for p in prompts)
@@ -192,7 +210,8 @@ class InputBuilder:
         input_ids = torch.full((batch, width), self.pad_id, dtype=torch.long)
         attention_mask = torch.zeros((batch, width), dtype=torch.long)
         labels = torch.full((batch, width), IGNORE_INDEX, dtype=torch.long)
-        prosody = torch.zeros((batch, groups, self.config.d_whisper), dtype=torch.float32)
+        width_in = self.config.d_whisper + self.config.n_acoustic  # what the projector reads per row
+        prosody = torch.zeros((batch, groups, width_in), dtype=torch.float32)
         prosody_mask = torch.zeros((batch, groups), dtype=torch.bool)
         for i, p in enumerate(prompts):
             n = len(p.input_ids)

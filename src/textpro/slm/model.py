@@ -20,10 +20,12 @@ Checkpoint directory (safetensors only, never pickle, never remote code):
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -32,8 +34,9 @@ from transformers.generation.streamers import BaseStreamer
 
 from textpro.errors import ModelError
 from textpro.slm.config import CONFIG_NAME, TextProSLMConfig, checkpoint_relative
-from textpro.slm.inputs import InputBuilder
+from textpro.slm.inputs import InputBuilder, as_speech_tokens
 from textpro.slm.projector import ProsodyProjector
+from textpro.whisperpro.speech_tokens import SpeechTokens
 
 PROJECTOR_NAME = "projector.safetensors"
 ADAPTER_CONFIG_NAME = "adapter_config.json"
@@ -94,8 +97,12 @@ class TextProSLM(nn.Module):
             bias = None
             if config.projector_init == "mean_embedding":  # mean over real rows: the zero rows of added tokens add 0
                 bias = table.sum(0, dtype=torch.float32) / (table.abs().amax(1) > 0).sum().clamp(min=1)  # (d_llm,)
+            max_norm = None
+            if config.projector_max_norm == "token":  # the median norm of the real (non-zero) token embeddings
+                norms = table.float().norm(dim=1)
+                max_norm = float(norms[norms > 0].median())
             projector = ProsodyProjector(config.d_whisper, table.shape[1], zero_init=config.projector_init != "default",
-                                         output_bias=bias)
+                                         output_bias=bias, n_acoustic=config.n_acoustic, max_norm=max_norm)
         self.projector = projector.to(llm.get_input_embeddings().weight.device)
 
     @property
@@ -166,9 +173,10 @@ class TextProSLM(nn.Module):
         else:
             raise ModelError(f"{directory}: holds neither LLM weights (config.json) nor a LoRA adapter")
         d_llm = llm.get_input_embeddings().embedding_dim
-        projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False)
+        projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False, n_acoustic=config.n_acoustic)
         missing = projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False).missing_keys
-        if set(missing) - {"input_mean", "input_std"}:  # checkpoints from before input standardisation lack those
+        # older checkpoints lack the standardisation, the acoustic mean (none read) and the norm bound (unbounded)
+        if set(missing) - {"input_mean", "input_std", "acoustic_mean", "max_norm"}:
             raise ModelError(f"{directory / PROJECTOR_NAME}: missing {', '.join(missing)}")
         model = cls(llm, tokenizer, config, projector)
         model.llm_is_base = not config.llm_in_checkpoint
@@ -232,6 +240,17 @@ class TextProSLM(nn.Module):
             raise ValueError(f"stage must be 1 or 2, got {stage}")
         self.projector.requires_grad_(True)
         return self
+
+    def neutral_speech(self, speech) -> SpeechTokens:
+        """The same speech with every prosody vector (and the measured acoustics) replaced by the projector's training
+        mean: what `textpro eval` asks beside the real speech (prosody-neutral accuracy and agreement), to show how
+        much the voice moves the answers. Transcript and times are kept."""
+        speech = as_speech_tokens(speech)
+        mean = self.projector.neutral_input().detach().cpu().numpy().astype(np.float32)
+        learned, acoustic = mean[:self.config.d_whisper], mean[self.config.d_whisper:]
+        return dataclasses.replace(speech, prosody=np.repeat(learned[None], len(speech.prosody), axis=0),
+                                   utterance=learned.copy(),
+                                   acoustics=acoustic.copy() if self.config.acoustic_features else speech.acoustics)
 
     # ---- forward --------------------------------------------------------------------------------------------------
     def embed(self, input_ids: torch.Tensor, prosody_vectors: torch.Tensor | None = None,

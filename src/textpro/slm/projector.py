@@ -7,21 +7,36 @@ from torch import nn
 
 
 class ProsodyProjector(nn.Module):
-    """Linear(d_whisper -> d_llm) -> GELU -> Linear(d_llm -> d_llm), as in the released checkpoints (1280->3584->3584).
+    """Linear(d_whisper [+ k] -> d_llm) -> GELU -> Linear(d_llm -> d_llm), as in the released checkpoints
+    (1280->3584->3584), optionally bounded in norm.
+
+    Input rows are a learned WhisperPro vector (d_whisper), optionally followed by k measured acoustic features
+    (`textpro.acoustics.ACOUSTIC_FEATURES`, already on fixed physical scales; n_acoustic = k).
 
     zero_init: start the last layer at zero, so an untrained projector writes the same vector (its bias, 0 or what
     `output_bias` says) at every placeholder whatever the prosody, and the model begins as the text LLM reading the
     transcript (training still moves it: the last layer's gradient is GELU(first layer) x upstream gradient).
+    max_norm: each output vector's L2 norm is at most this (None: unbounded), so a placeholder cannot shout over the
+    transcript's tokens.
     """
 
-    def __init__(self, d_whisper: int, d_llm: int, zero_init: bool = True, output_bias: torch.Tensor | None = None):
+    def __init__(self, d_whisper: int, d_llm: int, zero_init: bool = True, output_bias: torch.Tensor | None = None,
+                 n_acoustic: int = 0, max_norm: float | None = None):
         super().__init__()
-        # Per-dimension standardisation of the input, fitted once on the training features (`fit_input`): a few
-        # Whisper dimensions are ~30x larger than the median one, and a linear probe on standardised utterance
+        self.d_whisper, self.n_acoustic = d_whisper, n_acoustic
+        # Per-dimension standardisation of the learned vector, fitted once on the training features (`fit_input`): a
+        # few Whisper dimensions are ~30x larger than the median one, and a linear probe on standardised utterance
         # vectors reads accent at 75% against 42% raw (tiny.en WhisperPro, mini world). Identity until fitted.
         self.register_buffer("input_mean", torch.zeros(d_whisper))
         self.register_buffer("input_std", torch.ones(d_whisper))
-        self.linear_in = nn.Linear(d_whisper, d_llm)
+        # The acoustics keep their physical scale; only their training mean is removed (and kept for the
+        # prosody-neutral diagnostic, which feeds the training means).
+        self.register_buffer("acoustic_mean", torch.zeros(n_acoustic))
+        self.register_buffer("max_norm", torch.tensor(float("inf") if max_norm is None else float(max_norm)))
+        # Training only: per row, the chance that the learned vector / the acoustics are replaced by their training
+        # mean, so that neither branch alone carries every answer (set by the training config, not saved).
+        self.branch_dropout = (0.0, 0.0)
+        self.linear_in = nn.Linear(d_whisper + n_acoustic, d_llm)
         self.act = nn.GELU()
         self.linear_out = nn.Linear(d_llm, d_llm)
         if zero_init:
@@ -33,12 +48,28 @@ class ProsodyProjector(nn.Module):
 
     @torch.no_grad()
     def fit_input(self, vectors: torch.Tensor) -> None:
-        """vectors: (N, d_whisper), what the projector will read in training; sets the standardisation."""
+        """vectors: (N, d_whisper + n_acoustic), what the projector will read in training; sets the statistics."""
         vectors = vectors.to(self.input_mean)
-        self.input_mean.copy_(vectors.mean(0))
-        self.input_std.copy_(vectors.std(0).clamp(min=1e-3))  # a constant dimension stays as it is
+        learned, acoustic = vectors[:, :self.d_whisper], vectors[:, self.d_whisper:]
+        self.input_mean.copy_(learned.mean(0))
+        self.input_std.copy_(learned.std(0).clamp(min=1e-3))  # a constant dimension stays as it is
+        self.acoustic_mean.copy_(acoustic.mean(0))
+
+    def neutral_input(self) -> torch.Tensor:
+        """(d_whisper + n_acoustic,): the training means, i.e. what an average training voice reads as."""
+        return torch.cat([self.input_mean, self.acoustic_mean])
 
     def forward(self, prosody: torch.Tensor) -> torch.Tensor:
-        # prosody: (..., d_whisper) -> (..., d_llm); computed in the projector's own dtype (fp32 unless cast)
-        x = (prosody.to(self.linear_in.weight.dtype) - self.input_mean) / self.input_std
-        return self.linear_out(self.act(self.linear_in(x)))
+        # prosody: (..., d_whisper + n_acoustic) -> (..., d_llm), in the projector's own dtype (fp32 unless cast)
+        x = prosody.to(self.linear_in.weight.dtype)
+        learned = (x[..., :self.d_whisper] - self.input_mean) / self.input_std  # the training mean reads as 0
+        acoustic = x[..., self.d_whisper:] - self.acoustic_mean
+        if self.training and any(self.branch_dropout):
+            keep_learned = torch.rand(learned.shape[:-1] + (1,), device=x.device) >= self.branch_dropout[0]
+            keep_acoustic = torch.rand(acoustic.shape[:-1] + (1,), device=x.device) >= self.branch_dropout[1]
+            learned, acoustic = learned * keep_learned, acoustic * keep_acoustic
+        out = self.linear_out(self.act(self.linear_in(torch.cat([learned, acoustic], dim=-1))))
+        if torch.isfinite(self.max_norm):
+            norm = out.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+            out = out * (self.max_norm / norm).clamp(max=1.0)
+        return out

@@ -41,3 +41,24 @@ class SLMResponder:
         turns = [(str(query.audio_path), query.instruction) for query in queries]
         results = self.pipeline.chat_batch(turns, max_new_tokens=self.max_new_tokens)
         return [result.answer for result in results]
+
+    @property
+    def has_neutral(self) -> bool:
+        """Whether the model can answer with its prosody replaced by the training mean (`neutral_speech`)."""
+        return hasattr(getattr(self.pipeline, "slm", None), "neutral_speech")
+
+    def answer_audio_variants(self, queries: list) -> list[dict]:
+        """For `textpro eval`'s diagnostics: per query the answer as heard, the answer with the prosody replaced by the
+        training mean (None when the model cannot) and WhisperPro's transcript, from one transcription per clip."""
+        if not hasattr(self.pipeline, "listen"):  # the adapter baseline has no transcript
+            return [{"answer": answer, "neutral": None, "transcript": None} for answer in self.answer_audio(queries)]
+        speech = self.pipeline.listen([str(query.audio_path) for query in queries])
+        instructions = [query.instruction for query in queries]
+        generate = self.pipeline.slm.generate
+        answers = generate(list(zip(speech, instructions, strict=True)), max_new_tokens=self.max_new_tokens)
+        neutral = [None] * len(queries)
+        if self.has_neutral:
+            calm = [self.pipeline.slm.neutral_speech(s) for s in speech]
+            neutral = generate(list(zip(calm, instructions, strict=True)), max_new_tokens=self.max_new_tokens)
+        return [{"answer": a, "neutral": n, "transcript": s.text} for a, n, s in zip(answers, neutral, speech,
+                                                                                    strict=True)]

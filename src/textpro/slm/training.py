@@ -63,6 +63,11 @@ class SLMTrainingConfig:
     lora: bool = False  # stage 2: train a LoRA adapter (settings in lora_settings) instead of the whole LLM
     lora_settings: LoraSettings = field(default_factory=LoraSettings)
     kd_alpha: float = 0.0  # α of α·KL(teacher‖student) + (1−α)·CE (paper's best: 0, pure CE on teacher answers)
+    # Share of distillation examples whose prosody vectors and acoustics come from another, randomly drawn clip
+    # (fixed per example by the seed): the answer to a content question must not depend on the voice.
+    prosody_swap: float = 0.0
+    # Per row, the chance that the projector sees the training mean instead of the learned vector / the acoustics
+    branch_dropout: list[float] = field(default_factory=lambda: [0.0, 0.0])
     kd_temperature: float = 1.0  # softens both distributions in the KL term
     max_length: int = 1024  # tokens per example (prompt + response); longer responses are cut
     dtype: str = "float32"  # weights as loaded (mixed precision is train.mixed_precision)
@@ -81,6 +86,11 @@ class SLMTrainingConfig:
             raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.lora and self.stage == 1:
             raise ConfigError("lora is a stage-2 setting (stage 1 trains the projector only)")
+        if not 0.0 <= self.prosody_swap <= 1.0:
+            raise ConfigError(f"prosody_swap must be between 0 and 1, got {self.prosody_swap}")
+        if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
+            raise ConfigError(f"branch_dropout: two probabilities in [0, 1) (learned, acoustic), "
+                              f"got {self.branch_dropout}")
         if self.max_length < 8:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
 
@@ -122,11 +132,18 @@ def _merge(base: dict, overrides: dict) -> dict:
 class SLMDataset(Dataset):
     """Examples over feature stores; a feature record is loaded only when its example is drawn."""
 
-    def __init__(self, stores: list[FeatureStore], examples: list[Example]):
+    def __init__(self, stores: list[FeatureStore], examples: list[Example], prosody_swap: float = 0.0, seed: int = 0):
         if not examples:
             raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
                               "records carry paralinguistic tasks")
         self.stores, self.examples = stores, examples
+        # example -> (store, index) of the clip whose vectors it reads instead of its own (distillation only)
+        rng = np.random.default_rng([seed, 1])
+        clips = [(s, i) for s, store in enumerate(stores) for i in range(len(store))]
+        self.swaps: dict[int, tuple[int, int]] = {}
+        for n, e in enumerate(examples):
+            if e.kind == "distill" and rng.random() < prosody_swap and len(clips) > 1:
+                self.swaps[n] = clips[int(rng.integers(len(clips)))]
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -139,7 +156,12 @@ class SLMDataset(Dataset):
 
     def __getitem__(self, i: int) -> dict:
         e = self.examples[i]
-        return {"speech": self.stores[e.store][e.index], "instruction": e.instruction, "response": e.response}
+        speech = self.stores[e.store][e.index]
+        if i in self.swaps:  # the transcript stays; how it was said comes from another clip
+            s, j = self.swaps[i]
+            other = self.stores[s][j]
+            speech = {**speech, **{k: other[k] for k in ("prosody", "utterance", "acoustics") if k in other}}
+        return {"speech": speech, "instruction": e.instruction, "response": e.response}
 
 
 def _speech_length(entry: dict) -> int:
@@ -186,11 +208,18 @@ class SLMObjective(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         student_keys = ("input_ids", "attention_mask", "prosody_vectors", "prosody_mask", "labels")
         out = self.slm(**{k: batch[k] for k in student_keys})
+        metrics = {"ce": out.loss.detach(), "prosody_norm": self.projected_norm(batch)}
         if self.kd_alpha == 0:
-            return {"loss": out.loss, "ce": out.loss.detach()}
+            return {"loss": out.loss, **metrics}
         kl = self.kl_to_teacher(out.logits, batch)
         loss = (1 - self.kd_alpha) * out.loss + self.kd_alpha * kl
-        return {"loss": loss, "ce": out.loss.detach(), "kl": kl.detach()}
+        return {"loss": loss, **metrics, "kl": kl.detach()}
+
+    @torch.no_grad()
+    def projected_norm(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Mean L2 norm of the batch's projected vectors (logged: a vector far louder than a token drowns the text)."""
+        rows = batch["prosody_vectors"][batch["prosody_mask"].bool()]
+        return self.slm.projector(rows).norm(dim=-1).mean() if len(rows) else torch.zeros(())
 
     def kl_to_teacher(self, student_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Token-level KL(p_teacher ‖ p_student) averaged over response tokens. Both sequences hold the same response
@@ -294,9 +323,10 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     distill = distillation_examples(stores, config.distill) if config.distill else []
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
     examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed)
-    dataset = SLMDataset(stores, examples)
+    dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed)
 
     slm = build_model(config, stores, llm, tokenizer)
+    slm.projector.branch_dropout = tuple(config.branch_dropout)
     teacher = None
     if config.kd_alpha > 0 and config.stage == 2 and not config.lora:  # the student's LLM changes: keep the original
         teacher = copy.deepcopy(slm.llm).requires_grad_(False).eval()

@@ -22,6 +22,9 @@ class SpeechTokens:
     utterance: np.ndarray  # (d,) float32: mean of `prosody` (for long audio: the mean of the segments' means)
     duration: float  # seconds of audio
     words: list = field(default_factory=list)  # list[Word]: words with start/end seconds, for people
+    # (len(textpro.acoustics.ACOUSTIC_FEATURES),) float32: pitch, pitch range, loudness range, rate and pauses
+    # measured from the waveform on fixed physical scales; None where nobody measured them
+    acoustics: np.ndarray | None = None
 
     def to_dict(self, prosody_vectors: bool = False, tokenizer=None) -> dict:
         """JSON-ready: text, duration, words and per-token ids and times (with each token's text when a tokenizer
@@ -42,6 +45,8 @@ class SpeechTokens:
         if prosody_vectors:
             out["prosody"] = np.asarray(self.prosody, dtype=np.float32).round(5).tolist()
             out["utterance"] = np.asarray(self.utterance, dtype=np.float32).round(5).tolist()
+            if self.acoustics is not None:
+                out["acoustics"] = np.asarray(self.acoustics, dtype=np.float32).round(5).tolist()
         return out
 
     def grouped(self, groups: int) -> np.ndarray:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from textpro.acoustics import utterance_acoustics
 from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
 from textpro.errors import ConfigError, ModelError
 from textpro.whisperpro.alignment import token_start_times, trim_silence
@@ -138,6 +139,8 @@ class Transcriber:
         for i, segments in enumerate(segmentations):
             if len(segments) > 1:
                 results[i] = self._transcribe_long(clips[i], segments)
+        for clip, result in zip(clips, results, strict=True):  # how it was said, measured from the waveform
+            result.acoustics = utterance_acoustics(clip, max(1, len(result.words))).vector()
         return results[0] if single else results
 
     # ----------------------------------------------------------------------------------------------- internals
