@@ -10,7 +10,12 @@ def _make_mini(args: argparse.Namespace) -> int:
     from textpro.data.mini import MiniConfig, make_mini
 
     config = MiniConfig(out=args.out, seed=args.seed, hours=args.hours, workers=args.workers,
-                        robust=not args.no_robust, piper_fraction=args.piper_fraction, progress=not args.quiet)
+                        robust=not args.no_robust, piper_fraction=args.piper_fraction,
+                        festival_fraction=args.festival_fraction, conversion_fraction=args.conversion_fraction,
+                        resynth_fraction=args.resynth_fraction, condition_fraction=args.condition_fraction,
+                        train_requests=args.train_requests, unseen=not args.no_unseen,
+                        dev_unseen=_sizes(args, "dev_unseen"), test_unseen=_sizes(args, "test_unseen"),
+                        progress=not args.quiet)
     summary = make_mini(config)
     print(f"wrote {sum(summary['records'].values())} records, {summary['total_hours']:.3f} h of audio to "
           f"{args.out} in {summary['generation_seconds']:.0f} s ({summary['times_real_time']:.0f}× real time)")
@@ -28,6 +33,18 @@ def _make_mini(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sizes(args: argparse.Namespace, split: str) -> tuple[int, int, int] | None:
+    """(semantic, per task, requests) of an unseen split from its options; None: all defaults (scaled by --hours)."""
+    from textpro.data.mini import DEFAULT_UNSEEN
+
+    given = [getattr(args, f"{split}_{part}") for part in ("semantic", "per_task", "requests")]
+    if all(v is None for v in given):
+        return None
+    scale = args.hours / 2.0
+    defaults = [max(1, round(n * scale)) for n in DEFAULT_UNSEEN[split]]
+    return tuple(int(v) if v is not None else d for v, d in zip(given, defaults, strict=True))
+
+
 def add_parser(commands) -> None:
     data = commands.add_parser("data", help="make datasets")
     sub = data.add_subparsers(dest="data_command", required=True)
@@ -37,8 +54,27 @@ def add_parser(commands) -> None:
     mini.add_argument("--hours", type=float, default=2.0,
                       help="approximate hours of audio in train+dev+test (default 2; 0.01 for a smoke test)")
     mini.add_argument("--workers", type=int, default=1, help="processes (the output does not depend on it)")
-    mini.add_argument("--piper-fraction", type=float, default=0.05,
-                      help="share of train questions spoken by piper's natural voice (slow: ~3× real time)")
+    mini.add_argument("--piper-fraction", type=float, default=0.08,
+                      help="share of train clips (semantic, gender, pitch, rate, request) spoken by piper's joe")
+    mini.add_argument("--festival-fraction", type=float, default=0.12,
+                      help="share of those train clips spoken by festival's ked voice (needs festival)")
+    mini.add_argument("--conversion-fraction", type=float, default=0.25,
+                      help="share of clips gender-converted with WORLD (F0 and formant warping; not style)")
+    mini.add_argument("--resynth-fraction", type=float, default=0.15,
+                      help="share of clips WORLD-resynthesised without conversion (same vocoder sound)")
+    mini.add_argument("--condition-fraction", type=float, default=0.4,
+                      help="share of train clips with 1-2 recording conditions (level, noise, reverb, "
+                           "telephone band, MP3/OGG)")
+    mini.add_argument("--train-requests", type=int, default=None,
+                      help="everyday spoken requests in train (default 300 per 2 h of --hours)")
+    for split, sizes in (("dev-unseen", "60, 30, 30"), ("test-unseen", "300, 150, 60")):
+        for part, what in (("semantic", "questions"), ("per-task", "clips per task (gender, pitch, rate)"),
+                           ("requests", "requests")):
+            mini.add_argument(f"--{split}-{part}", type=int, default=None,
+                              help=f"{split}: {what} (defaults {sizes} for semantic, per task, requests, "
+                                   "per 2 h of --hours)")
+    mini.add_argument("--no-unseen", action="store_true",
+                      help="skip dev_unseen/test_unseen (flite voices; needed when flite is not installed)")
     mini.add_argument("--no-robust", action="store_true", help="skip the perturbed test_robust split")
     mini.add_argument("--check", action="store_true",
                       help="afterwards, report how well acoustic features separate each paralinguistic label")

@@ -30,34 +30,63 @@ import numpy as np
 
 from textpro.audio import SAMPLE_RATE
 from textpro.data import paralinguistic as para
-from textpro.data import questions
-from textpro.data.perturb import Perturbation, scale_f0
+from textpro.data import questions, requests
+from textpro.data.perturb import Condition, Perturbation, convert_voice
 from textpro.data.synth import (
     ACCENTS,
+    FLITE_VOICES,
     VARIANT_GENDER,
     EspeakProsody,
     SynthResult,
+    engine_available,
     synthesize_espeak,
+    synthesize_festival,
+    synthesize_flite,
     synthesize_piper_result,
 )
 from textpro.errors import TextproError
 
 SPLITS = ("train", "dev", "test")
+UNSEEN_SPLITS = ("dev_unseen", "test_unseen")  # flite voices only: the unseen-engine splits
 TASKS = ("semantic", *para.TASKS)
+REQUEST = "request"  # everyday spoken requests (no reference): train and the unseen splits
+UNSEEN_TASKS = ("semantic", "gender", "pitch", "rate", REQUEST)  # flite has no accents or acted styles to offer
+# Positions in the per-record random keys (append only: a new split or task must not move the old ones).
+_KEY_SPLITS = (*SPLITS, *UNSEEN_SPLITS)
+_KEY_TASKS = (*TASKS, REQUEST)
+_PURPOSES = ("content", "robust", "voice", "condition", "phrasing")
 # Rough clip lengths, used only to turn --hours into record counts (the summary reports the real hours).
 EXPECTED_SECONDS = {"semantic": 6.0, "paralinguistic": 2.4}
 # Tempo perturbation would change the label of these tasks, so their robust copies get noise and reverb only.
 TEMPO_SENSITIVE = {"rate", "style"}
+# Per 2 hours of --hours (scaled with it, at least 1 each): the train requests and the unseen splits' sizes.
+DEFAULT_TRAIN_REQUESTS = 300
+DEFAULT_UNSEEN = {"dev_unseen": (60, 30, 30), "test_unseen": (300, 150, 60)}  # semantic, per task, requests
+# Tasks whose clips other engines than espeak may speak (accent and style are espeak parameters).
+OPEN_ENGINE_TASKS = {"semantic", "gender", "pitch", "rate", REQUEST}
+# Tasks whose clips may be gender-converted (style's label lives in pitch and loudness: left alone).
+CONVERTIBLE_TASKS = {"semantic", "gender", "pitch", "rate", "accent", REQUEST}
+# Recording conditions a train clip may get; level changes would move the loudness cue of `style`.
+CONDITION_KINDS = ("level", "noise", "reverb", "telephone", "codec")
 
 
 @dataclass
 class MiniConfig:
     out: Path
     seed: int = 0
-    hours: float = 2.0  # target audio in train + dev + test (test_robust comes on top)
+    hours: float = 2.0  # target audio in train + dev + test (test_robust and the unseen splits come on top)
     split_fractions: tuple[float, float, float] = (0.8, 0.1, 0.1)  # train, dev, test
     semantic_fraction: float = 0.5  # share of audio time for multiple-choice questions
-    piper_fraction: float = 0.05  # share of train semantic clips spoken by piper's natural voice (~3× real time here)
+    # Train clips (semantic, gender, pitch, rate, request) spoken by piper's joe (~20× real time) / festival's ked.
+    piper_fraction: float = 0.08
+    festival_fraction: float = 0.12
+    conversion_fraction: float = 0.25  # clips whose voice is gender-converted with WORLD (train/dev/test)
+    resynth_fraction: float = 0.15  # clips WORLD-resynthesised without conversion (same vocoder sound)
+    condition_fraction: float = 0.4  # train clips with 1–2 recording conditions
+    train_requests: int | None = None  # None: 300 per 2 h of --hours
+    dev_unseen: tuple[int, int, int] | None = None  # (semantic, per task, requests); None: (60, 30, 30) per 2 h
+    test_unseen: tuple[int, int, int] | None = None  # None: (300, 150, 60) per 2 h
+    unseen: bool = True  # write dev_unseen / test_unseen (needs flite on PATH)
     robust: bool = True  # write test_robust
     workers: int = 1  # processes; the output does not depend on it
     progress: bool = True
@@ -67,7 +96,14 @@ class MiniConfig:
         self.out = Path(self.out)
         if not self.hours > 0:
             raise TextproError(f"--hours must be positive, got {self.hours}")
+        for name in ("piper_fraction", "festival_fraction", "conversion_fraction", "resynth_fraction",
+                     "condition_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise TextproError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        if self.piper_fraction + self.festival_fraction > 1 or self.conversion_fraction + self.resynth_fraction > 1:
+            raise TextproError("piper + festival fractions and conversion + resynthesis fractions must be ≤ 1")
         seconds = self.hours * 3600
+        scale = self.hours / 2.0
         per_task = {
             "semantic": seconds * self.semantic_fraction / EXPECTED_SECONDS["semantic"],
             **{t: seconds * (1 - self.semantic_fraction) / len(para.TASKS) / EXPECTED_SECONDS["paralinguistic"]
@@ -76,24 +112,55 @@ class MiniConfig:
         # At least one record per task and split, so that a tiny run still exercises everything.
         self.counts = {split: {task: max(1, round(n * fraction)) for task, n in per_task.items()}
                        for split, fraction in zip(SPLITS, self.split_fractions, strict=True)}
+        requests = self.train_requests if self.train_requests is not None else \
+            max(1, round(DEFAULT_TRAIN_REQUESTS * scale))
+        if requests:
+            self.counts["train"][REQUEST] = int(requests)
+        if self.unseen:
+            for split in UNSEEN_SPLITS:
+                given = getattr(self, split)
+                semantic, per, req = (given if given is not None else
+                                      tuple(max(1, round(n * scale)) for n in DEFAULT_UNSEEN[split]))
+                self.counts[split] = {"semantic": int(semantic), **{t: int(per) for t in UNSEEN_TASKS[1:-1]},
+                                      REQUEST: int(req)}
+                self.counts[split] = {t: n for t, n in self.counts[split].items() if n > 0}
+
+    def mix(self) -> Mix:
+        return Mix(self.festival_fraction, self.conversion_fraction, self.resynth_fraction, self.condition_fraction)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How often festival's ked, voice conversion, resynthesis and a recording condition are drawn (piper's share
+    is the job's `piper_fraction`)."""
+
+    festival: float = 0.12
+    conversion: float = 0.25
+    resynth: float = 0.15
+    conditions: float = 0.4
 
 
 @dataclass(frozen=True)
 class Job:
     seed: int
-    split: str  # train / dev / test / test_robust
+    split: str  # train / dev / test / test_robust / dev_unseen / test_unseen
     task: str
     index: int
-    piper_fraction: float
+    piper_fraction: float = 0.08
+    mix: Mix = Mix()
 
     @property
     def id(self) -> str:
         return f"{self.split}-{self.task}-{self.index:05d}"
 
+    @property
+    def content_split(self) -> str:
+        return "test" if self.split == "test_robust" else self.split
+
     def rng(self, purpose: str = "content") -> np.random.Generator:
         # test_robust re-draws the test record (same content), then perturbs it with a separate stream.
-        split = "test" if self.split == "test_robust" else self.split
-        key = [self.seed, SPLITS.index(split), TASKS.index(self.task), self.index, ["content", "robust"].index(purpose)]
+        key = [self.seed, _KEY_SPLITS.index(self.content_split), _KEY_TASKS.index(self.task), self.index,
+               _PURPOSES.index(purpose)]
         return np.random.default_rng(key)
 
 
@@ -151,68 +218,245 @@ def _neutral_prosody(rng: np.random.Generator) -> EspeakProsody:
     return EspeakProsody(**{name: _uniform_int(rng, bounds) for name, bounds in para.NEUTRAL.items()})
 
 
+def _median_f0(samples: np.ndarray) -> float | None:
+    from textpro.acoustics import Tracks
+
+    f0 = Tracks.measure(samples).f0
+    voiced = f0[f0 > 0]
+    return float(np.median(voiced)) if len(voiced) else None
+
+
+def _words_per_second(samples: np.ndarray, n_words: int) -> float:
+    from textpro.acoustics import utterance_acoustics
+
+    return float(utterance_acoustics(samples, n_words).words_per_second)
+
+
+def _log_uniform(rng: np.random.Generator, bounds: tuple[float, float]) -> float:
+    return float(np.exp(rng.uniform(np.log(bounds[0]), np.log(bounds[1]))))
+
+
+def _content(job: Job, rng: np.random.Generator) -> tuple[str, dict, str | None]:
+    """(spoken text, record fields, paralinguistic label or None) of a job; the content split's own material."""
+    split = job.content_split
+    content_split = {"dev_unseen": "dev", "test_unseen": "test"}.get(split, split)
+    if job.task == "semantic":
+        template = _pick(rng, questions.templates_for(content_split))
+        question = questions.make_question(template, rng)
+        return question.spoken(), dict(prompt=question.prompt(), reference=question.reference, kind=question.kind,
+                                       template=question.template, choices=question.choices,
+                                       answer_text=question.choices[question.answer]), None
+    if job.task == REQUEST:
+        family, text = _pick(rng, requests.requests_for(split))
+        return text, dict(prompt=text, reference=None, request_family=family), None
+    text = _pick(rng, para.sentences_for(content_split))
+    label = _pick(rng, para.LABELS[job.task])
+    return text, dict(labels=para.LABELS[job.task]), label
+
+
+def _phrase(job: Job, fields: dict, label: str) -> dict:
+    """Prompt, reference, target and phrasing form of a paralinguistic record with (measured) `label`."""
+    phrasing = para.choose_phrasing(job.task, job.split, label, job.rng("phrasing"))
+    return {**fields, "prompt": phrasing.text, "reference": label, "target": phrasing.target(label),
+            "phrasing_form": phrasing.form}
+
+
+def _engine(job: Job, rng: np.random.Generator) -> str:
+    if job.content_split != "train" or job.task not in OPEN_ENGINE_TASKS:
+        return "espeak-ng"
+    u = rng.random()
+    if u < job.piper_fraction:
+        return "piper"
+    if u < job.piper_fraction + job.mix.festival and engine_available("festival"):
+        return "festival"
+    return "espeak-ng"
+
+
+def _stretch_to_rate(speak, text: str, target_wps: float) -> tuple[SynthResult, float, float]:
+    """Speak with an engine's duration stretch chosen so that the measured words/s lands on `target_wps`."""
+    n_words = len(text.split())
+    first = speak(1.0).resampled(SAMPLE_RATE)
+    stretch = float(np.clip(_words_per_second(first.samples, n_words) / target_wps, 0.4, 3.0))
+    clip = speak(round(stretch, 3)).resampled(SAMPLE_RATE)
+    return clip, round(stretch, 3), round(_words_per_second(clip.samples, n_words), 2)
+
+
 def _speak(job: Job) -> tuple[SynthResult, dict]:
     """Synthesize the clean clip of a job. Returns (16 kHz clip, record fields without audio path)."""
-    rng = job.rng()
-    split = "test" if job.split == "test_robust" else job.split
+    if job.content_split in UNSEEN_SPLITS:
+        return _speak_unseen(job)
+    rng, voice_rng = job.rng(), job.rng("voice")
+    text, fields, label = _content(job, rng)
+    split = job.content_split
+    fields = {"task": job.task, **fields}
+    engine = _engine(job, voice_rng)
+    convert = job.task in CONVERTIBLE_TASKS and voice_rng.random() < job.mix.conversion
     voices = para.VOICE_SPLITS[split]
-    accent, variant = _pick(rng, list(ACCENTS)), _pick(rng, voices)
-    fields: dict = {"task": job.task}
-    f0_scale = 1.0
-
-    if job.task == "semantic":
-        template = _pick(rng, questions.templates_for(split))
-        question = questions.make_question(template, rng)
-        text = question.spoken()
-        fields.update(prompt=question.prompt(), reference=question.reference, kind=question.kind,
-                      template=question.template, choices=question.choices,
-                      answer_text=question.choices[question.answer])
-        if split == para.PIPER_SPLIT and rng.random() < job.piper_fraction:
-            clip = synthesize_piper_result(text, length_scale=round(float(rng.uniform(0.9, 1.15)), 3))
-            return clip.resampled(SAMPLE_RATE), {**fields, "text": text, **_voice_fields(clip.params, "male")}
-        prosody = _neutral_prosody(rng)
-        emphasis: set[int] = set()
+    accent = label if job.task == "accent" else _pick(rng, list(ACCENTS))
+    if engine == "espeak-ng":
+        want = label if job.task == "gender" else None
+        if want:  # the label is the gender heard: a converted clip starts from a voice of the other gender
+            source = want if not convert else {"male": "female", "female": "male"}[want]
+            variant = _pick(rng, [v for v in voices if VARIANT_GENDER[v] == source])
+        else:
+            variant = _pick(rng, voices)
+        source_gender = VARIANT_GENDER[variant]
     else:
-        text = _pick(rng, para.sentences_for(split))
-        label = _pick(rng, para.LABELS[job.task])
-        fields.update(prompt=_pick(rng, para.PROMPTS[job.task]), reference=label, labels=para.LABELS[job.task])
-        prosody, emphasis = _neutral_prosody(rng), set()
+        variant, source_gender = None, "male"  # piper's joe and festival's ked are both men
         if job.task == "gender":
-            variant = _pick(rng, [v for v in voices if VARIANT_GENDER[v] == label])
-        elif job.task == "accent":
-            accent = label
-        elif job.task == "rate":
+            convert = label == "female"
+    gender = ({"male": "female", "female": "male"}[source_gender]) if convert else source_gender
+    extra: dict = {}
+    f0_factor, warp = 1.0, 1.0
+    if convert:
+        up = source_gender == "male"
+        f0_factor = float(voice_rng.uniform(1.6, 1.8)) ** (1 if up else -1)
+        warp = float(voice_rng.uniform(1.12, 1.2)) ** (1 if up else -1)
+
+    target = _log_uniform(rng, para.PITCH_BANDS_HZ[label]) if job.task == "pitch" else None
+
+    # -- the clip
+    if engine == "espeak-ng":
+        prosody, emphasis = _neutral_prosody(rng), set()
+        if job.task == "rate":
             prosody.rate = _uniform_int(rng, para.RATE_WPM[label])
-        elif job.task == "pitch":
-            low, high = para.PITCH_BANDS_HZ[label]
-            target = float(np.exp(rng.uniform(np.log(low), np.log(high))))
-            prosody.pitch, f0_scale = pitch_setting(VOICE_BASE_F0[variant], target)
-            fields["target_f0"] = round(target, 1)
+        elif job.task == "pitch" and not convert:
+            prosody.pitch, _ = pitch_setting(VOICE_BASE_F0[variant], target)
         elif job.task == "style":
             style = para.STYLES[label]
             prosody = EspeakProsody(pitch=_uniform_int(rng, style.pitch),
                                     pitch_range=_uniform_int(rng, style.pitch_range),
                                     rate=_uniform_int(rng, style.rate), volume=_uniform_int(rng, style.volume))
-            n_words = len(text.split())
-            emphasis = {int(i) for i in rng.choice(n_words, size=style.emphasized, replace=False)}
+            emphasis = {int(i) for i in rng.choice(len(text.split()), size=style.emphasized, replace=False)}
             fields["style"] = label
+        clip = synthesize_espeak(text, accent=accent, variant=variant, prosody=prosody, emphasis=emphasis)
+        clip = clip.resampled(SAMPLE_RATE)
+    else:
+        def speak(stretch: float) -> SynthResult:
+            if engine == "piper":
+                return synthesize_piper_result(text, length_scale=stretch)
+            return synthesize_festival(text, voice="ked", duration_stretch=stretch)
 
-    clip = synthesize_espeak(text, accent=accent, variant=variant, prosody=prosody, emphasis=emphasis)
-    clip = clip.resampled(SAMPLE_RATE)
-    if f0_scale != 1.0:
-        clip = SynthResult(scale_f0(clip.samples, SAMPLE_RATE, f0_scale), SAMPLE_RATE, clip.words, clip.params)
-    params = {**clip.params, "f0_scale": f0_scale}
-    return clip, {**fields, "text": text, **_voice_fields(params, VARIANT_GENDER[variant])}
+        if job.task == "rate":
+            target_wps = _log_uniform(rng, para.RATE_WPS[label])
+            clip, _, measured = _stretch_to_rate(speak, text, target_wps)
+            extra.update(target_wps=round(target_wps, 2), measured_wps=measured)
+        else:
+            clip = speak(round(float(rng.uniform(0.9, 1.15)), 3)).resampled(SAMPLE_RATE)
+
+    # -- WORLD: pitch targets, voice conversion, or a plain resynthesis
+    world = "none"
+    if job.task == "pitch":
+        measured = _median_f0(clip.samples)
+        residual = target / measured if measured else 1.0
+        if convert or abs(math.log(residual)) >= 0.05:
+            f0_factor = float(np.clip(residual, 0.3, 3.5))
+        else:
+            f0_factor = 1.0
+        extra["target_f0"] = round(target, 1)
+    if convert:
+        world = "convert"
+    elif f0_factor != 1.0:
+        world = "f0"
+    elif voice_rng.random() < job.mix.resynth / max(1e-9, 1 - job.mix.conversion):
+        world = "resynth"
+    if world != "none":
+        samples = convert_voice(clip.samples, SAMPLE_RATE, f0_factor, warp)
+        clip = SynthResult(samples, SAMPLE_RATE, clip.words, clip.params)
+    if job.task == "pitch":
+        measured = _median_f0(clip.samples)
+        extra["median_f0"] = None if measured is None else round(measured, 1)
+    if job.task != "semantic" and job.task != REQUEST:
+        fields = _phrase(job, fields, label)
+    params = {k: v for k, v in clip.params.items() if k != "gender"}
+    params.setdefault("accent", accent)
+    conversion = ({"from": source_gender, "to": gender, "f0_factor": round(f0_factor, 4), "warp": round(warp, 4)}
+                  if convert else None)
+    return clip, {**fields, "text": text, "gender": gender, **params, "f0_scale": round(f0_factor, 4),
+                  "world": world, "conversion": conversion, **extra}
 
 
-def _voice_fields(params: dict, gender: str) -> dict:
-    return {"gender": gender, **{k: v for k, v in params.items() if k != "gender"}}
+def _speak_unseen(job: Job) -> tuple[SynthResult, dict]:
+    """A dev_unseen / test_unseen clip: flite's voices (slt female; rms, awb, kal16 male), labels measured."""
+    rng, voice_rng = job.rng(), job.rng("voice")
+    text, fields, label = _content(job, rng)
+    fields = {"task": job.task, **fields}
+    extra: dict = {}
+    f0_mean = None
+    stretch = round(float(rng.uniform(0.9, 1.15)), 3)
+    if job.task == "gender":
+        voice = _pick(voice_rng, [v for v, g in FLITE_VOICES.items() if g == label])
+        f0_mean = None if voice == "rms" else round(_log_uniform(rng, FLITE_GENDER_F0[label]), 1)
+    elif job.task == "pitch":
+        voice = _pick(voice_rng, FLITE_PITCH_VOICES[label])
+    else:
+        voice = _pick(voice_rng, list(FLITE_VOICES))
+        if voice != "rms":
+            f0_mean = round(_log_uniform(rng, FLITE_GENDER_F0[FLITE_VOICES[voice]]), 1)
+
+    if job.task == "pitch":
+        target = _log_uniform(rng, para.PITCH_BANDS_HZ[label])
+        f0_mean = None if voice == "rms" else target
+        for _ in range(3):  # flite's intonation target is a mean, not a median: correct it twice at most
+            clip = synthesize_flite(text, voice=voice, duration_stretch=stretch, f0_mean=f0_mean).resampled(
+                SAMPLE_RATE)
+            measured = _median_f0(clip.samples) or target
+            low, high = para.PITCH_BANDS_HZ[label]
+            if voice == "rms" or low <= measured <= high:
+                break
+            f0_mean = float(np.clip(f0_mean * target / measured, 60, 400))
+        label = para.pitch_band(measured)  # the label is what was measured, as in train
+        extra.update(target_f0=round(target, 1), median_f0=round(measured, 1))
+    elif job.task == "rate":
+        target_wps = _log_uniform(rng, para.RATE_WPS[label])
+        clip, stretch, measured_wps = _stretch_to_rate(
+            lambda x: synthesize_flite(text, voice=voice, duration_stretch=x, f0_mean=f0_mean), text, target_wps)
+        extra.update(target_wps=round(target_wps, 2), measured_wps=measured_wps)
+    else:
+        clip = synthesize_flite(text, voice=voice, duration_stretch=stretch, f0_mean=f0_mean).resampled(SAMPLE_RATE)
+    if job.task in para.TASKS:
+        fields = _phrase(job, fields, label)
+    params = {k: v for k, v in clip.params.items() if k != "gender"}
+    return clip, {**fields, "text": text, "gender": FLITE_VOICES[voice], **params, "f0_scale": 1.0,
+                  "world": "none", "conversion": None, **extra}
+
+
+# flite voices able to reach each pitch band (rms ignores the F0 target and sits near 100 Hz; slt cannot go below
+# ~120 Hz), and the F0 ranges drawn for flite voices of each gender outside the pitch task.
+FLITE_PITCH_VOICES = {"low": ["rms", "awb", "kal16"], "mid": ["slt", "awb", "kal16"], "high": ["slt", "awb", "kal16"]}
+FLITE_GENDER_F0 = {"male": (90.0, 130.0), "female": (160.0, 230.0)}
+
+
+def train_condition(job: Job) -> Condition | None:
+    """1–2 recording conditions for a share of train clips (level, noise, reverb, telephone band, codec)."""
+    rng = job.rng("condition")
+    if job.content_split != "train" or rng.random() >= job.mix.conditions:
+        return None
+    kinds = [k for k in CONDITION_KINDS if not (k == "level" and job.task == "style")]
+    chosen = {kinds[i] for i in rng.choice(len(kinds), size=int(rng.integers(1, 3)), replace=False)}
+    condition = Condition()
+    if "level" in chosen:
+        condition.gain_db = round(float(rng.uniform(-20.0, 6.0)), 1)
+    if "noise" in chosen:
+        condition.snr_db = round(float(rng.uniform(5.0, 30.0)), 1)
+        condition.noise_colour = _pick(rng, ["white", "pink", "brown"])
+    if "reverb" in chosen:
+        condition.rt60 = round(float(rng.uniform(0.15, 0.7)), 3)
+    if "telephone" in chosen:
+        condition.telephone = True
+    if "codec" in chosen:
+        condition.codec = _pick(rng, ["mp3", "ogg"])
+    return condition
 
 
 def render(job: Job, out: Path) -> dict:
-    """Synthesize, perturb (test_robust), write the audio file and return the record."""
+    """Synthesize, perturb (train conditions, test_robust), write the audio file and return the record."""
     clip, fields = _speak(job)
     samples, words = clip.samples, clip.words
+    condition = train_condition(job)
+    fields["conditions"] = condition.to_dict() if condition else None
+    if condition:
+        samples = condition.apply(samples, SAMPLE_RATE, job.rng("condition"))
     if job.split == "test_robust":
         perturbation = robust_condition(job)
         samples = perturbation.apply(samples, SAMPLE_RATE, job.rng("robust"))
@@ -250,11 +494,18 @@ def robust_condition(job: Job) -> Perturbation:
 
 # ------------------------------------------------------------------------------------------ whole benchmark
 def plan(config: MiniConfig) -> list[Job]:
-    jobs = [Job(config.seed, split, task, i, config.piper_fraction)
-            for split in SPLITS for task in TASKS for i in range(config.counts[split][task])]
+    mix = config.mix()
+    jobs = [Job(config.seed, split, task, i, config.piper_fraction, mix)
+            for split in SPLITS for task in _KEY_TASKS for i in range(config.counts[split].get(task, 0))]
     if config.robust:
-        jobs += [Job(config.seed, "test_robust", task, i, config.piper_fraction)
+        jobs += [Job(config.seed, "test_robust", task, i, config.piper_fraction, mix)
                  for task in TASKS for i in range(config.counts["test"][task])]
+    if config.unseen:
+        if not engine_available("flite"):
+            raise TextproError("the unseen-engine splits need flite: apt-get install flite (make install), "
+                               "or pass --no-unseen")
+        jobs += [Job(config.seed, split, task, i, config.piper_fraction, mix)
+                 for split in UNSEEN_SPLITS for task in _KEY_TASKS for i in range(config.counts[split].get(task, 0))]
     return jobs
 
 
@@ -307,6 +558,10 @@ def make_mini(config: MiniConfig) -> dict:
         "tasks": {split: _count(rows, "task") for split, rows in records.items()},
         "hours": {split: round(sum(r["duration"] for r in rows) / 3600, 3) for split, rows in records.items()},
         "total_hours": round(audio_seconds / 3600, 3),
+        "voices": {split: _count(rows, "voice") for split, rows in records.items()},
+        "engines": {split: _count(rows, "engine") for split, rows in records.items()},
+        "world": {split: _count(rows, "world") for split, rows in records.items()},
+        "conditions": {split: _count_conditions(rows) for split, rows in records.items()},
         "generation_seconds": round(elapsed, 1),
         "times_real_time": round(audio_seconds / max(elapsed, 1e-9), 1),
         "workers": config.workers,
@@ -321,6 +576,14 @@ def _count(rows: list[dict], key: str) -> dict:
     counts: dict = {}
     for row in rows:
         counts[row[key]] = counts.get(row[key], 0) + 1
+    return counts
+
+
+def _count_conditions(rows: list[dict]) -> dict:
+    counts: dict = {}
+    for row in rows:
+        for kind in (row.get("conditions") or {}).get("kinds", []) or ["none"]:
+            counts[kind] = counts.get(kind, 0) + 1
     return counts
 
 
