@@ -55,6 +55,7 @@ class FeaturizeSettings:
     # Share of the train split's clips to featurize, taken evenly spaced within each task (1.0 = all). Featurizing
     # is a full WhisperPro decode + alignment pass per clip, the recipe's most expensive step per clip.
     fraction: float = 1.0
+    task_fractions: dict = field(default_factory=dict)  # per-task overrides of `fraction` (e.g. {request: 1.0})
     batch_size: int = 8  # clips per WhisperPro batch
     shard_size: int = 256  # utterances per shard
 
@@ -66,6 +67,9 @@ class DistillSettings:
     max_new_tokens: int = 48  # teacher answer length
     batch_size: int = 8
     limit: int | None = None  # only the first N records (None: all)
+    # More tasks the teacher answers into the same file, each with its own answer length (e.g. {request: 96}: the
+    # everyday spoken requests, so that the SLM keeps talking like its LLM, not only picking letters)
+    more_tasks: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -147,10 +151,12 @@ def distill_args(settings: DistillSettings, features: Path, teacher: Path, out: 
     return args
 
 
-def subset_manifest(manifest: Path, out: Path, fraction: float) -> Path:
-    """`manifest` itself for fraction ≥ 1; else a copy at `out` with that share of each task's records (evenly
-    spaced, so every voice/label range stays represented) and absolute audio paths."""
-    if fraction >= 1:
+def subset_manifest(manifest: Path, out: Path, fraction: float, task_fractions: dict | None = None) -> Path:
+    """`manifest` itself when every fraction is ≥ 1; else a copy at `out` with that share of each task's records
+    (evenly spaced, so every voice/label range stays represented) and absolute audio paths. task_fractions: per-task
+    overrides of `fraction`."""
+    task_fractions = task_fractions or {}
+    if fraction >= 1 and all(f >= 1 for f in task_fractions.values()):
         return manifest
     by_task: dict[str, list[dict]] = {}
     for line in manifest.read_text(encoding="utf-8").splitlines():
@@ -159,8 +165,8 @@ def subset_manifest(manifest: Path, out: Path, fraction: float) -> Path:
             record["audio"] = str((manifest.parent / record["audio"]).resolve())
             by_task.setdefault(str(record.get("task")), []).append(record)
     kept = []
-    for records in by_task.values():
-        n = max(1, round(len(records) * fraction))
+    for task, records in by_task.items():
+        n = max(1, round(len(records) * min(1.0, task_fractions.get(task, fraction))))
         kept += [records[i * len(records) // n] for i in range(n)]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
@@ -228,13 +234,17 @@ class MiniRecipe:
     def featurize(self, ctx: StepContext) -> None:
         settings = self.config.featurize
         manifest = subset_manifest(self.data / "train.jsonl", self.features.parent / "train-manifest.jsonl",
-                                   settings.fraction)
+                                   settings.fraction, settings.task_fractions)
         ctx.log(f"featurizing {manifest}")
         ctx.textpro("featurize", manifest, "--whisperpro", self.whisperpro, "--out", self.features,
                     "--batch-size", str(settings.batch_size), "--shard-size", str(settings.shard_size), "--quiet")
 
     def distill(self, ctx: StepContext) -> None:
-        ctx.textpro(*distill_args(self.config.distill, self.features, self.teacher, self.distilled))
+        settings = self.config.distill
+        ctx.textpro(*distill_args(settings, self.features, self.teacher, self.distilled))
+        for task, max_new_tokens in settings.more_tasks.items():  # appended to the same file (ids are unique)
+            more = DistillSettings(task, settings.source, int(max_new_tokens), settings.batch_size, settings.limit)
+            ctx.textpro(*distill_args(more, self.features, self.teacher, self.distilled))
 
     def slm_stage1(self, ctx: StepContext) -> None:
         base = yaml.safe_load(config_path(self.config.slm_stage1.config).read_text()) or {}

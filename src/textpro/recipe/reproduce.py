@@ -146,7 +146,7 @@ class Reproduce:
         """The records the mini recipe featurizes (the same evenly spaced subset when it takes a fraction), written
         here, so that systems with their own features need not wait for the mini recipe's featurize step."""
         return subset_manifest(self.mini.data / "train.jsonl", self.out / "features" / "train-manifest.jsonl",
-                               self.mini_config.featurize.fraction)
+                               self.mini_config.featurize.fraction, self.mini_config.featurize.task_fractions)
 
     def system_data(self, system: str) -> tuple[list[Path], Path, dict, dict]:
         """(feature caches, distillation targets, slm overrides, other top-level overrides) of a trained system."""

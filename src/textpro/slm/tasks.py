@@ -35,6 +35,7 @@ class ParalinguisticConfig:
     task_field: str = "task"  # manifest field naming the task
     label_field: str = "reference"  # manifest field holding the label
     prompt_field: str = "prompt"  # manifest field holding the instruction (optional per record)
+    target_field: str = "target"  # manifest field holding the answer to that instruction (optional; else the label)
     # Tasks also asked about the clips of no paralinguistic task (spoken questions) whose manifest record has a valid
     # label in a field named like the task (the mini world's records all carry "gender" and "accent"): a spoken
     # question has a speaker too. Without them, the model answers "Is the speaker male or female?" about a spoken
@@ -59,6 +60,7 @@ class Example:
     instruction: str | None  # None: the speech is the whole question (distillation)
     response: str  # the target text: teacher answer or label
     kind: str  # "distill" or the paralinguistic task name
+    label: str | None = None  # paralinguistic: the true label (the response may say it in a sentence)
 
 
 def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[Example]:
@@ -72,7 +74,7 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
                 if other in config.labels and label in config.labels[other]:
                     prompts = config.prompts[other]
                     instruction = prompts[zlib.crc32(f"{entry['id']}/{other}".encode()) % len(prompts)]
-                    examples.append(Example(s, i, instruction, label, other))
+                    examples.append(Example(s, i, instruction, label, other, label))
             if task not in config.labels:
                 continue
             label = manifest.get(config.label_field)
@@ -85,7 +87,10 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
                 if not prompts:
                     raise ConfigError(f"task {task!r}: record {entry['id']!r} has no prompt and none is configured")
                 instruction = prompts[zlib.crc32(entry["id"].encode()) % len(prompts)]
-            examples.append(Example(s, i, instruction, label, task))
+            # the answer to learn: the record's own (e.g. "No, male." to a yes/no phrasing), else the label
+            target = manifest.get(config.target_field) if isinstance(manifest.get(config.prompt_field), str) else None
+            response = target if isinstance(target, str) and target else label
+            examples.append(Example(s, i, instruction, response, task, label))
     return examples
 
 
@@ -153,7 +158,7 @@ def paralinguistic_accuracy(model, store, config: ParalinguisticConfig | None = 
         batch = examples[first:first + batch_size]
         answers = model.generate([(store[e.index], e.instruction) for e in batch], max_new_tokens=max_new_tokens)
         for e, answer in zip(batch, answers, strict=True):
-            correct.setdefault(e.kind, []).append(match_label(answer, config.labels[e.kind]) == e.response)
+            correct.setdefault(e.kind, []).append(match_label(answer, config.labels[e.kind]) == (e.label or e.response))
     scores = {task: float(np.mean(hits)) for task, hits in sorted(correct.items())}
     if scores:
         scores["mean"] = float(np.mean(list(scores.values())))

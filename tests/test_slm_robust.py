@@ -1,0 +1,126 @@
+"""Robust hearing on the SLM side: measured acoustics beside the learned vector, the projector's norm bound, the
+prosody-neutral speech of the eval diagnostic, and distillation examples that read another clip's vectors."""
+
+import numpy as np
+import pytest
+import torch
+
+from tests.conftest import tone
+from tests.test_slm import D_WHISPER, make_model, speech
+from textpro.acoustics import ACOUSTIC_FEATURES, utterance_acoustics
+from textpro.errors import TextproError
+from textpro.slm import ProsodyProjector
+
+K = len(ACOUSTIC_FEATURES)
+
+
+@pytest.fixture(scope="module")
+def smol_dir():
+    from textpro.hub import resolve_model
+
+    return resolve_model("smollm2-135m-instruct")
+
+
+def spoken(text: str, seed: int = 0, f0_oct: float = 0.0):
+    s = speech(text, seed=seed)
+    s.acoustics = np.array([f0_oct, 0.3, 1.0, 0.0, 0.1, 0.8], np.float32)
+    return s
+
+
+def test_utterance_acoustics_measure_pitch_and_rate():
+    low, high = tone(2.0, freq=110.0), tone(2.0, freq=220.0)
+    a_low, a_high = utterance_acoustics(low, n_words=4), utterance_acoustics(high, n_words=8)
+    assert a_low.f0_median == pytest.approx(110, rel=0.05) and a_high.f0_median == pytest.approx(220, rel=0.05)
+    assert a_high.vector()[0] - a_low.vector()[0] == pytest.approx(1.0, abs=0.08)  # one octave apart
+    assert a_high.words_per_second == pytest.approx(2 * a_low.words_per_second)
+    silent = utterance_acoustics(np.zeros(16000, np.float32), n_words=3)
+    assert silent.f0_median is None and np.isfinite(silent.vector()).all()
+
+
+def test_norm_bound_holds_for_any_input(smol_dir):
+    model = make_model(smol_dir, projector_max_norm="token")
+    table = model.llm.get_input_embeddings().weight
+    median = table.detach().norm(dim=1)[table.abs().amax(1) > 0].median()
+    assert float(model.projector.max_norm) == pytest.approx(float(median), rel=1e-5)
+    loud = model.projector(torch.randn(16, D_WHISPER) * 1e4)
+    assert float(loud.norm(dim=-1).max()) <= float(median) * (1 + 1e-5)
+    unbounded = make_model(smol_dir).projector(torch.randn(16, D_WHISPER) * 1e4)
+    assert float(unbounded.norm(dim=-1).max()) > 10 * float(median)  # the bound is what made the difference
+
+
+def test_acoustic_rows_reach_the_projector(smol_dir, tmp_path):
+    model = make_model(smol_dir, acoustic_features=True, injection="interleave")
+    ids, rows = model.builder.speech(spoken(" one two three four five six seven eight nine ten eleven"))
+    assert rows.shape == (ids.count(model.placeholder_id), D_WHISPER + K) and len(rows) == 3
+    assert np.allclose(rows[:, D_WHISPER:], rows[0, D_WHISPER:])  # the utterance's acoustics on every group
+    with pytest.raises(TextproError, match="acoustics"):
+        model.builder.speech(speech(" no measurement here"))
+    # the acoustics move the answer's input: two clips that differ only in measured F0 embed differently
+    a = model.builder.build_generation_batch([spoken(" hello there", f0_oct=-0.8)])
+    b = model.builder.build_generation_batch([spoken(" hello there", f0_oct=0.8)])
+    ea = model.embed(a["input_ids"], a["prosody_vectors"], a["prosody_mask"])
+    eb = model.embed(b["input_ids"], b["prosody_vectors"], b["prosody_mask"])
+    assert not torch.allclose(ea, eb)
+    # saved and loaded with the acoustic width and statistics
+    model.projector.acoustic_mean.fill_(0.25)
+    model.save_pretrained(tmp_path / "m")
+    loaded = type(model).from_pretrained(tmp_path / "m")
+    assert loaded.projector.linear_in.in_features == D_WHISPER + K
+    assert torch.equal(loaded.projector.acoustic_mean, model.projector.acoustic_mean)
+
+
+def test_neutral_speech_reads_the_training_means(smol_dir):
+    model = make_model(smol_dir, acoustic_features=True)
+    model.projector.fit_input(torch.randn(50, D_WHISPER + K) * 3 + 1)
+    original = spoken(" the same words", seed=3, f0_oct=0.9)
+    neutral = model.neutral_speech(original)
+    assert neutral.text == original.text and neutral.prosody.shape == original.prosody.shape
+    assert np.allclose(neutral.utterance, model.projector.input_mean.numpy())
+    assert np.allclose(neutral.acoustics, model.projector.acoustic_mean.numpy())
+    # every neutral clip projects to one and the same vector, whatever the voice it came from
+    other = model.neutral_speech(spoken(" the same words", seed=7, f0_oct=-0.9))
+    rows = [torch.from_numpy(model.builder.speech(s)[1]) for s in (neutral, other)]
+    assert torch.allclose(model.projector(rows[0]), model.projector(rows[1]))
+
+
+def test_branch_dropout_only_in_training():
+    projector = ProsodyProjector(D_WHISPER, 32, zero_init=False, n_acoustic=K)
+    projector.branch_dropout = (0.5, 0.5)
+    x = torch.randn(400, D_WHISPER + K)
+    projector.eval()
+    assert torch.equal(projector(x), projector(x))
+    projector.train()
+    torch.manual_seed(0)
+    dropped = projector(x)
+    both_off = projector.linear_out(projector.act(projector.linear_in(torch.zeros(1, D_WHISPER + K))))
+    share = float(torch.isclose(dropped, both_off.expand_as(dropped), atol=1e-6).all(-1).float().mean())
+    assert 0.15 < share < 0.35  # both branches dropped in about a quarter of the rows
+
+
+def test_prosody_swap_changes_vectors_of_distillation_rows_only():
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset
+
+    class Store:  # a feature store's interface: records with a transcript and their vectors
+        def __init__(self, n):
+            self.records = [{"id": str(i), "text": f"clip {i}", "prosody": np.full((2, 4), i, np.float32),
+                             "utterance": np.full(4, i, np.float32), "acoustics": np.full(K, i, np.float32)}
+                            for i in range(n)]
+            self.index = self.records
+
+        def __len__(self):
+            return len(self.records)
+
+        def __getitem__(self, i):
+            return self.records[i]
+
+    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
+    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    dataset = SLMDataset([Store(100)], examples, prosody_swap=0.5, seed=0)
+    swapped = [i for i in range(200) if dataset[i]["speech"]["utterance"][0] != examples[i].index]
+    assert 30 < len(swapped) < 70 and all(examples[i].kind == "distill" for i in swapped)
+    for i in swapped:
+        item = dataset[i]["speech"]
+        assert item["text"] == f"clip {examples[i].index}"  # the words stay, the voice comes from elsewhere
+        assert item["acoustics"][0] == item["utterance"][0] == item["prosody"][0, 0]
+    assert SLMDataset([Store(100)], examples, prosody_swap=0.0).swaps == {}
