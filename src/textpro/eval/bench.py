@@ -4,6 +4,10 @@ A record has `audio` (path relative to the JSONL), `prompt` (the text version of
 choice it lists the options), `reference` (the gold letter, or a label), `task`, and whatever parameters generated
 it. Paralinguistic records also carry the question to ask about the audio (`instruction`, or `question`) and may
 declare their label set (`labels`); otherwise the label set is every reference seen for that task in the split.
+Optional fields the diagnostics read: `text` (what was said), `voice`, `phrasing_form` (direct, open, yes_no,
+two_way), `yes_label` (for yes/no questions, the label a "yes" means; else the label the instruction names) and
+`phrasing_seen`. Open-ended requests (task `request`, or `reference` null) are answered by both sides and compared
+with each other, not with a reference.
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from textpro.errors import ConfigError
-from textpro.eval.extract import option_letters, parse_options
+from textpro.eval.extract import match_label, option_letters, parse_options
 
 MCQ = "mcq"
 LABEL = "label"
+OPEN = "open"
+OPEN_TASKS = ("request",)
 
 
 @dataclass(frozen=True)
@@ -34,9 +40,22 @@ class Item:
     letters: str = ""  # valid option letters for MCQ ("abcd")
     labels: tuple[str, ...] = ()  # label set for LABEL items
     options: dict[str, str] = field(default_factory=dict, compare=False)  # letter → option text, when parseable
+    text: str | None = None  # the words spoken (ground truth), when the record has them
+    voice: str | None = None  # the speaker (voice) of the clip
+    phrasing_form: str | None = None  # how a paralinguistic question is phrased: direct, open, yes_no, two_way
+    yes_label: str | None = None  # yes/no questions: the label that "yes" means
+    phrasing_seen: bool | None = None  # whether training saw this phrasing (None: unknown)
+
+
+def _is_open(record: dict) -> bool:
+    if record.get("kind") == OPEN:
+        return True
+    return str(record.get("task", "")) in OPEN_TASKS or ("reference" in record and record["reference"] is None)
 
 
 def _is_mcq(record: dict) -> bool:
+    if _is_open(record):
+        return False
     if record.get("kind") in (MCQ, LABEL):
         return record["kind"] == MCQ
     task = str(record.get("task", ""))
@@ -51,13 +70,15 @@ def items_from_records(records: Iterable[dict], *, base_dir: Path | None = None,
     records = list(records)
     seen_labels: dict[str, set[str]] = {}
     for record in records:
-        if not _is_mcq(record):
+        if not _is_mcq(record) and not _is_open(record):
             seen_labels.setdefault(str(record.get("task", "label")), set()).add(str(record.get("reference")))
 
     items = []
     for index, record in enumerate(records):
-        if "reference" not in record or (_is_mcq(record) and "prompt" not in record):
-            raise ConfigError(f"benchmark record {index} needs 'reference' (and 'prompt' for multiple choice)")
+        if ("reference" not in record and not _is_open(record)) or (
+                (_is_mcq(record) or _is_open(record)) and "prompt" not in record):
+            raise ConfigError(f"benchmark record {index} needs 'reference' (and 'prompt' for multiple choice "
+                              "and requests)")
         item_id = str(record.get("id", f"{id_prefix}{index}"))
         audio = record.get("audio")
         audio_path = None
@@ -65,22 +86,38 @@ def items_from_records(records: Iterable[dict], *, base_dir: Path | None = None,
             audio_path = Path(audio) if base_dir is None or Path(audio).is_absolute() else base_dir / audio
         task = str(record.get("task", "mcq"))
         prompt = str(record.get("prompt", ""))
-        if _is_mcq(record):
+        extra = _diagnostic_fields(record)
+        if _is_open(record):
+            items.append(Item(id=item_id, task=task, kind=OPEN, prompt=prompt, reference="", audio_path=audio_path,
+                              instruction=record.get("instruction"), **extra))
+        elif _is_mcq(record):
             reference = str(record["reference"]).strip().lower()
             items.append(Item(
                 id=item_id, task=task, kind=MCQ, prompt=prompt, reference=reference, audio_path=audio_path,
                 instruction=record.get("instruction"), letters=option_letters(prompt, reference),
-                options=parse_options(prompt),
+                options=parse_options(prompt), **extra,
             ))
         else:
             declared = record.get("labels")
             labels = tuple(declared) if declared else tuple(sorted(seen_labels[task]))
             instruction = record.get("instruction") or record.get("question") or prompt or None
+            if extra["phrasing_form"] == "yes_no" and not extra["yes_label"]:
+                extra["yes_label"] = match_label(instruction or "", labels)
             items.append(Item(
                 id=item_id, task=task, kind=LABEL, prompt=prompt, reference=str(record["reference"]),
-                audio_path=audio_path, instruction=instruction, labels=labels,
+                audio_path=audio_path, instruction=instruction, labels=labels, **extra,
             ))
     return items
+
+
+def _diagnostic_fields(record: dict) -> dict:
+    def text(key):
+        value = record.get(key)
+        return str(value) if value is not None else None
+
+    seen = record.get("phrasing_seen")
+    return {"text": text("text"), "voice": text("voice"), "phrasing_form": text("phrasing_form"),
+            "yes_label": text("yes_label"), "phrasing_seen": bool(seen) if seen is not None else None}
 
 
 def load_bench(bench_dir: str | Path, split: str = "test") -> list[Item]:

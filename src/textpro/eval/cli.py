@@ -13,8 +13,10 @@ EPILOG = """examples:
   textpro eval --bench mini/ --text-only                       # the text LLM alone
   textpro eval --bench mini/ --endpoint http://localhost:8000  # any OpenAI-compatible server with audio input
   textpro eval --bench voicebench/ --voicebench openbookqa --endpoint http://localhost:8000 --limit 50
-results: OUT/results.json, OUT/results.md, OUT/results.png; responses are cached in OUT/responses.jsonl, so
-running the same command again resumes where it stopped."""
+results: OUT/results.json, OUT/results.md, OUT/results.png; responses are cached in OUT/responses.jsonl (acoustic
+measurements for the rule baselines in OUT/acoustics.jsonl), so running the same command again resumes where it
+stopped. With --model, every table also shows the cascade of the SLM's own transcripts into --text-model and the
+same SLM with its prosody replaced by the training mean; the benchmark's train split fits the acoustic rules."""
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -42,7 +44,11 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--limit", type=int, default=None, metavar="N", help="at most N items per task")
     parser.add_argument("--batch-size", type=int, default=8, help="text LLM batch size (default 8)")
     parser.add_argument("--max-new-tokens", type=int, default=48, help="text LLM answer length (default 48)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random-letter fallback (default 0)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of the random-letter fallback and the paired bootstrap (default 0)")
+    parser.add_argument("--ledger", metavar="PATH", default=None,
+                        help="append a line (git sha, model config hash, n per task, headline numbers) to this JSONL "
+                             "when the split's name starts with 'test' (e.g. results/ledger.jsonl)")
     parser.add_argument("--match-option-text", action="store_true",
                         help="also accept an answer that states exactly one option's text (VoiceBench does not)")
     parser.set_defaults(run=run)
@@ -51,6 +57,7 @@ def add_parser(commands) -> argparse.ArgumentParser:
 
 def run(args: argparse.Namespace) -> int:
     from textpro.eval.bench import load_bench
+    from textpro.eval.harness import train_split
 
     if not (args.text_only or args.model or args.endpoint or args.cascade):
         raise ConfigError("say what answers the spoken questions: --model DIR, --endpoint URL, --cascade WHISPER "
@@ -68,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         items = load_bench(args.bench, args.split)
         bench_name, split = args.bench, args.split
+    train_items = None if args.voicebench else train_split(args.bench, args.split)
     if not items:
         raise ConfigError(f"{args.bench}: split {args.split!r} has no items")
 
@@ -88,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
     if args.cascade:
         speech = cascade_responder(args.cascade, text)
     result = run_and_report(items, text, speech, bench=bench_name, split=split, out_dir=out, limit=args.limit,
-                            seed=args.seed, match_option_text=args.match_option_text)
+                            seed=args.seed, match_option_text=args.match_option_text, train_items=train_items,
+                            ledger=args.ledger, model_dir=args.model or args.cascade)
     print(markdown_table(result))
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'results.png'}")
     return 0

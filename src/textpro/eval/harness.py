@@ -2,7 +2,14 @@
 
 For every multiple-choice item the text responder (the original text LLM) answers the text prompt and the speech
 responder answers the audio; one extractor scores both. Gap = text accuracy − speech accuracy, in points.
-Paralinguistic items are asked to the speech side only (a text LLM cannot hear a voice).
+Paralinguistic items are asked to the speech side only (a text LLM cannot hear a voice); open-ended requests to both,
+and the speech answer is compared with the text LLM's (ROUGE-L, length ratio).
+
+Diagnostics, for a speech responder that offers `answer_audio_variants` (the TextPro-SLM): the same model with its
+prosody replaced by the training mean (prosody-neutral accuracy, agreement = share of identical answers) and the
+cascade of its own transcript into the text LLM; for every speech system the acoustic-rule baseline of each
+paralinguistic task (`rules`), answer histograms, balanced accuracy, per-speaker and per-phrasing accuracy and a
+paired bootstrap of speech against cascade (`diagnostics`).
 
 Responses go to a JSONL cache as soon as each batch is answered, keyed by (side, system, item id) and a
 fingerprint of what was asked, so an interrupted run resumes without asking again, and a changed item is re-asked.
@@ -19,11 +26,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from textpro.errors import ConfigError
-from textpro.eval.bench import LABEL, MCQ, Item
+from textpro.eval import diagnostics as diag
+from textpro.eval.bench import LABEL, MCQ, OPEN, Item
 from textpro.eval.extract import extract_choice, match_label, seeded_fallback
-from textpro.eval.responders import AudioQuery, SpeechResponder, TextResponder
+from textpro.eval.responders import AudioQuery, SpeechResponder, TextResponder, cascade_prompt
 
 TEXT, SPEECH = "text", "speech"
+NEUTRAL, TRANSCRIPT, CASCADE = "neutral", "transcript", "cascade"  # the SLM's diagnostic sides
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -68,32 +77,77 @@ class ResponseCache:
                 out.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
 
 
-def collect_responses(items: Sequence[Item], side: str, responder, cache: ResponseCache,
-                      *, progress: bool = True) -> dict[str, str]:
-    """Item id → response for every item, asking the responder only for those not in the cache."""
+def _ask_for(side: str, responder):
+    if side == TEXT:
+        return lambda batch: responder.answer_text([item.prompt for item in batch])
+    return lambda batch: responder.answer_audio([AudioQuery(item.audio_path, item.instruction) for item in batch])
+
+
+def collect_responses(items: Sequence[Item], side: str, responder, cache: ResponseCache, *, progress: bool = True,
+                      system: str | None = None, ask=None, also: Sequence[str] = ()) -> dict[str, str]:
+    """Item id → response for every item, asking (`ask(batch) -> answers`, by default the responder's own method
+    for the side) only for those not in the cache. `also`: further sides that `ask` caches itself; an item missing
+    from any of them is asked again."""
+    system = system or responder.name
+    ask = ask or _ask_for(side, responder)
     responses = {}
     todo = []
     for item in items:
-        cached = cache.get(side, responder.name, item)
-        if cached is None:
+        cached = cache.get(side, system, item)
+        if cached is None or any(cache.get(other, system, item) is None for other in also):
             todo.append(item)
         else:
             responses[item.id] = cached
     batch_size = max(1, int(getattr(responder, "batch_size", 1)))
-    with tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{side}: {responder.name}", unit="item",
+    with tqdm(total=len(items), initial=len(items) - len(todo), desc=f"{side}: {system}", unit="item",
               disable=not progress, leave=False) as bar:
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
-            if side == TEXT:
-                answers = responder.answer_text([item.prompt for item in batch])
-            else:
-                answers = responder.answer_audio([AudioQuery(item.audio_path, item.instruction) for item in batch])
+            answers = ask(batch)
             if len(answers) != len(batch):
-                raise RuntimeError(f"{responder.name} returned {len(answers)} answers for {len(batch)} questions")
-            cache.put_many(side, responder.name, batch, answers)
+                raise RuntimeError(f"{system} returned {len(answers)} answers for {len(batch)} questions")
+            cache.put_many(side, system, batch, answers)
             responses.update((item.id, answer) for item, answer in zip(batch, answers, strict=True))
             bar.update(len(batch))
     return responses
+
+
+@dataclass
+class SpeechAnswers:
+    """What the speech side said: as heard, with the prosody replaced by the training mean, and the cascade of its
+    own transcript into the text LLM (item id → answer; None where the responder cannot)."""
+
+    heard: dict[str, str]
+    neutral: dict[str, str] | None = None
+    cascade: dict[str, str] | None = None
+    cascade_system: str | None = None
+
+
+def collect_speech(items: Sequence[Item], speech, text, cache: ResponseCache, *, progress: bool = True
+                   ) -> SpeechAnswers:
+    """The speech side's answers; with `answer_audio_variants` (the SLM) also its prosody-neutral answers and, given
+    a text responder, the cascade of its transcripts: each clip is transcribed once for all of them."""
+    if not hasattr(speech, "answer_audio_variants"):
+        return SpeechAnswers(collect_responses(items, SPEECH, speech, cache, progress=progress))
+    sides = tuple(side for side, offered in ((NEUTRAL, getattr(speech, "has_neutral", False)),
+                                             (TRANSCRIPT, getattr(speech, "has_transcript", False))) if offered)
+
+    def ask(batch):
+        rows = speech.answer_audio_variants([AudioQuery(item.audio_path, item.instruction) for item in batch])
+        for side in sides:
+            cache.put_many(side, speech.name, batch, [row[side] or "" for row in rows])
+        return [row["answer"] for row in rows]
+
+    answers = SpeechAnswers(collect_responses(items, SPEECH, speech, cache, progress=progress, ask=ask, also=sides))
+    if NEUTRAL in sides:
+        answers.neutral = {item.id: cache.get(NEUTRAL, speech.name, item) for item in items}
+    if text is not None and TRANSCRIPT in sides:
+        transcripts = {item.id: cache.get(TRANSCRIPT, speech.name, item) for item in items}
+        answers.cascade_system = f"cascade:{speech.name}+{text.name}"
+        answers.cascade = collect_responses(
+            items, CASCADE, text, cache, progress=progress, system=answers.cascade_system,
+            ask=lambda batch: text.answer_text([cascade_prompt(transcripts[i.id], i.instruction) for i in batch]))
+    return answers
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -108,6 +162,7 @@ class SideScore:
     correct: int = 0  # extraction failures count as wrong
     correct_with_fallback: int = 0  # extraction failures replaced by a seeded random letter (VoiceBench-compatible)
     failed: int = 0
+    hits: dict[str, bool] = field(default_factory=dict, repr=False)  # item id → correct (for paired comparisons)
 
     @property
     def accuracy(self) -> float:
@@ -121,9 +176,20 @@ class SideScore:
     def failure_pct(self) -> float:
         return 100.0 * self.failed / self.n if self.n else float("nan")
 
+    def add(self, item_id: str, correct: bool, failed: bool, correct_with_fallback: bool) -> None:
+        self.n += 1
+        self.correct += correct
+        self.failed += failed
+        self.correct_with_fallback += correct_with_fallback
+        self.hits[item_id] = correct
+
     def to_dict(self) -> dict:
         return {"n": self.n, "accuracy": self.accuracy, "accuracy_fallback": self.accuracy_fallback,
                 "failure_pct": self.failure_pct, "correct": self.correct, "failed": self.failed}
+
+
+def _side(score: SideScore | None) -> dict | None:
+    return score.to_dict() if score else None
 
 
 @dataclass
@@ -132,6 +198,9 @@ class SemanticTask:
     n: int
     text: SideScore | None
     speech: SideScore | None
+    neutral: SideScore | None = None  # the same SLM, prosody replaced by the training mean
+    cascade: SideScore | None = None  # the SLM's own transcript → the text LLM
+    agreement: float | None = None  # % of items where the speech and the prosody-neutral answers are identical
 
     @property
     def gap(self) -> float | None:
@@ -141,6 +210,11 @@ class SemanticTask:
     def gap_fallback(self) -> float | None:
         return self.text.accuracy_fallback - self.speech.accuracy_fallback if self.text and self.speech else None
 
+    def to_dict(self) -> dict:
+        return {"task": self.task, "n": self.n, "text": _side(self.text), "speech": _side(self.speech),
+                "gap": self.gap, "gap_fallback": self.gap_fallback, "neutral": _side(self.neutral),
+                "agreement": self.agreement, "cascade": _side(self.cascade)}
+
 
 @dataclass
 class ParalinguisticTask:
@@ -148,10 +222,42 @@ class ParalinguisticTask:
     n: int
     labels: tuple[str, ...]
     speech: SideScore
+    neutral: SideScore | None = None
+    cascade: SideScore | None = None
+    agreement: float | None = None
+    rule: dict | None = None  # the acoustic-rule baseline (rules.rule_baselines), without its predictions
+    histogram: dict | None = None  # diagnostics.answer_histogram of the speech answers
+    balanced_accuracy: float | None = None
+    speakers: list[dict] = field(default_factory=list)  # diagnostics.per_speaker
+    phrasing: dict = field(default_factory=dict)  # diagnostics.by_phrasing
 
     @property
     def chance(self) -> float:
         return 100.0 / len(self.labels) if self.labels else float("nan")
+
+    def below_rule(self, score: SideScore | None) -> bool | None:
+        """Whether `score` fails to beat the acoustic rule (None without a rule or a score)."""
+        return None if self.rule is None or score is None else score.accuracy <= self.rule["accuracy"]
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "n": self.n, "labels": list(self.labels), "chance": self.chance,
+                "speech": self.speech.to_dict(), "neutral": _side(self.neutral), "agreement": self.agreement,
+                "cascade": _side(self.cascade), "rule": self.rule, "below_rule": self.below_rule(self.speech),
+                "cascade_below_rule": self.below_rule(self.cascade), "histogram": self.histogram,
+                "balanced_accuracy": self.balanced_accuracy, "speakers": self.speakers, "phrasing": self.phrasing}
+
+
+@dataclass
+class OpenTask:
+    """Open-ended requests: the speech answers against the text LLM's answers to the ground-truth text."""
+
+    task: str
+    n: int
+    speech: dict  # diagnostics.open_scores: rouge_l (0–1), length_ratio
+    cascade: dict | None = None
+
+    def to_dict(self) -> dict:
+        return {"task": self.task, "n": self.n, "speech": self.speech, "cascade": self.cascade}
 
 
 def _mean(values) -> float | None:
@@ -169,10 +275,15 @@ class EvalResult:
     paralinguistic: list[ParalinguisticTask] = field(default_factory=list)
     seed: int = 0
     match_option_text: bool = False
+    cascade_system: str | None = None  # the SLM's transcripts → the text LLM, beside the SLM
+    neutral_available: bool = False  # whether prosody-neutral answers were asked
+    open: list[OpenTask] = field(default_factory=list)
+    bootstrap: dict | None = None  # speech − cascade on semantic items (diagnostics.paired_bootstrap)
 
     def averages(self) -> dict:
-        """Plain means over tasks, as the paper averages over benchmarks."""
-        sem = self.semantic
+        """Plain means over tasks, as the paper averages over benchmarks; agreement is pooled over items."""
+        sem, para = self.semantic, self.paralinguistic
+        agreeing = [(t.agreement, t.n) for t in sem if t.agreement is not None]
         return {
             "text_accuracy": _mean(t.text.accuracy for t in sem if t.text),
             "speech_accuracy": _mean(t.speech.accuracy for t in sem if t.speech),
@@ -180,18 +291,24 @@ class EvalResult:
             "gap_fallback": _mean(t.gap_fallback for t in sem),
             "text_failure_pct": _mean(t.text.failure_pct for t in sem if t.text),
             "speech_failure_pct": _mean(t.speech.failure_pct for t in sem if t.speech),
-            "paralinguistic_accuracy": _mean(t.speech.accuracy for t in self.paralinguistic),
+            "paralinguistic_accuracy": _mean(t.speech.accuracy for t in para),
+            "neutral_accuracy": _mean(t.neutral.accuracy for t in sem if t.neutral),
+            "agreement": sum(a * n for a, n in agreeing) / sum(n for _, n in agreeing) if agreeing else None,
+            "cascade_accuracy": _mean(t.cascade.accuracy for t in sem if t.cascade),
+            "paralinguistic_neutral_accuracy": _mean(t.neutral.accuracy for t in para if t.neutral),
+            "paralinguistic_cascade_accuracy": _mean(t.cascade.accuracy for t in para if t.cascade),
         }
 
     def to_dict(self) -> dict:
         return {
             "bench": self.bench, "split": self.split, "text_system": self.text_system,
-            "speech_system": self.speech_system, "seed": self.seed, "match_option_text": self.match_option_text,
-            "semantic": [{"task": t.task, "n": t.n, "text": t.text.to_dict() if t.text else None,
-                          "speech": t.speech.to_dict() if t.speech else None, "gap": t.gap,
-                          "gap_fallback": t.gap_fallback} for t in self.semantic],
-            "paralinguistic": [{"task": t.task, "n": t.n, "labels": list(t.labels), "chance": t.chance,
-                                "speech": t.speech.to_dict()} for t in self.paralinguistic],
+            "speech_system": self.speech_system, "cascade_system": self.cascade_system,
+            "neutral_available": self.neutral_available, "seed": self.seed,
+            "match_option_text": self.match_option_text,
+            "semantic": [t.to_dict() for t in self.semantic],
+            "paralinguistic": [t.to_dict() for t in self.paralinguistic],
+            "open": [t.to_dict() for t in self.open],
+            "bootstrap": self.bootstrap,
             "average": self.averages(),
         }
 
@@ -200,29 +317,34 @@ def score_mcq(items: Sequence[Item], responses: dict[str, str], *, seed: int = 0
               match_option_text: bool = False) -> SideScore:
     score = SideScore()
     for item in items:
-        extraction = extract_choice(responses[item.id], item.letters, options=item.options,
-                                    match_option_text=match_option_text)
-        choice = extraction.choice
-        score.n += 1
-        score.correct += choice == item.reference
-        if choice is None:
-            score.failed += 1
-            choice = seeded_fallback(item.id, item.letters, seed)
-        score.correct_with_fallback += choice == item.reference
+        choice = extract_choice(responses[item.id], item.letters, options=item.options,
+                                match_option_text=match_option_text).choice
+        fallback = choice if choice is not None else seeded_fallback(item.id, item.letters, seed)
+        score.add(item.id, choice == item.reference, choice is None, fallback == item.reference)
     return score
 
 
-def score_labels(items: Sequence[Item], responses: dict[str, str], *, seed: int = 0) -> SideScore:
+def predict_labels(items: Sequence[Item], responses: dict[str, str]) -> dict[str, str | None]:
+    """Item id → the label each response names (None: none or several), yes/no questions read as such."""
+    return {item.id: match_label(responses[item.id], item.labels, yes_label=item.yes_label) for item in items}
+
+
+def score_labels(items: Sequence[Item], responses: dict[str, str], *, seed: int = 0,
+                 predicted: dict[str, str | None] | None = None) -> SideScore:
+    predicted = predicted if predicted is not None else predict_labels(items, responses)
     score = SideScore()
     for item in items:
-        label = match_label(responses[item.id], item.labels)
-        score.n += 1
-        score.correct += label == item.reference
-        if label is None:
-            score.failed += 1
-            label = seeded_fallback(item.id, item.labels, seed) if item.labels else None
-        score.correct_with_fallback += label == item.reference
+        label = predicted[item.id]
+        fallback = label if label is not None or not item.labels else seeded_fallback(item.id, item.labels, seed)
+        score.add(item.id, label == item.reference, label is None, fallback == item.reference)
     return score
+
+
+def agreement(items: Sequence[Item], first: dict[str, str], second: dict[str, str]) -> float | None:
+    """% of items whose two answers are identical (after stripping whitespace)."""
+    if not items:
+        return None
+    return 100.0 * sum(first[i.id].strip() == second[i.id].strip() for i in items) / len(items)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -236,11 +358,58 @@ def _by_task(items: Sequence[Item]) -> dict[str, list[Item]]:
     return tasks
 
 
+def _semantic_tasks(mcq: Sequence[Item], text: dict | None, speech: SpeechAnswers | None, score) -> list:
+    tasks = []
+    for task, its in _by_task(mcq).items():
+        entry = SemanticTask(task=task, n=len(its), text=score(its, text) if text is not None else None,
+                             speech=score(its, speech.heard) if speech else None)
+        if speech and speech.neutral is not None:
+            entry.neutral = score(its, speech.neutral)
+            entry.agreement = agreement(its, speech.heard, speech.neutral)
+        if speech and speech.cascade is not None:
+            entry.cascade = score(its, speech.cascade)
+        tasks.append(entry)
+    return tasks
+
+
+def _paralinguistic_task(task: str, its: list[Item], speech: SpeechAnswers, *, seed: int, rule: dict | None,
+                         seen_instructions: set[str] | None) -> ParalinguisticTask:
+    predicted = predict_labels(its, speech.heard)
+    entry = ParalinguisticTask(
+        task=task, n=len(its), labels=tuple(dict.fromkeys(label for item in its for label in item.labels)),
+        speech=score_labels(its, speech.heard, seed=seed, predicted=predicted),
+        rule={k: v for k, v in rule.items() if k != "predicted"} if rule else None,
+        histogram=diag.answer_histogram(its, predicted), balanced_accuracy=diag.balanced_accuracy(its, predicted),
+        speakers=diag.per_speaker(its, predicted), phrasing=diag.by_phrasing(its, predicted, seen_instructions))
+    if speech.neutral is not None:
+        entry.neutral = score_labels(its, speech.neutral, seed=seed)
+        entry.agreement = agreement(its, speech.heard, speech.neutral)
+    if speech.cascade is not None:
+        entry.cascade = score_labels(its, speech.cascade, seed=seed)
+    return entry
+
+
+def _open_tasks(items: Sequence[Item], text: dict, speech: SpeechAnswers) -> list[OpenTask]:
+    return [OpenTask(task=task, n=len(its), speech=diag.open_scores(its, speech.heard, text),
+                     cascade=diag.open_scores(its, speech.cascade, text) if speech.cascade is not None else None)
+            for task, its in _by_task(items).items()]
+
+
+def _bootstrap(result: EvalResult, seed: int) -> dict | None:
+    pairs = [(t.speech.hits[i], t.cascade.hits[i]) for t in result.semantic if t.speech and t.cascade
+             for i in t.speech.hits]
+    return diag.paired_bootstrap([a for a, _ in pairs], [b for _, b in pairs], seed=seed) if pairs else None
+
+
 def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                    speech_responder: SpeechResponder | None, *, bench: str = "", split: str = "",
                    cache_path: str | Path | None = None, seed: int = 0, match_option_text: bool = False,
-                   progress: bool = True) -> EvalResult:
-    """Score `items` with either or both responders (None skips that side)."""
+                   progress: bool = True, train_items: Sequence[Item] | None = None,
+                   acoustics_path: str | Path | None = None) -> EvalResult:
+    """Score `items` with either or both responders (None skips that side). train_items: the benchmark's train
+    split, to fit the acoustic-rule baselines (measurements cached at `acoustics_path`) and tell seen phrasings."""
+    from textpro.eval.rules import AcousticCache, rule_baselines
+
     if speech_responder:
         silent = [item.id for item in items if item.audio_path is None]
         if silent:
@@ -248,57 +417,76 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
     cache = ResponseCache(cache_path)
     mcq = [item for item in items if item.kind == MCQ]
     labelled = [item for item in items if item.kind == LABEL]
-    text = collect_responses(mcq, TEXT, text_responder, cache, progress=progress) if text_responder else {}
-    speech = {}
-    if speech_responder:
-        speech = collect_responses(mcq + labelled, SPEECH, speech_responder, cache, progress=progress)
+    requests = [item for item in items if item.kind == OPEN]
+    text = collect_responses(mcq + requests, TEXT, text_responder, cache, progress=progress) \
+        if text_responder else None
+    speech = collect_speech(mcq + labelled + requests, speech_responder, text_responder, cache,
+                            progress=progress) if speech_responder else None
 
     result = EvalResult(bench=bench, split=split, seed=seed, match_option_text=match_option_text,
                         text_system=text_responder.name if text_responder else None,
-                        speech_system=speech_responder.name if speech_responder else None)
-    for task, task_items in _by_task(mcq).items():
-        result.semantic.append(SemanticTask(
-            task=task, n=len(task_items),
-            text=score_mcq(task_items, text, seed=seed, match_option_text=match_option_text) if text_responder
-            else None,
-            speech=score_mcq(task_items, speech, seed=seed, match_option_text=match_option_text)
-            if speech_responder else None,
-        ))
-    if speech_responder:
-        for task, task_items in _by_task(labelled).items():
-            labels = tuple(dict.fromkeys(label for item in task_items for label in item.labels))
-            result.paralinguistic.append(ParalinguisticTask(task=task, n=len(task_items), labels=labels,
-                                                            speech=score_labels(task_items, speech, seed=seed)))
+                        speech_system=speech_responder.name if speech_responder else None,
+                        cascade_system=speech.cascade_system if speech else None,
+                        neutral_available=bool(speech and speech.neutral is not None))
+    result.semantic = _semantic_tasks(mcq, text, speech, lambda its, answers: score_mcq(
+        its, answers, seed=seed, match_option_text=match_option_text))
+    if speech:
+        rules = rule_baselines(train_items, labelled, AcousticCache(acoustics_path)) if train_items else {}
+        seen = {i.instruction for i in train_items if i.kind == LABEL} if train_items else None
+        result.paralinguistic = [_paralinguistic_task(task, its, speech, seed=seed, rule=rules.get(task),
+                                                      seen_instructions=seen)
+                                 for task, its in _by_task(labelled).items()]
+        result.open = _open_tasks(requests, text, speech) if text is not None else []
+        result.bootstrap = _bootstrap(result, seed)
     return result
 
 
 def evaluate(bench_dir: str | Path, split: str, text_responder: TextResponder | None,
              speech_responder: SpeechResponder | None, *, out_dir: str | Path | None = None,
              limit: int | None = None, seed: int = 0, match_option_text: bool = False,
-             progress: bool = True) -> EvalResult:
+             progress: bool = True, ledger: str | Path | None = None, model_dir: str | Path | None = None
+             ) -> EvalResult:
     """Evaluate a benchmark split; with `out_dir`, cache responses there and write results.json / results.md /
-    results.png (see `textpro.eval.report`)."""
+    results.png (see `textpro.eval.report`). The split `train`, when there is one, fits the acoustic rules."""
     from textpro.eval.bench import load_bench
 
     items = load_bench(bench_dir, split)
     return run_and_report(items, text_responder, speech_responder, bench=str(bench_dir), split=split,
                           out_dir=out_dir, limit=limit, seed=seed, match_option_text=match_option_text,
-                          progress=progress)
+                          progress=progress, train_items=train_split(bench_dir, split), ledger=ledger,
+                          model_dir=model_dir)
+
+
+def train_split(bench_dir: str | Path, split: str) -> list[Item] | None:
+    """The benchmark's `train` items (for the acoustic rules), None when it has none or `split` is train."""
+    from textpro.eval.bench import load_bench
+
+    if split == "train" or not (Path(bench_dir) / "train.jsonl").is_file():
+        return None
+    return load_bench(bench_dir, "train")
 
 
 def run_and_report(items: Sequence[Item], text_responder, speech_responder, *, bench: str, split: str,
                    out_dir: str | Path | None, limit: int | None = None, seed: int = 0,
-                   match_option_text: bool = False, progress: bool = True) -> EvalResult:
+                   match_option_text: bool = False, progress: bool = True,
+                   train_items: Sequence[Item] | None = None, ledger: str | Path | None = None,
+                   model_dir: str | Path | None = None) -> EvalResult:
+    """Evaluate, write the reports into `out_dir`, and for a split whose name starts with "test" append a line to
+    the `ledger` (see `textpro.eval.ledger`)."""
+    from textpro.eval.ledger import append_to_ledger
     from textpro.eval.report import write_reports
 
     if limit is not None:
         items = limit_per_task(items, limit)
     cache_path = Path(out_dir) / "responses.jsonl" if out_dir else None
+    acoustics_path = Path(out_dir) / "acoustics.jsonl" if out_dir else None
     result = evaluate_items(items, text_responder, speech_responder, bench=bench, split=split,
                             cache_path=cache_path, seed=seed, match_option_text=match_option_text,
-                            progress=progress)
+                            progress=progress, train_items=train_items, acoustics_path=acoustics_path)
     if out_dir:
         write_reports(result, out_dir)
+    if ledger and split.startswith("test"):
+        append_to_ledger(ledger, result, model_dir)
     return result
 
 

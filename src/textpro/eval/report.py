@@ -17,39 +17,150 @@ def _gap(value: float | None) -> str:
     return "–" if value is None else f"{value:+.1f}"
 
 
+def _na(value: float | None, available: bool) -> str:
+    return _pct(value) if available else "n/a"
+
+
 def markdown_table(result: EvalResult) -> str:
-    """Semantic table (text acc, speech acc, gap, failure %) and paralinguistic table, with averages."""
+    """Semantic table (text, speech, gap, failures, cascade, prosody-neutral, agreement) with the paired bootstrap;
+    paralinguistic table with its floors and flags; then rules, answer histograms, speakers, phrasings and open
+    requests."""
     lines = [f"Benchmark `{result.bench}`, split `{result.split}`. Text side: `{result.text_system or '–'}`; "
-             f"speech side: `{result.speech_system or '–'}`.", ""]
-    if result.semantic:
-        lines += [
-            "| Task | n | Text acc % | Speech acc % | Gap (pts) | Text fail % | Speech fail % | "
-            "Gap, random fallback |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
-        ]
-        for t in result.semantic:
-            lines.append(
-                f"| {t.task} | {t.n} | {_pct(t.text.accuracy if t.text else None)} | "
-                f"{_pct(t.speech.accuracy if t.speech else None)} | {_gap(t.gap)} | "
-                f"{_pct(t.text.failure_pct if t.text else None)} | "
-                f"{_pct(t.speech.failure_pct if t.speech else None)} | {_gap(t.gap_fallback)} |")
-        avg = result.averages()
-        lines.append(f"| **average** | {sum(t.n for t in result.semantic)} | {_pct(avg['text_accuracy'])} | "
-                     f"{_pct(avg['speech_accuracy'])} | **{_gap(avg['gap'])}** | {_pct(avg['text_failure_pct'])} | "
-                     f"{_pct(avg['speech_failure_pct'])} | {_gap(avg['gap_fallback'])} |")
-        lines += ["", "Accuracy counts an answer that no extraction rule recognises as wrong; the last column "
-                  "replaces such answers by a seeded random letter, as VoiceBench does.", ""]
-    if result.paralinguistic:
-        lines += ["| Paralinguistic task | n | Labels | Chance % | Accuracy % | Fail % |",
-                  "|---|---:|---|---:|---:|---:|"]
-        for t in result.paralinguistic:
-            lines.append(f"| {t.task} | {t.n} | {', '.join(t.labels)} | {_pct(t.chance)} | "
-                         f"{_pct(t.speech.accuracy)} | {_pct(t.speech.failure_pct)} |")
-        lines.append(f"| **average** | {sum(t.n for t in result.paralinguistic)} | | "
-                     f"{_pct(sum(t.chance for t in result.paralinguistic) / len(result.paralinguistic))} | "
-                     f"**{_pct(result.averages()['paralinguistic_accuracy'])}** | |")
-        lines.append("")
+             f"speech side: `{result.speech_system or '–'}`; cascade beside it: `{result.cascade_system or 'n/a'}`.",
+             ""]
+    sections = (_semantic, _paralinguistic, _rules, _histograms, _speakers, _phrasings, _open)
+    for section in sections:
+        lines += section(result)
     return "\n".join(lines)
+
+
+def _semantic(result: EvalResult) -> list[str]:
+    if not result.semantic:
+        return []
+    neutral, cascade = result.neutral_available, result.cascade_system is not None
+    lines = ["| Task | n | Text acc % | Speech acc % | Gap (pts) | Text fail % | Speech fail % | "
+             "Gap, random fallback | Cascade acc % | Neutral acc % | Agreement % |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for t in result.semantic:
+        lines.append(
+            f"| {t.task} | {t.n} | {_pct(t.text.accuracy if t.text else None)} | "
+            f"{_pct(t.speech.accuracy if t.speech else None)} | {_gap(t.gap)} | "
+            f"{_pct(t.text.failure_pct if t.text else None)} | "
+            f"{_pct(t.speech.failure_pct if t.speech else None)} | {_gap(t.gap_fallback)} | "
+            f"{_na(t.cascade.accuracy if t.cascade else None, cascade)} | "
+            f"{_na(t.neutral.accuracy if t.neutral else None, neutral)} | {_na(t.agreement, neutral)} |")
+    avg = result.averages()
+    lines.append(f"| **average** | {sum(t.n for t in result.semantic)} | {_pct(avg['text_accuracy'])} | "
+                 f"{_pct(avg['speech_accuracy'])} | **{_gap(avg['gap'])}** | {_pct(avg['text_failure_pct'])} | "
+                 f"{_pct(avg['speech_failure_pct'])} | {_gap(avg['gap_fallback'])} | "
+                 f"{_na(avg['cascade_accuracy'], cascade)} | {_na(avg['neutral_accuracy'], neutral)} | "
+                 f"{_na(avg['agreement'], neutral)} |")
+    lines += ["", "Accuracy counts an answer that no extraction rule recognises as wrong; the fallback column "
+              "replaces such answers by a seeded random letter, as VoiceBench does. Cascade: the SLM's own "
+              "transcript → the text LLM. Neutral: the same SLM with its prosody replaced by the training mean; "
+              "agreement: items whose two answers are identical.", ""]
+    if result.bootstrap:
+        b = result.bootstrap
+        lines += [f"Speech − cascade, paired bootstrap over {b['n']} semantic items: **{_gap(b['mean_difference'])}** "
+                  f"points (95% interval {_gap(b['low'])} to {_gap(b['high'])}; {b['resamples']} resamples, "
+                  f"seed {b['seed']}).", ""]
+    return lines
+
+
+def _flags(t) -> str:
+    flags = []
+    if t.below_rule(t.speech):
+        flags.append("below the rule")
+    if t.below_rule(t.cascade):
+        flags.append("cascade below the rule")
+    if t.histogram and t.histogram["one_label"]:
+        flags.append(f"one label: {t.histogram['top']} {t.histogram['top_share']:.0f}%")
+    return "; ".join(flags)
+
+
+def _paralinguistic(result: EvalResult) -> list[str]:
+    if not result.paralinguistic:
+        return []
+    neutral, cascade = result.neutral_available, result.cascade_system is not None
+    lines = ["| Paralinguistic task | n | Labels | Chance % | Accuracy % | Fail % | Balanced % | Neutral % | "
+             "Agreement % | Cascade % | Rule % | Flags |",
+             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for t in result.paralinguistic:
+        lines.append(f"| {t.task} | {t.n} | {', '.join(t.labels)} | {_pct(t.chance)} | "
+                     f"{_pct(t.speech.accuracy)} | {_pct(t.speech.failure_pct)} | {_pct(t.balanced_accuracy)} | "
+                     f"{_na(t.neutral.accuracy if t.neutral else None, neutral)} | {_na(t.agreement, neutral)} | "
+                     f"{_na(t.cascade.accuracy if t.cascade else None, cascade)} | "
+                     f"{_na(t.rule['accuracy'] if t.rule else None, t.rule is not None)} | {_flags(t)} |")
+    lines.append(f"| **average** | {sum(t.n for t in result.paralinguistic)} | | "
+                 f"{_pct(sum(t.chance for t in result.paralinguistic) / len(result.paralinguistic))} | "
+                 f"**{_pct(result.averages()['paralinguistic_accuracy'])}** | | | | | | | |")
+    lines += ["", "Rule: the acoustic-rule baseline (median F0 for gender and pitch, words per second for rate, "
+              "thresholds fitted on the train split). Balanced: the mean of the per-label recalls.", ""]
+    return lines
+
+
+def _rules(result: EvalResult) -> list[str]:
+    rows = [t for t in result.paralinguistic if t.rule]
+    if not rows:
+        return []
+    lines = ["| Rule | Feature | Labels (low → high) | Thresholds | Train n | Train acc % | n | Acc % |",
+             "|---|---|---|---|---:|---:|---:|---:|"]
+    for t in rows:
+        r = t.rule
+        lines.append(f"| {t.task} | {r['feature']} | {' < '.join(r['labels'])} | "
+                     f"{', '.join(f'{x:.2f}' for x in r['thresholds'])} | {r['train_n']} | "
+                     f"{_pct(r['train_accuracy'])} | {r['n']} | {_pct(r['accuracy'])} |")
+    return lines + [""]
+
+
+def _histograms(result: EvalResult) -> list[str]:
+    rows = [t for t in result.paralinguistic if t.histogram]
+    if not rows:
+        return []
+    lines = ["| Answers given | Share of each label (speech side) |", "|---|---|"]
+    for t in rows:
+        shares = ", ".join(f"{label} {share:.0f}%" for label, share in t.histogram["shares"].items())
+        lines.append(f"| {t.task}{' (**one label > 60%**)' if t.histogram['one_label'] else ''} | {shares} |")
+    return lines + [""]
+
+
+def _speakers(result: EvalResult) -> list[str]:
+    rows = [(t.task, s) for t in result.paralinguistic if t.task == "gender" for s in t.speakers]
+    if not rows:
+        return []
+    lines = ["| Speaker (gender task) | Labels | n | Accuracy % |", "|---|---|---:|---:|"]
+    lines += [f"| {s['voice']} | {', '.join(s['labels'])} | {s['n']} | {_pct(s['accuracy'])} |" for _, s in rows]
+    return lines + [""]
+
+
+def _phrasings(result: EvalResult) -> list[str]:
+    rows = []
+    for t in result.paralinguistic:
+        groups = {**t.phrasing.get("forms", {}), **{k: v for k, v in t.phrasing.items() if k != "forms"}}
+        rows += [(t.task, name, g) for name, g in groups.items()]
+    if not rows:
+        return []
+    lines = ["| Phrasing | Form or seen in train | n | Accuracy % |", "|---|---|---:|---:|"]
+    lines += [f"| {task} | {name} | {g['n']} | {_pct(g['accuracy'])} |" for task, name, g in rows]
+    return lines + [""]
+
+
+def _open(result: EvalResult) -> list[str]:
+    if not result.open:
+        return []
+    lines = ["| Open requests | n | ROUGE-L F vs text LLM | Length ratio | Cascade ROUGE-L | Cascade length ratio |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for t in result.open:
+        c = t.cascade or {}
+        lines.append(f"| {t.task} | {t.n} | {_num(t.speech['rouge_l'])} | {_num(t.speech['length_ratio'])} | "
+                     f"{_num(c.get('rouge_l'))} | {_num(c.get('length_ratio'))} |")
+    backend = result.open[0].speech["backend"]
+    return lines + ["", f"ROUGE-L computed with {backend}; both against the text LLM's answer to the ground-truth "
+                    "text; length ratio = answer words / text LLM answer words.", ""]
+
+
+def _num(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def bar_chart(result: EvalResult, path: str | Path) -> Path:
@@ -103,16 +214,16 @@ def write_reports(result: EvalResult, out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / "results.json", "markdown": out / "results.md", "png": out / "results.png"}
-    paths["json"].write_text(json.dumps(_without_nan(result.to_dict()), indent=2) + "\n", encoding="utf-8")
+    paths["json"].write_text(json.dumps(without_nan(result.to_dict()), indent=2) + "\n", encoding="utf-8")
     paths["markdown"].write_text(markdown_table(result), encoding="utf-8")
     bar_chart(result, paths["png"])
     return paths
 
 
-def _without_nan(value):
+def without_nan(value):
     """NaN is not JSON; an undefined number is written as null."""
     if isinstance(value, dict):
-        return {k: _without_nan(v) for k, v in value.items()}
+        return {k: without_nan(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_without_nan(v) for v in value]
+        return [without_nan(v) for v in value]
     return None if isinstance(value, float) and math.isnan(value) else value

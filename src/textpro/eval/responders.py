@@ -128,6 +128,12 @@ class TextLLMResponder:
 # Cascade: ASR transcript → text responder
 
 
+def cascade_prompt(transcript: str, instruction: str | None) -> str:
+    """What a cascade's text LLM reads: the transcript, then the instruction (if any) on its own line."""
+    transcript = transcript.strip()
+    return f"{transcript}\n{instruction}" if instruction else transcript
+
+
 class CascadeResponder:
     """The cascade baseline: transcribe the audio, give the transcript (plus the instruction) to a text responder.
     No prosody reaches the LLM, so paralinguistic questions can only be guessed."""
@@ -139,11 +145,8 @@ class CascadeResponder:
         self.batch_size = text.batch_size
 
     def answer_audio(self, queries: list[AudioQuery]) -> list[str]:
-        prompts = []
-        for query in queries:
-            transcript = self.transcribe(query.audio_path).strip()
-            prompts.append(f"{transcript}\n{query.instruction}" if query.instruction else transcript)
-        return self.text.answer_text(prompts)
+        return self.text.answer_text([cascade_prompt(self.transcribe(query.audio_path), query.instruction)
+                                      for query in queries])
 
 
 # --------------------------------------------------------------------------------------------------------------------

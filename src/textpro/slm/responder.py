@@ -43,14 +43,21 @@ class SLMResponder:
         return [result.answer for result in results]
 
     @property
+    def has_transcript(self) -> bool:
+        """Whether answers come from a WhisperPro transcript (not so for the continuous-adapter baseline)."""
+        from textpro.pipeline import TextPro
+
+        return isinstance(self.pipeline, TextPro)
+
+    @property
     def has_neutral(self) -> bool:
         """Whether the model can answer with its prosody replaced by the training mean (`neutral_speech`)."""
-        return hasattr(getattr(self.pipeline, "slm", None), "neutral_speech")
+        return self.has_transcript and hasattr(self.pipeline.slm, "neutral_speech")
 
     def answer_audio_variants(self, queries: list) -> list[dict]:
         """For `textpro eval`'s diagnostics: per query the answer as heard, the answer with the prosody replaced by the
-        training mean (None when the model cannot) and WhisperPro's transcript, from one transcription per clip."""
-        if not hasattr(self.pipeline, "listen"):  # the adapter baseline has no transcript
+        training mean and WhisperPro's transcript (None where the model has none), from one transcription per clip."""
+        if not self.has_transcript:
             return [{"answer": answer, "neutral": None, "transcript": None} for answer in self.answer_audio(queries)]
         speech = self.pipeline.listen([str(query.audio_path) for query in queries])
         instructions = [query.instruction for query in queries]
@@ -60,5 +67,5 @@ class SLMResponder:
         if self.has_neutral:
             calm = [self.pipeline.slm.neutral_speech(s) for s in speech]
             neutral = generate(list(zip(calm, instructions, strict=True)), max_new_tokens=self.max_new_tokens)
-        return [{"answer": a, "neutral": n, "transcript": s.text} for a, n, s in zip(answers, neutral, speech,
-                                                                                    strict=True)]
+        return [{"answer": a, "neutral": n, "transcript": s.text}
+                for a, n, s in zip(answers, neutral, speech, strict=True)]
