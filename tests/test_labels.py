@@ -74,3 +74,12 @@ def test_training_and_evaluation_share_the_matcher():
 
     for answer in ("high, not low", "A deep voice.", "It could be low or high."):
         assert train_match(answer, PITCH) == eval_match(answer, PITCH) == match_label(answer, PITCH)
+
+
+def test_a_label_named_outweighs_a_synonym_of_another():
+    accents = ["american", "british", "scottish"]
+    synonyms = {"american": ["us"], "british": ["english"]}
+    assert match_label("It sounds like American English.", accents, synonyms=synonyms) == "american"
+    assert match_label("Let us say scottish.", accents, synonyms=synonyms) == "scottish"
+    assert match_label("English, I think.", accents, synonyms=synonyms) == "british"
+    assert match_label("A woman, not male.", GENDER, synonyms=SYNONYMS) == "female"

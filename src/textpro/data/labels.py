@@ -7,7 +7,9 @@
     match_label("No.", ["male", "female"], yes_label="female")               -> "male"    (binary: the other one)
 
 Mentions are whole words or phrases, case-insensitive ("female" does not contain "male"); of two overlapping
-mentions the longer wins ("british english" over "english"). A mention is negated when a negation word stands
+mentions the longer wins ("british english" over "english"). A label said by its own name outweighs one said only by
+a synonym ("American English" with english → british: american; "tell us, scottish" with us → american: scottish).
+A mention is negated when a negation word stands
 within three words before it in the same clause (clauses end at punctuation and "but"): "not fast", "isn't
 female", "not very high".
 """
@@ -47,8 +49,9 @@ def _clauses(answer: str) -> list[list[str]]:
     return [_WORD.findall(part) for part in _CLAUSE_BREAK.split(text)]
 
 
-def _mentions(words: list[str], terms: Mapping[tuple[str, ...], str]) -> list[tuple[str, bool]]:
-    """(label, negated) for each mention in one clause; longer terms first, a word belongs to one mention."""
+def _mentions(words: list[str], terms: Mapping[tuple[str, ...], tuple[str, bool]]) -> list[tuple[str, bool, bool]]:
+    """(label, named directly, negated) for each mention in one clause; longer terms first, a word belongs to one
+    mention."""
     taken = [False] * len(words)
     found = []
     for term in sorted(terms, key=len, reverse=True):
@@ -58,8 +61,8 @@ def _mentions(words: list[str], terms: Mapping[tuple[str, ...], str]) -> list[tu
                 for i in span:
                     taken[i] = True
                 negated = any(w in NEGATIONS for w in words[max(0, start - NEGATION_REACH):start])
-                found.append((start, terms[term], negated))
-    return [(label, negated) for _, label, negated in sorted(found)]
+                found.append((start, *terms[term], negated))
+    return [mention for _, *mention in sorted(found)]
 
 
 def _yes_or_no(clauses: list[list[str]]) -> str | None:
@@ -79,13 +82,14 @@ def match_label(answer: str, labels: Sequence[str], synonyms: Mapping[str, Seque
     synonyms = _default_synonyms(labels) if synonyms is None else synonyms
     terms = {}
     for label in labels:
-        for word in [label, *synonyms.get(label, ())]:
+        for index, word in enumerate([label, *synonyms.get(label, ())]):
             term = tuple(_WORD.findall(word.lower().replace("-", " ")))
             if term:
-                terms.setdefault(term, label)
+                terms.setdefault(term, (label, index == 0))
     clauses = _clauses(answer)
     mentions = [m for words in clauses for m in _mentions(words, terms)]
-    affirmed = {label for label, negated in mentions if not negated}
+    affirmed = {label for label, direct, negated in mentions if direct and not negated} or {
+        label for label, _, negated in mentions if not negated}
     if len(affirmed) == 1:
         return affirmed.pop()
     if affirmed or yes_label is None:
@@ -93,6 +97,6 @@ def match_label(answer: str, labels: Sequence[str], synonyms: Mapping[str, Seque
     said = _yes_or_no(clauses)
     if said == "yes" and not mentions:
         return yes_label
-    denied = said == "no" or (yes_label, True) in mentions
+    denied = said == "no" or any(label == yes_label and negated for label, _, negated in mentions)
     others = [label for label in labels if label != yes_label]
     return others[0] if denied and len(others) == 1 else None
