@@ -15,9 +15,8 @@ import time
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -27,20 +26,20 @@ from textpro.errors import TextproError
 from textpro.serve.batching import MicroBatcher, QueueFull
 from textpro.serve.engine import Answered, ChatJob, Engine, Heard, ServedModel, StreamChatJob, TranscribeJob
 from textpro.serve.errors import APIError, error_body, from_textpro_error, install_error_handlers
-from textpro.serve.limits import BodySizeLimit
+from textpro.serve.limits import BodySizeLimit, PromptBudget
 from textpro.serve.schemas import ChatCompletionRequest, generation_options, spoken_turn
 from textpro.serve.settings import ServeSettings
-from textpro.serve.transcription import segments_of
+from textpro.serve.transcription import MAX_FORM_FIELDS, segments_of, transcription_params
 
 log = logging.getLogger("textpro.serve")
 STATIC = Path(__file__).resolve().parent / "static"
-TRANSCRIPTION_FORMATS = ("json", "verbose_json", "text")
 MODEL_ALIASES = ("textpro",)  # accepted in `model` besides the served id
 
 
 def create_app(served: ServedModel, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
-    engine = Engine(served)
+    budget = PromptBudget(served.pro, settings.max_prompt_tokens)
+    engine = Engine(served, budget)
     batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue)
     started_at = int(time.time())
 
@@ -53,6 +52,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
 
     app = FastAPI(title="textpro", summary="TextPro-SLM: OpenAI-compatible speech chat", lifespan=lifespan)
     app.state.settings, app.state.engine, app.state.batcher, app.state.served = settings, engine, batcher, served
+    app.state.budget = budget
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
@@ -127,8 +127,9 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         deadline = time.monotonic() + settings.timeout_seconds
         check_model(body.model)
         generation = generation_options(body, settings.max_new_tokens)
-        turn = spoken_turn(body, settings.max_upload_bytes)
+        turn = spoken_turn(body, settings.max_upload_bytes, settings.max_text_chars)
         samples = await decode(turn.audio, turn.audio_param)
+        budget.check(samples, turn.prompt, generation.max_new_tokens)  # before the queue: what cannot fit is refused
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
@@ -208,15 +209,15 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
                 "total_tokens": result.prompt_tokens + result.completion_tokens}
 
     @app.post("/v1/audio/transcriptions", dependencies=[Depends(require_api_key)])
-    async def transcriptions(file: Annotated[UploadFile, File()], model: Annotated[str | None, Form()] = None,
-                             response_format: Annotated[str, Form()] = "json"):
+    async def transcriptions(request: Request):
         deadline = time.monotonic() + settings.timeout_seconds
-        check_model(model)
-        if response_format not in TRANSCRIPTION_FORMATS:
-            raise APIError(400, f"response_format {response_format!r} is not supported "
-                           f"(use one of {', '.join(TRANSCRIPTION_FORMATS)})", param="response_format",
-                           code="unsupported_value")
-        audio = await file.read(settings.max_upload_bytes + 1)
+        # the form parsed here rather than by FastAPI, so that its fields and their sizes are bounded
+        form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS,
+                                  max_part_size=4 * settings.max_text_chars + 1024)
+        params = transcription_params(form, settings.max_text_chars)
+        check_model(params.model)
+        response_format = params.response_format
+        audio = await params.file.read(settings.max_upload_bytes + 1)
         if len(audio) > settings.max_upload_bytes:
             raise APIError(413, f"file: larger than the limit of {settings.max_upload_bytes} bytes", param="file",
                            code="audio_too_large")

@@ -10,7 +10,8 @@ EPILOG = """examples:
   textpro serve --model runs/mini/slm --port 8080
   TEXTPRO_API_KEY=secret textpro serve --host 0.0.0.0
 limits also come from the environment: TEXTPRO_MAX_UPLOAD_BYTES, TEXTPRO_MAX_AUDIO_SECONDS, TEXTPRO_MAX_QUEUE,
-TEXTPRO_REQUEST_TIMEOUT, TEXTPRO_MAX_BATCH_SIZE, TEXTPRO_BATCH_WAIT_MS, TEXTPRO_MAX_NEW_TOKENS, TEXTPRO_API_KEY."""
+TEXTPRO_REQUEST_TIMEOUT, TEXTPRO_MAX_BATCH_SIZE, TEXTPRO_BATCH_WAIT_MS, TEXTPRO_MAX_NEW_TOKENS, TEXTPRO_MAX_TEXT_CHARS,
+TEXTPRO_MAX_PROMPT_TOKENS, TEXTPRO_MAX_REQUEST_BYTES, TEXTPRO_SHUTDOWN_GRACE_SECONDS, TEXTPRO_API_KEY."""
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -38,6 +39,16 @@ def add_parser(commands) -> argparse.ArgumentParser:
                              "$TEXTPRO_BATCH_WAIT_MS)")
     parser.add_argument("--max-new-tokens", type=int, default=None,
                         help="default and cap of max_tokens (default 256; $TEXTPRO_MAX_NEW_TOKENS)")
+    parser.add_argument("--max-text-chars", type=int, default=None,
+                        help="characters of text beside the audio (default 8192; $TEXTPRO_MAX_TEXT_CHARS)")
+    parser.add_argument("--max-prompt-tokens", type=int, default=None,
+                        help="prompt tokens, instruction and the clip's longest transcript (default 2048, and the "
+                             "model's context; $TEXTPRO_MAX_PROMPT_TOKENS)")
+    parser.add_argument("--max-request-mb", type=float, default=None,
+                        help="largest request body, MB (default: from --max-upload-mb; $TEXTPRO_MAX_REQUEST_BYTES)")
+    parser.add_argument("--shutdown-grace", type=float, default=None,
+                        help="seconds in-flight requests get after SIGTERM before they are cancelled (default 5; "
+                             "$TEXTPRO_SHUTDOWN_GRACE_SECONDS)")
     parser.set_defaults(run=run)
     return parser
 
@@ -49,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
     settings = ServeSettings.from_env(
         max_upload_bytes=None if args.max_upload_mb is None else int(args.max_upload_mb * 1024 * 1024),
         max_audio_seconds=args.max_audio_seconds, max_queue=args.max_queue, timeout_seconds=args.timeout,
-        max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms, max_new_tokens=args.max_new_tokens)
+        max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms, max_new_tokens=args.max_new_tokens,
+        max_text_chars=args.max_text_chars, max_prompt_tokens=args.max_prompt_tokens,
+        max_request_bytes=None if args.max_request_mb is None else int(args.max_request_mb * 1024 * 1024),
+        shutdown_grace_seconds=args.shutdown_grace)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("textpro.serve")
 

@@ -19,6 +19,7 @@ from textpro.serve.analysis import prosody_readout
 from textpro.serve.schemas import Generation
 
 log = logging.getLogger("textpro.serve")
+TEMPLATE_CACHE_LIMIT = 64
 
 
 @dataclass
@@ -94,15 +95,21 @@ class Engine:
     """Runs batches of jobs on one model. Called from a single worker thread: the model is never used twice at
     once, so there is nothing to lock."""
 
-    def __init__(self, served: ServedModel):
+    def __init__(self, served: ServedModel, budget=None):
         self.served = served
         self.pro = served.pro
+        self.budget = budget  # limits.PromptBudget: the exact prompt is checked again once the transcript is known
         self.batches_run = 0
         self.largest_batch = 0
 
     def run(self, jobs: list) -> list:
         self.batches_run += 1
         self.largest_batch = max(self.largest_batch, len(jobs))
+        # the LLM's prompt builder caches its template per instruction: with instructions from clients that cache
+        # would grow with every distinct request, so it is emptied once it holds many
+        templates = getattr(self.pro.slm.builder, "_templates", None)
+        if templates is not None and len(templates) > TEMPLATE_CACHE_LIMIT:
+            templates.clear()
         if len(jobs) == 1 and isinstance(jobs[0], StreamChatJob):
             return [self._stream(jobs[0])]
         transcripts = self.pro.transcriber.transcribe([job.samples for job in jobs], max_seconds=None)
@@ -111,6 +118,10 @@ class Engine:
         groups: dict[tuple, list[int]] = {}
         for i, job in enumerate(jobs):
             if isinstance(job, ChatJob):
+                error = self._over_budget(heard[i], job)
+                if error is not None:
+                    results[i] = error
+                    continue
                 groups.setdefault(job.generation.key(), []).append(i)
         for indices in groups.values():
             generation = jobs[indices[0]].generation
@@ -125,6 +136,9 @@ class Engine:
 
         transcript = self.pro.transcriber.transcribe(job.samples, max_seconds=None)
         heard = Heard(transcript, prosody_readout(job.samples, transcript))
+        error = self._over_budget(heard, job)
+        if error is not None:
+            raise error
         job.emit("transcript", heard)
 
         class StopWhenAsked(StoppingCriteria):
@@ -139,6 +153,14 @@ class Engine:
                                        stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
                                        **job.generation.kwargs())[0]
         return self._answered(heard, job, answer)
+
+    def _over_budget(self, heard: Heard, job: ChatJob):
+        """context_length_exceeded when the real prompt is longer than the admission estimate allowed (None if it
+        fits): the LLM never runs on a prompt that cannot fit."""
+        if self.budget is None:
+            return None
+        tokens = len(self.pro.slm.builder.prompt(heard.transcript, job.prompt).input_ids)
+        return self.budget.overflow(tokens, job.generation.max_new_tokens)
 
     def _answered(self, heard: Heard, job: ChatJob, answer: str) -> Answered:
         slm = self.pro.slm

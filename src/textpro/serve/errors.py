@@ -97,7 +97,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        codes = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
+        codes = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
         return APIError(exc.status_code, str(exc.detail), code=codes.get(exc.status_code),
                         headers=getattr(exc, "headers", None)).response()
 

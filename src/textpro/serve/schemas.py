@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from textpro.serve.errors import APIError
+from textpro.serve.limits import check_text_chars
 
 AUDIO_FORMATS = ("wav", "mp3", "flac", "ogg")  # what libsndfile decodes; the page converts recordings to wav
 
@@ -97,9 +98,10 @@ def decode_base64_audio(data: str, param: str, max_bytes: int) -> bytes:
     return audio
 
 
-def spoken_turn(request: ChatCompletionRequest, max_bytes: int) -> SpokenTurn:
-    """The last user message: its input_audio part (exactly one) and its text parts joined as the instruction.
-    System messages and earlier turns are not part of the model's input (the SLM answers one spoken turn)."""
+def spoken_turn(request: ChatCompletionRequest, max_bytes: int, max_text_chars: int) -> SpokenTurn:
+    """The last user message: its input_audio part (exactly one) and its text parts joined as the instruction
+    (at most max_text_chars). System messages and earlier turns are not part of the model's input (the SLM answers
+    one spoken turn)."""
     users = [i for i, m in enumerate(request.messages) if m.role == "user"]
     if not users:
         raise APIError(400, "messages: no user message", param="messages", code="invalid_request")
@@ -137,6 +139,7 @@ def spoken_turn(request: ChatCompletionRequest, max_bytes: int) -> SpokenTurn:
         raise APIError(400, f"messages[{index}].content: no input_audio part", param=f"messages[{index}].content",
                        code="missing_audio")
     prompt = "\n".join(t for t in texts if t.strip()) or None
+    check_text_chars(prompt, max_text_chars, f"messages[{index}].content")
     return SpokenTurn(audio, audio_param, prompt)
 
 

@@ -18,6 +18,11 @@ class ServeSettings:
     batch_wait_ms: float = 50.0  # how long the first request of a batch waits for others to join (10 ms was
     # too short: closed-loop clients at concurrency 4 then formed batches of ~2 and gained nothing, BENCHMARKS.md)
     max_new_tokens: int = 256  # default and upper bound of max_tokens per answer
+    max_text_chars: int = 8192  # characters of text beside the audio (the instruction), checked before tokenizing
+    max_prompt_tokens: int = 2048  # prompt tokens (template + instruction + longest transcript the clip allows);
+    # the model's context window bounds it too. A 2048-token prefill of SmolLM2-135M takes ~15 s on 2 busy cores.
+    max_request_bytes: int | None = None  # largest request body, checked before parsing; None: from max_upload_bytes
+    shutdown_grace_seconds: float = 5.0  # on SIGTERM, in-flight requests get this long to finish, then are cancelled
     api_key: str | None = field(default=None, repr=False)  # when set, /v1/* needs `Authorization: Bearer KEY`
 
     # flag/field name -> environment variable that sets it when no flag does
@@ -29,6 +34,10 @@ class ServeSettings:
         "max_batch_size": "TEXTPRO_MAX_BATCH_SIZE",
         "batch_wait_ms": "TEXTPRO_BATCH_WAIT_MS",
         "max_new_tokens": "TEXTPRO_MAX_NEW_TOKENS",
+        "max_text_chars": "TEXTPRO_MAX_TEXT_CHARS",
+        "max_prompt_tokens": "TEXTPRO_MAX_PROMPT_TOKENS",
+        "max_request_bytes": "TEXTPRO_MAX_REQUEST_BYTES",
+        "shutdown_grace_seconds": "TEXTPRO_SHUTDOWN_GRACE_SECONDS",
         "api_key": "TEXTPRO_API_KEY",
     }
 
@@ -41,6 +50,10 @@ class ServeSettings:
             "max_batch_size": self.max_batch_size >= 1,
             "batch_wait_ms": self.batch_wait_ms >= 0,
             "max_new_tokens": self.max_new_tokens >= 1,
+            "max_text_chars": self.max_text_chars >= 1,
+            "max_prompt_tokens": self.max_prompt_tokens >= 1,
+            "max_request_bytes": self.max_request_bytes is None or self.max_request_bytes >= 1024,
+            "shutdown_grace_seconds": self.shutdown_grace_seconds >= 0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -61,7 +74,7 @@ class ServeSettings:
             raw = environ.get(cls.ENV[f.name])
             if raw in (None, ""):
                 continue
-            kind = {"int": int, "float": float}.get(str(f.type), str)
+            kind = {"int": int, "int | None": int, "float": float}.get(str(f.type), str)
             try:
                 values[f.name] = kind(raw)
             except ValueError:
@@ -70,5 +83,8 @@ class ServeSettings:
 
     @property
     def max_body_bytes(self) -> int:
-        """Largest request body: the audio as base64 (4/3 of its bytes) plus room for the rest of the JSON."""
+        """Largest request body: max_request_bytes if set, else the audio as base64 (4/3 of its bytes) plus room for
+        the rest of the JSON."""
+        if self.max_request_bytes is not None:
+            return self.max_request_bytes
         return self.max_upload_bytes * 4 // 3 + 1024 * 1024
