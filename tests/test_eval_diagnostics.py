@@ -1,0 +1,268 @@
+"""`textpro eval`'s diagnostics: prosody-neutral accuracy and agreement, the SLM's own cascade, acoustic-rule
+baselines, answer histograms, balanced accuracy, speakers, phrasings, paired bootstrap, open requests, the ledger.
+Responders are scripted stand-ins keyed by audio file name; the last test runs a tiny real TextPro-SLM."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from tests.conftest import tone
+from tests.eval_fixtures import MCQ_ITEMS
+from textpro.eval import diagnostics as diag
+from textpro.eval.bench import OPEN, load_bench
+from textpro.eval.harness import evaluate, evaluate_items
+from textpro.eval.ledger import config_hash
+from textpro.eval.rules import fit_rule
+
+REQUEST = "Can you give me a simple recipe for pancakes?"
+RECIPE = "Mix flour, eggs and milk, then fry spoonfuls of batter in a hot pan until golden."
+# gender clips: (id, label, F0 Hz, voice, phrasing_form, instruction)
+GENDER_TEST = [("g0", "female", 220.0, "anna", "direct", "Is the speaker male or female?"),
+               ("g1", "male", 110.0, "bob", "direct", "Is the speaker male or female?"),
+               ("g2", "female", 230.0, "anna", "yes_no", "Is the speaker female?"),
+               ("g3", "male", 100.0, "bob", "yes_no", "Is the speaker female?")]
+
+
+def _write(root, split, records):
+    with (root / f"{split}.jsonl").open("w") as out:
+        out.writelines(json.dumps(r) + "\n" for r in records)
+
+
+def _clip(root, name, samples):
+    sf.write(root / "audio" / f"{name}.wav", samples, 16_000)
+    return f"audio/{name}.wav"
+
+
+@pytest.fixture
+def bench(tmp_path):
+    """test: 6 MCQ, 4 gender, 2 rate, 1 request; train: 20 gender clips (male 95–130 Hz, female 195–240 Hz) and 10
+    rate clips (1 and 4 words per second)."""
+    root = tmp_path / "bench"
+    (root / "audio").mkdir(parents=True)
+    test = [{"id": f"q{i}", "audio": _clip(root, f"q{i}", tone(0.3, freq=300)), "prompt": prompt,
+             "reference": ref, "task": task} for i, (task, prompt, ref) in enumerate(MCQ_ITEMS)]
+    test += [{"id": g, "audio": _clip(root, g, tone(0.6, freq=f0)), "reference": label, "task": "gender",
+              "instruction": instruction, "voice": voice, "phrasing_form": form, "text": "hello there"}
+             for g, label, f0, voice, form, instruction in GENDER_TEST]
+    test += [{"id": f"r{i}", "audio": _clip(root, f"r{i}", tone(2.0, freq=150)), "reference": label, "task": "rate",
+              "instruction": "How fast is the speech?", "text": " ".join(["word"] * words)}
+             for i, (label, words) in enumerate([("slow", 2), ("fast", 8)])]
+    test.append({"id": "req0", "audio": _clip(root, "req0", tone(0.5)), "prompt": REQUEST, "reference": None,
+                 "task": "request", "text": REQUEST})
+    _write(root, "test", test)
+    train = [{"id": f"tg{i}", "audio": _clip(root, f"tg{i}", tone(0.6, freq=f0)), "task": "gender",
+              "reference": label, "instruction": "Is the speaker male or female?"}
+             for i, (label, f0) in enumerate([("male", 95.0 + 3.5 * k) for k in range(10)]
+                                             + [("female", 195.0 + 5 * k) for k in range(10)])]
+    train += [{"id": f"tr{i}", "audio": _clip(root, f"tr{i}", tone(2.0, freq=150)), "task": "rate",
+               "reference": label, "text": " ".join(["word"] * words), "instruction": "Slow or fast?"}
+              for i, (label, words) in enumerate([("slow", 2), ("fast", 8)] * 5)]
+    _write(root, "train", train)
+    _write(root, "dev", test)
+    return root
+
+
+class ScriptedSLM:
+    """An SLM stand-in: answers as heard, with the training-mean prosody (`neutral`, default: the same) and the
+    transcript, by audio file name; counts how many clips it was asked about."""
+
+    name, batch_size, has_neutral, has_transcript = "slm", 4, True, True
+
+    def __init__(self, heard, neutral=None):
+        self.heard, self.neutral, self.asked = heard, neutral or {}, 0
+
+    def answer_audio(self, queries):
+        return [self.heard[q.audio_path.stem] for q in queries]
+
+    def answer_audio_variants(self, queries):
+        self.asked += len(queries)
+        return [{"answer": self.heard[q.audio_path.stem],
+                 "neutral": self.neutral.get(q.audio_path.stem, self.heard[q.audio_path.stem]),
+                 "transcript": f"transcript {q.audio_path.stem}"} for q in queries]
+
+
+class ScriptedText:
+    """The text LLM: right on every text MCQ, a recipe for the request, and on cascade prompts
+    ("transcript q3\\n...") the answer listed in `cascade` (default "I don't know")."""
+
+    name, batch_size = "text-llm", 8
+
+    def __init__(self, cascade=None):
+        self.cascade, self.prompts = cascade or {}, []
+
+    def answer_text(self, prompts):
+        self.prompts += prompts
+        answers = []
+        for prompt in prompts:
+            mcq = [ref for _, p, ref in MCQ_ITEMS if p == prompt]
+            if mcq:
+                answers.append(f"The answer is {mcq[0]}.")
+            elif prompt == REQUEST:
+                answers.append(RECIPE)
+            else:
+                stem = prompt.split("\n")[0].removeprefix("transcript ")
+                answers.append(self.cascade.get(stem, "I don't know"))
+        return answers
+
+
+HEARD = {"q0": "B", "q1": "A", "q2": "C", "q3": "D", "q4": "D", "q5": "B",  # 5/6 right
+         "g0": "Female.", "g1": "Male.", "g2": "Yes.", "g3": "No, it's a man.",  # 4/4 right (yes/no read)
+         "r0": "slow", "r1": "slow", "req0": RECIPE}
+
+
+def _run(bench, slm, text, tmp_path, split="test", **kwargs):
+    return evaluate(bench, split, text, slm, out_dir=tmp_path / f"out-{split}", progress=False, **kwargs)
+
+
+def test_a_responder_that_ignores_prosody_agrees_fully(bench, tmp_path):
+    result = _run(bench, ScriptedSLM(HEARD), ScriptedText(), tmp_path)
+    assert result.neutral_available
+    assert all(t.agreement == 100.0 and t.neutral.accuracy == t.speech.accuracy for t in result.semantic)
+    assert all(t.agreement == 100.0 for t in result.paralinguistic)
+    assert result.averages()["agreement"] == 100.0
+
+
+def test_neutral_answers_are_scored_and_disagreements_counted(bench, tmp_path):
+    neutral = {"q0": "A", "q1": "A.", "g0": "male"}  # q0 turns wrong; q1 same letter, other text; g0 turns wrong
+    result = _run(bench, ScriptedSLM(HEARD, neutral), ScriptedText(), tmp_path)
+    facts = result.semantic[0]
+    assert facts.speech.accuracy == 100.0 and facts.neutral.accuracy == 75.0 and facts.agreement == 50.0
+    gender = next(t for t in result.paralinguistic if t.task == "gender")
+    assert gender.speech.accuracy == 100.0 and gender.neutral.accuracy == 75.0 and gender.agreement == 75.0
+    assert result.averages()["agreement"] == pytest.approx(100 * 4 / 6)  # pooled over the 6 semantic items
+
+
+def test_the_cascade_reads_the_slm_transcripts_of_one_transcription(bench, tmp_path):
+    slm, text = ScriptedSLM(HEARD), ScriptedText(cascade={"q0": "B", "q1": "B", "q4": "D", "g0": "female"})
+    result = _run(bench, slm, text, tmp_path)
+    assert slm.asked == 13  # every clip once, for the answer, the neutral answer and the transcript
+    assert "transcript g0\nIs the speaker male or female?" in text.prompts
+    facts, arithmetic = result.semantic
+    assert facts.cascade.accuracy == 25.0 and arithmetic.cascade.accuracy == 50.0
+    assert result.cascade_system == "cascade:slm+text-llm"
+    # paired bootstrap over the 6 items: speech 5 right, cascade 2 right, never the reverse
+    boot = result.bootstrap
+    assert boot["n"] == 6 and boot["mean_difference"] == pytest.approx(50.0)
+    assert 0.0 <= boot["low"] <= 50.0 <= boot["high"] <= 100.0
+    assert _run(bench, ScriptedSLM(HEARD), text, tmp_path / "again").bootstrap == boot  # seeded
+
+    again = ScriptedSLM(HEARD)
+    _run(bench, again, ScriptedText(), tmp_path)  # cached: nothing asked twice
+    assert again.asked == 0
+
+
+def test_paired_bootstrap_interval():
+    boot = diag.paired_bootstrap([True] * 60 + [False] * 40, [True] * 50 + [False] * 50, seed=1)
+    assert boot["mean_difference"] == pytest.approx(10.0) and boot["low"] < 10.0 < boot["high"]
+    assert boot["high"] - boot["low"] < 20.0
+    assert diag.paired_bootstrap([], []) is None
+
+
+def test_histogram_flags_a_constant_responder(bench, tmp_path):
+    constant = {**HEARD, "g0": "female", "g1": "female", "g2": "female", "g3": "female"}
+    result = _run(bench, ScriptedSLM(constant), ScriptedText(), tmp_path)
+    gender = next(t for t in result.paralinguistic if t.task == "gender")
+    assert gender.histogram["shares"] == {"female": 100.0} and gender.histogram["one_label"]
+    assert gender.balanced_accuracy == 50.0
+    varied = next(t for t in _run(bench, ScriptedSLM(HEARD), ScriptedText(), tmp_path / "v").paralinguistic
+                  if t.task == "gender")
+    assert varied.histogram["shares"] == {"female": 50.0, "male": 50.0} and not varied.histogram["one_label"]
+    rate = next(t for t in result.paralinguistic if t.task == "rate")  # "slow" twice: 100% one label
+    assert rate.histogram["one_label"] and rate.balanced_accuracy == 50.0
+    assert "one label: female 100%" in (tmp_path / "out-test" / "results.md").read_text()
+
+
+def test_rule_baselines_fit_thresholds_on_train(bench, tmp_path):
+    result = _run(bench, ScriptedSLM(HEARD), ScriptedText(), tmp_path)
+    gender = next(t for t in result.paralinguistic if t.task == "gender")
+    assert gender.rule["labels"] == ["male", "female"] and 127.0 < gender.rule["thresholds"][0] < 197.0
+    assert gender.rule["train_n"] == 20 and gender.rule["train_accuracy"] == 100.0
+    assert gender.rule["accuracy"] == 100.0 and gender.below_rule(gender.speech)  # 100 does not beat 100
+    rate = next(t for t in result.paralinguistic if t.task == "rate")
+    assert rate.rule["feature"] == "words_per_second" and 1.0 < rate.rule["thresholds"][0] < 4.0
+    assert rate.rule["accuracy"] == 100.0 and rate.speech.accuracy == 50.0
+    markdown = (tmp_path / "out-test" / "results.md").read_text()
+    assert "| rate | 2 |" in markdown and "below the rule" in markdown
+    saved = json.loads((tmp_path / "out-test" / "results.json").read_text())
+    assert saved["paralinguistic"][1]["below_rule"] is True and "predicted" not in saved["paralinguistic"][0]["rule"]
+    measured = (tmp_path / "out-test" / "acoustics.jsonl").read_text().splitlines()
+    assert len(measured) == 30 + 6  # train clips + evaluated clips, measured once
+    _run(bench, ScriptedSLM(HEARD), ScriptedText(), tmp_path)
+    assert len((tmp_path / "out-test" / "acoustics.jsonl").read_text().splitlines()) == 36
+
+
+def test_fit_rule_separates_three_bands():
+    rng = np.random.default_rng(0)
+    values = np.concatenate([rng.uniform(80, 110, 30), rng.uniform(135, 175, 30), rng.uniform(220, 290, 30)])
+    labels = ["low"] * 30 + ["mid"] * 30 + ["high"] * 30
+    rule = fit_rule("f0_median", list(values) + [None], labels + ["mid"])
+    assert rule.labels == ["low", "mid", "high"]
+    assert 110 <= rule.thresholds[0] <= 135 and 175 <= rule.thresholds[1] <= 220
+    assert [rule.predict(v) for v in (90.0, 150.0, 250.0, None)] == ["low", "mid", "high", None]
+
+
+def test_speakers_phrasings_and_yes_no(bench, tmp_path):
+    items = load_bench(bench, "test")
+    assert next(i for i in items if i.id == "g2").yes_label == "female"  # named by the instruction
+    wrong_for_bob = {**HEARD, "g1": "female", "g3": "Yes."}
+    result = _run(bench, ScriptedSLM(wrong_for_bob), ScriptedText(), tmp_path)
+    gender = next(t for t in result.paralinguistic if t.task == "gender")
+    assert gender.speakers == [{"voice": "anna", "n": 2, "labels": ["female"], "accuracy": 100.0},
+                               {"voice": "bob", "n": 2, "labels": ["male"], "accuracy": 0.0}]
+    assert gender.phrasing["forms"] == {"direct": {"n": 2, "accuracy": 50.0}, "yes_no": {"n": 2, "accuracy": 50.0}}
+    # train asked "Is the speaker male or female?" only: the yes/no phrasing is unseen
+    assert gender.phrasing["seen"] == {"n": 2, "accuracy": 50.0} and gender.phrasing["unseen"]["n"] == 2
+
+
+def test_open_requests_are_compared_with_the_text_llm(bench, tmp_path):
+    result = _run(bench, ScriptedSLM(HEARD), ScriptedText(cascade={"req0": "Pancakes"}), tmp_path)
+    (request,) = result.open
+    assert request.n == 1 and request.speech["rouge_l"] == pytest.approx(1.0)
+    assert request.speech["length_ratio"] == pytest.approx(1.0)
+    assert request.cascade["rouge_l"] < 0.2 and request.cascade["length_ratio"] == pytest.approx(1 / len(RECIPE.split()))
+    assert load_bench(bench, "test")[-1].kind == OPEN
+    assert "| request | 1 | 1.00 | 1.00 |" in (tmp_path / "out-test" / "results.md").read_text()
+
+
+def test_rouge_l_fallback_matches_rouge_score():
+    pairs = [("the cat sat on the mat", "the cat is on the mat"), ("a b c d", "d c b a"), ("yes", "no")]
+    for candidate, reference in pairs:
+        assert diag._lcs_rouge_l(candidate, reference) == pytest.approx(diag.rouge_l(candidate, reference))
+
+
+def test_systems_without_variants_report_na(bench, tmp_path):
+    class Endpoint:
+        name, batch_size = "endpoint", 4
+
+        def answer_audio(self, queries):
+            return [HEARD[q.audio_path.stem] for q in queries]
+
+    result = evaluate_items(load_bench(bench, "test"), ScriptedText(), Endpoint(), progress=False)
+    assert result.cascade_system is None and not result.neutral_available and result.bootstrap is None
+    assert all(t.neutral is None and t.cascade is None and t.agreement is None for t in result.semantic)
+    from textpro.eval.report import markdown_table
+
+    assert "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | n/a | n/a | n/a |" in markdown_table(result)
+
+
+def test_ledger_records_test_splits_only(bench, tmp_path):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "textpro_config.json").write_text('{"seed": 1}')
+    (model / "weights.safetensors").write_bytes(b"0")
+    ledger = tmp_path / "results" / "ledger.jsonl"
+    _run(bench, ScriptedSLM(HEARD), ScriptedText(), tmp_path, split="dev", ledger=ledger, model_dir=model)
+    assert not ledger.exists()
+    _run(bench, ScriptedSLM(HEARD), ScriptedText(), tmp_path, split="test", ledger=ledger, model_dir=model)
+    (line,) = [json.loads(x) for x in ledger.read_text().splitlines()]
+    assert line["split"] == "test" and line["config_hash"] == config_hash(model)
+    assert line["n"] == {"mcq_facts": 4, "mcq_arithmetic": 2, "gender": 4, "rate": 2, "request": 1}
+    assert line["headline"]["paralinguistic"]["gender"]["rule_accuracy"] == 100.0
+    assert line["headline"]["bootstrap"]["n"] == 6 and line["git_sha"]
+    before = config_hash(model)
+    (model / "weights.safetensors").write_bytes(b"1")  # weights are not config
+    assert config_hash(model) == before
+    (model / "textpro_config.json").write_text('{"seed": 2}')
+    assert config_hash(model) != before
