@@ -5,9 +5,9 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint clean mini reproduce browser
+.PHONY: install demo test lint clean mini reproduce browser tts
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed tts
 
 $(VENV)/.installed: pyproject.toml requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ mini: install
 reproduce: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/textpro recipe reproduce --mini-dir runs/mini --out runs/reproduce
 
-test: install browser
+test: install tts browser
 	$(BIN)/python -m pytest -q
 
 # The page's end-to-end test drives Debian's chromium (Playwright never downloads a browser here).
@@ -34,6 +34,13 @@ browser:
 	@command -v chromium >/dev/null || ( $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) \
 	  apt-get update -qq && $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) \
 	  apt-get install -y -qq --no-install-recommends chromium )
+
+# The mini world's Debian TTS engines: festival's ked voice (train) and flite (reserved for the unseen splits).
+tts:
+	@( command -v flite && command -v festival && [ -d /usr/share/festival/voices/english/ked_diphone ] ) >/dev/null \
+	  || ( $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) \
+	  apt-get update -qq && $$(command -v sudo >/dev/null && [ "$$(id -u)" != 0 ] && echo sudo) \
+	  apt-get install -y -qq --no-install-recommends flite festival festvox-kdlpc16k )
 
 lint: install
 	$(BIN)/ruff check src tests
