@@ -221,7 +221,8 @@ def test_open_requests_are_compared_with_the_text_llm(bench, tmp_path):
     (request,) = result.open
     assert request.n == 1 and request.speech["rouge_l"] == pytest.approx(1.0)
     assert request.speech["length_ratio"] == pytest.approx(1.0)
-    assert request.cascade["rouge_l"] < 0.2 and request.cascade["length_ratio"] == pytest.approx(1 / len(RECIPE.split()))
+    assert request.cascade["rouge_l"] < 0.2
+    assert request.cascade["length_ratio"] == pytest.approx(1 / len(RECIPE.split()))  # "Pancakes" for a recipe
     assert load_bench(bench, "test")[-1].kind == OPEN
     assert "| request | 1 | 1.00 | 1.00 |" in (tmp_path / "out-test" / "results.md").read_text()
 
@@ -266,3 +267,54 @@ def test_ledger_records_test_splits_only(bench, tmp_path):
     assert config_hash(model) == before
     (model / "textpro_config.json").write_text('{"seed": 2}')
     assert config_hash(model) != before
+
+
+def test_diagnostics_on_a_tiny_slm(tmp_path, smollm2_dir, whisper_tiny_en_dir, one_thread):
+    """A real TextPro-SLM (tiny LLM, Whisper tiny.en): a fresh projector ignores the prosody (zero last layer), so
+    the prosody-neutral answers agree with the heard ones; a projector that reads the prosody moves them."""
+    import shutil
+    from pathlib import Path
+
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from textpro.eval.bench import items_from_records
+    from textpro.eval.responders import AudioQuery, speech_responder_for_model
+    from textpro.slm import TextProSLM, TextProSLMConfig
+
+    tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
+    torch.manual_seed(0)
+    llm = LlamaForCausalLM(LlamaConfig(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=128,
+                                       num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+                                       bos_token_id=1, eos_token_id=2, pad_token_id=2))
+    config = TextProSLMConfig(base_llm=str(smollm2_dir), whisperpro="whisper-tiny.en", d_whisper=384)
+    TextProSLM.from_base(config, llm=llm, tokenizer=tokenizer).save_pretrained(tmp_path / "slm")
+    example = Path(__file__).resolve().parents[1] / "examples" / "hello.wav"
+    for name in ("a", "b"):
+        shutil.copy(example, tmp_path / f"{name}.wav")
+    items = items_from_records([
+        {"id": "q", "audio": "a.wav", "prompt": MCQ_ITEMS[0][1], "reference": "B", "task": "mcq_facts"},
+        {"id": "g", "audio": "b.wav", "reference": "female", "task": "gender", "labels": ["male", "female"],
+         "instruction": "Is the speaker male or female?"}], base_dir=tmp_path)
+
+    responder = speech_responder_for_model(tmp_path / "slm", max_new_tokens=4, batch_size=2)
+    assert responder.has_neutral and responder.has_transcript
+    text = ScriptedText()
+    fresh = evaluate_items(items, text, responder, progress=False)
+    assert fresh.neutral_available and fresh.cascade_system.startswith("cascade:textpro-slm:")
+    assert fresh.semantic[0].agreement == 100.0 and fresh.paralinguistic[0].agreement == 100.0
+    assert any("never said she stole my money" in prompt.lower() for prompt in text.prompts)
+
+    slm, asked, listened = responder.pipeline.slm, [], []
+    generate, listen = slm.generate, responder.pipeline.listen
+    slm.generate = lambda requests, **kw: asked.append(requests) or generate(requests, **kw)
+    responder.pipeline.listen = lambda audio: listened.append(audio) or listen(audio)
+    queries = [AudioQuery(i.audio_path, i.instruction) for i in items]
+    variants = responder.answer_audio_variants(queries)
+    assert len(listened) == 1 and len(asked) == 2  # one transcription, two generations
+    heard, neutral = asked
+    assert [s.text for s, _ in heard] == [s.text for s, _ in neutral] == [v["transcript"] for v in variants]
+    mean = slm.projector.input_mean.numpy()
+    assert all(np.allclose(s.prosody, mean) and not np.allclose(h.prosody, mean)
+               for (s, _), (h, _) in zip(neutral, heard, strict=True))
+    assert [v["answer"] for v in variants] == responder.answer_audio(queries)
