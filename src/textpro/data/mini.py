@@ -1,15 +1,21 @@
 """`textpro data make-mini`: the mini world's spoken benchmark, written as VoiceBench-like JSONL + audio files.
 
 Layout under OUT:
-    train.jsonl dev.jsonl test.jsonl test_robust.jsonl   one record per line
+    train.jsonl dev.jsonl test.jsonl test_robust.jsonl   espeak-ng (+ piper joe, festival ked in train), WORLD
+    dev_unseen.jsonl test_unseen.jsonl                   flite voices only (the unseen-engine splits)
     audio/<split>/<id>.flac                              16 kHz mono 16-bit
-    summary.json                                         counts, hours, generation speed, the config
+    summary.json                                         counts, hours, engines, voices, conditions, speed, config
 
-A record: id, split, task ("semantic" or a paralinguistic task), audio (path relative to OUT), duration, prompt
-(the text version of the question / the instruction), reference (letter A–D or a label), text (what the voice
-says), words ([word, start, end] seconds), and the generating parameters (engine, voice, accent, variant,
-gender, pitch, pitch_range, rate, volume, f0_scale, style…). test_robust holds the test records again with noise,
-reverb and (where it does not change the label) tempo perturbations, described in `perturbation`.
+A record: id, split, task ("semantic", a paralinguistic task, or "request"), audio (path relative to OUT),
+duration, prompt (the text version of the question / the instruction / the request), reference (letter A–D, the
+canonical label, or null for a request), target (paralinguistic: the training answer, the label or "Yes, <label>."
+/ "No, <label>."), phrasing_form, text (what the voice says), words ([word, start, end] seconds; None times for
+piper, festival and flite), and the generating parameters: engine, voice, variant, accent, gender (after any
+conversion), espeak prosody or the engine's stretch, world ("none", "resynth", "f0" or "convert"), conversion
+({from, to, f0_factor, warp} or null), f0_scale, conditions (train: {kinds, gain_db, rt60, telephone, snr_db,
+noise_colour, codec} or null), and measured median_f0 (pitch) / measured_wps (rate on non-espeak engines).
+test_robust holds the test records again with noise, reverb and (where it does not change the label) tempo
+perturbations, described in `perturbation`.
 
 Every record is drawn from its own random generator keyed by (seed, split, task, index): the records (text,
 labels, parameters) are the same for a seed whatever the number of worker processes. The samples are bit-exact
