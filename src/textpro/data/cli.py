@@ -23,7 +23,7 @@ def _make_mini(args: argparse.Namespace) -> int:
     if args.check:
         from textpro.data.probe import accent_phoneme_difference, format_report, probe_report
 
-        report = probe_report(args.out, test_splits=("dev", "test", "test_robust"))
+        report = probe_report(args.out, test_splits=("dev", "test", "test_robust", "dev_unseen", "test_unseen"))
         report_text = format_report(report)
         phonemes = accent_phoneme_difference()
         print("label audibility:\n" + report_text)
