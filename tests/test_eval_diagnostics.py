@@ -318,3 +318,12 @@ def test_diagnostics_on_a_tiny_slm(tmp_path, smollm2_dir, whisper_tiny_en_dir, o
     assert all(np.allclose(s.prosody, mean) and not np.allclose(h.prosody, mean)
                for (s, _), (h, _) in zip(neutral, heard, strict=True))
     assert [v["answer"] for v in variants] == responder.answer_audio(queries)
+
+
+def test_no_diagnostics_asks_the_slm_as_heard_only(bench, tmp_path):
+    slm, text = ScriptedSLM(HEARD), ScriptedText()
+    result = _run(bench, slm, text, tmp_path, diagnostics=False)
+    assert slm.asked == 0 and result.cascade_system is None and not result.neutral_available
+    assert not any(prompt.startswith("transcript ") for prompt in text.prompts)
+    gender = next(t for t in result.paralinguistic if t.task == "gender")
+    assert gender.rule["accuracy"] == 100.0 and gender.histogram is not None  # the model-free diagnostics stay

@@ -46,6 +46,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--max-new-tokens", type=int, default=48, help="text LLM answer length (default 48)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the random-letter fallback and the paired bootstrap (default 0)")
+    parser.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
+                        help="skip the SLM's prosody-neutral and cascade answers (about 2x less model time)")
     parser.add_argument("--ledger", metavar="PATH", default=None,
                         help="append a line (git sha, model config hash, n per task, headline numbers) to this JSONL "
                              "when the split's name starts with 'test' (e.g. results/ledger.jsonl)")
@@ -97,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         speech = cascade_responder(args.cascade, text)
     result = run_and_report(items, text, speech, bench=bench_name, split=split, out_dir=out, limit=args.limit,
                             seed=args.seed, match_option_text=args.match_option_text, train_items=train_items,
-                            ledger=args.ledger, model_dir=args.model or args.cascade)
+                            ledger=args.ledger, model_dir=args.model or args.cascade, diagnostics=args.diagnostics)
     print(markdown_table(result))
     print(f"wrote {out / 'results.json'}, {out / 'results.md'}, {out / 'results.png'}")
     return 0

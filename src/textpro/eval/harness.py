@@ -123,11 +123,11 @@ class SpeechAnswers:
     cascade_system: str | None = None
 
 
-def collect_speech(items: Sequence[Item], speech, text, cache: ResponseCache, *, progress: bool = True
-                   ) -> SpeechAnswers:
-    """The speech side's answers; with `answer_audio_variants` (the SLM) also its prosody-neutral answers and, given
-    a text responder, the cascade of its transcripts: each clip is transcribed once for all of them."""
-    if not hasattr(speech, "answer_audio_variants"):
+def collect_speech(items: Sequence[Item], speech, text, cache: ResponseCache, *, progress: bool = True,
+                   diagnostics: bool = True) -> SpeechAnswers:
+    """The speech side's answers; with `answer_audio_variants` (the SLM) and `diagnostics` also its prosody-neutral
+    answers and, given a text responder, the cascade of its transcripts: each clip is transcribed once for all."""
+    if not diagnostics or not hasattr(speech, "answer_audio_variants"):
         return SpeechAnswers(collect_responses(items, SPEECH, speech, cache, progress=progress))
     sides = tuple(side for side, offered in ((NEUTRAL, getattr(speech, "has_neutral", False)),
                                              (TRANSCRIPT, getattr(speech, "has_transcript", False))) if offered)
@@ -405,9 +405,10 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                    speech_responder: SpeechResponder | None, *, bench: str = "", split: str = "",
                    cache_path: str | Path | None = None, seed: int = 0, match_option_text: bool = False,
                    progress: bool = True, train_items: Sequence[Item] | None = None,
-                   acoustics_path: str | Path | None = None) -> EvalResult:
+                   acoustics_path: str | Path | None = None, diagnostics: bool = True) -> EvalResult:
     """Score `items` with either or both responders (None skips that side). train_items: the benchmark's train
-    split, to fit the acoustic-rule baselines (measurements cached at `acoustics_path`) and tell seen phrasings."""
+    split, to fit the acoustic-rule baselines (measurements cached at `acoustics_path`) and tell seen phrasings.
+    diagnostics=False skips the SLM's prosody-neutral and cascade answers (the other diagnostics cost no model)."""
     from textpro.eval.rules import AcousticCache, rule_baselines
 
     if speech_responder:
@@ -421,7 +422,7 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
     text = collect_responses(mcq + requests, TEXT, text_responder, cache, progress=progress) \
         if text_responder else None
     speech = collect_speech(mcq + labelled + requests, speech_responder, text_responder, cache,
-                            progress=progress) if speech_responder else None
+                            progress=progress, diagnostics=diagnostics) if speech_responder else None
 
     result = EvalResult(bench=bench, split=split, seed=seed, match_option_text=match_option_text,
                         text_system=text_responder.name if text_responder else None,
@@ -444,8 +445,8 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
 def evaluate(bench_dir: str | Path, split: str, text_responder: TextResponder | None,
              speech_responder: SpeechResponder | None, *, out_dir: str | Path | None = None,
              limit: int | None = None, seed: int = 0, match_option_text: bool = False,
-             progress: bool = True, ledger: str | Path | None = None, model_dir: str | Path | None = None
-             ) -> EvalResult:
+             progress: bool = True, ledger: str | Path | None = None, model_dir: str | Path | None = None,
+             diagnostics: bool = True) -> EvalResult:
     """Evaluate a benchmark split; with `out_dir`, cache responses there and write results.json / results.md /
     results.png (see `textpro.eval.report`). The split `train`, when there is one, fits the acoustic rules."""
     from textpro.eval.bench import load_bench
@@ -454,7 +455,7 @@ def evaluate(bench_dir: str | Path, split: str, text_responder: TextResponder | 
     return run_and_report(items, text_responder, speech_responder, bench=str(bench_dir), split=split,
                           out_dir=out_dir, limit=limit, seed=seed, match_option_text=match_option_text,
                           progress=progress, train_items=train_split(bench_dir, split), ledger=ledger,
-                          model_dir=model_dir)
+                          model_dir=model_dir, diagnostics=diagnostics)
 
 
 def train_split(bench_dir: str | Path, split: str) -> list[Item] | None:
@@ -470,7 +471,7 @@ def run_and_report(items: Sequence[Item], text_responder, speech_responder, *, b
                    out_dir: str | Path | None, limit: int | None = None, seed: int = 0,
                    match_option_text: bool = False, progress: bool = True,
                    train_items: Sequence[Item] | None = None, ledger: str | Path | None = None,
-                   model_dir: str | Path | None = None) -> EvalResult:
+                   model_dir: str | Path | None = None, diagnostics: bool = True) -> EvalResult:
     """Evaluate, write the reports into `out_dir`, and for a split whose name starts with "test" append a line to
     the `ledger` (see `textpro.eval.ledger`)."""
     from textpro.eval.ledger import append_to_ledger
@@ -482,7 +483,8 @@ def run_and_report(items: Sequence[Item], text_responder, speech_responder, *, b
     acoustics_path = Path(out_dir) / "acoustics.jsonl" if out_dir else None
     result = evaluate_items(items, text_responder, speech_responder, bench=bench, split=split,
                             cache_path=cache_path, seed=seed, match_option_text=match_option_text,
-                            progress=progress, train_items=train_items, acoustics_path=acoustics_path)
+                            progress=progress, train_items=train_items, acoustics_path=acoustics_path,
+                            diagnostics=diagnostics)
     if out_dir:
         write_reports(result, out_dir)
     if ledger and split.startswith("test"):
