@@ -77,6 +77,7 @@ class EvalSettings:
     splits: list[str] = field(default_factory=lambda: ["test", "test_robust"])  # benchmark splits to score
     limit: int | None = None  # at most N items per task (None: all)
     wer_limit: int | None = None  # WhisperPro WER on an evenly spaced subset (None: every utterance)
+    wer_base: str | None = None  # also the WER of this base Whisper on the same clips (WhisperPro must keep its ears)
 
 
 @dataclass
@@ -272,12 +273,14 @@ class MiniRecipe:
         wer = {}
         for split in settings.splits:  # WhisperPro's WER on the same splits (clean and perturbed)
             path = self.out / "eval" / f"wer-{split}.json"
-            args = [sys.executable, "-m", "textpro.recipe.wer", self.default / "whisperpro", "--bench", self.data,
+            models = [self.default / "whisperpro", *([settings.wer_base] if settings.wer_base else [])]
+            args = [sys.executable, "-m", "textpro.recipe.wer", *models, "--bench", self.data,
                     "--split", split, "--out", path]
             if settings.wer_limit:
                 args += ["--limit", str(settings.wer_limit)]
             ctx.command(*args)
-            wer[split] = {k: v for k, v in json.loads(path.read_text())[0].items() if k != "utterances"}
+            results = [{k: v for k, v in r.items() if k != "utterances"} for r in json.loads(path.read_text())]
+            wer[split] = {**results[0], **({"base": results[1]} if len(results) > 1 else {})}
         (self.out / "eval" / "wer.json").write_text(json.dumps(wer, indent=2) + "\n")
         if problem := slm_responder_missing():
             raise RecipeError(problem)
