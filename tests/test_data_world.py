@@ -67,7 +67,7 @@ def test_recording_conditions(voices):
     for codec in ("mp3", "ogg"):
         decoded = codec_round_trip(clip, SAMPLE_RATE, codec)
         assert len(decoded) == len(clip) and not np.allclose(decoded, clip)
-        assert np.corrcoef(decoded, clip)[0, 1] > 0.5 or codec == "mp3"  # MP3 adds an encoder delay
+        assert np.corrcoef(decoded, clip)[0, 1] > 0.9  # libsndfile removes the encoder delay: times stay aligned
     condition = Condition(gain_db=-12.0, rt60=0.3, telephone=True, snr_db=15.0, noise_colour="pink", codec="ogg")
     a = condition.apply(clip, SAMPLE_RATE, np.random.default_rng(1))
     b = condition.apply(clip, SAMPLE_RATE, np.random.default_rng(1))
