@@ -23,13 +23,16 @@ from starlette.concurrency import run_in_threadpool
 
 from textpro.audio import load_audio
 from textpro.errors import TextproError
-from textpro.serve.batching import MicroBatcher, QueueFull
+from textpro.serve.batching import MicroBatcher, QueueFull, ShuttingDown
+from textpro.serve.cancel import Cancelled, CancelToken
 from textpro.serve.engine import Answered, ChatJob, Engine, Heard, ServedModel, StreamChatJob, TranscribeJob
 from textpro.serve.errors import APIError, error_body, from_textpro_error, install_error_handlers
 from textpro.serve.limits import BodySizeLimit, PromptBudget
 from textpro.serve.schemas import ChatCompletionRequest, generation_options, spoken_turn
 from textpro.serve.settings import ServeSettings
+from textpro.serve.shutdown import drain_on_signals
 from textpro.serve.transcription import MAX_FORM_FIELDS, segments_of, transcription_params
+from textpro.serve.waiting import cancelled_error, outcome, shutting_down
 
 log = logging.getLogger("textpro.serve")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -40,14 +43,16 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
     settings = settings or ServeSettings()
     budget = PromptBudget(served.pro, settings.max_prompt_tokens)
     engine = Engine(served, budget)
-    batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue)
+    batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
+                           on_dropped=lambda token: engine.observer.dropped(token))
     started_at = int(time.time())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         batcher.start()
         log.info("serving %s: %s", served.model_id, served.description)
-        yield
+        with drain_on_signals(batcher, settings.shutdown_grace_seconds):
+            yield
         await batcher.stop()
 
     app = FastAPI(title="textpro", summary="TextPro-SLM: OpenAI-compatible speech chat", lifespan=lifespan)
@@ -76,26 +81,21 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         except TextproError as exc:
             raise from_textpro_error(exc, param) from None
 
-    async def run_job(job, deadline: float):
-        """Queue a job and wait for its result until the request's deadline."""
+    def deadline_token(started: float) -> CancelToken:
+        return CancelToken(deadline=started + settings.timeout_seconds)
+
+    async def run_job(job, request: Request):
+        """Queue a job and wait for its result until the request's deadline or its client leaving."""
+        return await outcome(submit(job), job.cancel, request, settings.timeout_seconds)
+
+    def submit(job, solo: bool = False) -> asyncio.Future:
         try:
-            future = batcher.submit(job)
+            return batcher.submit(job, solo=solo)
         except QueueFull:
-            raise busy() from None
-        return await wait_until(future, deadline)
-
-    def busy() -> APIError:
-        return APIError(429, f"server busy: {settings.max_queue} requests already waiting; retry shortly",
-                        code="queue_full", headers={"Retry-After": "1"})
-
-    async def wait_until(future: asyncio.Future, deadline: float):
-        try:
-            return await asyncio.wait_for(future, max(0.0, deadline - time.monotonic()))
-        except TimeoutError:
-            raise APIError(504, f"request timed out after {settings.timeout_seconds:g} s",
-                           code="timeout") from None
-        except TextproError as exc:
-            raise from_textpro_error(exc) from None
+            raise APIError(429, f"server busy: {settings.max_queue} requests already waiting; retry shortly",
+                           code="queue_full", headers={"Retry-After": "1"}) from None
+        except ShuttingDown:
+            raise shutting_down() from None
 
     # ----------------------------------------------------------------------------------------------- routes
     @app.get("/", include_in_schema=False)
@@ -123,8 +123,8 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
                 "trained": served.trained, "description": served.description}
 
     @app.post("/v1/chat/completions", dependencies=[Depends(require_api_key)])
-    async def chat_completions(body: ChatCompletionRequest):
-        deadline = time.monotonic() + settings.timeout_seconds
+    async def chat_completions(body: ChatCompletionRequest, request: Request):
+        started = time.monotonic()
         check_model(body.model)
         generation = generation_options(body, settings.max_new_tokens)
         turn = spoken_turn(body, settings.max_upload_bytes, settings.max_text_chars)
@@ -133,33 +133,32 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
         if body.stream:
             include_usage = bool(body.stream_options and body.stream_options.include_usage)
-            return await stream_chat(StreamChatJob(samples, turn.prompt, generation, deadline=deadline),
-                                     completion_id, created, include_usage)
-        result: Answered = await run_job(ChatJob(samples, turn.prompt, generation), deadline)
+            job = StreamChatJob(samples, turn.prompt, generation, deadline_token(started), started)
+            return await stream_chat(job, completion_id, created, include_usage, request)
+        job = ChatJob(samples, turn.prompt, generation, deadline_token(started), started)
+        result: Answered = await run_job(job, request)
         return {"id": completion_id, "object": "chat.completion", "created": created, "model": served.model_id,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": result.answer, "refusal": None},
                              "logprobs": None, "finish_reason": result.finish_reason}],
                 "usage": usage(result), "textpro": result.heard.readout}
 
-    async def stream_chat(job: StreamChatJob, completion_id: str, created: int, include_usage: bool):
+    async def stream_chat(job: StreamChatJob, completion_id: str, created: int, include_usage: bool,
+                          request: Request):
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         job.emit = lambda kind, value: loop.call_soon_threadsafe(events.put_nowait, (kind, value))
-        try:
-            future = batcher.submit(job, solo=True)
-        except QueueFull:
-            raise busy() from None
+        future = submit(job, solo=True)
         future.add_done_callback(lambda f: events.put_nowait(("done", f)))
 
         # Wait for the transcript before answering 200: a timeout or a bad clip still gets a proper status.
         try:
-            kind, value = await asyncio.wait_for(events.get(), max(0.0, job.deadline - time.monotonic()))
-        except TimeoutError:
-            future.cancel()
-            job.stop.set()
-            raise APIError(504, f"request timed out after {settings.timeout_seconds:g} s", code="timeout") from None
+            kind, value = await outcome(asyncio.ensure_future(events.get()), job.cancel, request,
+                                        settings.timeout_seconds)
+        finally:
+            if job.cancel.cancelled:
+                future.cancel()
         if kind == "done":
-            await wait_until(value, job.deadline)  # raises the job's error
+            await outcome(value, job.cancel, None, settings.timeout_seconds)  # raises the job's error
             raise APIError(500, "the answer ended before its transcript", code="internal_error")
         heard: Heard = value
 
@@ -180,15 +179,15 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
                         if value:
                             yield chunk({"content": value})
                         continue
-                    error = None if value.cancelled() else value.exception()
-                    if error is not None or value.cancelled():
+                    error = Cancelled() if value.cancelled() else value.exception()
+                    if isinstance(error, Cancelled) or job.cancel.cancelled:
+                        cut = cancelled_error(job.cancel, settings.timeout_seconds)
+                        body = error_body(cut.status, f"{cut.message} (answer cut)", code=cut.code)
+                        yield f"data: {json.dumps(body)}\n\n"
+                    elif error is not None:
                         mapped = from_textpro_error(error) if isinstance(error, TextproError) else None
                         message = mapped.message if mapped else f"generation failed: {type(error).__name__}"
                         yield f"data: {json.dumps(error_body(500, message, code='generation_failed'))}\n\n"
-                    elif time.monotonic() > job.deadline:
-                        body = error_body(504, f"request timed out after {settings.timeout_seconds:g} s "
-                                          "(answer cut)", code="timeout")
-                        yield f"data: {json.dumps(body)}\n\n"
                     else:
                         result: Answered = value.result()
                         yield chunk({}, result.finish_reason)
@@ -199,7 +198,8 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
                     break
                 yield "data: [DONE]\n\n"
             finally:
-                job.stop.set()  # the client left (or the stream ended): stop generating for it
+                if not future.done():  # the client left before the answer ended: stop generating for it
+                    job.cancel.cancel("disconnect")
 
         return StreamingResponse(sse(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -210,7 +210,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
 
     @app.post("/v1/audio/transcriptions", dependencies=[Depends(require_api_key)])
     async def transcriptions(request: Request):
-        deadline = time.monotonic() + settings.timeout_seconds
+        started = time.monotonic()
         # the form parsed here rather than by FastAPI, so that its fields and their sizes are bounded
         form = await request.form(max_files=1, max_fields=MAX_FORM_FIELDS,
                                   max_part_size=4 * settings.max_text_chars + 1024)
@@ -224,7 +224,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         if not audio:
             raise APIError(400, "file: the upload is empty", param="file", code="invalid_audio")
         samples = await decode(audio, "file")
-        heard: Heard = await run_job(TranscribeJob(samples), deadline)
+        heard: Heard = await run_job(TranscribeJob(samples, deadline_token(started), started), request)
         text = heard.transcript.text
         if response_format == "text":
             return PlainTextResponse(text + "\n")

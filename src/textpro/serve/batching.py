@@ -13,11 +13,17 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from textpro.serve.cancel import Cancelled, CancelToken
+
 log = logging.getLogger("textpro.serve")
 
 
 class QueueFull(Exception):
     """More requests are waiting than the queue holds."""
+
+
+class ShuttingDown(Exception):
+    """The server is draining before it exits: no new requests."""
 
 
 @dataclass
@@ -26,19 +32,31 @@ class _Item:
     future: asyncio.Future
     solo: bool  # runs in a batch of its own (a streamed answer)
 
+    @property
+    def cancel(self) -> CancelToken:
+        return self.payload.cancel
+
+    def abandoned(self) -> bool:
+        """Its caller gave up (timeout, disconnect) or its deadline passed while it waited."""
+        return self.future.done() or self.cancel.cancelled
+
 
 class MicroBatcher:
     def __init__(self, run_batch: Callable[[list], list], max_batch_size: int = 8, wait_ms: float = 50.0,
-                 max_queue: int = 64):
-        """run_batch(payloads) -> results, in order; it runs in one worker thread, never twice at once."""
+                 max_queue: int = 64, on_dropped: Callable[[CancelToken], None] | None = None):
+        """run_batch(payloads) -> results, in order; it runs in one worker thread, never twice at once. Each payload
+        has a `cancel` token (cancel.py); a cancelled one waiting in the queue is skipped, and `on_dropped` told."""
         self.run_batch = run_batch
+        self.on_dropped = on_dropped or (lambda token: None)
         self.max_batch_size = max_batch_size
         self.wait = wait_ms / 1000
         self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=max_queue)
         self._held: _Item | None = None  # a solo item met while filling a batch: it goes next
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="textpro-model")
         self._worker: asyncio.Task | None = None
+        self._running: list[_Item] = []
         self.busy = False
+        self.closing = False
 
     @property
     def waiting(self) -> int:
@@ -48,7 +66,28 @@ class MicroBatcher:
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._work(), name="textpro-batcher")
 
+    def close(self, grace_seconds: float) -> None:
+        """Begin draining (SIGTERM): refuse new requests at once, let the queued and running ones finish for
+        `grace_seconds`, then cancel what is left. Call on the event loop."""
+        if self.closing:
+            return
+        self.closing = True
+        waiting = self.waiting + len(self._running)
+        log.info("draining: %d request(s) in flight get %g s to finish", waiting, grace_seconds)
+        asyncio.get_running_loop().call_later(grace_seconds, self.cancel_all)
+
+    def cancel_all(self) -> None:
+        """Cancel every queued and running request: each waiting caller gets `Cancelled` (reason "shutdown")."""
+        for item in self._drain() + self._running:
+            item.cancel.cancel("shutdown")
+            if not item.future.done():
+                item.future.set_exception(Cancelled("the server is shutting down"))
+
     async def stop(self) -> None:
+        """Cancel every queued and running request, then wait for the model thread, which lets go within one
+        step."""
+        self.closing = True
+        self.cancel_all()
         if self._worker is not None:
             self._worker.cancel()
             try:
@@ -63,6 +102,8 @@ class MicroBatcher:
     def submit(self, payload, *, solo: bool = False) -> asyncio.Future:
         """Queue one request; await the returned future for its result (cancel it to give up: a request that has
         not started is then skipped). Raises QueueFull at once when the queue is full."""
+        if self.closing:
+            raise ShuttingDown
         self.start()
         future = asyncio.get_running_loop().create_future()
         try:
@@ -70,6 +111,21 @@ class MicroBatcher:
         except asyncio.QueueFull:
             raise QueueFull from None
         return future
+
+    def _drain(self) -> list[_Item]:
+        items = [self._held] if self._held is not None else []
+        self._held = None
+        while not self.queue.empty():
+            items.append(self.queue.get_nowait())
+        return items
+
+    def _skip(self, item: _Item) -> bool:
+        """True (and the request let go) when nobody waits for this item any more."""
+        if not item.abandoned():
+            return False
+        item.cancel.cancel("timeout" if item.cancel.cancelled else "abandoned")
+        self.on_dropped(item.cancel)
+        return True
 
     async def _next_item(self, timeout: float | None = None) -> _Item | None:
         if self._held is not None:
@@ -90,7 +146,7 @@ class MicroBatcher:
 
     async def _collect(self) -> list[_Item]:
         first = await self._next_item()
-        if first.future.done():  # its caller gave up (timeout, disconnect) while it waited
+        if self._skip(first):
             return []
         batch = [first]
         if first.solo:
@@ -101,7 +157,7 @@ class MicroBatcher:
             item = await self._next_item(timeout=deadline - loop.time())
             if item is None:
                 break
-            if item.future.done():
+            if self._skip(item):
                 continue
             if item.solo:
                 self._held = item
@@ -115,12 +171,12 @@ class MicroBatcher:
             batch = await self._collect()
             if not batch:
                 continue
-            self.busy = True
+            self.busy, self._running = True, batch
             try:
                 results = await loop.run_in_executor(self._executor, self._run_isolated,
                                                      [item.payload for item in batch])
             finally:
-                self.busy = False
+                self.busy, self._running = False, []
             for item, result in zip(batch, results, strict=True):
                 if item.future.done():
                     continue
@@ -135,11 +191,14 @@ class MicroBatcher:
         try:
             return list(self.run_batch(payloads))
         except Exception as exc:  # noqa: BLE001 - handed to the waiting request, which maps it to a response
-            if len(payloads) == 1:
-                return [exc]
+            if len(payloads) == 1 or isinstance(exc, Cancelled):
+                return [exc] * len(payloads)
             log.warning("batch of %d failed (%s); running its requests one by one", len(payloads), exc)
         results = []
         for payload in payloads:
+            if payload.cancel.cancelled:
+                results.append(Cancelled(f"cancelled ({payload.cancel.reason})"))
+                continue
             try:
                 results.append(self.run_batch([payload])[0])
             except Exception as exc:  # noqa: BLE001

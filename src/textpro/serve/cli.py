@@ -81,5 +81,8 @@ def run(args: argparse.Namespace) -> int:
         log.warning("%s", served.description)
     log.info("model %s; API key %s; open http://%s:%d/", served.model_id,
              "required" if settings.api_key else "not required", args.host, args.port)
-    uvicorn.run(create_app(served, settings), host=args.host, port=args.port, log_level="info")
+    # On SIGTERM the app stops taking requests, gives those in flight the grace period, then cancels them with a
+    # 503 (serve/shutdown.py); uvicorn's own timeout, a little longer, only catches a handler that did not answer.
+    uvicorn.run(create_app(served, settings), host=args.host, port=args.port, log_level="info",
+                timeout_graceful_shutdown=settings.shutdown_grace_seconds + 2)
     return 0

@@ -2,20 +2,22 @@
 
 A batch holds transcription and chat jobs together: one WhisperPro batch for all of their audio, then one LLM batch
 per set of decoding options among the chat jobs. A streaming chat runs alone (its tokens go to one client).
+Cancelled jobs cost the model at most one step (cancel.py).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from transformers import StoppingCriteriaList
 
 from textpro.serve.analysis import prosody_readout
+from textpro.serve.cancel import Cancelled, CancelToken, Watch, stop_cancelled_rows
 from textpro.serve.schemas import Generation
 
 log = logging.getLogger("textpro.serve")
@@ -54,9 +56,27 @@ def untrained_model(pro) -> ServedModel:
                        trained=False)
 
 
+class Observer:
+    """What the engine reports as it works; metrics.py records it (this default records nothing)."""
+
+    def batch(self, jobs: list) -> None:
+        """A batch starts on the model thread."""
+
+    def first_token(self, job) -> None:
+        """The first answer token of a chat job is out."""
+
+    def dropped(self, token: CancelToken) -> None:
+        """The model thread let go of a cancelled job (skipped it, or stopped its row)."""
+
+    def idle_on_cancelled(self, seconds: float) -> None:
+        """The model thread worked `seconds` while every row of its stage was already cancelled."""
+
+
 @dataclass
 class TranscribeJob:
     samples: np.ndarray  # mono 16 kHz float32, already checked
+    cancel: CancelToken = field(default_factory=CancelToken)
+    arrived: float = field(default_factory=time.monotonic)
 
 
 @dataclass
@@ -64,16 +84,16 @@ class ChatJob:
     samples: np.ndarray
     prompt: str | None
     generation: Generation
+    cancel: CancelToken = field(default_factory=CancelToken)
+    arrived: float = field(default_factory=time.monotonic)
 
 
 @dataclass
 class StreamChatJob(ChatJob):
     """A chat whose answer goes out piece by piece. `emit(kind, value)` is called from the model thread with
-    ("transcript", (SpeechTokens, readout)), then ("text", piece) per piece; `stop` ends generation early."""
+    ("transcript", Heard), then ("text", piece) per piece; cancelling the token ends generation early."""
 
     emit: Callable[[str, object], None] = None
-    stop: threading.Event = field(default_factory=threading.Event)
-    deadline: float = float("inf")  # time.monotonic() after which generation stops
 
 
 @dataclass
@@ -93,65 +113,118 @@ class Answered:
 
 class Engine:
     """Runs batches of jobs on one model. Called from a single worker thread: the model is never used twice at
-    once, so there is nothing to lock."""
+    once, so there is nothing to lock. A cancelled job's result is a `Cancelled` exception."""
 
-    def __init__(self, served: ServedModel, budget=None):
+    def __init__(self, served: ServedModel, budget=None, observer: Observer | None = None):
         self.served = served
         self.pro = served.pro
         self.budget = budget  # limits.PromptBudget: the exact prompt is checked again once the transcript is known
+        self.observer = observer or Observer()
+        self.watch = Watch(on_idle=lambda seconds: self.observer.idle_on_cancelled(seconds))
         self.batches_run = 0
         self.largest_batch = 0
 
     def run(self, jobs: list) -> list:
         self.batches_run += 1
         self.largest_batch = max(self.largest_batch, len(jobs))
+        self.observer.batch(jobs)
+        self._bound_template_cache()
+        results: list = [None] * len(jobs)
+        with self.watch.hooks(self.pro.transcriber.model, self.pro.slm.llm):
+            if len(jobs) == 1 and isinstance(jobs[0], StreamChatJob):
+                return [self._stream(jobs[0])]
+            heard = self._hear(jobs, results)
+            groups: dict[tuple, list[int]] = {}
+            for i, job in enumerate(jobs):
+                if isinstance(job, ChatJob) and results[i] is None:
+                    results[i] = self._over_budget(heard[i], job)
+                    if results[i] is None:
+                        groups.setdefault(job.generation.key(), []).append(i)
+            for indices in groups.values():
+                self._answer(jobs, heard, indices, results)
+        return results
+
+    def _bound_template_cache(self) -> None:
         # the LLM's prompt builder caches its template per instruction: with instructions from clients that cache
         # would grow with every distinct request, so it is emptied once it holds many
         templates = getattr(self.pro.slm.builder, "_templates", None)
         if templates is not None and len(templates) > TEMPLATE_CACHE_LIMIT:
             templates.clear()
-        if len(jobs) == 1 and isinstance(jobs[0], StreamChatJob):
-            return [self._stream(jobs[0])]
-        transcripts = self.pro.transcriber.transcribe([job.samples for job in jobs], max_seconds=None)
-        heard = [Heard(t, prosody_readout(job.samples, t)) for job, t in zip(jobs, transcripts, strict=True)]
-        results: list = list(heard)
-        groups: dict[tuple, list[int]] = {}
-        for i, job in enumerate(jobs):
-            if isinstance(job, ChatJob):
-                error = self._over_budget(heard[i], job)
-                if error is not None:
-                    results[i] = error
-                    continue
-                groups.setdefault(job.generation.key(), []).append(i)
-        for indices in groups.values():
-            generation = jobs[indices[0]].generation
-            answers = self.pro.slm.generate([(heard[i].transcript, jobs[i].prompt) for i in indices],
-                                            **generation.kwargs())
-            for i, answer in zip(indices, answers, strict=True):
+
+    def _drop_cancelled(self, jobs: list, indices: list[int], results: list) -> list[int]:
+        """The indices whose jobs are still wanted; the others get `Cancelled` as their result."""
+        live = []
+        for i in indices:
+            if jobs[i].cancel.cancelled:
+                if results[i] is None:
+                    results[i] = Cancelled(f"cancelled ({jobs[i].cancel.reason})")
+                    self.observer.dropped(jobs[i].cancel)
+            else:
+                live.append(i)
+        return live
+
+    def _hear(self, jobs: list, results: list) -> list:
+        """WhisperPro on every job still wanted: a Heard per job (None for the cancelled)."""
+        heard: list = [None] * len(jobs)
+        live = self._drop_cancelled(jobs, list(range(len(jobs))), results)
+        if not live:
+            return heard
+        try:
+            with self.watch.rows([jobs[i].cancel for i in live]):
+                transcripts = self.pro.transcriber.transcribe([jobs[i].samples for i in live], max_seconds=None)
+        except Cancelled:
+            self._drop_cancelled(jobs, live, results)
+            return heard
+        for i, transcript in zip(live, transcripts, strict=True):
+            heard[i] = Heard(transcript, prosody_readout(jobs[i].samples, transcript))
+            if results[i] is None and isinstance(jobs[i], TranscribeJob):
+                results[i] = heard[i]
+        self._drop_cancelled(jobs, live, results)  # cancelled while WhisperPro ran: no LLM work for them
+        return heard
+
+    def _answer(self, jobs: list, heard: list, indices: list[int], results: list) -> None:
+        """One LLM batch for chat jobs with equal decoding options; a row whose job is cancelled stops."""
+        live = self._drop_cancelled(jobs, indices, results)
+        if not live:
+            return
+        tokens = [jobs[i].cancel for i in live]
+        first = lambda: [self.observer.first_token(jobs[i]) for i in live]  # noqa: E731
+        try:
+            with self.watch.rows(tokens):
+                answers = self.pro.slm.generate(
+                    [(heard[i].transcript, jobs[i].prompt) for i in live],
+                    stopping_criteria=StoppingCriteriaList([stop_cancelled_rows(tokens, first)]),
+                    **jobs[live[0]].generation.kwargs())
+        except Cancelled:
+            self._drop_cancelled(jobs, live, results)
+            return
+        for i, answer in zip(live, answers, strict=True):
+            if results[i] is None and not jobs[i].cancel.cancelled:
                 results[i] = self._answered(heard[i], jobs[i], answer)
-        return results
+        self._drop_cancelled(jobs, live, results)
 
-    def _stream(self, job: StreamChatJob) -> Answered:
-        from transformers import StoppingCriteria, StoppingCriteriaList
-
-        transcript = self.pro.transcriber.transcribe(job.samples, max_seconds=None)
-        heard = Heard(transcript, prosody_readout(job.samples, transcript))
+    def _stream(self, job: StreamChatJob) -> Answered | Exception:
+        results = [None]
+        heard = self._hear([job], results)[0]
+        if heard is None:
+            return results[0]
         error = self._over_budget(heard, job)
         if error is not None:
-            raise error
+            return error
         job.emit("transcript", heard)
-
-        class StopWhenAsked(StoppingCriteria):
-            # the client went away or the request ran out of time: stop spending the CPU on it
-            def __call__(self, input_ids, scores, **kwargs):
-                import torch
-
-                done = job.stop.is_set() or time.monotonic() > job.deadline
-                return torch.full((input_ids.shape[0],), done, dtype=torch.bool, device=input_ids.device)
-
-        answer = self.pro.slm.generate([(transcript, job.prompt)], on_text=lambda piece: job.emit("text", piece),
-                                       stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
-                                       **job.generation.kwargs())[0]
+        try:
+            with self.watch.rows([job.cancel]):
+                answer = self.pro.slm.generate(
+                    [(heard.transcript, job.prompt)], on_text=lambda piece: job.emit("text", piece),
+                    stopping_criteria=StoppingCriteriaList(
+                        [stop_cancelled_rows([job.cancel], lambda: self.observer.first_token(job))]),
+                    **job.generation.kwargs())[0]
+        except Cancelled as exc:
+            self.observer.dropped(job.cancel)
+            return exc
+        if job.cancel.cancelled:
+            self.observer.dropped(job.cancel)
+            return Cancelled(f"cancelled ({job.cancel.reason})")
         return self._answered(heard, job, answer)
 
     def _over_budget(self, heard: Heard, job: ChatJob):
