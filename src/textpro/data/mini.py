@@ -364,7 +364,10 @@ def _speak(job: Job) -> tuple[SynthResult, dict]:
         world = "convert"
     elif f0_factor != 1.0:
         world = "f0"
-    elif voice_rng.random() < job.mix.resynth / max(1e-9, 1 - job.mix.conversion):
+    elif voice_rng.random() < job.mix.resynth / max(1e-9, 1 - job.mix.conversion) or (
+            job.task == "gender" and engine != "espeak-ng"):
+        # piper's and ked's women are all converted: their men are all resynthesised, so the vocoder's sound
+        # does not tell the two apart
         world = "resynth"
     if world != "none":
         samples = convert_voice(clip.samples, SAMPLE_RATE, f0_factor, warp)
