@@ -15,7 +15,7 @@ def _make_mini(args: argparse.Namespace) -> int:
                         resynth_fraction=args.resynth_fraction, condition_fraction=args.condition_fraction,
                         train_requests=args.train_requests, unseen=not args.no_unseen,
                         dev_unseen=_sizes(args, "dev_unseen"), test_unseen=_sizes(args, "test_unseen"),
-                        progress=not args.quiet)
+                        test_sizes=tuple(args.test_sizes) if args.test_sizes else None, progress=not args.quiet)
     summary = make_mini(config)
     print(f"wrote {sum(summary['records'].values())} records, {summary['total_hours']:.3f} h of audio to "
           f"{args.out} in {summary['generation_seconds']:.0f} s ({summary['times_real_time']:.0f}× real time)")
@@ -73,6 +73,9 @@ def add_parser(commands) -> None:
             mini.add_argument(f"--{split}-{part}", type=int, default=None,
                               help=f"{split}: {what} (defaults {sizes} for semantic, per task, requests, "
                                    "per 2 h of --hours)")
+    mini.add_argument("--test-sizes", type=int, nargs=2, metavar=("SEMANTIC", "PER_TASK"), default=None,
+                      help="records of the test split (semantic, per paralinguistic task) instead of its share "
+                           "of --hours (test_robust keeps that share)")
     mini.add_argument("--no-unseen", action="store_true",
                       help="skip dev_unseen/test_unseen (flite voices; needed when flite is not installed)")
     mini.add_argument("--no-robust", action="store_true", help="skip the perturbed test_robust split")

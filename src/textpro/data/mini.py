@@ -92,11 +92,15 @@ class MiniConfig:
     train_requests: int | None = None  # None: 300 per 2 h of --hours
     dev_unseen: tuple[int, int, int] | None = None  # (semantic, per task, requests); None: (60, 30, 30) per 2 h
     test_unseen: tuple[int, int, int] | None = None  # None: (300, 150, 60) per 2 h
+    # (semantic, per paralinguistic task) records of `test`, instead of its share of --hours: a test split large
+    # enough to read a few points' difference (test_robust keeps the --hours share, a prefix of test)
+    test_sizes: tuple[int, int] | None = None
     unseen: bool = True  # write dev_unseen / test_unseen (needs flite on PATH)
     robust: bool = True  # write test_robust
     workers: int = 1  # processes; the output does not depend on it
     progress: bool = True
     counts: dict = field(default_factory=dict)  # derived: {split: {task: records}}
+    robust_counts: dict = field(default_factory=dict)  # derived: {task: records} of test_robust
 
     def __post_init__(self) -> None:
         self.out = Path(self.out)
@@ -118,6 +122,10 @@ class MiniConfig:
         # At least one record per task and split, so that a tiny run still exercises everything.
         self.counts = {split: {task: max(1, round(n * fraction)) for task, n in per_task.items()}
                        for split, fraction in zip(SPLITS, self.split_fractions, strict=True)}
+        self.robust_counts = dict(self.counts["test"])
+        if self.test_sizes is not None:
+            semantic, per = (int(n) for n in self.test_sizes)
+            self.counts["test"] = {task: (semantic if task == "semantic" else per) for task in self.counts["test"]}
         requests = self.train_requests if self.train_requests is not None else \
             max(1, round(DEFAULT_TRAIN_REQUESTS * scale))
         if requests:
@@ -508,7 +516,7 @@ def plan(config: MiniConfig) -> list[Job]:
             for split in SPLITS for task in _KEY_TASKS for i in range(config.counts[split].get(task, 0))]
     if config.robust:
         jobs += [Job(config.seed, "test_robust", task, i, config.piper_fraction, mix)
-                 for task in TASKS for i in range(config.counts["test"][task])]
+                 for task in TASKS for i in range(config.robust_counts[task])]
     if config.unseen:
         if not engine_available("flite"):
             raise TextproError("the unseen-engine splits need flite: apt-get install flite (make install), "

@@ -41,6 +41,7 @@ class DataSettings:
     seed: int = 0  # benchmark seed (same seed, same benchmark)
     hours: float = 2.0  # audio in train + dev + test (test_robust on top)
     workers: int = 1  # make-mini processes (the output does not depend on it)
+    test_sizes: list[int] | None = None  # [semantic, per paralinguistic task] records of test (None: its share)
 
 
 @dataclass
@@ -216,11 +217,14 @@ class MiniRecipe:
         summary = self.data / "summary.json"  # make-mini writes it last: a benchmark there is complete
         if summary.is_file():
             made = json.loads(summary.read_text()).get("config", {})
-            if made.get("seed") == data.seed and made.get("hours") == data.hours:
+            sizes = made.get("test_sizes")
+            if made.get("seed") == data.seed and made.get("hours") == data.hours and \
+                    (list(sizes) if sizes else None) == (list(data.test_sizes) if data.test_sizes else None):
                 ctx.log(f"{self.data} already holds the benchmark for seed {data.seed}, {data.hours} h: kept")
                 return
+        sizes = ["--test-sizes", *(str(n) for n in data.test_sizes)] if data.test_sizes else []
         ctx.textpro("data", "make-mini", "--out", self.data, "--seed", str(data.seed), "--hours", str(data.hours),
-                    "--workers", str(data.workers), "--quiet")
+                    "--workers", str(data.workers), *sizes, "--quiet")
 
     def train_teacher(self, ctx: StepContext) -> None:
         config = stage_config(self.config.teacher, {"train_file": str(self.data / "train.jsonl")},
