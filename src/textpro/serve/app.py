@@ -2,7 +2,7 @@
 
     POST /v1/chat/completions       chat with an input_audio part; `stream: true` answers as SSE chunks
     POST /v1/audio/transcriptions   multipart file -> transcript (json | verbose_json | text)
-    GET  /v1/models, GET /health, GET / (the page)
+    GET  /v1/models, GET /health, GET /metrics (Prometheus), GET / (the page)
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from textpro.serve.cancel import Cancelled, CancelToken
 from textpro.serve.engine import Answered, ChatJob, Engine, Heard, ServedModel, StreamChatJob, TranscribeJob
 from textpro.serve.errors import APIError, error_body, from_textpro_error, install_error_handlers
 from textpro.serve.limits import BodySizeLimit, PromptBudget
+from textpro.serve.metrics import Metrics, RequestMetrics
+from textpro.serve.metrics import router as metrics_router
 from textpro.serve.schemas import ChatCompletionRequest, generation_options, spoken_turn
 from textpro.serve.settings import ServeSettings
 from textpro.serve.shutdown import drain_on_signals
@@ -42,9 +44,11 @@ MODEL_ALIASES = ("textpro",)  # accepted in `model` besides the served id
 def create_app(served: ServedModel, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     budget = PromptBudget(served.pro, settings.max_prompt_tokens)
-    engine = Engine(served, budget)
+    metrics = Metrics()
+    engine = Engine(served, budget, observer=metrics)
     batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
                            on_dropped=lambda token: engine.observer.dropped(token))
+    metrics.watch(batcher)
     started_at = int(time.time())
 
     @asynccontextmanager
@@ -57,9 +61,11 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
 
     app = FastAPI(title="textpro", summary="TextPro-SLM: OpenAI-compatible speech chat", lifespan=lifespan)
     app.state.settings, app.state.engine, app.state.batcher, app.state.served = settings, engine, batcher, served
-    app.state.budget = budget
+    app.state.budget, app.state.metrics = budget, metrics
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: it sees the body limit's 413 too
+    app.include_router(metrics_router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
 
     async def require_api_key(request: Request) -> None:
