@@ -185,6 +185,21 @@ def test_a_request_that_timed_out_in_the_queue_costs_the_model_nothing():
         assert recorder.reasons == ["timeout"] and whisper == [] and llm == []
 
 
+def test_requests_that_gave_up_do_not_hold_places_in_the_queue():
+    with make_client(timeout_seconds=1.0, max_queue=1, max_batch_size=1, batch_wait_ms=0) as client:
+        gate = Gate(client.app.state.batcher)
+        results = []
+        running = threading.Thread(target=lambda: results.append(chat(client).status_code))
+        running.start()
+        gate.wait_until_busy()
+        assert_openai_error(chat(client), 504, "timeout")  # waited in the queue's one place, then gave up
+        assert client.app.state.batcher.waiting == 1  # its item is still in the line...
+        assert_openai_error(chat(client), 504, "timeout")  # ...but it no longer costs a live request a 429
+        gate.event.set()
+        running.join()
+        assert results == [504]
+
+
 def post_and_hang_up(url: str, body: dict, read_first_line: bool = False) -> None:
     """Send a chat request over a raw connection and close it without waiting for the answer."""
     host, port = url.removeprefix("http://").split(":")

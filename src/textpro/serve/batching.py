@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,6 +42,45 @@ class _Item:
         return self.future.done() or self.cancel.cancelled
 
 
+class _Line:
+    """The waiting requests, in order. Unlike asyncio.Queue, requests whose callers gave up (timeout, disconnect)
+    can be taken out when the line is full: they must not hold places for which live requests get 429."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.items: deque[_Item] = deque()
+        self._arrived = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def put(self, item: _Item, purge: Callable[[_Item], bool]) -> None:
+        if len(self.items) >= self.limit:
+            self.items = deque(i for i in self.items if not purge(i))
+        if len(self.items) >= self.limit:
+            raise QueueFull
+        self.items.append(item)
+        self._arrived.set()
+
+    def get_nowait(self) -> _Item | None:
+        return self.items.popleft() if self.items else None
+
+    async def get(self, timeout: float | None = None) -> _Item | None:
+        """The next item; None if none arrives within `timeout` seconds (None: wait as long as it takes)."""
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else loop.time() + timeout
+        while not self.items:
+            self._arrived.clear()
+            left = None if deadline is None else deadline - loop.time()
+            if left is not None and left <= 0:
+                return None
+            try:
+                await asyncio.wait_for(self._arrived.wait(), left)
+            except TimeoutError:
+                return None
+        return self.items.popleft()
+
+
 class MicroBatcher:
     def __init__(self, run_batch: Callable[[list], list], max_batch_size: int = 8, wait_ms: float = 50.0,
                  max_queue: int = 64, on_dropped: Callable[[CancelToken], None] | None = None):
@@ -50,7 +90,7 @@ class MicroBatcher:
         self.on_dropped = on_dropped or (lambda token: None)
         self.max_batch_size = max_batch_size
         self.wait = wait_ms / 1000
-        self.queue: asyncio.Queue[_Item] = asyncio.Queue(maxsize=max_queue)
+        self.queue = _Line(max_queue)
         self._held: _Item | None = None  # a solo item met while filling a batch: it goes next
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="textpro-model")
         self._worker: asyncio.Task | None = None
@@ -60,7 +100,7 @@ class MicroBatcher:
 
     @property
     def waiting(self) -> int:
-        return self.queue.qsize() + (self._held is not None)
+        return len(self.queue) + (self._held is not None)
 
     def start(self) -> None:
         if self._worker is None:
@@ -106,17 +146,14 @@ class MicroBatcher:
             raise ShuttingDown
         self.start()
         future = asyncio.get_running_loop().create_future()
-        try:
-            self.queue.put_nowait(_Item(payload, future, solo))
-        except asyncio.QueueFull:
-            raise QueueFull from None
+        self.queue.put(_Item(payload, future, solo), purge=self._skip)
         return future
 
     def _drain(self) -> list[_Item]:
         items = [self._held] if self._held is not None else []
         self._held = None
-        while not self.queue.empty():
-            items.append(self.queue.get_nowait())
+        while (item := self.queue.get_nowait()) is not None:
+            items.append(item)
         return items
 
     def _skip(self, item: _Item) -> bool:
@@ -131,18 +168,7 @@ class MicroBatcher:
         if self._held is not None:
             item, self._held = self._held, None
             return item
-        if timeout is None:
-            return await self.queue.get()
-        try:
-            return self.queue.get_nowait()
-        except asyncio.QueueEmpty:
-            pass
-        if timeout <= 0:
-            return None
-        try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
-        except TimeoutError:
-            return None
+        return await self.queue.get(timeout)
 
     async def _collect(self) -> list[_Item]:
         first = await self._next_item()
