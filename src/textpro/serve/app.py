@@ -206,6 +206,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
             finally:
                 if not future.done():  # the client left before the answer ended: stop generating for it
                     job.cancel.cancel("disconnect")
+                    future.cancel()
 
         return StreamingResponse(sse(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -146,6 +146,9 @@ class MicroBatcher:
             raise ShuttingDown
         self.start()
         future = asyncio.get_running_loop().create_future()
+        # its waiter may be gone (timeout, disconnect) when a result or error arrives: retrieve the exception here,
+        # or asyncio logs a traceback per such request ("exception was never retrieved")
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
         self.queue.put(_Item(payload, future, solo), purge=self._skip)
         return future
 
