@@ -1,6 +1,7 @@
 """`textpro serve` throughput and latency with micro-batching on and off, at concurrency 1, 4 and 16.
 
     .venv/bin/python benchmarks/serve_batching.py [--requests 8,16,32] [--max-tokens 24] [--batch-size 8] [--threads 1]
+    .venv/bin/python benchmarks/serve_batching.py --continuous --threads 1   # continuous batching against off
 
 Both servers run in this process under real uvicorn on free ports and share one model (the untrained TextPro:
 real Whisper tiny.en + SmolLM2-135M, which is what the untrained default serves); the only difference between
@@ -101,6 +102,9 @@ def main() -> int:
     parser.add_argument("--wait-ms", type=float, default=50.0, help="batch_wait_ms with batching on (default 50)")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads for the model (default: torch's; 1 is faster on a loaded shared CPU)")
+    parser.add_argument("--continuous", action="store_true",
+                        help="batching on = continuous batching (rows join and leave at each step) instead of "
+                             "micro-batches")
     parser.add_argument("--out", default="benchmarks/results/serve_batching.json", help="JSON results file")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -126,12 +130,14 @@ def main() -> int:
         {"type": "input_audio", "input_audio": {"data": base64.b64encode(spoken_wav(q)).decode(), "format": "wav"}}
     ]}]} for q in QUESTIONS]
     modes = {
-        "on": ServeSettings(max_batch_size=args.batch_size, batch_wait_ms=args.wait_ms, max_queue=256),
+        "on": ServeSettings(max_batch_size=args.batch_size, batch_wait_ms=args.wait_ms, max_queue=256,
+                            continuous_batching=args.continuous),
         "off": ServeSettings(max_batch_size=1, batch_wait_ms=0, max_queue=256),
     }
     servers = {mode: start_server(create_app(served, settings)) for mode, settings in modes.items()}
     print(f"model {served.model_id}; torch threads {torch.get_num_threads()}; {len(QUESTIONS)} clips; "
-          f"max_tokens {args.max_tokens}; batching on = B {args.batch_size}, wait {args.wait_ms:g} ms; "
+          f"max_tokens {args.max_tokens}; batching on = {'continuous, ' if args.continuous else ''}"
+          f"B {args.batch_size}, wait {args.wait_ms:g} ms; "
           f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     for _, _, url in servers.values():  # warm-up: first calls allocate and fill caches
         asyncio.run(load(url, bodies, 2, 4))

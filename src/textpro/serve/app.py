@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from textpro.audio import load_audio
 from textpro.errors import TextproError
-from textpro.serve.batching import MicroBatcher, QueueFull, ShuttingDown
+from textpro.serve.batching import ContinuousBatcher, MicroBatcher, QueueFull, ShuttingDown
 from textpro.serve.cancel import Cancelled, CancelToken
 from textpro.serve.engine import Answered, ChatJob, Engine, Heard, ServedModel, StreamChatJob, TranscribeJob
 from textpro.serve.errors import APIError, error_body, from_textpro_error, install_error_handlers
@@ -45,9 +45,17 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
     settings = settings or ServeSettings()
     budget = PromptBudget(served.pro, settings.max_prompt_tokens)
     metrics = Metrics()
-    engine = Engine(served, budget, observer=metrics)
-    batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
-                           on_dropped=lambda token: engine.observer.dropped(token))
+    dropped = lambda token: engine.observer.dropped(token)  # noqa: E731 - tests swap the observer
+    if settings.continuous_batching:
+        from textpro.serve.continuous import ContinuousEngine
+
+        engine = ContinuousEngine(served, budget, observer=metrics, max_rows=settings.max_batch_size)
+        batcher = ContinuousBatcher(engine, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
+                                    on_dropped=dropped)
+    else:
+        engine = Engine(served, budget, observer=metrics)
+        batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
+                               on_dropped=dropped)
     metrics.watch(batcher)
     started_at = int(time.time())
 
@@ -153,7 +161,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         loop = asyncio.get_running_loop()
         events: asyncio.Queue = asyncio.Queue()
         job.emit = lambda kind, value: loop.call_soon_threadsafe(events.put_nowait, (kind, value))
-        future = submit(job, solo=True)
+        future = submit(job, solo=not settings.continuous_batching)  # continuous batches stream any row
         future.add_done_callback(lambda f: events.put_nowait(("done", f)))
 
         # Wait for the transcript before answering 200: a timeout or a bad clip still gets a proper status.

@@ -233,3 +233,67 @@ class MicroBatcher:
             except Exception as exc:  # noqa: BLE001
                 results.append(exc)
         return results
+
+
+class ContinuousBatcher(MicroBatcher):
+    """The queue in front of a ContinuousEngine: requests join the running decode batch at its next step boundary
+    (up to `max_batch_size` rows) instead of waiting for the batch to end; results arrive as rows end."""
+
+    def __init__(self, engine, max_batch_size: int = 8, wait_ms: float = 50.0, max_queue: int = 64,
+                 on_dropped: Callable[[CancelToken], None] | None = None):
+        super().__init__(engine.advance, max_batch_size, wait_ms, max_queue, on_dropped)
+        self.engine = engine
+        self._pending: dict[int, _Item] = {}  # id(payload) -> item, from admission until its result
+
+    async def _work(self) -> None:
+        loop = asyncio.get_running_loop()
+
+        def deliver(payload, result) -> None:  # called from the model thread
+            loop.call_soon_threadsafe(self._resolve, id(payload), result)
+
+        def more_waiting() -> bool:  # read from the model thread: a length, no lock needed
+            return len(self.queue) > 0 or self._held is not None
+
+        while True:
+            if self.engine.active:
+                batch = self._admissible(self.max_batch_size - self.engine.active)
+            else:
+                batch = await self._collect()
+            for item in batch:
+                self._pending[id(item.payload)] = item
+            self.busy, self._running = True, list(self._pending.values())
+            try:
+                await loop.run_in_executor(self._executor, self._advance, [item.payload for item in batch],
+                                           deliver, more_waiting)
+            finally:
+                self.busy, self._running = bool(self.engine.active), list(self._pending.values())
+
+    def _admissible(self, room: int) -> list[_Item]:
+        """What waits now, up to `room` requests: no waiting for company while rows are decoding."""
+        batch = []
+        while len(batch) < room:
+            item = self._held or self.queue.get_nowait()
+            self._held = None
+            if item is None:
+                break
+            if not self._skip(item):
+                batch.append(item)
+        return batch
+
+    def _advance(self, payloads: list, deliver, more_waiting) -> None:
+        try:
+            self.engine.advance(payloads, deliver, more_waiting)
+        except Exception as exc:  # noqa: BLE001 - every request in flight gets the error; the server keeps serving
+            log.exception("continuous batch failed")
+            for item in list(self._pending.values()):
+                deliver(item.payload, exc)
+            self.engine.rows, self.engine.cache, self.engine.mask = [], None, None
+
+    def _resolve(self, key: int, result) -> None:
+        item = self._pending.pop(key, None)
+        if item is None or item.future.done():
+            return
+        if isinstance(result, BaseException):
+            item.future.set_exception(result)
+        else:
+            item.future.set_result(result)

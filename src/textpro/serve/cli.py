@@ -11,7 +11,8 @@ EPILOG = """examples:
   TEXTPRO_API_KEY=secret textpro serve --host 0.0.0.0
 limits also come from the environment: TEXTPRO_MAX_UPLOAD_BYTES, TEXTPRO_MAX_AUDIO_SECONDS, TEXTPRO_MAX_QUEUE,
 TEXTPRO_REQUEST_TIMEOUT, TEXTPRO_MAX_BATCH_SIZE, TEXTPRO_BATCH_WAIT_MS, TEXTPRO_MAX_NEW_TOKENS, TEXTPRO_MAX_TEXT_CHARS,
-TEXTPRO_MAX_PROMPT_TOKENS, TEXTPRO_MAX_REQUEST_BYTES, TEXTPRO_SHUTDOWN_GRACE_SECONDS, TEXTPRO_API_KEY."""
+TEXTPRO_MAX_PROMPT_TOKENS, TEXTPRO_MAX_REQUEST_BYTES, TEXTPRO_SHUTDOWN_GRACE_SECONDS, TEXTPRO_CONTINUOUS_BATCHING,
+TEXTPRO_API_KEY."""
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -49,6 +50,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--shutdown-grace", type=float, default=None,
                         help="seconds in-flight requests get after SIGTERM before they are cancelled (default 5; "
                              "$TEXTPRO_SHUTDOWN_GRACE_SECONDS)")
+    parser.add_argument("--continuous-batching", action="store_true", default=None,
+                        help="requests join and leave the LLM batch at each decoding step instead of waiting for "
+                             "the batch to end ($TEXTPRO_CONTINUOUS_BATCHING=1)")
     parser.set_defaults(run=run)
     return parser
 
@@ -63,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms, max_new_tokens=args.max_new_tokens,
         max_text_chars=args.max_text_chars, max_prompt_tokens=args.max_prompt_tokens,
         max_request_bytes=None if args.max_request_mb is None else int(args.max_request_mb * 1024 * 1024),
-        shutdown_grace_seconds=args.shutdown_grace)
+        shutdown_grace_seconds=args.shutdown_grace, continuous_batching=args.continuous_batching)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("textpro.serve")
 

@@ -8,6 +8,17 @@ from dataclasses import dataclass, field, fields
 from textpro.errors import ConfigError
 
 
+def _flag(raw: str) -> bool:
+    if raw.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)
+
+
+_flag.__name__ = "boolean"
+
+
 @dataclass
 class ServeSettings:
     max_upload_bytes: int = 25 * 1024 * 1024  # largest audio file accepted (decoded from base64 or multipart)
@@ -23,6 +34,7 @@ class ServeSettings:
     # the model's context window bounds it too. A 2048-token prefill of SmolLM2-135M takes ~15 s on 2 busy cores.
     max_request_bytes: int | None = None  # largest request body, checked before parsing; None: from max_upload_bytes
     shutdown_grace_seconds: float = 5.0  # on SIGTERM, in-flight requests get this long to finish, then are cancelled
+    continuous_batching: bool = False  # requests join and leave the LLM batch at step boundaries (continuous.py)
     api_key: str | None = field(default=None, repr=False)  # when set, /v1/* needs `Authorization: Bearer KEY`
 
     # flag/field name -> environment variable that sets it when no flag does
@@ -38,6 +50,7 @@ class ServeSettings:
         "max_prompt_tokens": "TEXTPRO_MAX_PROMPT_TOKENS",
         "max_request_bytes": "TEXTPRO_MAX_REQUEST_BYTES",
         "shutdown_grace_seconds": "TEXTPRO_SHUTDOWN_GRACE_SECONDS",
+        "continuous_batching": "TEXTPRO_CONTINUOUS_BATCHING",
         "api_key": "TEXTPRO_API_KEY",
     }
 
@@ -74,7 +87,7 @@ class ServeSettings:
             raw = environ.get(cls.ENV[f.name])
             if raw in (None, ""):
                 continue
-            kind = {"int": int, "int | None": int, "float": float}.get(str(f.type), str)
+            kind = {"int": int, "int | None": int, "float": float, "bool": _flag}.get(str(f.type), str)
             try:
                 values[f.name] = kind(raw)
             except ValueError:
