@@ -110,7 +110,7 @@ class Report:
 class Server:
     """`textpro serve` in its own process."""
 
-    def __init__(self, threads: int, model: str | None):
+    def __init__(self, threads: int, model: str | None, continuous: bool = False):
         self.port = free_port()
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": str(threads)}
         command = [sys.executable, "-m", "textpro.cli", "serve", "--port", str(self.port),
@@ -119,6 +119,8 @@ class Server:
                    "--max-request-mb", str(LIMITS["max_request_mb"]), "--shutdown-grace", "3"]
         if model:
             command += ["--model", model]
+        if continuous:
+            command += ["--continuous-batching"]
         # its log goes to a file: a pipe nobody reads fills after ~600 access-log lines, and the server then blocks
         # in write() with the logging lock held (an early run of this soak "wedged" exactly so)
         self.log = tempfile.NamedTemporaryFile("w+", prefix="serve_soak_", suffix=".log", delete=False)
@@ -470,10 +472,12 @@ def main(argv=None) -> int:
     parser.add_argument("--bursts-every", type=float, default=30, help="seconds between bursts (default 30)")
     parser.add_argument("--threads", type=int, default=1, help="the server's torch threads (default 1)")
     parser.add_argument("--model", default=None, help="--model for textpro serve (default: its default)")
+    parser.add_argument("--continuous", action="store_true", help="serve with --continuous-batching")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/serve_soak.json", help="JSON report")
     args = parser.parse_args(argv)
-    result = run(args.seconds, args.clients, args.bursts_every, args.threads, args.model, args.seed)
+    result = run(args.seconds, args.clients, args.bursts_every, args.threads, args.model, args.seed,
+                 args.continuous)
     out = ROOT / args.out
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
@@ -482,9 +486,9 @@ def main(argv=None) -> int:
 
 
 def run(seconds: float, clients: int, bursts_every: float, threads: int = 1, model: str | None = None,
-        seed: int = 0) -> dict:
+        seed: int = 0, continuous: bool = False) -> dict:
     """Start the server, soak it, stop it with SIGTERM: the summary (its "failures" empty when it passed)."""
-    server = Server(threads, model)
+    server = Server(threads, model, continuous)
     exit_seconds = None
     try:
         server.wait_ready()
@@ -494,7 +498,7 @@ def run(seconds: float, clients: int, bursts_every: float, threads: int = 1, mod
     result = summary(report, exit_seconds)
     if exit_seconds > 10:
         result["failures"].append(f"exited {exit_seconds:.1f} s after SIGTERM (limit 10 s)")
-    result["limits"] = LIMITS
+    result["limits"] = {**LIMITS, "continuous_batching": continuous}
     result["server_log"] = server.log.name
     result["outcomes"] = [asdict(o) for o in report.outcomes if o.kind in GOOD and o.status != 200][:50]
     return result

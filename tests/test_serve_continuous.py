@@ -10,6 +10,7 @@ import pytest
 from tests.serve_support import audio_message, b64, spoken, untrained_served
 from tests.test_serve import chat, make_client, sse_events
 from tests.test_serve_cancel import COUNTING, Recorder, samples
+from tests.test_serve_metrics import scrape, value
 
 pytestmark = pytest.mark.slow
 
@@ -113,3 +114,6 @@ def test_streamed_and_plain_requests_share_continuous_batches_over_http():
         assert results[2].json()["choices"][0]["message"]["content"] == alone
         transcript = client.post("/v1/audio/transcriptions", files={"file": ("q.wav", spoken(), "audio/wav")})
         assert transcript.status_code == 200 and "France" in transcript.json()["text"]
+        metrics = scrape(client)
+        assert value(metrics, "textpro_decode_rows") == 0  # every row left the batch
+        assert value(metrics, "textpro_time_to_first_token_seconds_count") == 5

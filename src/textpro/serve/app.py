@@ -56,7 +56,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         engine = Engine(served, budget, observer=metrics)
         batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
                                on_dropped=dropped)
-    metrics.watch(batcher)
+    metrics.watch(batcher, engine)
     started_at = int(time.time())
 
     @asynccontextmanager

@@ -51,6 +51,9 @@ class ContinuousEngine(Engine):
         self.slm = self.pro.slm
         self.llm = self.slm.llm
         self.max_rows = max_rows
+        # free rows needed before decoding pauses to admit: WhisperPro and the prefill cost far more per request
+        # when run for one request than for several, so a full batch admits in groups of half its size
+        self.admit_at = max(1, max_rows // 2)
         self.rows: list[Row] = []
         self.cache: DynamicCache | None = None
         self.mask: torch.Tensor | None = None  # (B, L) 1 = real position
@@ -72,7 +75,7 @@ class ContinuousEngine(Engine):
         with self.watch.hooks(self.pro.transcriber.model, self.llm), torch.inference_mode():
             self._admit(jobs, deliver)
             self.largest_batch = max(self.largest_batch, len(self.rows))
-            while self.rows and not (more_waiting() and len(self.rows) < self.max_rows):
+            while self.rows and not (more_waiting() and self.max_rows - len(self.rows) >= self.admit_at):
                 self._step(deliver)
 
     def _admit(self, jobs: list, deliver) -> None:

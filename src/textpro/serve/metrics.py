@@ -2,7 +2,8 @@
 
     textpro_queue_depth                        requests waiting for the model
     textpro_model_busy                         1 while a batch runs
-    textpro_batch_size                         requests per model batch (histogram)
+    textpro_batch_size                         requests per model batch (continuous: admitted per step boundary)
+    textpro_decode_rows                        rows in the continuous decode batch now
     textpro_queue_wait_seconds                 arrival -> its batch starts (histogram)
     textpro_time_to_first_token_seconds        arrival -> first answer token (histogram)
     textpro_request_duration_seconds           arrival -> last byte sent, by endpoint and status (histogram)
@@ -46,6 +47,7 @@ class Metrics(Observer):
         self.registry = registry = CollectorRegistry()
         self.queue_depth = Gauge("textpro_queue_depth", "Requests waiting for the model", registry=registry)
         self.model_busy = Gauge("textpro_model_busy", "1 while the model thread runs a batch", registry=registry)
+        self.decode_rows = Gauge("textpro_decode_rows", "Rows in the continuous decode batch", registry=registry)
         self.batch_size = Histogram("textpro_batch_size", "Requests per model batch", buckets=BATCH_BUCKETS,
                                     registry=registry)
         self.queue_wait = Histogram("textpro_queue_wait_seconds", "From a request's arrival to the start of its batch",
@@ -65,10 +67,11 @@ class Metrics(Observer):
                                            "while every row of its batch was already cancelled", buckets=LAG_BUCKETS,
                                            registry=registry)
 
-    def watch(self, batcher) -> None:
-        """Queue depth and busy read from the batcher at each scrape."""
+    def watch(self, batcher, engine) -> None:
+        """Queue depth, busy and decode rows read at each scrape."""
         self.queue_depth.set_function(lambda: batcher.waiting)
         self.model_busy.set_function(lambda: float(batcher.busy))
+        self.decode_rows.set_function(lambda: float(getattr(engine, "active", 0)))
 
     # ---- Observer (called from the model thread; prometheus_client is thread-safe) -------------------------------
     def batch(self, jobs: list) -> None:
