@@ -124,3 +124,14 @@ def test_prosody_swap_changes_vectors_of_distillation_rows_only():
         assert item["text"] == f"clip {examples[i].index}"  # the words stay, the voice comes from elsewhere
         assert item["acoustics"][0] == item["utterance"][0] == item["prosody"][0, 0]
     assert SLMDataset([Store(100)], examples, prosody_swap=0.0).swaps == {}
+
+
+def test_template_cache_is_bounded(smol_dir):
+    from textpro.slm.inputs import TEMPLATE_CACHE_SIZE
+
+    builder = make_model(smol_dir).builder
+    first = builder.template("question 0")
+    for i in range(TEMPLATE_CACHE_SIZE + 40):  # a server sees a new instruction with every request
+        builder.template(f"question {i}")
+    assert len(builder._templates) == TEMPLATE_CACHE_SIZE
+    assert builder.template("question 0") == first  # dropped, then rendered again the same

@@ -69,7 +69,6 @@ class ContinuousEngine(Engine):
     def advance(self, jobs: list, deliver: Callable[[object, object], None],
                 more_waiting: Callable[[], bool] = lambda: False) -> None:
         self.batches_run += 1
-        self._bound_template_cache()
         if jobs:
             self.observer.batch(jobs)
         with self.watch.hooks(self.pro.transcriber.model, self.llm), torch.inference_mode():

@@ -21,7 +21,6 @@ from textpro.serve.cancel import Cancelled, CancelToken, Watch, stop_cancelled_r
 from textpro.serve.schemas import Generation
 
 log = logging.getLogger("textpro.serve")
-TEMPLATE_CACHE_LIMIT = 64
 
 
 @dataclass
@@ -128,7 +127,6 @@ class Engine:
         self.batches_run += 1
         self.largest_batch = max(self.largest_batch, len(jobs))
         self.observer.batch(jobs)
-        self._bound_template_cache()
         results: list = [None] * len(jobs)
         with self.watch.hooks(self.pro.transcriber.model, self.pro.slm.llm):
             if len(jobs) == 1 and isinstance(jobs[0], StreamChatJob):
@@ -143,13 +141,6 @@ class Engine:
             for indices in groups.values():
                 self._answer(jobs, heard, indices, results)
         return results
-
-    def _bound_template_cache(self) -> None:
-        # the LLM's prompt builder caches its template per instruction: with instructions from clients that cache
-        # would grow with every distinct request, so it is emptied once it holds many
-        templates = getattr(self.pro.slm.builder, "_templates", None)
-        if templates is not None and len(templates) > TEMPLATE_CACHE_LIMIT:
-            templates.clear()
 
     def _drop_cancelled(self, jobs: list, indices: list[int], results: list) -> list[int]:
         """The indices whose jobs are still wanted; the others get `Cancelled` as their result."""

@@ -97,7 +97,6 @@ class PromptBudget:
 
     def template_tokens(self, instruction: str | None) -> int:
         before, after, _, _ = self.builder.template(instruction)
-        getattr(self.builder, "_templates", {}).clear()  # a cache keyed by instruction grows with every request
         return len(before) + len(after)
 
     def speech_positions(self, samples) -> int:

@@ -19,6 +19,7 @@ and the training prompt is token-for-token the generation prompt.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ from textpro.slm.config import TextProSLMConfig
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
 IGNORE_INDEX = -100  # label value the loss skips (transformers' default ignore_index)
+TEMPLATE_CACHE_SIZE = 256  # rendered chat templates kept per builder (one per distinct instruction)
 _SLOT = "\ue000"  # private-use character: marks where content goes in a rendered chat template
 
 
@@ -106,7 +108,9 @@ class InputBuilder:
             raise TextproError(f"placeholder token {config.placeholder_token!r} is not in the LLM tokenizer")
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
         self.pad_id = pad if pad is not None else 0  # padded positions are masked, any id will do
-        self._templates: dict[tuple, tuple[list[int], list[int], list[int], list[int]]] = {}
+        # rendered templates by (instruction, system prompt, separator), least recently used dropped first: a server
+        # sees a new instruction with every request
+        self._templates: OrderedDict[tuple, tuple[list[int], list[int], list[int], list[int]]] = OrderedDict()
 
     # ---- template pieces ------------------------------------------------------------------------------------------
     def _clean(self, text: str) -> str:
@@ -136,6 +140,9 @@ class InputBuilder:
             encode = lambda s: self.tokenizer.encode(s, add_special_tokens=False) if s else []  # noqa: E731
             tail_ids = encode(tail) or [self.tokenizer.eos_token_id]
             self._templates[key] = (encode(before), encode(after), encode(head), tail_ids)
+            if len(self._templates) > TEMPLATE_CACHE_SIZE:
+                self._templates.popitem(last=False)
+        self._templates.move_to_end(key)
         return self._templates[key]
 
     # ---- speech ---------------------------------------------------------------------------------------------------
