@@ -41,12 +41,29 @@ STATIC = Path(__file__).resolve().parent / "static"
 MODEL_ALIASES = ("textpro",)  # accepted in `model` besides the served id
 
 
+def end_of_turn_ids(slm) -> list[int]:
+    """The ids that end an answer locally (the generation config's eos and the tokenizer's), for the endpoint."""
+    eos = slm.llm.generation_config.eos_token_id
+    eos = [eos] if isinstance(eos, int) else list(eos or [])
+    return sorted({*eos, slm.tokenizer.eos_token_id} - {None})
+
+
 def create_app(served: ServedModel, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
     budget = PromptBudget(served.pro, settings.max_prompt_tokens)
     metrics = Metrics()
     dropped = lambda token: engine.observer.dropped(token)  # noqa: E731 - tests swap the observer
-    if settings.continuous_batching:
+    endpoint = None
+    if settings.llm_endpoint:
+        from textpro.serve.remote import LLMEndpoint, RemoteEngine
+
+        engine = RemoteEngine(served, budget, observer=metrics, dtype=settings.llm_endpoint_dtype)
+        batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
+                               on_dropped=dropped)
+        endpoint = LLMEndpoint(settings.llm_endpoint, settings.llm_endpoint_model, settings.llm_endpoint_api_key,
+                               stop_token_ids=end_of_turn_ids(served.pro.slm),
+                               banned_token_ids=[served.pro.slm.placeholder_id])
+    elif settings.continuous_batching:
         from textpro.serve.continuous import ContinuousEngine
 
         engine = ContinuousEngine(served, budget, observer=metrics, max_rows=settings.max_batch_size)
@@ -66,10 +83,12 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         with drain_on_signals(batcher, settings.shutdown_grace_seconds):
             yield
         await batcher.stop()
+        if endpoint is not None:
+            await endpoint.aclose()
 
     app = FastAPI(title="textpro", summary="TextPro-SLM: OpenAI-compatible speech chat", lifespan=lifespan)
     app.state.settings, app.state.engine, app.state.batcher, app.state.served = settings, engine, batcher, served
-    app.state.budget, app.state.metrics = budget, metrics
+    app.state.budget, app.state.metrics, app.state.endpoint = budget, metrics, endpoint
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: it sees the body limit's 413 too
@@ -120,6 +139,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
     async def health():
         return {"status": "ok", "model": served.model_id, "trained": served.trained,
                 "description": served.description, "waiting": batcher.waiting, "busy": batcher.busy,
+                "llm_endpoint": endpoint.base if endpoint is not None else None,
                 "batching": {"max_batch_size": settings.max_batch_size, "wait_ms": settings.batch_wait_ms,
                              "batches_run": engine.batches_run, "largest_batch": engine.largest_batch}}
 
@@ -145,8 +165,14 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         samples = await decode(turn.audio, turn.audio_param)
         budget.check(samples, turn.prompt, generation.max_new_tokens)  # before the queue: what cannot fit is refused
         completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+        include_usage = bool(body.stream_options and body.stream_options.include_usage)
+        if endpoint is not None:
+            job = ChatJob(samples, turn.prompt, generation, deadline_token(started), started)
+            prepared = await run_job(job, request)  # transcript and prompt embeddings, made on the model thread
+            if body.stream:
+                return await remote_stream(job, prepared, completion_id, created, include_usage, request)
+            return await remote_answer(job, prepared, completion_id, created, request)
         if body.stream:
-            include_usage = bool(body.stream_options and body.stream_options.include_usage)
             job = StreamChatJob(samples, turn.prompt, generation, deadline_token(started), started)
             return await stream_chat(job, completion_id, created, include_usage, request)
         job = ChatJob(samples, turn.prompt, generation, deadline_token(started), started)
@@ -177,11 +203,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
         heard: Heard = value
 
         def chunk(delta: dict, finish_reason: str | None = None, **extra) -> str:
-            body = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
-                    "model": served.model_id,
-                    "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
-                    **extra}
-            return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+            return sse_chunk(completion_id, created, delta, finish_reason, **extra)
 
         async def sse():
             try:
@@ -215,6 +237,90 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
                 if not future.done():  # the client left before the answer ended: stop generating for it
                     job.cancel.cancel("disconnect")
                     future.cancel()
+
+        return StreamingResponse(sse(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    def sse_chunk(completion_id: str, created: int, delta: dict, finish_reason: str | None = None, **extra) -> str:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": served.model_id,
+                "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}], **extra}
+        return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+
+    # ------------------------------------------------------------------ the LLM on an endpoint (--llm-endpoint)
+    async def upstream(call):
+        """An endpoint call whose failure is an APIError (502/503 in OpenAI's shape)."""
+        from textpro.serve.remote import EndpointError
+
+        try:
+            return await call
+        except EndpointError as exc:
+            raise exc.api_error() from None
+
+    async def remote_answer(job: ChatJob, prepared, completion_id: str, created: int, request: Request):
+        # cancelled at the deadline or when the client leaves: the task is cancelled and the upstream request closed
+        done = await outcome(asyncio.ensure_future(upstream(endpoint.complete(prepared, job.generation))),
+                             job.cancel, request, settings.timeout_seconds)
+        answer = done.text.strip()
+        tokens = done.completion_tokens
+        if tokens is None:
+            tokens = len(served.pro.slm.tokenizer.encode(answer, add_special_tokens=False))
+        finish = done.finish_reason if done.finish_reason in ("stop", "length") else "stop"
+        return {"id": completion_id, "object": "chat.completion", "created": created, "model": served.model_id,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": answer, "refusal": None},
+                             "logprobs": None, "finish_reason": finish}],
+                "usage": {"prompt_tokens": prepared.prompt_tokens, "completion_tokens": tokens,
+                          "total_tokens": prepared.prompt_tokens + tokens},
+                "textpro": prepared.heard.readout}
+
+    async def remote_stream(job: ChatJob, prepared, completion_id: str, created: int, include_usage: bool,
+                            request: Request):
+        from textpro.serve.remote import EndpointError, remaining
+
+        # the upstream answer's status is known before ours: an endpoint failure is still a proper 502/503
+        response = await outcome(asyncio.ensure_future(upstream(endpoint.open_stream(prepared, job.generation))),
+                                 job.cancel, request, settings.timeout_seconds)
+
+        async def sse():
+            pieces = endpoint.pieces(response)
+            text, tokens, finish = [], None, None
+            try:
+                yield sse_chunk(completion_id, created, {"role": "assistant", "content": ""},
+                                textpro=prepared.heard.readout)
+                try:
+                    while True:
+                        try:  # each read bounded by the request's deadline
+                            piece, reason, count = await asyncio.wait_for(anext(pieces),
+                                                                          remaining(job.cancel.deadline))
+                        except StopAsyncIteration:
+                            break
+                        if piece:
+                            if not text:
+                                metrics.first_token(job)
+                            text.append(piece)
+                            yield sse_chunk(completion_id, created, {"content": piece})
+                        finish = reason or finish
+                        tokens = count if count is not None else tokens
+                except TimeoutError:
+                    job.cancel.cancel("timeout")
+                    cut = cancelled_error(job.cancel, settings.timeout_seconds)
+                    body = error_body(cut.status, f"{cut.message} (answer cut)", code=cut.code)
+                    yield f"data: {json.dumps(body)}\n\n"
+                except EndpointError as exc:
+                    yield f"data: {json.dumps(error_body(exc.status, exc.message, code=exc.code))}\n\n"
+                else:
+                    yield sse_chunk(completion_id, created, {}, finish if finish in ("stop", "length") else "stop")
+                    if include_usage:
+                        if tokens is None:
+                            tokens = len(served.pro.slm.tokenizer.encode("".join(text), add_special_tokens=False))
+                        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created,
+                                "model": served.model_id, "choices": [],
+                                "usage": {"prompt_tokens": prepared.prompt_tokens, "completion_tokens": tokens,
+                                          "total_tokens": prepared.prompt_tokens + tokens}}
+                        yield f"data: {json.dumps(body)}\n\n"
+                yield "data: [DONE]\n\n"
+            finally:  # the answer ended, timed out, or the client left: the upstream request is closed
+                await pieces.aclose()
+                await response.aclose()
 
         return StreamingResponse(sse(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -9,10 +9,13 @@ EPILOG = """examples:
   textpro serve                                   # the embedded default model (untrained base models until built)
   textpro serve --model runs/mini/slm --port 8080
   TEXTPRO_API_KEY=secret textpro serve --host 0.0.0.0
+  textpro serve --int8                            # CPU: int8 WhisperPro decoder and LLM (opt-in, BENCHMARKS.md)
+  textpro serve --model DIR --llm-endpoint http://gpu-host:8001   # the LLM on vLLM (--enable-prompt-embeds)
 limits also come from the environment: TEXTPRO_MAX_UPLOAD_BYTES, TEXTPRO_MAX_AUDIO_SECONDS, TEXTPRO_MAX_QUEUE,
 TEXTPRO_REQUEST_TIMEOUT, TEXTPRO_MAX_BATCH_SIZE, TEXTPRO_BATCH_WAIT_MS, TEXTPRO_MAX_NEW_TOKENS, TEXTPRO_MAX_TEXT_CHARS,
 TEXTPRO_MAX_PROMPT_TOKENS, TEXTPRO_MAX_REQUEST_BYTES, TEXTPRO_SHUTDOWN_GRACE_SECONDS, TEXTPRO_CONTINUOUS_BATCHING,
-TEXTPRO_API_KEY."""
+TEXTPRO_INT8, TEXTPRO_LLM_ENDPOINT, TEXTPRO_LLM_ENDPOINT_MODEL, TEXTPRO_LLM_ENDPOINT_DTYPE,
+TEXTPRO_LLM_ENDPOINT_API_KEY, TEXTPRO_API_KEY."""
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
@@ -53,6 +56,20 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--continuous-batching", action="store_true", default=None,
                         help="requests join and leave the LLM batch at each decoding step instead of waiting for "
                              "the batch to end ($TEXTPRO_CONTINUOUS_BATCHING=1)")
+    parser.add_argument("--int8", nargs="?", const="all", default=None, metavar="PARTS",
+                        help="CPU: int8 dynamic quantization of the Linear layers of WhisperPro's decoder and of the "
+                             "LLM; PARTS: all (default) or some of whisperpro,llm,lm_head. Faster, but answers can "
+                             "differ from fp32 (BENCHMARKS.md); $TEXTPRO_INT8=1 or =PARTS")
+    parser.add_argument("--llm-endpoint", metavar="URL", default=None,
+                        help="run the LLM on this OpenAI-compatible server (vLLM started with "
+                             "--enable-prompt-embeds): textpro sends each prompt's embeddings to its /v1/completions "
+                             "($TEXTPRO_LLM_ENDPOINT)")
+    parser.add_argument("--llm-endpoint-model", metavar="NAME", default=None,
+                        help="the model name the endpoint serves (default: the first it lists; "
+                             "$TEXTPRO_LLM_ENDPOINT_MODEL)")
+    parser.add_argument("--llm-endpoint-dtype", choices=("float32", "bfloat16", "float16"), default=None,
+                        help="dtype of the embeddings sent (default float32; bfloat16 halves the payload; "
+                             "$TEXTPRO_LLM_ENDPOINT_DTYPE). The endpoint's key: $TEXTPRO_LLM_ENDPOINT_API_KEY")
     parser.set_defaults(run=run)
     return parser
 
@@ -67,7 +84,9 @@ def run(args: argparse.Namespace) -> int:
         max_batch_size=args.max_batch_size, batch_wait_ms=args.batch_wait_ms, max_new_tokens=args.max_new_tokens,
         max_text_chars=args.max_text_chars, max_prompt_tokens=args.max_prompt_tokens,
         max_request_bytes=None if args.max_request_mb is None else int(args.max_request_mb * 1024 * 1024),
-        shutdown_grace_seconds=args.shutdown_grace, continuous_batching=args.continuous_batching)
+        shutdown_grace_seconds=args.shutdown_grace, continuous_batching=args.continuous_batching, int8=args.int8,
+        llm_endpoint=args.llm_endpoint, llm_endpoint_model=args.llm_endpoint_model,
+        llm_endpoint_dtype=args.llm_endpoint_dtype)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("textpro.serve")
 
@@ -81,6 +100,19 @@ def run(args: argparse.Namespace) -> int:
 
     log.info("loading model %s", args.model or "(default)")
     served = load_model(args.model)
+    if settings.int8:
+        from textpro.serve.int8 import quantize_int8
+        from textpro.serve.settings import int8_parts
+
+        parts = int8_parts(settings.int8)
+        if settings.llm_endpoint:  # the local LLM only looks up embeddings: WhisperPro's decoder is all there is
+            parts = tuple(p for p in parts if p == "whisperpro")
+        if parts:
+            quantize_int8(served.pro, parts)
+            served.description += f" (int8: {', '.join(parts)})"
+    if settings.llm_endpoint:
+        log.info("the LLM runs on %s; textpro keeps WhisperPro, the projector and the embedding lookup",
+                 settings.llm_endpoint)
     if not served.trained:
         log.warning("%s", served.description)
     log.info("model %s; API key %s; open http://%s:%d/", served.model_id,

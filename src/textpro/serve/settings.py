@@ -19,6 +19,19 @@ def _flag(raw: str) -> bool:
 _flag.__name__ = "boolean"
 
 
+INT8_PARTS = ("whisperpro", "llm", "lm_head")  # what `--int8` can quantize (int8.py)
+
+
+def int8_parts(value: str) -> tuple[str, ...]:
+    """"whisperpro,llm" -> ("whisperpro", "llm"); "all" -> every part; ConfigError for an unknown part."""
+    if value.strip().lower() == "all":
+        return INT8_PARTS
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    if not parts or set(parts) - set(INT8_PARTS):
+        raise ConfigError(f"int8 parts {value!r}: use all, or some of {', '.join(INT8_PARTS)}")
+    return parts
+
+
 @dataclass
 class ServeSettings:
     max_upload_bytes: int = 25 * 1024 * 1024  # largest audio file accepted (decoded from base64 or multipart)
@@ -35,6 +48,12 @@ class ServeSettings:
     max_request_bytes: int | None = None  # largest request body, checked before parsing; None: from max_upload_bytes
     shutdown_grace_seconds: float = 5.0  # on SIGTERM, in-flight requests get this long to finish, then are cancelled
     continuous_batching: bool = False  # requests join and leave the LLM batch at step boundaries (continuous.py)
+    int8: str | None = None  # int8 dynamic quantization (int8.py), CPU only: "all" (WhisperPro's decoder and the
+    # LLM) or some of whisperpro,llm,lm_head; $TEXTPRO_INT8=1 means all, 0 none
+    llm_endpoint: str | None = None  # an OpenAI-compatible Completions server taking prompt_embeds (vLLM); remote.py
+    llm_endpoint_model: str | None = None  # the model name it serves (None: the first one it lists)
+    llm_endpoint_dtype: str = "float32"  # dtype of the prompt embeddings sent (float32, bfloat16, float16)
+    llm_endpoint_api_key: str | None = field(default=None, repr=False)  # sent as `Authorization: Bearer KEY`
     api_key: str | None = field(default=None, repr=False)  # when set, /v1/* needs `Authorization: Bearer KEY`
 
     # flag/field name -> environment variable that sets it when no flag does
@@ -51,6 +70,11 @@ class ServeSettings:
         "max_request_bytes": "TEXTPRO_MAX_REQUEST_BYTES",
         "shutdown_grace_seconds": "TEXTPRO_SHUTDOWN_GRACE_SECONDS",
         "continuous_batching": "TEXTPRO_CONTINUOUS_BATCHING",
+        "int8": "TEXTPRO_INT8",
+        "llm_endpoint": "TEXTPRO_LLM_ENDPOINT",
+        "llm_endpoint_model": "TEXTPRO_LLM_ENDPOINT_MODEL",
+        "llm_endpoint_dtype": "TEXTPRO_LLM_ENDPOINT_DTYPE",
+        "llm_endpoint_api_key": "TEXTPRO_LLM_ENDPOINT_API_KEY",
         "api_key": "TEXTPRO_API_KEY",
     }
 
@@ -73,6 +97,24 @@ class ServeSettings:
                 raise ConfigError(f"serve setting {name}={getattr(self, name)!r} is out of range")
         if self.api_key == "":
             self.api_key = None
+        if self.int8 is not None:
+            raw = str(self.int8).strip().lower()
+            if self.int8 is True or raw in ("1", "true", "yes", "on"):
+                self.int8 = "all"
+            elif self.int8 is False or raw in ("", "0", "false", "no", "off"):
+                self.int8 = None
+            else:
+                int8_parts(self.int8)  # ConfigError for an unknown part
+        if self.llm_endpoint == "":
+            self.llm_endpoint = None
+        if self.llm_endpoint is not None and not self.llm_endpoint.startswith(("http://", "https://")):
+            raise ConfigError(f"serve setting llm_endpoint={self.llm_endpoint!r} is not an http(s) URL")
+        if self.llm_endpoint_dtype not in ("float32", "bfloat16", "float16"):
+            raise ConfigError(f"serve setting llm_endpoint_dtype={self.llm_endpoint_dtype!r} is not one of "
+                              "float32, bfloat16, float16")
+        if self.llm_endpoint is not None and self.continuous_batching:
+            raise ConfigError("--continuous-batching and --llm-endpoint do not go together: with an endpoint the "
+                              "LLM's batching is the endpoint's (vLLM batches continuously)")
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> ServeSettings:

@@ -1,0 +1,99 @@
+"""int8 on CPU (`textpro serve --int8`): dynamic quantization of the Linear layers of WhisperPro's decoder and of
+the LLM. Weights are stored as int8 (per tensor), activations are quantized on the fly at each matmul; the
+encoder, the embeddings (the prompt's embedding lookup and the projector included) and every norm stay float32.
+
+Opt-in: it is the CPU default only once `benchmarks/int8_cpu.py` shows, on >= 300 items, >= 97 % of answers
+identical to fp32, WER within 0.5 points and prosody vectors with cosine >= 0.99 (BENCHMARKS.md, serving).
+
+It uses torch.ao.quantization.quantize_dynamic, which torch 2.13 still ships but marks deprecated in favour of
+torchao (`Int8DynamicActivationInt8WeightConfig`); torchao is not a dependency here, so the torch.ao path is used
+and its deprecation warnings are silenced.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import torch
+from torch import nn
+
+from textpro.serve.settings import INT8_PARTS, int8_parts
+
+log = logging.getLogger("textpro.serve")
+
+
+def _int8_linear(linear: nn.Linear) -> nn.Module:
+    """One Linear as int8 weights (one scale per tensor, torch's default; per-channel scales measured no better on
+    the mini model, BENCHMARKS.md), activations quantized per call."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch.ao's deprecation notices, once per layer
+        return torch.ao.quantization.quantize_dynamic(nn.Sequential(linear), {nn.Linear}, dtype=torch.qint8)[0]
+
+
+def _quantize(module: nn.Module, keep: nn.Module | None = None) -> int:
+    """Swaps every nn.Linear under `module` but `keep` for a dynamically quantized int8 one, in place; how many."""
+    count = 0
+    for name, child in list(module.named_children()):
+        if child is keep:
+            continue
+        if isinstance(child, nn.Linear):
+            setattr(module, name, _int8_linear(child))
+            count += 1
+        else:
+            count += _quantize(child, keep)
+    return count
+
+
+def is_int8(module: nn.Module) -> bool:
+    return any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in module.modules())
+
+
+PARTS = INT8_PARTS
+
+
+def quantize_int8(pro, parts=PARTS) -> dict:
+    """Quantizes a loaded TextPro in place, for CPU inference only. parts: "whisperpro" (the decoder and its output
+    projection), "llm" (every Linear of the LLM's layers), "lm_head" (the LLM's output projection). A LoRA adapter is
+    merged into the LLM first (its weights then quantize with the rest). Returns the Linear layers quantized per
+    part."""
+    int8_parts(",".join(parts))  # ConfigError for an unknown part
+    if pro.slm.device.type != "cpu" or pro.transcriber.model.device.type != "cpu":
+        raise ValueError("int8 dynamic quantization runs on CPU only")
+    whisper = pro.transcriber.model
+    slm = pro.slm
+    counts = {"whisperpro_decoder": 0, "llm": 0}
+    if "whisperpro" in parts:
+        counts["whisperpro_decoder"] = _quantize_whisperpro(whisper)
+    if {"llm", "lm_head"} & set(parts):
+        if slm.is_lora:
+            slm.merge_lora()
+        counts["llm"] = _quantize_llm(slm.llm, "llm" in parts, "lm_head" in parts)
+    log.info("int8: quantized %d Linear layers of WhisperPro's decoder and %d of the LLM",
+             counts["whisperpro_decoder"], counts["llm"])
+    return counts
+
+
+def _quantize_whisperpro(whisper) -> int:
+    count = _quantize(whisper.model.decoder)
+    # proj_out (the decoder's logits) is tied to the decoder's token embeddings: quantizing it keeps a separate
+    # int8 copy and leaves the embedding lookup in float32
+    if isinstance(getattr(whisper, "proj_out", None), nn.Linear):
+        whisper.proj_out = _int8_linear(whisper.proj_out)
+        count += 1
+    return count
+
+
+def _quantize_llm(llm: nn.Module, layers: bool, head: bool) -> int:
+    """The LLM's Linear layers but its head (`layers`), and its lm_head (`head`; when tied to the input embeddings
+    it becomes a separate int8 copy and the embedding lookup stays float32)."""
+    output = llm.get_output_embeddings()
+    count = _quantize(llm, keep=output) if layers else 0
+    if head and isinstance(output, nn.Linear):
+        quantized = _int8_linear(output)
+        for module in list(llm.modules()):
+            for name, child in list(module.named_children()):
+                if child is output:
+                    setattr(module, name, quantized)
+        count += 1
+    return count
