@@ -270,3 +270,40 @@ def wait_until(condition, seconds: float = 5.0):
     while not condition():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.02)
+
+
+# ------------------------------------------------------------------------------------------------ loading
+def test_endpoint_mode_loads_only_the_embedding_table(monkeypatch, tmp_path):
+    """With --llm-endpoint the LLM's layers stay on the meta device (no memory); the prompt embeddings sent are the
+    full model's, for the embedded default (LoRA) model and for the untrained base models."""
+    from textpro.audio import load_audio
+    from textpro.pipeline import DEFAULT_MODEL_DIR, TextPro
+    from textpro.serve.engine import ChatJob, ServedModel
+    from textpro.serve.remote import RemoteEngine, load_for_endpoint
+    from textpro.serve.schemas import Generation
+
+    samples = load_audio(spoken())
+
+    def sent(served, prompt="Answer briefly."):
+        prepared = RemoteEngine(served).run([ChatJob(samples, prompt, Generation(8, False, 1.0, 1.0))])[0]
+        return torch.load(io.BytesIO(base64.b64decode(prepared.prompt_embeds)), weights_only=True)
+
+    def check_light(llm):
+        real = [p for p in llm.parameters() if p.device.type != "meta"]
+        assert real == [llm.get_input_embeddings().weight]
+
+    light = load_for_endpoint(None)  # the embedded default: a LoRA checkpoint
+    check_light(light.pro.slm.llm)
+    full = ServedModel(TextPro.from_pretrained(DEFAULT_MODEL_DIR), "full", "full", True)
+    assert torch.equal(sent(light), sent(full))
+
+    monkeypatch.setattr("textpro.pipeline.DEFAULT_MODEL_DIR", tmp_path)  # no default: the untrained models
+    untrained = load_for_endpoint(None)
+    check_light(untrained.pro.slm.llm)
+    assert untrained.model_id == untrained_served().model_id and not untrained.trained
+    a, b = sent(untrained, None), sent(untrained_served(), None)
+    assert a.shape == b.shape
+    slm = untrained.pro.slm
+    ids = slm.builder.build_generation_batch([(untrained.pro.transcriber.transcribe(samples), None)])["input_ids"][0]
+    text_rows = ids != slm.placeholder_id  # the fresh projector's rows differ between two untrained models
+    assert torch.equal(a[text_rows], b[text_rows])

@@ -99,7 +99,12 @@ def run(args: argparse.Namespace) -> int:
     from textpro.serve.engine import load_model
 
     log.info("loading model %s", args.model or "(default)")
-    served = load_model(args.model)
+    if settings.llm_endpoint:  # the LLM's weights stay on the endpoint: only its embedding table is loaded here
+        from textpro.serve.remote import load_for_endpoint
+
+        served = load_for_endpoint(args.model)
+    else:
+        served = load_model(args.model)
     if settings.int8:
         from textpro.serve.int8 import quantize_int8
         from textpro.serve.settings import int8_parts

@@ -11,6 +11,8 @@ base64-encoded (vLLM's `tensor2base64`). The LLM side then gets vLLM's continuou
     event loop (per request): POST {URL}/v1/completions {"model", "prompt_embeds", "max_tokens", ...}
                              -> the answer (plain JSON, or SSE chunks relayed as chat.completion chunks)
 
+Only the LLM's embedding table is loaded here (`load_for_endpoint`): its layers stay on the meta device.
+
 Safety: a torch.save payload is a pickle. textpro only *sends* one (vLLM reads it with `torch.load(...,
 weights_only=True)`); nothing textpro receives from the endpoint is unpickled: its answers are JSON.
 
@@ -89,6 +91,82 @@ class RemoteEngine(Engine):
             [(heard.transcript, job.prompt)]).items()}
         embeds = slm.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"])[0]  # (L, d_llm)
         return Prepared(heard, encode_prompt_embeds(embeds, self.dtype), int(embeds.shape[0]))
+
+
+# ---------------------------------------------------------------------------------------------- loading
+def embedding_only_llm(path, n_tokens: int | None = None):
+    """The causal LM at `path` (a HF directory) with only its input embeddings loaded: every other weight stays on
+    the meta device (no memory), so a 7B LLM costs its embedding table here, not 28 GB. Rows past the checkpoint's
+    vocabulary up to `n_tokens` are zeros, as `fit_embeddings` makes them."""
+    from pathlib import Path
+
+    from safetensors import safe_open
+    from torch import nn
+    from transformers import AutoConfig, AutoModelForCausalLM, GenerationConfig
+
+    path = Path(path)
+    config = AutoConfig.from_pretrained(path)
+    with torch.device("meta"):
+        llm = AutoModelForCausalLM.from_config(config)
+    embeddings = llm.get_input_embeddings()
+    name = next(n for n, p in llm.named_parameters(remove_duplicate=False) if p is embeddings.weight)
+    index = path / "model.safetensors.index.json"
+    file = path / (json.loads(index.read_text())["weight_map"][name] if index.is_file() else "model.safetensors")
+    with safe_open(str(file), framework="pt") as weights:
+        table = weights.get_tensor(name).float()
+    if n_tokens is not None and n_tokens > table.shape[0]:
+        table = torch.cat([table, table.new_zeros(n_tokens - table.shape[0], table.shape[1])])
+    llm.set_input_embeddings(nn.Embedding.from_pretrained(table, freeze=True, padding_idx=embeddings.padding_idx))
+    if (path / "generation_config.json").is_file():
+        llm.generation_config = GenerationConfig.from_pretrained(path)
+    return llm.eval()
+
+
+def load_for_endpoint(model_dir: str | None = None):
+    """`engine.load_model` for `--llm-endpoint`: the same choice of model (--model DIR, else the embedded default,
+    else the untrained base models), with WhisperPro, the projector and the tokenizer loaded as usual but the LLM
+    reduced to its embedding table (`embedding_only_llm`). A LoRA checkpoint's adapter is not needed here: LoRA
+    leaves the input embeddings frozen, so the base's table (with the placeholder's zero rows) is the model's."""
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+    from transformers import AutoTokenizer
+
+    from textpro.hub import resolve_model
+    from textpro.pipeline import DEFAULT_MODEL_DIR, TextPro
+    from textpro.serve.engine import ServedModel, untrained_model
+    from textpro.slm import TextProSLM, TextProSLMConfig
+    from textpro.slm.config import CONFIG_NAME, checkpoint_relative
+    from textpro.slm.model import PROJECTOR_NAME, setup_placeholder
+    from textpro.slm.projector import ProsodyProjector
+    from textpro.whisperpro import Transcriber
+
+    directory = Path(model_dir) if model_dir is not None else DEFAULT_MODEL_DIR
+    if model_dir is None and not (directory / CONFIG_NAME).is_file():  # untrained, as TextPro.untrained()
+        transcriber = Transcriber.from_pretrained("whisper-tiny.en")
+        config = TextProSLMConfig(base_llm="smollm2-135m-instruct", whisperpro="whisper-tiny.en",
+                                  injection="global", d_whisper=transcriber.model.config.d_model)
+        path = resolve_model(config.base_llm)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        llm = embedding_only_llm(path)
+        config.placeholder_token = setup_placeholder(tokenizer, llm, config.placeholder_token)
+        return untrained_model(TextPro(transcriber, TextProSLM(llm, tokenizer, config).eval()))
+    config = TextProSLMConfig.load(directory)
+    base = checkpoint_relative(directory, config.base_llm)
+    has_tokenizer = (directory / "tokenizer_config.json").is_file()
+    tokenizer = AutoTokenizer.from_pretrained(directory if has_tokenizer else resolve_model(base))
+    full = (directory / "config.json").is_file()  # a full fine-tune: the directory is the LLM
+    llm = embedding_only_llm(directory if full else resolve_model(base), len(tokenizer))
+    projector = ProsodyProjector(config.d_whisper, llm.get_input_embeddings().embedding_dim, zero_init=False,
+                                 n_acoustic=config.n_acoustic)
+    projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False)
+    slm = TextProSLM(llm, tokenizer, config, projector).eval()
+    pro = TextPro(Transcriber.from_pretrained(checkpoint_relative(directory, config.whisperpro)), slm)
+    if model_dir is not None:
+        return ServedModel(pro, f"textpro-{directory.resolve().name}", f"TextPro-SLM checkpoint {directory} "
+                           "(LLM on the endpoint)", trained=True)
+    return ServedModel(pro, "textpro-default", "the embedded default TextPro-SLM (mini recipe; LLM on the endpoint)",
+                       trained=True)
 
 
 class EndpointError(Exception):
