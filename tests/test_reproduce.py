@@ -42,8 +42,10 @@ def test_steps_and_system_data(tmp_path):
     assert recipe.eval_splits() == ["test"]  # the mini recipe's (recipe-tiny.yaml), unless the config names some
     assert {"adapter-stage1", "adapter-stage2", "eval-cascade", "whisperpro-norecon"} <= set(names)
     assert "cascade-stage1" not in names
-    features, distill, slm, _ = recipe.system_data("adapter")
-    assert features == [recipe.encoder_features] and slm == {"audio_input": "adapter"}
+    features, distill, slm, extra = recipe.system_data("adapter")
+    assert features == [recipe.encoder_features]
+    assert slm == {"audio_input": "adapter", "acoustic_features": False, "projector_max_norm": None}
+    assert extra == {"branch_dropout": [0.0, 0.0]}  # the peers' baseline: none of TextPro's robustness levers
     assert recipe.system_data("no-distill")[1] == recipe.answers
     assert recipe.system_data("no-para")[3] == {"use_paralinguistic": False}
     assert recipe.system_data("interleave")[2] == {"injection": "interleave"}

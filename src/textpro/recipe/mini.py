@@ -290,7 +290,8 @@ class MiniRecipe:
             raise RecipeError(problem)
         for split in settings.splits:
             args = ["eval", "--bench", self.data, "--split", split, "--model", self.default, "--text-model",
-                    self.default / "teacher", "--out", self.out / "eval" / split]
+                    self.default / "teacher", "--out", self.out / "eval" / split,
+                    "--ledger", self.out / "eval" / "ledger.jsonl"]  # every test evaluation, appended
             if settings.limit:
                 args += ["--limit", str(settings.limit)]
             ctx.textpro(*args)

@@ -155,6 +155,9 @@ class Reproduce:
             slm["injection"] = "interleave"
         elif system == "adapter":
             features, slm["audio_input"] = [self.encoder_features], "adapter"
+            # the baseline as the paper's peers build it: no measured acoustics, no norm bound, no branch dropout
+            slm.update(acoustic_features=False, projector_max_norm=None)
+            extra["branch_dropout"] = [0.0, 0.0]
         elif system == "no-recon":
             features, distill = [self.norecon_features], self.norecon_distilled
         elif system == "no-distill":
