@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import base64
 import http.client
-import io
 import json
 import os
 import random
@@ -46,33 +45,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the sibling benchmark, also when loaded by file path
+from serve_batching import free_port, spoken_wav  # noqa: E402  (the same clips and ports as the batching benchmark)
+
 ROOT = Path(__file__).resolve().parents[1]
 LIMITS = {"max_queue": 6, "max_batch_size": 4, "max_new_tokens": 32, "timeout": 30.0, "max_request_mb": 1.0}
 GOOD = ("chat", "stream", "transcription", "slow_upload")
 WEIGHTS = {"chat": 26, "stream": 12, "transcription": 10, "slow_upload": 6, "malformed": 18, "oversized": 10,
            "disconnect_stream": 10, "disconnect_queued": 8}
 QUESTIONS = ["What is the capital of France?", "How many legs does a spider have?", "What is the largest planet?"]
-
-
-def spoken_wav(text: str) -> bytes:
-    import numpy as np
-    import soundfile as sf
-    from piper import SynthesisConfig
-
-    from textpro.data.synth import _piper_voice
-
-    voice = _piper_voice()
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)  # the same clip every run
-    samples = np.concatenate([c.audio_float_array for c in voice.synthesize(text, config)])
-    buffer = io.BytesIO()
-    sf.write(buffer, samples, voice.config.sample_rate, format="WAV")
-    return buffer.getvalue()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def rss_bytes(pid: int) -> int:

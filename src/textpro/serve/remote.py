@@ -243,9 +243,11 @@ class LLMEndpoint:
                 log.info("LLM endpoint %s serves %s", self.base, self.model)
         return self.model
 
-    async def _send(self, method: str, path: str, **kwargs) -> httpx.Response:
+    async def _send(self, method: str, path: str, stream: bool = False, **kwargs) -> httpx.Response:
+        """The endpoint's response, status checked; transport failures become 503 (unreachable) or 502."""
+        request = self.client.build_request(method, self.base + path, **kwargs)
         try:
-            response = await self.client.request(method, self.base + path, **kwargs)
+            response = await self.client.send(request, stream=stream)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             raise EndpointError(503, f"the LLM endpoint {self.base} is unreachable ({type(exc).__name__})",
                                 "llm_endpoint_unavailable", "5") from None
@@ -253,6 +255,9 @@ class LLMEndpoint:
             raise EndpointError(502, f"the LLM endpoint failed: {type(exc).__name__}",
                                 "llm_endpoint_error") from None
         if response.status_code != 200:
+            if stream:  # read the error body, then let the connection go
+                await response.aread()
+                await response.aclose()
             raise _status_error(response.status_code, response.content, response.headers)
         return response
 
@@ -285,21 +290,8 @@ class LLMEndpoint:
 
     async def open_stream(self, prepared: Prepared, generation) -> httpx.Response:
         """The upstream SSE response, status checked (read it with `pieces`, close it with `aclose`)."""
-        request = self.client.build_request("POST", self.base + "/completions",
-                                            json=await self.body(prepared, generation, True))
-        try:
-            response = await self.client.send(request, stream=True)
-        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise EndpointError(503, f"the LLM endpoint {self.base} is unreachable ({type(exc).__name__})",
-                                "llm_endpoint_unavailable", "5") from None
-        except httpx.HTTPError as exc:
-            raise EndpointError(502, f"the LLM endpoint failed: {type(exc).__name__}",
-                                "llm_endpoint_error") from None
-        if response.status_code != 200:
-            body = await response.aread()
-            await response.aclose()
-            raise _status_error(response.status_code, body, response.headers)
-        return response
+        return await self._send("POST", "/completions", stream=True,
+                                json=await self.body(prepared, generation, True))
 
     @staticmethod
     async def pieces(response: httpx.Response) -> AsyncIterator[tuple[str, str | None, int | None]]:
