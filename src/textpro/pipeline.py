@@ -33,6 +33,8 @@ class TextPro:
     def __init__(self, transcriber, slm):
         self.transcriber = transcriber  # textpro.whisperpro.Transcriber
         self.slm = slm  # textpro.slm.TextProSLM
+        # measure pitch, rate and pauses from the waveform only for a model that reads them
+        transcriber.measure_acoustics = bool(getattr(slm.config, "acoustic_features", False))
 
     @classmethod
     def from_pretrained(cls, slm_dir: str | os.PathLike = DEFAULT_MODEL_DIR,

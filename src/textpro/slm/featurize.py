@@ -112,6 +112,8 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
 
         transcriber = Transcriber.from_pretrained(whisperpro, batch_size=batch_size)
         transcriber.model.to(state.device)  # under torchrun / accelerate launch: this process's GPU
+    if not encoder_only:
+        transcriber.measure_acoustics = True  # the cache keeps them for the SLMs that read them
     name = str(Path(whisperpro).resolve()) if Path(whisperpro).is_dir() else str(whisperpro)
     num_shards = -(-len(records) // shard_size)
     meta = {"format": FORMAT_VERSION, "whisperpro": name, "d_whisper": int(transcriber.model.config.d_model),

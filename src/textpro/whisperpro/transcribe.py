@@ -57,12 +57,15 @@ class Transcriber:
     """A WhisperPro with its processor and decoding options. Load once, transcribe many."""
 
     def __init__(self, model, processor, language: str | None = "en", full_window: bool = False,
-                 batch_size: int = 8, condition_on_previous_text: bool = False, loop_fallback: bool = True):
+                 batch_size: int = 8, condition_on_previous_text: bool = False, loop_fallback: bool = True,
+                 measure_acoustics: bool = False):
         """model: a WhisperPro. language: for multilingual checkpoints ("en" by default; None detects it per
         utterance); English-only checkpoints ignore it. full_window: pad every clip to Whisper's 30 s window (HF's
         behaviour, for comparison) instead of the clip's own frames plus `config.encoder_padding_seconds`.
         condition_on_previous_text: in long audio, prompt each segment with the previous segment's text.
-        loop_fallback: decode again in the 30 s window any clip whose short-window decoding loops."""
+        loop_fallback: decode again in the 30 s window any clip whose short-window decoding loops.
+        measure_acoustics: also measure each clip's pitch, rate and pauses (SpeechTokens.acoustics, an F0 pass over
+        the waveform): only for an SLM that reads them, and for the feature caches it trains on."""
         from textpro.whisperpro.model import WhisperPro
 
         if not isinstance(model, WhisperPro):
@@ -74,6 +77,7 @@ class Transcriber:
         self.batch_size = batch_size
         self.loop_fallback = loop_fallback
         self.condition_on_previous_text = condition_on_previous_text
+        self.measure_acoustics = measure_acoustics
 
         generation = model.generation_config
         self.eot = generation.eos_token_id if isinstance(generation.eos_token_id, int) else generation.eos_token_id[0]
@@ -139,8 +143,9 @@ class Transcriber:
         for i, segments in enumerate(segmentations):
             if len(segments) > 1:
                 results[i] = self._transcribe_long(clips[i], segments)
-        for clip, result in zip(clips, results, strict=True):  # how it was said, measured from the waveform
-            result.acoustics = utterance_acoustics(clip, max(1, len(result.words))).vector()
+        if self.measure_acoustics:  # how it was said, measured from the waveform
+            for clip, result in zip(clips, results, strict=True):
+                result.acoustics = utterance_acoustics(clip, max(1, len(result.words))).vector()
         return results[0] if single else results
 
     # ----------------------------------------------------------------------------------------------- internals
