@@ -10,7 +10,7 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from textpro.errors import ConfigError
 from textpro.eval.extract import extract_choice
-from textpro.teacher import (
+from textpro.train.teacher import (
     IGNORE_INDEX,
     QA,
     Collator,
@@ -171,7 +171,7 @@ def test_spoken_variants_ask_the_same_question_as_spoken(tmp_path):
 
 
 def test_trainable_layers_freezes_everything_below(tiny_llm):
-    from textpro.teacher import freeze_below_top_layers
+    from textpro.train.teacher import freeze_below_top_layers
 
     llm = LlamaForCausalLM.from_pretrained(tiny_llm)
     freeze_below_top_layers(llm, 1)
@@ -183,7 +183,7 @@ def test_trainable_layers_freezes_everything_below(tiny_llm):
 
 
 def test_chat_examples_keep_their_share_and_loops_are_dropped():
-    from textpro.teacher import _repetitive, with_chat_share
+    from textpro.train.teacher import _repetitive, with_chat_share
 
     questions = [QA(f"q{i}", "A. x") for i in range(85)]
     chat = [QA("hi", "Hello! How can I help?"), QA("tea?", "Boil water, add tea.")]

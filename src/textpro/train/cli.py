@@ -18,7 +18,7 @@ def _whisperpro(args: argparse.Namespace) -> int:
 
 
 def _teacher(args: argparse.Namespace) -> int:
-    from textpro.teacher import TeacherTrainingConfig, run
+    from textpro.train.teacher import TeacherTrainingConfig, run
 
     return _train(TeacherTrainingConfig.from_yaml(args.config), run, args, "teacher")
 
