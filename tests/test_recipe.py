@@ -6,8 +6,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from textpro.recipe.mini import MiniRecipe, MiniRecipeConfig, StageSettings, stage_config
+from textpro.recipe.config import MiniRecipeConfig, StageSettings
+from textpro.recipe.mini import MiniRecipe
 from textpro.recipe.runner import RecipeError, Step, done_marker, run_steps, select
+from textpro.recipe.stages import stage_config
 
 
 def make_steps(calls: list, fail: set | None = None) -> list[Step]:
@@ -207,7 +209,7 @@ def test_mini_recipe_data_and_teacher_steps_at_tiny_scale(tmp_path, capsys):
 
 
 def test_has_command_names_what_is_missing():
-    from textpro.recipe.mini import has_command
+    from textpro.recipe.stages import has_command
 
     assert has_command("train", "teacher") is None and has_command("eval") is None
     assert "no `textpro train nosuchstage`" in has_command("train", "nosuchstage")
@@ -227,7 +229,7 @@ def test_wer_references_subset_is_evenly_spaced(tmp_path):
 
 
 def test_featurize_subset_keeps_a_share_of_every_task(tmp_path):
-    from textpro.recipe.mini import subset_manifest
+    from textpro.recipe.stages import subset_manifest
 
     manifest = tmp_path / "data" / "train.jsonl"
     manifest.parent.mkdir()

@@ -8,18 +8,17 @@ from types import SimpleNamespace
 import pytest
 
 from textpro.errors import ConfigError
-from textpro.recipe.reproduce import (
-    Reproduce,
-    ReproduceConfig,
+from textpro.eval.comparison import (
     benchmarks_section,
-    dataset_answers,
     replace_section,
     results_chart,
     results_markdown,
-    run_timing,
-    seed_text_responses,
     semantic_by_kind,
 )
+from textpro.recipe.config import ReproduceConfig
+from textpro.recipe.measure import dataset_answers, seed_text_responses
+from textpro.recipe.reproduce import Reproduce
+from textpro.recipe.timing import run_timing
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -144,6 +143,50 @@ def test_run_timing_is_the_wall_clock_of_overlapping_steps(tmp_path):
     assert timing["wall_seconds"] == 720.0 and timing["step_seconds"] == 1020.0 and timing["steps"] == 3
     assert list(timing["step_minutes"]) == ["b", "a", "c"]  # in the order they finished
     assert run_timing([done], skip=("c",))["step_seconds"] == 900.0
+
+
+def test_report_updates_benchmarks_only_when_asked(tmp_path, capsys):
+    """The recipe writes only under its --out; `textpro recipe report OUT --update-benchmarks FILE` is what rewrites
+    make reproduce's section of FILE (and copies the chart and results.json to benchmarks/results/ beside it)."""
+    from textpro.cli import main
+
+    out, repo = tmp_path / "reproduce", tmp_path / "repo"
+    out.mkdir()
+    repo.mkdir()
+    (out / "results.json").write_text(json.dumps(toy_results()))
+    document = repo / "BENCHMARKS.md"
+    document.write_text("# Benchmarks\n")
+    assert main(["recipe", "report", str(out)]) == 0
+    assert (out / "results.md").is_file() and (out / "results.png").is_file()
+    assert document.read_text() == "# Benchmarks\n" and not (repo / "benchmarks").exists()
+    assert main(["recipe", "report", str(out), "--update-benchmarks", str(document)]) == 0
+    assert "| Text LLM, text input | 100.0 |" in document.read_text()
+    assert json.loads((repo / "benchmarks" / "results" / "reproduce.json").read_text())["splits"] == ["test"]
+    assert (repo / "benchmarks" / "results" / "reproduce.png").is_file()
+    assert main(["recipe", "report", str(tmp_path / "missing")]) == 2  # no results.json: one line, not a traceback
+
+
+def test_ablations_are_yaml_overlays(tmp_path, capsys):
+    from textpro.recipe.ablations import load_ablation
+
+    shipped = REPO / "configs" / "ablations"
+    adapter = load_ablation(shipped, "adapter")
+    assert (adapter.label, adapter.features, adapter.distill) == ("Continuous adapter (25 Hz)", "encoder", "mini")
+    assert not load_ablation(shipped, "cascade").trained
+    assert load_ablation(shipped, "no-distill").stage1_like_textpro and not adapter.stage1_like_textpro
+    (tmp_path / "louder.yaml").write_text("slm: {injection: interleave}\nfeature: mini\n")
+    with pytest.raises(ConfigError, match="unknown key 'feature'"):
+        load_ablation(tmp_path, "louder")
+    (tmp_path / "louder.yaml").write_text("features: mel\n")
+    with pytest.raises(ConfigError, match="features"):
+        load_ablation(tmp_path, "louder")
+    (tmp_path / "louder.yaml").write_text("slm: {injection: interleave}\n")
+    config = ReproduceConfig(systems=["louder"], ablations=str(tmp_path))  # a new ablation is a new file
+    recipe = Reproduce(config, tmp_path / "out", tmp_path / "mini")
+    assert recipe.system_data("louder")[2] == {"injection": "interleave"}
+    assert "louder-stage1" in [s.name for s in recipe.steps()]
+    ReproduceConfig(benchmarks_md="BENCHMARKS.md")  # the old key: still read, ignored with a message
+    assert "deprecated" in capsys.readouterr().err
 
 
 def test_results_markdown_tables_and_ratios_to_the_adapter():

@@ -1,11 +1,14 @@
 """`textpro recipe mini`: the mini world end to end (data → WhisperPro → featurize → teacher → distill →
-SLM stage 1 → stage 2 → eval), every step skipped once done."""
+SLM stage 1 → stage 2 → eval), every step skipped once done. `textpro recipe reproduce`: every system of the paper's
+tables on top of it. `textpro recipe report`: its tables again, and (asked) into BENCHMARKS.md."""
 
 from __future__ import annotations
 
 import argparse
 
-from textpro.recipe.mini import MiniRecipe, MiniRecipeConfig, config_path, recipe_env
+from textpro.recipe.config import MiniRecipeConfig, config_path
+from textpro.recipe.mini import MiniRecipe
+from textpro.recipe.stages import recipe_env
 
 STEP_NAMES = [step.name for step in MiniRecipe(MiniRecipeConfig(), "").steps()]
 
@@ -49,6 +52,18 @@ def add_parser(commands) -> None:
     reproduce.add_argument("--until", default=None, help="stop after this step")
     reproduce.set_defaults(run=_reproduce)
 
+    from textpro.recipe.report import __doc__ as report_doc
+
+    report = recipes.add_parser("report", help="re-render a reproduction's results.md / results.png; with "
+                                "--update-benchmarks, replace make reproduce's section of BENCHMARKS.md",
+                                description=report_doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    report.add_argument("out", nargs="?", default="runs/reproduce",
+                        help="the reproduction's output directory (default runs/reproduce)")
+    report.add_argument("--update-benchmarks", nargs="?", const="BENCHMARKS.md", default=None, metavar="FILE",
+                        help="replace make reproduce's section of FILE (default BENCHMARKS.md) and copy the chart and "
+                        "results.json to benchmarks/results/ beside it")
+    report.set_defaults(run=_report)
+
 
 def _reproduce(args: argparse.Namespace) -> int:
     from textpro.recipe.reproduce import run_reproduce
@@ -57,4 +72,17 @@ def _reproduce(args: argparse.Namespace) -> int:
     done = sum(r["status"] == "done" for r in summary["steps"])
     print(f"recipe reproduce: {done}/{len(summary['steps'])} steps done, {summary['total_seconds'] / 60:.1f} min in "
           f"all; tables in {args.out}/results.md")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from textpro.recipe.report import read_results, render, update_benchmarks
+
+    out = Path(args.out)
+    render(read_results(out), out)
+    print(f"recipe report: {out / 'results.md'}, {out / 'results.png'}")
+    if args.update_benchmarks:
+        print(f"recipe report: updated make reproduce's section of {update_benchmarks(out, args.update_benchmarks)}")
     return 0

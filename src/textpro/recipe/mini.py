@@ -19,163 +19,23 @@ OUT/configs/<step>.yaml before the command runs (so a step can be re-run by hand
 Training steps always pass --resume: an interrupted step continues from its last checkpoint. The speech side
 (whisperpro, featurize) and the teacher do not depend on each other: the teacher trains in the background alongside
 them (one thread each: the two cores of a small machine) until distill, its first user, needs it.
+
+Where the rest lives: the sizes in config.py (configs/recipe-*.yaml), the shared step pieces in stages.py, running
+steps in order with the background lane in runner.py, timings in timing.py.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-from textpro.recipe.runner import RecipeError, Step, StepContext
-from textpro.train.config import load_config
+from textpro.recipe.config import DistillSettings, MiniRecipeConfig, config_path
+from textpro.recipe.runner import Step, StepContext
+from textpro.recipe.stages import distill_args, has_command, stage_config, subset_manifest, write_stage_config
 
-REPO = Path(__file__).resolve().parents[3]  # configs/ lives at the repository root (src layout)
-
-
-@dataclass
-class DataSettings:
-    seed: int = 0  # benchmark seed (same seed, same benchmark)
-    hours: float = 2.0  # audio in train + dev + test (test_robust on top)
-    workers: int = 1  # make-mini processes (the output does not depend on it)
-    test_sizes: list[int] | None = None  # [semantic, per paralinguistic task] records of test (None: its share)
-
-
-@dataclass
-class StageSettings:
-    config: str = ""  # the stage's YAML (relative to the repository root, or absolute)
-    max_steps: int | None = None  # overrides train.max_steps (None: the config's)
-    overrides: dict = field(default_factory=dict)  # more top-level keys to override in the stage config
-
-
-@dataclass
-class FeaturizeSettings:
-    # Share of the train split's clips to featurize, taken evenly spaced within each task (1.0 = all). Featurizing
-    # is a full WhisperPro decode + alignment pass per clip, the recipe's most expensive step per clip.
-    fraction: float = 1.0
-    task_fractions: dict = field(default_factory=dict)  # per-task overrides of `fraction` (e.g. {request: 1.0})
-    batch_size: int = 8  # clips per WhisperPro batch
-    shard_size: int = 256  # utterances per shard
-
-
-@dataclass
-class DistillSettings:
-    task: str | None = "semantic"  # only these records get teacher answers (None: all)
-    source: str = "asr"  # what the teacher reads: "asr" (the paper's best) or "ground_truth"
-    max_new_tokens: int = 48  # teacher answer length
-    batch_size: int = 8
-    limit: int | None = None  # only the first N records (None: all)
-    # More tasks the teacher answers into the same file, each with its own answer length (e.g. {request: 96}: the
-    # everyday spoken requests, so that the SLM keeps talking like its LLM, not only picking letters)
-    more_tasks: dict = field(default_factory=dict)
-
-
-@dataclass
-class EvalSettings:
-    splits: list[str] = field(default_factory=lambda: ["test", "test_robust"])  # benchmark splits to score
-    limit: int | None = None  # at most N items per task (None: all)
-    wer_limit: int | None = None  # WhisperPro WER on an evenly spaced subset (None: every utterance)
-    wer_base: str | None = None  # also the WER of this base Whisper on the same clips (WhisperPro must keep its ears)
-
-
-@dataclass
-class MiniRecipeConfig:
-    threads: int = 1  # OMP_NUM_THREADS of every step (1 is fastest on a shared, loaded machine)
-    data: DataSettings = field(default_factory=DataSettings)
-    teacher: StageSettings = field(default_factory=lambda: StageSettings("configs/teacher-mini.yaml"))
-    whisperpro: StageSettings = field(default_factory=lambda: StageSettings("configs/whisperpro-mini.yaml"))
-    featurize: FeaturizeSettings = field(default_factory=FeaturizeSettings)
-    distill: DistillSettings = field(default_factory=DistillSettings)
-    slm_stage1: StageSettings = field(default_factory=lambda: StageSettings("configs/slm-mini-stage1.yaml"))
-    slm_stage2: StageSettings = field(default_factory=lambda: StageSettings("configs/slm-mini-stage2.yaml"))
-    eval: EvalSettings = field(default_factory=EvalSettings)
-
-    @classmethod
-    def from_yaml(cls, path) -> MiniRecipeConfig:
-        return load_config(cls, path)
-
-
-# ---- helpers ----------------------------------------------------------------------------------------------------
-
-def config_path(name: str) -> Path:
-    """A config path as given when it exists, else relative to the repository root (configs/…)."""
-    path = Path(name)
-    return path if path.is_absolute() or path.is_file() else REPO / path
-
-
-def stage_config(settings: StageSettings, paths: dict, output_dir: Path) -> dict:
-    """The shipped stage config as a dict, with the recipe's paths (`paths`: top-level keys) and sizes."""
-    data = yaml.safe_load(config_path(settings.config).read_text()) or {}
-    data.update(paths)
-    for key, value in settings.overrides.items():  # mappings merge one level deep (train: {batch_size: …})
-        data[key] = {**data[key], **value} if isinstance(value, dict) and isinstance(data.get(key), dict) else value
-    train = dict(data.get("train") or {})
-    train["output_dir"] = str(output_dir)
-    if settings.max_steps is not None:
-        train["max_steps"] = settings.max_steps
-    data["train"] = train
-    return data
-
-
-def write_stage_config(ctx: StepContext, name: str, data: dict) -> Path:
-    path = ctx.out / "configs" / f"{name}.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return path
-
-
-def has_command(*words: str) -> str | None:
-    """None when `textpro WORDS…` exists in this build, else one line naming what is missing."""
-    from textpro.cli import build_parser
-
-    parser = build_parser()
-    for depth, word in enumerate(words):
-        choices = next((a.choices for a in parser._actions if getattr(a, "choices", None) and
-                        isinstance(a.choices, dict)), {})
-        if word not in choices:
-            return (f"this build has no `textpro {' '.join(words[:depth + 1])}` yet (the TextPro-SLM commands: "
-                    "src/textpro/slm/)")
-        parser = choices[word]
-    return None
-
-
-def distill_args(settings: DistillSettings, features: Path, teacher: Path, out: Path) -> list:
-    """`textpro distill` arguments: the teacher answers the transcripts in `features`."""
-    args = ["distill", features, "--teacher", teacher, "--out", out, "--source", settings.source,
-            "--max-new-tokens", str(settings.max_new_tokens), "--batch-size", str(settings.batch_size), "--quiet"]
-    if settings.task:
-        args += ["--task", settings.task]
-    if settings.limit:
-        args += ["--limit", str(settings.limit)]
-    return args
-
-
-def subset_manifest(manifest: Path, out: Path, fraction: float, task_fractions: dict | None = None) -> Path:
-    """`manifest` itself when every fraction is ≥ 1; else a copy at `out` with that share of each task's records
-    (evenly spaced, so every voice/label range stays represented) and absolute audio paths. task_fractions: per-task
-    overrides of `fraction`."""
-    task_fractions = task_fractions or {}
-    if fraction >= 1 and all(f >= 1 for f in task_fractions.values()):
-        return manifest
-    by_task: dict[str, list[dict]] = {}
-    for line in manifest.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            record["audio"] = str((manifest.parent / record["audio"]).resolve())
-            by_task.setdefault(str(record.get("task")), []).append(record)
-    kept = []
-    for task, records in by_task.items():
-        n = max(1, round(len(records) * min(1.0, task_fractions.get(task, fraction))))
-        kept += [records[i * len(records) // n] for i in range(n)]
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept), encoding="utf-8")
-    return out
-
-
-# ---- the steps --------------------------------------------------------------------------------------------------
 
 class MiniRecipe:
     """The step list for one output directory and config."""
@@ -286,8 +146,6 @@ class MiniRecipe:
             results = [{k: v for k, v in r.items() if k != "utterances"} for r in json.loads(path.read_text())]
             wer[split] = {**results[0], **({"base": results[1]} if len(results) > 1 else {})}
         (self.out / "eval" / "wer.json").write_text(json.dumps(wer, indent=2) + "\n")
-        if problem := slm_responder_missing():
-            raise RecipeError(problem)
         for split in settings.splits:
             args = ["eval", "--bench", self.data, "--split", split, "--model", self.default, "--text-model",
                     self.default / "teacher", "--out", self.out / "eval" / split,
@@ -295,22 +153,3 @@ class MiniRecipe:
             if settings.limit:
                 args += ["--limit", str(settings.limit)]
             ctx.textpro(*args)
-
-
-def slm_responder_missing() -> str | None:
-    """None when `textpro eval --model` can run TextPro-SLM checkpoints, else one line naming the missing piece."""
-    import textpro.slm
-
-    if hasattr(textpro.slm, "SLMResponder"):
-        return None
-    return ("`textpro eval --model` cannot run TextPro-SLM checkpoints yet: textpro.slm has no SLMResponder "
-            "(plug point: textpro.eval.responders.speech_responder_for_model); WhisperPro WER is in eval/wer.json")
-
-
-def recipe_env(config: MiniRecipeConfig) -> dict[str, str]:
-    import os
-
-    env = dict(os.environ)
-    env.update(OMP_NUM_THREADS=str(config.threads), MKL_NUM_THREADS=str(config.threads),
-               TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1")
-    return env

@@ -2,7 +2,7 @@
 
     OUT/done/<step>.json     the done marker, written last: {"step", "seconds", "finished"}; its presence = done
     OUT/logs/<step>.log      everything the step printed (commands run as subprocesses write here)
-    OUT/summary.json, .md    per-step status and seconds, rewritten after every step
+    OUT/summary.json, .md    per-step status and seconds, rewritten after every step (timing.py)
 
 A step that fails leaves no marker, so the next run starts again at that step (training steps resume from their own
 checkpoints). `start` re-runs that step and every later one (their markers are cleared first) and needs the earlier
@@ -24,8 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textpro.errors import TextproError
-
-TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # a done marker's "finished" (local time)
+from textpro.recipe.timing import TIME_FORMAT, done_marker, format_seconds, step_seconds, write_summary
 
 
 class RecipeError(TextproError):
@@ -66,10 +65,6 @@ class Step:
     # Run this step in a background thread, alongside the steps after it, until the step named here (its first
     # user) is about to start. On 2 cores two single-threaded steps side by side take ~half the wall time.
     background_until: str | None = None
-
-
-def done_marker(out: Path, name: str) -> Path:
-    return Path(out) / "done" / f"{name}.json"
 
 
 def is_done(out: Path, name: str) -> bool:
@@ -124,7 +119,7 @@ def run_steps(steps: Sequence[Step], out: str | os.PathLike, *, start: str | Non
             for _, future in background:
                 future.cancel()
             raise
-    return _write_summary(out, steps)
+    return write_summary(out, steps)
 
 
 def _wait(item: tuple[Step, Future], echo: Callable[[str], None]) -> None:
@@ -137,11 +132,11 @@ def _wait(item: tuple[Step, Future], echo: Callable[[str], None]) -> None:
 def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str], echo: Callable[[str], None],
               lock: threading.Lock) -> None:
     if is_done(out, step.name):
-        echo(f"[{step.name}] done already ({_seconds(out, step.name)})")
+        echo(f"[{step.name}] done already ({step_seconds(out, step.name)})")
         return
     if step.requires is not None and (problem := step.requires()):
         with lock:
-            _write_summary(out, steps, {step.name: "cannot run"})
+            write_summary(out, steps, {step.name: "cannot run"})
         raise RecipeError(f"step {step.name}: {problem}")
     log_path = out / "logs" / f"{step.name}.log"
     echo(f"[{step.name}] {step.description} (log: {log_path})")
@@ -150,7 +145,7 @@ def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str],
         step.run(StepContext(out, log_path, env))
     except RecipeError as exc:
         with lock:
-            _write_summary(out, steps, {step.name: "failed"})
+            write_summary(out, steps, {step.name: "failed"})
         raise RecipeError(f"step {step.name} failed: {exc} (see {log_path})") from None
     seconds = time.perf_counter() - started
     marker = {"step": step.name, "seconds": round(seconds, 1), "finished": time.strftime(TIME_FORMAT)}
@@ -158,46 +153,5 @@ def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str],
         path = done_marker(out, step.name)
         path.with_suffix(".tmp").write_text(json.dumps(marker) + "\n")
         path.with_suffix(".tmp").replace(path)
-        _write_summary(out, steps)
-    echo(f"[{step.name}] done in {_format(seconds)}")
-
-
-def _seconds(out: Path, name: str) -> str:
-    try:
-        return _format(json.loads(done_marker(out, name).read_text())["seconds"])
-    except (OSError, ValueError, KeyError):
-        return "?"
-
-
-def _format(seconds: float) -> str:
-    return f"{seconds / 60:.1f} min" if seconds >= 60 else f"{seconds:.0f} s"
-
-
-def wall_seconds(rows: list[dict]) -> float | None:
-    """Seconds from the first done step's start to the last one's finish (less than the sum of the steps' times when
-    background steps overlapped; more when a run was interrupted and resumed later)."""
-    spans = [(finished - r["seconds"], finished) for r in rows if r.get("seconds") is not None and r.get("finished")
-             for finished in [time.mktime(time.strptime(r["finished"], TIME_FORMAT))]]
-    return round(max(end for _, end in spans) - min(start for start, _ in spans), 1) if spans else None
-
-
-def _write_summary(out: Path, steps: Sequence[Step], status: dict[str, str] | None = None) -> dict:
-    rows = []
-    for step in steps:
-        record = {"step": step.name, "status": (status or {}).get(step.name, "pending"), "seconds": None}
-        if is_done(out, step.name):
-            record.update(status="done", **{k: v for k, v in json.loads(done_marker(out, step.name).read_text()).items()
-                                            if k in ("seconds", "finished")})
-        rows.append(record)
-    total = sum(r["seconds"] or 0 for r in rows)
-    summary = {"steps": rows, "total_seconds": round(total, 1), "wall_seconds": wall_seconds(rows)}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-    lines = ["| Step | Status | Minutes |", "|---|---|---:|"]
-    for r in rows:
-        minutes = "" if r["seconds"] is None else f"{r['seconds'] / 60:.1f}"
-        lines.append(f"| {r['step']} | {r['status']} | {minutes} |")
-    lines.append(f"| **total (done steps)** | | **{total / 60:.1f}** |")
-    if summary["wall_seconds"] is not None and summary["wall_seconds"] < total - 1:  # background steps overlapped
-        lines.append(f"| **wall clock (first start to last finish)** | | **{summary['wall_seconds'] / 60:.1f}** |")
-    (out / "summary.md").write_text("\n".join(lines) + "\n")
-    return summary
+        write_summary(out, steps)
+    echo(f"[{step.name}] done in {format_seconds(seconds)}")
