@@ -75,11 +75,11 @@ def main(argv=None) -> int:
     from transformers.models.whisper.english_normalizer import EnglishTextNormalizer
 
     from textpro.audio import load_audio
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
     from textpro.serve.int8 import quantize_int8
     from textpro.serve.settings import int8_parts
 
-    _quiet_libraries()
+    quiet_libraries()
     if args.threads:
         torch.set_num_threads(args.threads)
     items = read_items(Path(args.bench), args.split, args.limit)

@@ -117,12 +117,12 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
     from textpro.pipeline import TextPro
     from textpro.serve import ServeSettings, create_app
     from textpro.serve.engine import untrained_model
 
-    _quiet_libraries()
+    quiet_libraries()
     if args.threads:
         torch.set_num_threads(args.threads)
     served = untrained_model(TextPro.untrained())

@@ -46,7 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
     from textpro.data.paralinguistic import LABELS
     from textpro.slm import TextProSLM, TextProSLMConfig
     from textpro.slm.featurize import FeatureStore, featurize
@@ -54,7 +54,7 @@ def main() -> None:
     from textpro.slm.training import SLMTrainingConfig, run
     from textpro.train import TrainConfig
 
-    _quiet_libraries()
+    quiet_libraries()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()

@@ -6,7 +6,9 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
+from textpro.console import print_prosody, quiet_libraries
 from textpro.errors import TextproError
 
 DEFAULT_ASR_MODEL = "whisper-tiny.en"
@@ -22,7 +24,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         max_seconds = "default" if os.environ.get("TEXTPRO_MAX_AUDIO_SECONDS") else TRANSCRIBE_MAX_SECONDS
     samples = load_audio(args.audio, max_seconds=max_seconds)
 
-    _quiet_libraries()
+    quiet_libraries()
     from textpro.whisperpro import Transcriber
 
     transcriber = Transcriber.from_pretrained(args.model)
@@ -46,40 +48,124 @@ def _transcribe(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_prosody(transcript, whole, spans, write=print) -> None:
-    """Each word with its times, length, pitch (and how far from the speaker's mean) and loudness."""
-    write(f"  {'start':>6} {'end':>6} {'dur':>5} {'F0 Hz':>6} {'vs mean':>7} {'energy dB':>9}  word")
-    for word, span in zip(transcript.words, spans, strict=True):
-        f0 = f"{span.f0_mean:6.0f}" if span.f0_mean else f"{'-':>6}"
-        relative = f"{100 * (span.f0_mean / whole.f0_mean - 1):+6.0f}%" if span.f0_mean and whole.f0_mean else " " * 7
-        write(f"  {word.start:6.2f} {word.end:6.2f} {span.duration:5.2f} {f0} {relative} {span.energy_db:9.1f}  "
-              f"{word.text}")
-    speech = sum(s.duration for s in spans)
-    rate = f"{len(spans) / speech:.1f} words/s" if speech > 0 else "no words"
-    pitch = (f"F0 mean {whole.f0_mean:.0f} Hz (range {whole.f0_min:.0f}-{whole.f0_max:.0f})"
-             if whole.f0_mean else "no voiced speech")
-    write(f"utterance: {transcript.duration:.1f} s, {rate}, {pitch}, energy {whole.energy_db:.1f} dB")
-
-
 def _demo(args: argparse.Namespace) -> int:
     from textpro.demo import run_demo
     from textpro.pipeline import DEFAULT_MODEL_DIR
 
-    _quiet_libraries()
+    quiet_libraries()
     run_demo(args.model or DEFAULT_MODEL_DIR, max_new_tokens=args.max_new_tokens)
     return 0
 
 
-def _quiet_libraries() -> None:
-    """Library progress bars and advice are noise on a command line; our own output is the result."""
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    import transformers
+# ---- textpro train <stage>: one subcommand per training stage, all on the shared loop ---------------------
+# To add a stage: write `_<stage>(args) -> int` and register it in `_add_train_parser` like `whisperpro`.
 
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    import warnings
+def _whisperpro(args: argparse.Namespace) -> int:
+    from textpro.whisperpro.training import WhisperProTrainingConfig, run
 
-    warnings.filterwarnings("ignore", category=FutureWarning)  # library deprecations, not the user's concern
+    config = WhisperProTrainingConfig.from_yaml(args.config)  # bad config: one line, before any model loads
+    if args.no_reconstruction:
+        config.reconstruction_weight = 0.0
+        config.use_reconstructor = False
+    return _train_stage(config, run, args, "model")
+
+
+def _teacher(args: argparse.Namespace) -> int:
+    from textpro.train.teacher import TeacherTrainingConfig, run
+
+    return _train_stage(TeacherTrainingConfig.from_yaml(args.config), run, args, "teacher")
+
+
+def _slm(args: argparse.Namespace) -> int:
+    from textpro.slm.training import SLMTrainingConfig, run
+
+    config = SLMTrainingConfig.from_yaml(args.config, stage=args.slm_stage)  # bad config: one line, before models
+    return _train_stage(config, run, args, "model")
+
+
+def _train_stage(config, run, args: argparse.Namespace, what: str) -> int:
+    """What every stage does once its config is read: apply --output, run (or resume), report from one process."""
+    from textpro.train import process_state
+
+    if args.output:
+        config.train.output_dir = args.output
+    quiet_libraries()
+    result = run(config, resume=args.resume)
+    if result.model_dir is not None and process_state().is_main_process:
+        print(f"trained {result.step} steps; {what}: {result.model_dir}")
+    return 0
+
+
+def _train_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", required=True, help="YAML training config (see configs/)")
+    parser.add_argument("--output", default=None, help="run directory (overrides train.output_dir)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the run directory's last checkpoint (starts fresh if there is none)")
+
+
+def _add_train_parser(commands) -> None:
+    train = commands.add_parser("train", help="train a model (several processes: `accelerate launch` on GPUs, "
+                                   "`torchrun --nproc_per_node N -m textpro.cli train …` on CPUs)")
+    stages = train.add_subparsers(dest="stage", required=True)
+
+    whisperpro = stages.add_parser("whisperpro", help="fine-tune Whisper into WhisperPro (ASR + mel reconstruction)")
+    _train_common(whisperpro)
+    whisperpro.add_argument("--no-reconstruction", action="store_true",
+                            help="ablation: λ = 0, plain ASR fine-tuning without the mel reconstructor")
+    whisperpro.set_defaults(run=_whisperpro)
+
+    slm = stages.add_parser("slm", help="train TextPro-SLM: stage 1 (projector, LLM frozen) or 2 (+ LLM, full/LoRA)")
+    _train_common(slm)
+    slm.add_argument("--stage", dest="slm_stage", type=int, choices=(1, 2), default=None,
+                     help="which stage (required when the config holds both under 'stages:')")
+    slm.set_defaults(run=_slm)
+
+    teacher = stages.add_parser("teacher", help="fine-tune the text LLM on the mini world's questions (the teacher)")
+    _train_common(teacher)
+    teacher.set_defaults(run=_teacher)
+
+
+# ---- textpro chat: WhisperPro + TextPro-SLM (the pipeline) on one spoken question ---------------------------
+
+def _chat(args: argparse.Namespace) -> int:
+    from textpro.audio import load_audio
+    from textpro.errors import ModelError
+
+    samples = load_audio(args.audio)  # bad audio fails before any model loads
+    from textpro.pipeline import DEFAULT_MODEL_DIR
+
+    model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
+    if not args.model and not model_dir.is_dir():
+        raise ModelError("no trained TextPro-SLM is embedded in this installation: pass --model DIR "
+                         "(a `textpro train slm` result, e.g. runs/slm-stage2/model)")
+    quiet_libraries()
+    from textpro.pipeline import TextPro
+
+    pro = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
+    transcript = pro.listen(samples)
+    print(f"transcript: {transcript.text}", flush=True)
+    print("answer: ", end="", flush=True)
+
+    def show(text: str) -> None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    pro.slm.generate([(transcript, args.prompt)], max_new_tokens=args.max_new_tokens, do_sample=args.temperature > 0,
+                     temperature=args.temperature or 1.0, on_text=show)
+    print()
+    return 0
+
+
+def _add_chat_parser(commands) -> None:
+    chat = commands.add_parser("chat", help="answer a spoken question: prints the transcript and the streamed answer")
+    chat.add_argument("audio", help="WAV/FLAC/OGG/MP3 file")
+    chat.add_argument("--prompt", default=None, help="an instruction about the audio (e.g. 'Is the speaker male "
+                      "or female?'); default none: the audio is the question")
+    chat.add_argument("--model", default=None, help="TextPro-SLM checkpoint directory (default: the embedded model)")
+    chat.add_argument("--whisperpro", default=None, help="override the WhisperPro named by the checkpoint")
+    chat.add_argument("--max-new-tokens", type=int, default=256)
+    chat.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); > 0 samples")
+    chat.set_defaults(run=_chat)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -111,13 +197,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_data_parser(commands)
 
-    from textpro.train.cli import add_parser as add_train_parser
-
-    add_train_parser(commands)
+    _add_train_parser(commands)
 
     from textpro.slm.cli import add_parsers as add_slm_parsers
 
     add_slm_parsers(commands)
+    _add_chat_parser(commands)
 
     from textpro.recipe.cli import add_parser as add_recipe_parser
 

@@ -40,7 +40,7 @@ def run_demo(model_dir: str | Path = DEFAULT_MODEL_DIR, max_new_tokens: int = 32
     """Play every example clip through the model; returns one result dict per clip (what was printed)."""
     from textpro.acoustics import summarize
     from textpro.audio import load_audio
-    from textpro.cli import print_prosody
+    from textpro.console import print_prosody
     from textpro.data.paralinguistic import PROMPTS, TASKS
     from textpro.eval.extract import extract_choice
     from textpro.pipeline import TextPro

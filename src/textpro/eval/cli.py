@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if not items:
         raise ConfigError(f"{args.bench}: split {args.split!r} has no items")
 
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
     from textpro.eval.harness import run_and_report
     from textpro.eval.report import markdown_table
     from textpro.eval.responders import EndpointResponder, TextLLMResponder, speech_responder_for_model
@@ -92,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
         speech = speech_responder_for_model(args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
     elif args.endpoint:
         speech = EndpointResponder(args.endpoint, model=args.endpoint_model, concurrency=args.endpoint_concurrency)
-    _quiet_libraries()
+    quiet_libraries()
     text = TextLLMResponder.from_pretrained(args.text_model, batch_size=args.batch_size,
                                             max_new_tokens=args.max_new_tokens)
     if args.cascade:

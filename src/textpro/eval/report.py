@@ -6,7 +6,7 @@ import json
 import math
 from pathlib import Path
 
-from textpro.eval.harness import EvalResult
+from textpro.eval.results import EvalResult
 
 
 def _pct(value: float | None) -> str:

@@ -90,9 +90,9 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     log = logging.getLogger("textpro.serve")
 
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
 
-    _quiet_libraries()
+    quiet_libraries()
     import uvicorn
 
     from textpro.serve.app import create_app

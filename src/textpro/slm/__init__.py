@@ -10,7 +10,6 @@ from textpro.slm.inputs import (
 )
 from textpro.slm.model import TextProSLM, setup_placeholder
 from textpro.slm.projector import ProsodyProjector
-from textpro.slm.responder import SLMResponder
 
-__all__ = ["IGNORE_INDEX", "InputBuilder", "ProsodyProjector", "SLMResponder", "TextProSLM", "TextProSLMConfig",
+__all__ = ["IGNORE_INDEX", "InputBuilder", "ProsodyProjector", "TextProSLM", "TextProSLMConfig",
            "as_speech_tokens", "build_training_batch", "positions_per_second", "setup_placeholder"]

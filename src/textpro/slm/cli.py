@@ -1,18 +1,17 @@
-"""`textpro featurize`, `textpro distill`, `textpro chat`: the TextPro-SLM commands outside `textpro train slm`."""
+"""`textpro featurize`, `textpro distill`: the TextPro-SLM data commands (`textpro train slm` and `textpro chat`
+are in textpro/cli.py: they combine layers)."""
 
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 
 def _featurize(args: argparse.Namespace) -> int:
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
     from textpro.slm.featurize import featurize
     from textpro.train import process_state
 
-    _quiet_libraries()
+    quiet_libraries()
     meta = featurize(args.manifest, args.whisperpro, args.out, shard_size=args.shard_size,
                      batch_size=args.batch_size, max_seconds=args.max_seconds, progress=not args.quiet,
                      encoder_only=args.encoder_only, encoder_pool=args.encoder_pool)
@@ -24,45 +23,14 @@ def _featurize(args: argparse.Namespace) -> int:
 
 
 def _distill(args: argparse.Namespace) -> int:
-    from textpro.cli import _quiet_libraries
+    from textpro.console import quiet_libraries
     from textpro.slm.distill import distill
 
-    _quiet_libraries()
+    quiet_libraries()
     written = distill(args.features, args.teacher, args.out, source=args.source, task=args.task,
                       batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
                       system_prompt=args.system_prompt, limit=args.limit, progress=not args.quiet)
     print(f"wrote {written} teacher answers to {args.out}" + ("" if written else " (all were done already)"))
-    return 0
-
-
-def _chat(args: argparse.Namespace) -> int:
-    from textpro.audio import load_audio
-    from textpro.errors import ModelError
-
-    samples = load_audio(args.audio)  # bad audio fails before any model loads
-    from textpro.pipeline import DEFAULT_MODEL_DIR
-
-    model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
-    if not args.model and not model_dir.is_dir():
-        raise ModelError("no trained TextPro-SLM is embedded in this installation: pass --model DIR "
-                         "(a `textpro train slm` result, e.g. runs/slm-stage2/model)")
-    from textpro.cli import _quiet_libraries
-
-    _quiet_libraries()
-    from textpro.pipeline import TextPro
-
-    pro = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
-    transcript = pro.listen(samples)
-    print(f"transcript: {transcript.text}", flush=True)
-    print("answer: ", end="", flush=True)
-
-    def show(text: str) -> None:
-        sys.stdout.write(text)
-        sys.stdout.flush()
-
-    pro.slm.generate([(transcript, args.prompt)], max_new_tokens=args.max_new_tokens, do_sample=args.temperature > 0,
-                     temperature=args.temperature or 1.0, on_text=show)
-    print()
     return 0
 
 
@@ -99,13 +67,3 @@ def add_parsers(commands) -> None:
     distill.add_argument("--limit", type=int, default=None, help="only the first N records")
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(run=_distill)
-
-    chat = commands.add_parser("chat", help="answer a spoken question: prints the transcript and the streamed answer")
-    chat.add_argument("audio", help="WAV/FLAC/OGG/MP3 file")
-    chat.add_argument("--prompt", default=None, help="an instruction about the audio (e.g. 'Is the speaker male "
-                      "or female?'); default none: the audio is the question")
-    chat.add_argument("--model", default=None, help="TextPro-SLM checkpoint directory (default: the embedded model)")
-    chat.add_argument("--whisperpro", default=None, help="override the WhisperPro named by the checkpoint")
-    chat.add_argument("--max-new-tokens", type=int, default=256)
-    chat.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); > 0 samples")
-    chat.set_defaults(run=_chat)
