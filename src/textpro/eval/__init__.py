@@ -5,27 +5,38 @@
                       EndpointResponder("http://localhost:8000"), out_dir="eval-out")
 
 Modules: `extract` (answer extraction), `bench` (benchmark items), `voicebench` (VoiceBench local copies),
-`responders` (the TextResponder / SpeechResponder interfaces and implementations), `harness` (asking, caching,
-scoring), `report` (JSON, Markdown, PNG), `cli` (`textpro eval`).
+`responders` (the TextResponder / SpeechResponder interfaces and implementations, SLMResponder among them),
+`harness` (asking, caching, scoring), `results` (what an evaluation produces), `report` (JSON, Markdown, PNG),
+`cli` (`textpro eval`).
 """
-
-from importlib import import_module
 
 # Names are imported on first use, so `textpro --help` does not pay for numpy, tqdm and the audio stack.
 _EXPORTS = {
-    "Item": "bench", "load_bench": "bench",
-    "Extraction": "extract", "extract_choice": "extract", "match_label": "extract", "parse_options": "extract",
-    "seeded_fallback": "extract",
-    "EvalResult": "harness", "evaluate": "harness", "evaluate_items": "harness", "run_and_report": "harness",
-    "AudioQuery": "responders", "CascadeResponder": "responders", "EndpointResponder": "responders",
-    "SpeechResponder": "responders", "TextLLMResponder": "responders", "TextResponder": "responders",
-    "speech_responder_for_model": "responders",
-    "load_voicebench": "voicebench", "voicebench_items": "voicebench",
+    "bench": ("Item", "load_bench"),
+    "extract": ("Extraction", "extract_choice", "match_label", "parse_options", "seeded_fallback"),
+    "harness": ("evaluate", "evaluate_items", "run_and_report"),
+    "results": ("EvalResult",),
+    "responders": ("AudioQuery", "CascadeResponder", "EndpointResponder", "SLMResponder", "SpeechResponder",
+                   "TextLLMResponder", "TextResponder", "speech_responder_for_model"),
+    "voicebench": ("load_voicebench", "voicebench_items"),
 }
-__all__ = sorted(_EXPORTS)
+__all__ = sorted(name for names in _EXPORTS.values() for name in names)
 
 
 def __getattr__(name: str):
-    if name in _EXPORTS:
-        return getattr(import_module(f"textpro.eval.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'textpro.eval' has no attribute {name!r}")
+    # Explicit imports (no module names in strings): readers, ruff and import-linter see every dependency.
+    if name in _EXPORTS["bench"]:
+        from textpro.eval import bench as module
+    elif name in _EXPORTS["extract"]:
+        from textpro.eval import extract as module
+    elif name in _EXPORTS["harness"]:
+        from textpro.eval import harness as module
+    elif name in _EXPORTS["results"]:
+        from textpro.eval import results as module
+    elif name in _EXPORTS["responders"]:
+        from textpro.eval import responders as module
+    elif name in _EXPORTS["voicebench"]:
+        from textpro.eval import voicebench as module
+    else:
+        raise AttributeError(f"module 'textpro.eval' has no attribute {name!r}")
+    return getattr(module, name)
