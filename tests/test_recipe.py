@@ -208,14 +208,6 @@ def test_mini_recipe_data_and_teacher_steps_at_tiny_scale(tmp_path, capsys):
     assert "already holds the benchmark" in (out / "logs" / "data.log").read_text()
 
 
-def test_has_command_names_what_is_missing():
-    from textpro.recipe.stages import has_command
-
-    assert has_command("train", "teacher") is None and has_command("eval") is None
-    assert "no `textpro train nosuchstage`" in has_command("train", "nosuchstage")
-    assert "no `textpro nosuchcommand`" in has_command("nosuchcommand")
-
-
 def test_wer_references_subset_is_evenly_spaced(tmp_path):
     from textpro.recipe.wer import read_references
 

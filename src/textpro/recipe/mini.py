@@ -34,7 +34,7 @@ import yaml
 
 from textpro.recipe.config import DistillSettings, MiniRecipeConfig, config_path
 from textpro.recipe.runner import Step, StepContext
-from textpro.recipe.stages import distill_args, has_command, stage_config, subset_manifest, write_stage_config
+from textpro.recipe.stages import distill_args, stage_config, subset_manifest, write_stage_config
 
 
 class MiniRecipe:
@@ -56,20 +56,14 @@ class MiniRecipe:
         return [
             Step("data", self.make_data, "synthesize the mini world (make-mini)"),
             Step("teacher", self.train_teacher, "fine-tune the text LLM on the train questions (the teacher)",
-                 requires=lambda: has_command("train", "teacher"), background_until="distill"),
-            Step("whisperpro", self.train_whisperpro, "fine-tune WhisperPro on the train split",
-                 requires=lambda: has_command("train", "whisperpro")),
-            Step("featurize", self.featurize, "WhisperPro transcripts + prosody vectors of the train split",
-                 requires=lambda: has_command("featurize")),
-            Step("distill", self.distill, "the teacher answers the ASR transcripts",
-                 requires=lambda: has_command("distill")),
-            Step("slm-stage1", self.slm_stage1, "SLM stage 1: projector only, LLM frozen",
-                 requires=lambda: has_command("train", "slm")),
-            Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA",
-                 requires=lambda: has_command("train", "slm")),
+                 background_until="distill"),
+            Step("whisperpro", self.train_whisperpro, "fine-tune WhisperPro on the train split"),
+            Step("featurize", self.featurize, "WhisperPro transcripts + prosody vectors of the train split"),
+            Step("distill", self.distill, "the teacher answers the ASR transcripts"),
+            Step("slm-stage1", self.slm_stage1, "SLM stage 1: projector only, LLM frozen"),
+            Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA"),
             Step("export", self.export, "pack the adapters + example clips into OUT/default (the embedded default)"),
-            Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER (of OUT/default)",
-                 requires=lambda: has_command("eval")),
+            Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER (of OUT/default)"),
         ]
 
     def make_data(self, ctx: StepContext) -> None:

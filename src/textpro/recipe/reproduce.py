@@ -41,7 +41,6 @@ from textpro.recipe.mini import MiniRecipe
 from textpro.recipe.runner import RecipeError, Step, StepContext
 from textpro.recipe.stages import (
     distill_args,
-    has_command,
     recipe_env,
     stage_config,
     subset_manifest,
@@ -143,8 +142,7 @@ class Reproduce:
             steps.append(Step("distill-norecon", self.distill_norecon, "the teacher answers its transcripts",
                               background_until=first_user))
         if self.using(features="encoder"):
-            steps.append(Step("encoder-features", self.encoder_featurize, "adapter features: pooled encoder states",
-                              requires=lambda: has_command("featurize")))
+            steps.append(Step("encoder-features", self.encoder_featurize, "adapter features: pooled encoder states"))
         if self.using(distill="answers"):
             steps.append(Step("answers", self.write_answers, "dataset answers as targets (the w/o KD ablation)"))
         trained = [s for s, a in self.ablations.items()
@@ -154,7 +152,7 @@ class Reproduce:
             stages = (2,) if self.shares_stage1(system) else (1, 2)
             label = self.ablations[system].label
             steps += [Step(f"{system}-stage{stage}", lambda ctx, s=system, k=stage: self.train_stage(ctx, s, k),
-                           f"{label}: stage {stage}", requires=lambda: has_command("train", "slm"),
+                           f"{label}: stage {stage}",
                            background_until=training_lane(system)) for stage in stages]
         for system in sorted(self.config.systems, key=lambda s: s not in background):
             steps.append(Step(f"eval-{system}", lambda ctx, s=system: self.evaluate(ctx, s),

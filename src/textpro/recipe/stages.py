@@ -1,6 +1,6 @@
 """What every recipe step has in common: a shipped stage config with the recipe's paths and sizes filled in (written to
-OUT/configs/<step>.yaml before the command runs), the check that a command exists, the subset of clips to featurize,
-the environment of the step subprocesses."""
+OUT/configs/<step>.yaml before the command runs), the subset of clips to featurize, the environment of the step
+subprocesses."""
 
 from __future__ import annotations
 
@@ -33,21 +33,6 @@ def write_stage_config(ctx: StepContext, name: str, data: dict) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
-
-
-def has_command(*words: str) -> str | None:
-    """None when `textpro WORDS…` exists in this build, else one line naming what is missing."""
-    from textpro.cli import build_parser
-
-    parser = build_parser()
-    for depth, word in enumerate(words):
-        choices = next((a.choices for a in parser._actions if getattr(a, "choices", None) and
-                        isinstance(a.choices, dict)), {})
-        if word not in choices:
-            return (f"this build has no `textpro {' '.join(words[:depth + 1])}` yet (the TextPro-SLM commands: "
-                    "src/textpro/slm/)")
-        parser = choices[word]
-    return None
 
 
 def distill_args(settings: DistillSettings, features: Path, teacher: Path, out: Path) -> list:
