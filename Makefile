@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install demo test lint clean mini reproduce browser tts
+.PHONY: install demo test lint clean mini reproduce benchmarks-md bench browser tts
 
 install: $(VENV)/.installed tts
 
@@ -22,9 +22,20 @@ demo: install
 mini: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/textpro recipe mini --out runs/mini
 
-# Every system of the paper's tables on the mini world (reuses runs/mini; resumable): runs/reproduce/results.md
+# Every system of the paper's tables on the mini world (reuses runs/mini; resumable): runs/reproduce/results.md.
+# Like every recipe it writes only under its --out; `make benchmarks-md` then puts its tables into BENCHMARKS.md.
 reproduce: install
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(BIN)/textpro recipe reproduce --mini-dir runs/mini --out runs/reproduce
+
+benchmarks-md: install
+	$(BIN)/textpro recipe report runs/reproduce --update-benchmarks BENCHMARKS.md
+
+# What the scripts under benchmarks/ need beyond `make install` (faster-whisper, for transcribe_speed.py).
+bench: install $(VENV)/.installed-bench
+
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
 
 test: install tts browser
 	$(BIN)/python -m pytest -q

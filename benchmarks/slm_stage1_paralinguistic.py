@@ -18,8 +18,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import torch
-
 
 def make_split(out: Path, split: str, tasks: list[str], per_task: int, seed: int) -> Path:
     from textpro.data.mini import Job, render
@@ -44,6 +42,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--out", default="runs/bench-slm-stage1")
     args = parser.parse_args()
+    import torch  # after the arguments: `--help` answers without loading it
+
     torch.set_num_threads(args.threads)
 
     from textpro.console import quiet_libraries

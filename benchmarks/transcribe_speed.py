@@ -23,12 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
-import jiwer
-import numpy as np
-import torch
-
-from textpro.audio import SAMPLE_RATE, load_audio
-from textpro.data.synth import synthesize_piper
+# numpy, torch, jiwer and textpro are imported where used: `--help` answers without loading them.
 
 SENTENCES = {  # piper speaks ~17 characters a second
     "3s": ["Please close the door when you leave the room this evening.",
@@ -50,7 +45,10 @@ def normalize(text: str) -> str:
     return " ".join("".join(c for c in text.lower() if c.isalnum() or c.isspace()).split())
 
 
-def make_clips() -> dict[str, list[np.ndarray]]:
+def make_clips() -> dict[str, list]:
+    from textpro.audio import load_audio
+    from textpro.data.synth import synthesize_piper
+
     clips = {}
     for group, texts in SENTENCES.items():
         clips[group] = [load_audio(*synthesize_piper(text)) for text in texts]
@@ -58,9 +56,10 @@ def make_clips() -> dict[str, list[np.ndarray]]:
 
 
 def build_systems(model_name: str):
-    from faster_whisper import WhisperModel
+    import torch
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
+    from textpro.audio import SAMPLE_RATE
     from textpro.hub import BASE_MODELS, _package_dir, resolve_model
     from textpro.whisperpro import Transcriber
     from textpro.whisperpro.transcribe import MAX_TOKENS_PER_SECOND
@@ -100,6 +99,8 @@ def build_systems(model_name: str):
     }
     base = BASE_MODELS.get(model_name)
     if base is not None and base.format == "ct2-whisper" and len(base.packages) == 1:
+        from faster_whisper import WhisperModel
+
         ct2_dir = _package_dir(base.packages[0]) / base.files[0]
         fw = WhisperModel(str(ct2_dir), device="cpu", compute_type="float32", cpu_threads=torch.get_num_threads())
 
@@ -121,6 +122,17 @@ def main() -> None:
                         help="wall-clock seconds, or this process's CPU seconds (robust to other load)")
     parser.add_argument("--out", default="benchmarks/results/transcribe_speed.json")
     args = parser.parse_args()
+    try:
+        import faster_whisper  # noqa: F401  (one of the systems measured)
+    except ImportError:
+        raise SystemExit("transcribe_speed.py needs faster-whisper, which `make install` does not install: run "
+                         "`make bench` (= pip install -e '.[test,bench]')") from None
+    import jiwer
+    import numpy as np
+    import torch
+
+    from textpro.audio import SAMPLE_RATE
+
     torch.set_num_threads(args.threads)
 
     clips = make_clips()
