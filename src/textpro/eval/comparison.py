@@ -112,7 +112,7 @@ def benchmarks_section(results: dict, figure: str) -> str:
     wall = timing.get("wall_seconds")
     lines = [SECTION_BEGIN, "## Reproduction of the paper's tables on the mini world (`make reproduce`)", "",
              "```bash", "make reproduce   # = textpro recipe reproduce --mini-dir runs/mini --out runs/reproduce "
-             "--config configs/reproduce-mini.yaml", "make benchmarks  # = textpro recipe report runs/reproduce "
+             "--config configs/reproduce-mini.yaml", "make benchmarks-md  # = textpro recipe report runs/reproduce "
              "--update-benchmarks BENCHMARKS.md (this section)", "```", "",
              f"Generated {time.strftime('%Y-%m-%d')} on {timing.get('cores', '?')} CPU cores: "
              f"{_num(wall / 60 if wall else None, 0)} min wall clock for the mini recipe and every system "

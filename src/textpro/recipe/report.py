@@ -4,7 +4,7 @@ of BENCHMARKS.md (with the chart and results.json copied to benchmarks/results/ 
     textpro recipe report runs/reproduce                                  re-render results.md and results.png
     textpro recipe report runs/reproduce --update-benchmarks BENCHMARKS.md  and replace the section there
 
-The recipe writes only under its --out; updating BENCHMARKS.md is this explicit command (`make benchmarks`).
+The recipe writes only under its --out; updating BENCHMARKS.md is this explicit command (`make benchmarks-md`).
 The rendering itself is textpro.eval.comparison.
 """
 
