@@ -1,4 +1,5 @@
-"""Which label a free-form answer names: the one matcher for training (`slm.tasks`) and evaluation (`eval`).
+"""Which label a free-form answer names: the one matcher for training (`slm.tasks`) and evaluation (`eval`); and
+which options a multiple-choice prompt lists (`parse_options`, for `eval` and the teacher's training).
 
     match_label("The speaker is a woman.", ["male", "female"])               -> "female"  (synonym)
     match_label("High, not low.", ["low", "mid", "high"])                    -> "high"    (negated mention skipped)
@@ -100,3 +101,18 @@ def match_label(answer: str, labels: Sequence[str], synonyms: Mapping[str, Seque
     denied = said == "no" or any(label == yes_label and negated for label, _, negated in mentions)
     others = [label for label in labels if label != yes_label]
     return others[0] if denied and len(others) == 1 else None
+
+
+# ---- multiple choice: the options a prompt lists (evaluation's extraction and the teacher's training read them) ----
+
+_OPTION_LINE = re.compile(r"^\s*\(?([A-Ja-j])[.):]\s+(.+?)\s*$", re.MULTILINE)
+_OPTION_INLINE = re.compile(r"(?:^|\s)\(?([A-J])[.)]\s+(.+?)(?=\s+\(?[A-J][.)]\s|$)", re.DOTALL)
+
+
+def parse_options(prompt: str) -> dict[str, str]:
+    """Letter (lowercase) → option text, from a prompt that lists options as "A. ..." / "(B) ..." lines
+    (or inline "A. x B. y"). Empty when the prompt lists fewer than two options."""
+    options = {m.group(1).lower(): m.group(2) for m in _OPTION_LINE.finditer(prompt or "")}
+    if len(options) < 2:
+        options = {m.group(1).lower(): m.group(2).strip() for m in _OPTION_INLINE.finditer(prompt or "")}
+    return options if len(options) >= 2 else {}

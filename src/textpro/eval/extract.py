@@ -24,6 +24,8 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from textpro.data.labels import parse_options as parse_options  # shared with the teacher's training
+
 DEFAULT_LETTERS = "abcd"
 
 # `{L}` is replaced by a character class of the valid letters. Letters may be wrapped in brackets, quotes or bold.
@@ -139,19 +141,6 @@ def _single_option_text(text: str, options: dict[str, str], letters: str) -> str
     hits = [h for h in hits
             if not any(h != o and _contains_phrase(_normalise(options[o]), _normalise(options[h])) for o in hits)]
     return hits[0] if len(hits) == 1 else None
-
-
-_OPTION_LINE = re.compile(r"^\s*\(?([A-Ja-j])[.):]\s+(.+?)\s*$", re.MULTILINE)
-_OPTION_INLINE = re.compile(r"(?:^|\s)\(?([A-J])[.)]\s+(.+?)(?=\s+\(?[A-J][.)]\s|$)", re.DOTALL)
-
-
-def parse_options(prompt: str) -> dict[str, str]:
-    """Letter (lowercase) → option text, from a prompt that lists options as "A. ..." / "(B) ..." lines
-    (or inline "A. x B. y"). Empty when the prompt lists fewer than two options."""
-    options = {m.group(1).lower(): m.group(2) for m in _OPTION_LINE.finditer(prompt or "")}
-    if len(options) < 2:
-        options = {m.group(1).lower(): m.group(2).strip() for m in _OPTION_INLINE.finditer(prompt or "")}
-    return options if len(options) >= 2 else {}
 
 
 def option_letters(prompt: str, reference: str | None = None) -> str:

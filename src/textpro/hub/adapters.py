@@ -16,6 +16,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -25,6 +26,17 @@ from textpro.errors import ModelError
 ADAPTER_CONFIG = "adapter_config.json"
 ADAPTER_WEIGHTS = "adapter_model.safetensors"
 _MARKER = "textpro-merged-adapter.json"
+
+
+# How the base of an adapter is loaded, by the base's `model_type`: (adapter_dir, base_dir) -> nn.Module (float32).
+# A model package above this one registers its own class (textpro.whisperpro.model: WhisperPro, for "whisper" and
+# "whisperpro"), so that hub imports no model code; any other base loads as a transformers causal LM.
+BASE_LOADERS: dict[str, Callable[[Path, Path], torch.nn.Module]] = {}
+
+
+def register_base_loader(model_types: tuple[str, ...], loader: Callable[[Path, Path], torch.nn.Module]) -> None:
+    for model_type in model_types:
+        BASE_LOADERS[model_type] = loader
 
 
 def is_adapter_dir(path: Path) -> bool:
@@ -93,12 +105,11 @@ def _merge(adapter_dir: Path, base_dir: Path, out: Path) -> None:
     from peft import PeftModel
 
     model_type = json.loads((base_dir / "config.json").read_text()).get("model_type")
-    if model_type in ("whisper", "whisperpro"):
-        from textpro.whisperpro.model import WhisperPro, WhisperProConfig
-
-        config_dir = adapter_dir if (adapter_dir / "config.json").is_file() else base_dir
-        config = WhisperProConfig.from_pretrained(config_dir)
-        base = WhisperPro.from_pretrained(base_dir, config=config, dtype=torch.float32)
+    if model_type in BASE_LOADERS:
+        base = BASE_LOADERS[model_type](adapter_dir, base_dir)
+    elif model_type in ("whisper", "whisperpro"):
+        raise ModelError(f"{adapter_dir}: a Whisper adapter merges into WhisperPro; load it through textpro.whisperpro "
+                         "(Transcriber.from_pretrained), which registers that model here")
     else:
         from transformers import AutoModelForCausalLM
 

@@ -100,7 +100,7 @@ def format_answer(letter: str, answer_text: str | None, answer_format: str = "le
 def read_questions(path, answer_format: str = "letter_text", spoken: bool = False) -> list[QA]:
     """The multiple-choice records of a benchmark JSONL as (prompt, answer) pairs; other records are skipped.
     spoken: also each record's spoken text (its `text` field) as a second prompt with the same answer."""
-    from textpro.eval.extract import parse_options
+    from textpro.data.labels import parse_options
 
     path = Path(path)
     try:

@@ -37,6 +37,7 @@ from transformers.masking_utils import create_causal_mask
 from transformers.modeling_outputs import Seq2SeqLMOutput
 from transformers.models.whisper.modeling_whisper import shift_tokens_right
 
+from textpro.hub.adapters import register_base_loader
 from textpro.whisperpro.config import WhisperProConfig
 
 
@@ -242,3 +243,15 @@ class WhisperPro(WhisperForConditionalGeneration):
 # So that AutoConfig / AutoModelForSpeechSeq2Seq open a saved WhisperPro directory.
 AutoConfig.register("whisperpro", WhisperProConfig, exist_ok=True)
 AutoModelForSpeechSeq2Seq.register(WhisperProConfig, WhisperPro, exist_ok=True)
+
+
+def _adapter_base(adapter_dir, base_dir) -> WhisperPro:
+    """The base a Whisper LoRA adapter merges into (textpro.hub.adapters): WhisperPro, with the adapter's own
+    WhisperPro config (prosody layer …) when it carries one, else the base's."""
+    config_dir = adapter_dir if (adapter_dir / "config.json").is_file() else base_dir
+    config = WhisperProConfig.from_pretrained(config_dir)
+    return WhisperPro.from_pretrained(base_dir, config=config, dtype=torch.float32)
+
+
+# So that `resolve_model` merges a Whisper adapter over WhisperPro (hub imports no model code).
+register_base_loader(("whisper", "whisperpro"), _adapter_base)

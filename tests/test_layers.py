@@ -1,0 +1,61 @@
+"""The layering of textpro (pyproject.toml [tool.importlinter]; textpro/__init__.py says what each layer holds) is
+checked here with import-linter: each layer imports only from the layers below it, and no package's modules import
+each other in a cycle. A broken contract fails this test with import-linter's report (which import, which line)."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+importlinter_cli = pytest.importorskip("importlinter.cli")
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "textpro"
+
+
+def lint(config: Path, capsys) -> tuple[int, str]:
+    code = importlinter_cli.lint_imports(config_filename=str(config), no_cache=True, no_logo=True)
+    return code, capsys.readouterr().out
+
+
+def test_the_import_contracts_are_kept(capsys):
+    import textpro
+
+    assert Path(textpro.__file__).resolve().parent == SRC, "the contracts must be checked on this checkout's source"
+    code, report = lint(ROOT / "pyproject.toml", capsys)
+    assert code == 0, report
+    assert "2 kept, 0 broken" in report
+
+
+def test_an_upward_import_breaks_the_layers_contract(tmp_path, capsys):
+    """The check is live: with errors declared above the command line, cli's `import textpro.errors` is upward."""
+    config = tmp_path / "importlinter.toml"
+    config.write_text('[tool.importlinter]\nroot_package = "textpro"\n\n[[tool.importlinter.contracts]]\n'
+                      'name = "upside down"\ntype = "layers"\nlayers = ["textpro.errors", "textpro.cli"]\n')
+    code, report = lint(config, capsys)
+    assert code != 0
+    assert "textpro.cli -> textpro.errors" in report
+
+
+def test_no_string_based_dynamic_imports():
+    """Every dependency is an import statement that readers, ruff and import-linter can see."""
+    pattern = re.compile(r"\bimport_module\s*\(|\b__import__\s*\(")
+    found = [f"{path.relative_to(ROOT)}:{number}" for path in sorted(SRC.rglob("*.py"))
+             for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.search(line)]
+    assert not found, found
+
+
+@pytest.mark.parametrize("words", [("data", "make-mini"), ("train", "teacher"), ("train", "whisperpro"),
+                                   ("train", "slm"), ("featurize",), ("distill",), ("eval",), ("chat",)])
+def test_the_commands_the_recipes_run_exist(words):
+    """The recipes run `textpro WORDS…` in subprocesses (recipe/ does not import the command line, which sits above
+    it): each of those commands is in the parser."""
+    import argparse
+
+    from textpro.cli import build_parser
+
+    parser = build_parser()
+    for word in words:
+        choices = next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        assert word in choices, f"no `textpro {' '.join(words)}`"
+        parser = choices[word]
