@@ -1,4 +1,4 @@
-"""int8 against fp32 on CPU (issue 16 item 6): latency, identical answers, WER and prosody-vector cosine.
+"""int8 against fp32 on CPU (`textpro serve --int8`): latency, identical answers, WER and prosody-vector cosine.
 
     .venv/bin/python benchmarks/int8_cpu.py --bench runs/mini/data --split test_unseen --limit 300 \
         [--model DIR] [--max-new-tokens 64] [--threads 2] [--out benchmarks/results/int8_cpu.json]

@@ -4,7 +4,7 @@
 
 Starts `textpro serve` (the CLI, as a separate process: its resident memory is measured alone) on a free port with
 small limits (queue 6, batch 4, 32 new tokens, 1 MB bodies), warms it up with one request of every kind, probes
-issue 16's wedge (3 normal requests on the idle server, the 400,000-character one, 3 normal ones right after), runs
+the wedge (3 normal requests on the idle server, the 400,000-character one, 3 normal ones right after), runs
 `--clients` client threads for `--seconds`, each picking at random (seeded) among:
 
     good chat, good streamed chat, good transcription, slow upload (a good chat whose body arrives in ~2 s)
@@ -281,7 +281,7 @@ def wait_idle(port: int, seconds: float = 60) -> None:
 
 
 def wedge_probe(traffic: Traffic) -> dict:
-    """Issue 16's wedge: a normal request on the idle server, the 400,000-character one, a normal one right after
+    """The wedge: a normal request on the idle server, the 400,000-character one, a normal one right after
     (all of the same clip, so the answers take the same steps)."""
 
     def timed(call) -> tuple[int | None, float]:

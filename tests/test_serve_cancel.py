@@ -1,4 +1,4 @@
-"""Cancellation (issue 16): a request that times out, whose client leaves, or that shutdown drops stops costing the
+"""Cancellation: a request that times out, whose client leaves, or that shutdown drops stops costing the
 model within one step, in WhisperPro's decoding as in the LLM's; SIGTERM ends the server within 10 s."""
 
 from __future__ import annotations

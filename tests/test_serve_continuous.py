@@ -1,4 +1,4 @@
-"""Continuous batching (issue 16 item 3): requests join the decode batch at step boundaries, rows leave it when they
+"""Continuous batching: requests join the decode batch at step boundaries, rows leave it when they
 end or are cancelled, streamed and plain requests share it, and every answer equals the batch-of-one greedy one."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""`textpro serve --int8` (issue 16 item 6): dynamic int8 quantization of WhisperPro's decoder and of the LLM on CPU.
+"""`textpro serve --int8`: dynamic int8 quantization of WhisperPro's decoder and of the LLM on CPU.
 Accuracy against fp32 is measured by benchmarks/int8_cpu.py (BENCHMARKS.md); here: what is quantized, what is
 not, and that the quantized model still hears and answers."""
 

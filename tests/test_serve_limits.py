@@ -1,4 +1,4 @@
-"""Bounded inputs (issue 16): what cannot fit is refused before the queue, in OpenAI's shape, and costs nothing."""
+"""Bounded inputs: what cannot fit is refused before the queue, in OpenAI's shape, and costs nothing."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /metrics (issue 16): Prometheus text with queue depth, batch sizes, time to first token, latencies, and the
+"""GET /metrics: Prometheus text with queue depth, batch sizes, time to first token, latencies, and the
 rejected and cancelled counts, scraped after traffic of each kind."""
 
 from __future__ import annotations

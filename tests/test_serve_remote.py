@@ -1,4 +1,4 @@
-"""`textpro serve --llm-endpoint URL` (issue 16 item 7): WhisperPro, the projector and the embedding lookup stay in
+"""`textpro serve --llm-endpoint URL`: WhisperPro, the projector and the embedding lookup stay in
 textpro; the prompt embeddings go to a vLLM-style Completions endpoint (`prompt_embeds`: base64 of a torch.save'd
 (L, d_llm) tensor). Here the endpoint is a small fake vLLM (FastAPI under uvicorn) that decodes and checks the
 payload and answers with a canned completion, plain or streamed, or fails as asked."""

@@ -1,4 +1,4 @@
-"""The soak test (issue 16) in the suite: benchmarks/serve_soak.py against a real `textpro serve` process, short.
+"""The soak test in the suite: benchmarks/serve_soak.py against a real `textpro serve` process, short.
 
 Good, malformed and oversized requests, slow uploads, clients that hang up mid-stream or while queued, and a burst
 past the queue limit, for 15 s after warm-up; the run fails on any of the soak's criteria (see the benchmark's

@@ -212,7 +212,7 @@ def test_paper_configs_build_same_architecture_tiny_models(size, smollm2_dir):
         SLMTrainingConfig.from_yaml(CONFIGS / f"paper-{size}.yaml")
     one = SLMTrainingConfig.from_yaml(CONFIGS / f"paper-{size}.yaml", stage=1)
     two = SLMTrainingConfig.from_yaml(CONFIGS / f"paper-{size}.yaml", stage=2)
-    for config in (one, two):  # PAPER.md §3.2
+    for config in (one, two):  # docs/method.md
         assert config.train.batch_size == 1024 and config.train.epochs == 2 and config.train.warmup_steps == 0
         assert config.train.mixed_precision == "bf16" and config.slm.injection == "global"
         assert config.slm.d_whisper == 1280 and config.slm.placeholder_token == "<|repo_name|>"

@@ -29,7 +29,7 @@ import numpy as np
 
 from textpro.errors import ConfigError
 
-DEFAULT_TASKS = ("gender", "pitch", "rate", "style")  # the labels of issue 6's Table-2-like table
+DEFAULT_TASKS = ("gender", "pitch", "rate", "style")  # the labels of the reproduction's Table-2-like table
 PROBES = ("1-layer", "2-layer")
 
 

@@ -1,4 +1,4 @@
-"""Scale-out on vLLM (`textpro serve --llm-endpoint URL`, issue 16 item 7).
+"""Scale-out on vLLM (`textpro serve --llm-endpoint URL`; docs/architecture.md, serve/).
 
 textpro keeps WhisperPro, the prosody projector and the embedding lookup; the LLM runs on a vLLM server started with
 `--enable-prompt-embeds`, which gets each finished prompt as embeddings through its documented Completions-API field

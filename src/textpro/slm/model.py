@@ -1,4 +1,4 @@
-"""TextPro-SLM: a text LLM that reads speech as its transcript plus projected prosody vectors (PAPER.md §2.2).
+"""TextPro-SLM: a text LLM that reads speech as its transcript plus projected prosody vectors (docs/method.md).
 
     ids    = chat template around [<P> transcript] (+ instruction)            (inputs.py)
     embeds = LLM token embeddings, rows at <P> replaced by projector(prosody)  (B, L, d_llm)

@@ -1,4 +1,4 @@
-"""The prosody projector: WhisperPro's prosody space -> the LLM's input-embedding space (PAPER.md §2.2)."""
+"""The prosody projector: WhisperPro's prosody space -> the LLM's input-embedding space (docs/method.md)."""
 
 from __future__ import annotations
 
