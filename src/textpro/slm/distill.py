@@ -1,5 +1,5 @@
 """Distillation targets: the original text LLM (the teacher) answers each utterance's transcript, and its answer
-becomes what TextPro-SLM learns to say from speech (PAPER.md §3.2: sequence-level KD, ASR text for both sides).
+becomes what TextPro-SLM learns to say from speech (docs/method.md: sequence-level KD, ASR text for both sides).
 
     textpro distill FEATURES --teacher smollm2-135m-instruct --out distill.jsonl [--source asr|ground_truth]
 

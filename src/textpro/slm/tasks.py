@@ -1,6 +1,6 @@
 """Training examples for TextPro-SLM from a feature cache: distillation targets and paralinguistic tasks, mixed.
 
-    distillation    (speech, None, teacher's answer to the transcript)       semantic preservation (PAPER.md §3.2)
+    distillation    (speech, None, teacher's answer to the transcript)       semantic preservation (docs/method.md)
     paralinguistic  (speech, "Is the speaker male or female?", "female")      instruction → label text
 
 A feature record is a paralinguistic example when its manifest record's `task` is one of the configured tasks; its

@@ -1,4 +1,4 @@
-"""TextPro-SLM training, stages 1 and 2, on the shared accelerate loop (PAPER.md §3.2).
+"""TextPro-SLM training, stages 1 and 2, on the shared accelerate loop (docs/method.md).
 
     stage 1   LLM frozen, projector trained (LR 1e-4)          usually paralinguistic examples
     stage 2   projector + LLM, full or LoRA (LR 1e-5)         distillation + paralinguistic, from the stage-1 model
