@@ -1,4 +1,5 @@
-"""Audio input: read a path, bytes or an array; check it; return mono 16 kHz float32.
+"""Audio input: read a path, bytes or an array; check it; return mono 16 kHz float32. The audio constants live
+here, once (as in openai/whisper's audio.py), with the one log-mel batching helper (`log_mel_batch`).
 
 Every way a user's audio can be unusable raises `AudioError` with a one-line message, so the CLI and the server
 can report it and carry on. The maximum duration defaults to 30 s (Whisper's window); change it per call with
@@ -21,10 +22,14 @@ import soxr
 from textpro.errors import AudioError
 
 SAMPLE_RATE = 16_000  # what Whisper expects
+HOP_SAMPLES = 160  # one mel frame = 10 ms
+WINDOW_SECONDS = 30.0  # Whisper's window: its encoder reads at most this much audio at once
 MIN_SECONDS = 0.1
-DEFAULT_MAX_SECONDS = 30.0
+# Two different limits on how long audio may be:
+DEFAULT_MAX_AUDIO_SECONDS = WINDOW_SECONDS  # `load_audio`'s default (one utterance: CLI, server, chat); see above
+TRANSCRIBE_MAX_SECONDS = 600.0  # the longest audio `Transcriber.transcribe` accepts unless told (cut at pauses)
 MIN_INPUT_RATE, MAX_INPUT_RATE = 1_000, 768_000  # outside this, the "sample rate" is a mistake, not audio
-SILENCE_PEAK = 1e-4  # -80 dBFS: below this everywhere, there is nothing to transcribe
+SILENCE_PEAK = 1e-4  # -80 dBFS: below this everywhere, there is nothing to transcribe (Whisper would invent text)
 MAX_CHANNELS = 64
 
 AudioSource = str | os.PathLike | bytes | bytearray | memoryview | np.ndarray
@@ -34,7 +39,7 @@ def default_max_seconds() -> float:
     """The process-wide maximum utterance length: $TEXTPRO_MAX_AUDIO_SECONDS, else 30 s."""
     raw = os.environ.get("TEXTPRO_MAX_AUDIO_SECONDS")
     if raw is None or raw == "":
-        return DEFAULT_MAX_SECONDS
+        return DEFAULT_MAX_AUDIO_SECONDS
     try:
         value = float(raw)
     except ValueError:
@@ -176,3 +181,21 @@ def _too_long(label: str, seconds: float, max_seconds: float) -> AudioError:
 def duration_seconds(samples: np.ndarray) -> float:
     """Length of a 16 kHz array returned by `load_audio`."""
     return samples.shape[0] / SAMPLE_RATE
+
+
+def log_mel_batch(feature_extractor, clips):
+    """Log-mel of 16 kHz clips as one padded batch: (features (B, n_mels, T), frame mask (B, T) int64 with 1 on a
+    clip's own frames, frames per clip).
+
+    Each clip's mel is computed alone (as it would be one by one: its own loudness normalisation and its own STFT
+    edges), then zero-padded on the right to the batch's longest; the padded frames are what the mask hides.
+    feature_extractor: a Whisper feature extractor (`WhisperProcessor.feature_extractor`)."""
+    import torch
+
+    mels = [feature_extractor(clip, sampling_rate=SAMPLE_RATE, padding="longest", return_tensors="pt")
+            .input_features[0] for clip in clips]  # each (n_mels, T_i)
+    frames = [m.shape[-1] for m in mels]
+    longest = max(frames)
+    features = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[-1])) for m in mels])
+    mask = (torch.arange(longest)[None] < torch.tensor(frames)[:, None]).long()
+    return features, mask, frames

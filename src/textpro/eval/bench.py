@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textpro.data.labels import match_label
 from textpro.errors import ConfigError
-from textpro.eval.extract import match_label, option_letters, parse_options
+from textpro.eval.extract import option_letters, parse_options
 
 MCQ = "mcq"
 LABEL = "label"

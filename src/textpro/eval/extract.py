@@ -24,6 +24,7 @@ import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from textpro.data.labels import match_label as match_label  # labels: the one matcher, shared with training
 from textpro.data.labels import parse_options as parse_options  # shared with the teacher's training
 
 DEFAULT_LETTERS = "abcd"
@@ -160,14 +161,3 @@ def seeded_fallback(item_id: str, choices: Sequence[str], seed: int = 0) -> str:
     reproducibly per item and independent of the order in which items are scored."""
     return random.Random(f"{seed}:{item_id}").choice(sorted(choices))
 
-
-# --------------------------------------------------------------------------------------------------------------------
-# Paralinguistic labels
-
-
-def match_label(response: str, labels: Sequence[str], synonyms=None, yes_label: str | None = None) -> str | None:
-    """Which of `labels` the response names: `textpro.data.labels.match_label` (whole words, synonyms, negations,
-    yes/no answers), the one matcher training and evaluation share."""
-    from textpro.data.labels import match_label as shared
-
-    return shared(response, labels, synonyms, yes_label)

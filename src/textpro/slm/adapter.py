@@ -24,9 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
-
-WINDOW_SECONDS = 30.0  # Whisper's encoder covers at most 30 s; longer audio is encoded window by window
+from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS, AudioSource, load_audio, log_mel_batch
 
 
 @dataclass
@@ -53,15 +51,10 @@ def encode_clips(transcriber, clips: Sequence[np.ndarray], pool: int = 2) -> lis
     """Pooled Whisper encoder states (K_i, d) of 16 kHz clips, one padded batch per call. Each clip is encoded on
     its own frames only (no 30 s padding; padded frames masked, as `WhisperPro.encode` does), in 30 s windows."""
     model, extractor = transcriber.model, transcriber.processor.feature_extractor
-    window = int(WINDOW_SECONDS * SAMPLE_RATE)
+    window = int(WINDOW_SECONDS * SAMPLE_RATE)  # longer audio is encoded window by window
     pieces = [(i, clip[start:start + window]) for i, clip in enumerate(clips)
               for start in range(0, max(len(clip), 1), window)]
-    mels = [extractor(piece, sampling_rate=SAMPLE_RATE, padding="longest", return_tensors="pt").input_features[0]
-            for _, piece in pieces]  # each (n_mels, T_j)
-    frames = [m.shape[-1] for m in mels]
-    longest = max(frames)
-    features = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[-1])) for m in mels])  # (P, n_mels, T)
-    mask = (torch.arange(longest)[None] < torch.tensor(frames)[:, None]).long()  # (P, T)
+    features, mask, frames = log_mel_batch(extractor, [piece for _, piece in pieces])  # (P, n_mels, T), (P, T)
     states, _ = model.encode(features.to(model.device), mask.to(model.device))  # (P, S, d)
     per_clip: list[list[np.ndarray]] = [[] for _ in clips]
     for (i, _), n_mel, row in zip(pieces, frames, states.float().cpu().numpy(), strict=True):

@@ -19,6 +19,7 @@ import torch
 
 from textpro.errors import ConfigError
 from textpro.slm.featurize import FeatureStore
+from textpro.text_llm import greedy_answers, render_chat
 
 SOURCES = ("asr", "ground_truth")
 
@@ -45,19 +46,11 @@ def load_teacher(name_or_path, dtype: torch.dtype = torch.float32):
     return AutoModelForCausalLM.from_pretrained(path, dtype=dtype).eval(), tokenizer
 
 
-@torch.inference_mode()
 def answer(llm, tokenizer, questions: list[str], max_new_tokens: int = 256,
            system_prompt: str | None = None) -> list[str]:
-    """Greedy answers of a chat LLM to a batch of user messages (left padding)."""
-    system = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    prompts = [tokenizer.apply_chat_template(system + [{"role": "user", "content": q}], tokenize=False,
-                                             add_generation_prompt=True) for q in questions]
-    tokenizer.padding_side = "left"
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-    batch = tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-    out = llm.generate(**batch.to(llm.device), max_new_tokens=max_new_tokens, do_sample=False, temperature=None,
-                       top_p=None, top_k=None, pad_token_id=pad)  # (B, L + new)
-    return [t.strip() for t in tokenizer.batch_decode(out[:, batch.input_ids.shape[1]:], skip_special_tokens=True)]
+    """Greedy answers of a chat LLM to a batch of user messages (`textpro.text_llm`: left padding, KV cache)."""
+    prompts = [render_chat(tokenizer, q, system_prompt) for q in questions]
+    return greedy_answers(llm, tokenizer, prompts, max_new_tokens)
 
 
 def distill(features: str | os.PathLike, teacher: str | os.PathLike, out: str | os.PathLike, *,

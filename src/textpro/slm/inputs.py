@@ -28,9 +28,10 @@ import torch
 
 from textpro.errors import TextproError
 from textpro.slm.config import TextProSLMConfig
+from textpro.text_llm import render_chat
+from textpro.train.stage import IGNORE_INDEX  # the label value the loss skips
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
-IGNORE_INDEX = -100  # label value the loss skips (transformers' default ignore_index)
 TEMPLATE_CACHE_SIZE = 256  # rendered chat templates kept per builder (one per distinct instruction)
 _SLOT = "\ue000"  # private-use character: marks where content goes in a rendered chat template
 
@@ -117,10 +118,6 @@ class InputBuilder:
         # user text must not smuggle in placeholders (the count of vectors would no longer match) or our sentinel
         return text.replace(self.config.placeholder_token, "").replace(_SLOT, "").strip()
 
-    def _messages(self, user: str) -> list[dict]:
-        system = [{"role": "system", "content": self.config.system_prompt}] if self.config.system_prompt else []
-        return system + [{"role": "user", "content": user}]
-
     def template(self, instruction: str | None) -> tuple[list[int], list[int], list[int], list[int]]:
         """Token ids (before speech, after speech up to the assistant's answer, answer head, answer tail).
         head: what the template puts before the answer inside the assistant turn (usually nothing);
@@ -128,9 +125,9 @@ class InputBuilder:
         key = (instruction, self.config.system_prompt, self.config.instruction_separator)
         if key not in self._templates:
             user = _SLOT + (self.config.instruction_separator + self._clean(instruction) if instruction else "")
-            apply = self.tokenizer.apply_chat_template
-            prompt = apply(self._messages(user), tokenize=False, add_generation_prompt=True)
-            full = apply(self._messages(user) + [{"role": "assistant", "content": _SLOT}], tokenize=False)
+            system = self.config.system_prompt
+            prompt = render_chat(self.tokenizer, user, system)
+            full = render_chat(self.tokenizer, user, system, assistant=_SLOT)
             before, after = prompt.split(_SLOT)
             if full.startswith(prompt) and _SLOT in full[len(prompt):]:
                 head, tail = full[len(prompt):].split(_SLOT)

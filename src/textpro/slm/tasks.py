@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from textpro.data import paralinguistic as para
+from textpro.data.labels import match_label  # the one matcher training and evaluation share
 from textpro.errors import ConfigError
 
 
@@ -139,13 +140,6 @@ def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | No
 
 
 # ---- scoring ----------------------------------------------------------------------------------------------------
-
-def match_label(answer: str, labels: list[str]) -> str | None:
-    """The label an answer names (synonyms, negations: see `textpro.data.labels`), None if it names none or several."""
-    from textpro.data.labels import match_label as shared
-
-    return shared(answer, labels)
-
 
 def paralinguistic_accuracy(model, store, config: ParalinguisticConfig | None = None, batch_size: int = 8,
                             max_new_tokens: int = 8, limit: int | None = None) -> dict:

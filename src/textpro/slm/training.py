@@ -22,21 +22,19 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
-import yaml
 from torch import nn
 from torch.utils.data import Dataset
 
 from textpro.errors import ConfigError
 from textpro.slm.config import TextProSLMConfig
 from textpro.slm.featurize import FeatureStore
-from textpro.slm.inputs import IGNORE_INDEX
 from textpro.slm.tasks import Example, ParalinguisticConfig, distillation_examples, mix, paralinguistic_examples
-from textpro.train.config import TrainConfig, config_from_dict, config_to_dict
+from textpro.train.config import TrainConfig, config_from_dict, merge, override, read_yaml
+from textpro.train.stage import IGNORE_INDEX, run_stage
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -95,36 +93,23 @@ class SLMTrainingConfig:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
 
     @classmethod
-    def from_yaml(cls, path, stage: int | None = None) -> SLMTrainingConfig:
-        """Load a config; with a `stages:` section, `stage` picks the overrides to merge over the top level."""
-        try:
-            data = yaml.safe_load(Path(path).read_text()) or {}
-        except OSError as exc:
-            raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: expected a mapping")
+    def from_yaml(cls, path, stage: int | None = None, overrides=()) -> SLMTrainingConfig:
+        """Load a config (`textpro.train.config`); with a `stages:` section, `stage` picks the settings to merge over
+        the top level. Dotted `overrides` ("train.max_steps=5") apply last."""
+        data = read_yaml(path)
         stages = data.pop("stages", None)
         if stages is not None:
             if stage is None:
                 raise ConfigError(f"{path} holds several stages: pass --stage 1 or 2")
-            overrides = stages.get(stage, stages.get(str(stage)))
-            if overrides is None:
+            selected = stages.get(stage, stages.get(str(stage)))
+            if selected is None:
                 raise ConfigError(f"{path}: no settings for stage {stage} under 'stages'")
-            data = _merge(data, overrides)
+            data = merge(data, selected)
             data["stage"] = stage
         elif stage is not None:
             if data.setdefault("stage", stage) != stage:
                 raise ConfigError(f"{path} is a stage-{data['stage']} config, but --stage {stage} was given")
-        return config_from_dict(cls, data, str(path))
-
-
-def _merge(base: dict, overrides: dict) -> dict:
-    out = dict(base)
-    for key, value in overrides.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+        return config_from_dict(cls, override(data, overrides), str(path))
 
 
 # ---- data -------------------------------------------------------------------------------------------------------
@@ -336,16 +321,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
 
 
 def run(config: SLMTrainingConfig, resume: bool = False, stop_after: int | None = None, llm=None, tokenizer=None):
-    """Train as configured; returns the loop's TrainResult (the TextPro-SLM checkpoint in `<output_dir>/model`)."""
-    from accelerate.utils import set_seed
-
-    from textpro.train import process_state, train
-
-    set_seed(config.train.seed)  # projector init, LoRA init
-    objective, dataset, collator = build(config, llm, tokenizer)
-    run_dir = Path(config.train.output_dir)
-    if process_state().is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-    return train(objective, dataset, collator, config.train, lengths=dataset.lengths, resume=resume,
-                 stop_after=stop_after, description=f"slm stage {config.stage}")
+    """Train as configured (`textpro.train.stage.run_stage`; the seed also fixes the projector's and LoRA's init);
+    returns the loop's TrainResult (the TextPro-SLM checkpoint in `<output_dir>/model`)."""
+    return run_stage(config, lambda: build(config, llm, tokenizer), f"slm stage {config.stage}", resume=resume,
+                     stop_after=stop_after)

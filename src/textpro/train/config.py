@@ -1,10 +1,18 @@
-"""Training settings shared by every stage, and a small YAML → dataclass loader with typed, one-line errors."""
+"""Training settings shared by every stage, and the one YAML → dataclass loader, with typed, one-line errors.
+
+    config = load_config(WhisperProTrainingConfig, "configs/whisperpro-mini.yaml", ["train.max_steps=5"])
+
+`read_yaml` reads a mapping, `merge` lays one mapping over another (nested mappings merge key by key), `override`
+applies dotted `key.sub=value` settings (the value read as YAML: `5`, `1e-4`, `null`, `[a, b]`), and
+`config_from_dict` builds the dataclass (nested dataclasses from nested mappings; unknown keys are errors).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import types
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,8 +91,8 @@ def config_from_dict(cls: type[T], data: dict, where: str = "config") -> T:
         raise ConfigError(f"{where}: {exc}") from None
 
 
-def load_config(cls: type[T], path: str | Path) -> T:
-    """Load dataclass `cls` from a YAML file."""
+def read_yaml(path: str | Path) -> dict:
+    """A YAML file's mapping (an empty file: {})."""
     path = Path(path)
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -92,7 +100,38 @@ def load_config(cls: type[T], path: str | Path) -> T:
         raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {' '.join(str(exc).split())}") from None
-    return config_from_dict(cls, data, str(path))
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping, got {type(data).__name__}")
+    return data
+
+
+def merge(base: dict, overrides: dict) -> dict:
+    """`overrides` laid over `base` (a new dict): nested mappings merge key by key, anything else replaces."""
+    out = dict(base)
+    for key, value in overrides.items():
+        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def override(data: dict, settings: Sequence[str]) -> dict:
+    """`data` with dotted settings applied in order: "train.max_steps=5" sets data["train"]["max_steps"] = 5."""
+    for setting in settings:
+        key, sep, raw = setting.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"override {setting!r}: expected key=value (e.g. train.max_steps=5)")
+        try:
+            value = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            value = raw
+        for part in reversed(key.strip().split(".")):
+            value = {part: value}
+        data = merge(data, value)
+    return data
+
+
+def load_config(cls: type[T], path: str | Path, overrides: Sequence[str] = ()) -> T:
+    """Load dataclass `cls` from a YAML file, with dotted `overrides` ("train.max_steps=5") applied."""
+    return config_from_dict(cls, override(read_yaml(path), overrides), str(path))
 
 
 def config_to_dict(config) -> dict:

@@ -33,9 +33,10 @@ from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
 
 from textpro.errors import ConfigError
-from textpro.train.config import TrainConfig, config_to_dict, load_config
+from textpro.text_llm import chat_prompt_ids
+from textpro.train.config import TrainConfig, load_config
+from textpro.train.stage import IGNORE_INDEX, run_stage
 
-IGNORE_INDEX = -100
 ANSWER_FORMATS = ("letter_text", "text_letter", "letter")
 
 
@@ -76,8 +77,8 @@ class TeacherTrainingConfig:
             raise ConfigError(f"generated_questions must be ≥ 0, got {self.generated_questions}")
 
     @classmethod
-    def from_yaml(cls, path) -> TeacherTrainingConfig:
-        return load_config(cls, path)
+    def from_yaml(cls, path, overrides=()) -> TeacherTrainingConfig:
+        return load_config(cls, path, overrides)
 
 
 # ---- data -------------------------------------------------------------------------------------------------------
@@ -145,17 +146,9 @@ def generate_questions(count: int, seed: int, answer_format: str = "letter_text"
     return pairs
 
 
-def chat_prompt_ids(tokenizer, prompt: str, system_prompt: str | None = None) -> list[int]:
-    """Token ids of the chat up to the assistant's turn, as `TextLLMResponder` builds them."""
-    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
-    messages.append({"role": "user", "content": prompt})
-    text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-    return tokenizer(text, add_special_tokens=False).input_ids
-
-
 def encode_example(tokenizer, qa: QA, system_prompt: str | None = None, max_length: int = 256) -> dict:
     """{"input_ids", "labels"}: the loss sees the answer and the end-of-turn token only."""
-    prompt_ids = chat_prompt_ids(tokenizer, qa.prompt, system_prompt)
+    prompt_ids = chat_prompt_ids(tokenizer, qa.prompt, system_prompt)  # as `TextLLMResponder` asks (text_llm.py)
     answer_ids = tokenizer(qa.answer, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
     input_ids = prompt_ids + answer_ids
     if len(input_ids) > max_length:
@@ -266,18 +259,19 @@ def chat_targets(llm, tokenizer, cache: Path, system_prompt: str | None, max_new
     """The base model's greedy answers to CHAT_PROMPTS that ended on their own and do not loop; cached in `cache`."""
     if cache.is_file():
         return [QA(**json.loads(line)) for line in cache.read_text(encoding="utf-8").splitlines() if line.strip()]
-    from textpro.eval.responders import TextLLMResponder
+    from textpro.text_llm import greedy_answers, greedy_config, render_chat
 
-    responder = TextLLMResponder(llm, tokenizer, name="base", batch_size=8, max_new_tokens=max_new_tokens,
-                                 system_prompt=system_prompt)
+    llm.eval()
+    generation_config = greedy_config(llm, tokenizer, max_new_tokens)
     kept = []
-    for start in range(0, len(CHAT_PROMPTS), responder.batch_size):
-        prompts = CHAT_PROMPTS[start:start + responder.batch_size]
-        for prompt, answer in zip(prompts, responder.answer_text(prompts), strict=True):
+    for start in range(0, len(CHAT_PROMPTS), 8):
+        prompts = CHAT_PROMPTS[start:start + 8]
+        chats = [render_chat(tokenizer, prompt, system_prompt) for prompt in prompts]
+        answers = greedy_answers(llm, tokenizer, chats, generation_config=generation_config)
+        for prompt, answer in zip(prompts, answers, strict=True):
             finished = len(tokenizer(answer, add_special_tokens=False).input_ids) < max_new_tokens - 1
             if answer and finished and not _repetitive(answer):
                 kept.append(QA(prompt, answer))
-    tokenizer.padding_side = "right"
     llm.train()
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text("".join(json.dumps({"prompt": q.prompt, "answer": q.answer}) + "\n" for q in kept),
@@ -330,17 +324,6 @@ def build(config: TeacherTrainingConfig):
 
 
 def run(config: TeacherTrainingConfig, resume: bool = False, stop_after: int | None = None):
-    """Train as configured; returns the loop's TrainResult (the teacher in `<output_dir>/model`)."""
-    import yaml
-    from accelerate.utils import set_seed
-
-    from textpro.train import process_state, train
-
-    set_seed(config.train.seed)
-    objective, dataset, collator = build(config)
-    run_dir = Path(config.train.output_dir)
-    if process_state().is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-    return train(objective, dataset, collator, config.train, lengths=dataset.lengths, resume=resume,
-                 stop_after=stop_after, description="teacher")
+    """Train as configured (`textpro.train.stage.run_stage`); returns the loop's TrainResult (the teacher in
+    `<output_dir>/model`)."""
+    return run_stage(config, lambda: build(config), "teacher", resume=resume, stop_after=stop_after)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from textpro.audio import SAMPLE_RATE
+from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS
 
-MAX_SEGMENT_SECONDS = 30.0  # Whisper's window
 FRAME_SECONDS = 0.02
 SMOOTH_FRAMES = 5  # 100 ms
 MIN_TAIL_SECONDS = 1.0  # never leave a last segment shorter than this
@@ -20,7 +19,7 @@ MIN_TAIL_SECONDS = 1.0  # never leave a last segment shorter than this
 
 def split_at_pauses(
     samples: np.ndarray,
-    max_seconds: float = MAX_SEGMENT_SECONDS,
+    max_seconds: float = WINDOW_SECONDS,
     search_seconds: float = 8.0,
     sample_rate: int = SAMPLE_RATE,
 ) -> list[tuple[int, int]]:

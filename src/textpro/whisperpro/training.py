@@ -24,13 +24,12 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
 
-from textpro.audio import SAMPLE_RATE, load_audio
+from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS, load_audio
 from textpro.errors import AudioError, ConfigError
-from textpro.train.config import TrainConfig, config_to_dict, load_config
+from textpro.train.config import TrainConfig, load_config
+from textpro.train.stage import IGNORE_INDEX, run_stage
 from textpro.whisperpro.config import WhisperProConfig
 from textpro.whisperpro.reconstructor import MelReconstructor, MelReconstructorConfig
-
-IGNORE_INDEX = -100
 
 
 @dataclass
@@ -50,7 +49,7 @@ class WhisperProTrainingConfig:
     # at 10× it goes below that floor within ~15 steps and reaches 0.024 by step 80.
     reconstructor_lr_scale: float = 10.0
     reconstructor: dict = field(default_factory=dict)  # overrides of reconstructor sizes: d_model, heads, …
-    max_audio_seconds: float = 30.0  # longer clips are manifest errors (Whisper's window)
+    max_audio_seconds: float = WINDOW_SECONDS  # longer clips are manifest errors (Whisper's window)
     train: TrainConfig = field(default_factory=lambda: TrainConfig(output_dir="runs/whisperpro"))
 
     def __post_init__(self):
@@ -62,8 +61,8 @@ class WhisperProTrainingConfig:
         self.use_reconstructor = self.reconstruction_weight > 0  # derived: λ = 0 builds no reconstructor
 
     @classmethod
-    def from_yaml(cls, path) -> WhisperProTrainingConfig:
-        return load_config(cls, path)
+    def from_yaml(cls, path, overrides=()) -> WhisperProTrainingConfig:
+        return load_config(cls, path, overrides)
 
 
 # ---- model loading: the one place that knows which Whisper class we train ---------------------------------------
@@ -103,7 +102,7 @@ class ManifestDataset(Dataset):
     """(audio, text) pairs from a JSONL manifest. Every line is checked up front (JSON, fields, the audio file's
     header, duration, token count) so a bad line fails before training starts, naming file:line."""
 
-    def __init__(self, manifest, tokenizer, max_seconds: float = 30.0, max_tokens: int = 448):
+    def __init__(self, manifest, tokenizer, max_seconds: float = WINDOW_SECONDS, max_tokens: int = 448):
         manifest = Path(manifest)
         try:
             lines = manifest.read_text().splitlines()
@@ -304,19 +303,10 @@ def build(config: WhisperProTrainingConfig, reconstructor_dir: Path | None = Non
 
 
 def run(config: WhisperProTrainingConfig, resume: bool = False, stop_after: int | None = None):
-    """Train as configured; returns the loop's TrainResult (final model in `<output_dir>/model`)."""
-    import yaml
-    from accelerate.utils import set_seed
-
-    from textpro.train import process_state, train
-
-    set_seed(config.train.seed)  # reconstructor init
+    """Train as configured (`textpro.train.stage.run_stage`); returns the loop's TrainResult (final model in
+    `<output_dir>/model`). A WhisperPro directory as `model` brings its reconstructor along."""
     model_dir = Path(config.model)
-    objective, dataset, collator = build(config, model_dir / "reconstructor" if model_dir.is_dir() else None)
-    run_dir = Path(config.train.output_dir)
-    if process_state().is_main_process:  # the resolved config, next to the results it produced
-        run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "config.yaml").write_text(yaml.safe_dump(config_to_dict(config), sort_keys=False))
-    return train(objective, dataset, collator, config.train, lengths=dataset.lengths, resume=resume,
-                 stop_after=stop_after, description="whisperpro")
+    reconstructor_dir = model_dir / "reconstructor" if model_dir.is_dir() else None
+    return run_stage(config, lambda: build(config, reconstructor_dir), "whisperpro", resume=resume,
+                     stop_after=stop_after)
 

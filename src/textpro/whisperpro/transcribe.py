@@ -23,17 +23,23 @@ import numpy as np
 import torch
 
 from textpro.acoustics import utterance_acoustics
-from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
+from textpro.audio import (
+    HOP_SAMPLES,
+    SAMPLE_RATE,
+    SILENCE_PEAK,
+    TRANSCRIBE_MAX_SECONDS,
+    WINDOW_SECONDS,
+    AudioSource,
+    load_audio,
+    log_mel_batch,
+)
 from textpro.errors import ConfigError, ModelError
 from textpro.whisperpro.alignment import token_start_times, trim_silence
-from textpro.whisperpro.segment import MAX_SEGMENT_SECONDS, split_at_pauses
+from textpro.whisperpro.segment import split_at_pauses
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
-DEFAULT_MAX_SECONDS = 600.0  # the longest audio `transcribe` accepts unless told otherwise
-HOP_SAMPLES = 160  # one mel frame = 10 ms
 MAX_TOKENS_PER_SECOND = 8  # fast speech is ~5 tokens/s; more than this is a decoder stuck in a loop
 COMPRESSION_RATIO_LIMIT = 2.4  # openai/whisper's threshold: text this compressible is a repetition loop
-SILENCE_PEAK = 1e-4  # a segment this quiet everywhere has nothing to say (and Whisper would invent something)
 
 
 @dataclass
@@ -122,7 +128,7 @@ class Transcriber:
     # ----------------------------------------------------------------------------------------------- public
     @torch.inference_mode()
     def transcribe(self, audio: AudioSource | list[AudioSource], sample_rate: int | None = None,
-                   max_seconds: float | None | str = DEFAULT_MAX_SECONDS) -> SpeechTokens | list[SpeechTokens]:
+                   max_seconds: float | None | str = TRANSCRIBE_MAX_SECONDS) -> SpeechTokens | list[SpeechTokens]:
         """audio: a path, file bytes or an array (16 kHz unless `sample_rate` says otherwise), or a list of them
         (then a list comes back, in order). max_seconds: the longest audio accepted (None: no limit)."""
         single = not isinstance(audio, (list, tuple))
@@ -208,29 +214,20 @@ class Transcriber:
         return len(text) > 0 and len(text) / len(zlib.compress(text)) > COMPRESSION_RATIO_LIMIT
 
     def _features(self, clips: list[np.ndarray], full_window: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Log-mel (B, n_mels, T) and the real-frame mask (B, T) (None when no row is padded).
-
-        Each clip's mel is computed alone (as it would be one by one: its own loudness normalisation and its own
-        STFT edges), then zero-padded to the batch's longest; padded frames are masked in the model. Both on the
-        model's device (the mel is computed on the CPU)."""
+        """Log-mel (B, n_mels, T) and the real-frame mask (B, T) (None when no row is padded), both on the model's
+        device (the mel is computed on the CPU). Each clip is first extended by `config.encoder_padding_seconds` of
+        silence (up to the 30 s window), then batched by `log_mel_batch` (each mel alone, padded frames masked)."""
         extractor = self.processor.feature_extractor
         device = self.model.device
         if full_window:  # Whisper's way: every clip padded to 30 s and attended as a whole
             mel = extractor(clips, sampling_rate=SAMPLE_RATE, return_tensors="pt").input_features
             return mel.to(device), None
-        limit = int(MAX_SEGMENT_SECONDS * SAMPLE_RATE)
+        limit = int(WINDOW_SECONDS * SAMPLE_RATE)
         pad = int(self.model.config.encoder_padding_seconds * SAMPLE_RATE)
-        mels = []
-        for clip in clips:
-            padded = np.concatenate([clip, np.zeros(max(0, min(pad, limit - len(clip))), np.float32)])
-            mel = extractor(padded, sampling_rate=SAMPLE_RATE, padding="longest", return_tensors="pt")
-            mels.append(mel.input_features[0])  # (n_mels, T_i)
-        frames = [m.shape[-1] for m in mels]
-        longest = max(frames)
-        features = torch.stack([torch.nn.functional.pad(m, (0, longest - m.shape[-1])) for m in mels])
+        padded = [np.concatenate([clip, np.zeros(max(0, min(pad, limit - len(clip))), np.float32)]) for clip in clips]
+        features, attention_mask, frames = log_mel_batch(extractor, padded)  # (B, n_mels, T), (B, T)
         if len(set(frames)) == 1:
             return features.to(device), None
-        attention_mask = (torch.arange(longest)[None] < torch.tensor(frames)[:, None]).long()  # (B, T)
         return features.to(device), attention_mask.to(device)
 
     def _prefixes(self, features: torch.Tensor, attention_mask: torch.Tensor | None) -> list[list[int]]:

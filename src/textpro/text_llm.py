@@ -1,0 +1,81 @@
+"""Talking to a text LLM: the one chat-prompt renderer and the one batched greedy generator.
+
+    text = render_chat(tokenizer, "What is 2 + 2?")                  # the chat up to the assistant's turn
+    full = render_chat(tokenizer, "What is 2 + 2?", assistant="4")    # the whole exchange (no generation prompt)
+    answers = greedy_answers(llm, tokenizer, [text], max_new_tokens=32)
+
+A chat is the LLM's own template around [system (only when a system prompt is given), user, assistant]. Everyone
+who shows a text LLM a chat renders it here: the eval's `TextLLMResponder`, distillation's teacher
+(`slm.distill`), the teacher's training examples (`train.teacher`) and the SLM's input builder (`slm.inputs`), so
+the text the teacher is trained on, asked in distillation and scored on is the same string.
+
+`greedy_answers` pads on the left itself (every answer then starts at the same position): the tokenizer's shared
+`padding_side` and `pad_token` are left as they are.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+
+
+def chat_messages(user: str, system_prompt: str | None = None, assistant: str | None = None) -> list[dict]:
+    """[system (if a system prompt is given), user, assistant (if given)] as chat-template messages."""
+    messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+    messages.append({"role": "user", "content": user})
+    if assistant is not None:
+        messages.append({"role": "assistant", "content": assistant})
+    return messages
+
+
+def render_chat(tokenizer, user: str, system_prompt: str | None = None, *, assistant: str | None = None) -> str:
+    """The chat as text: up to the assistant's turn (a generation prompt), or with `assistant` the whole exchange.
+    The text holds the template's own special tokens: tokenize it with `add_special_tokens=False`."""
+    if assistant is None:
+        return tokenizer.apply_chat_template(chat_messages(user, system_prompt), tokenize=False,
+                                             add_generation_prompt=True)
+    return tokenizer.apply_chat_template(chat_messages(user, system_prompt, assistant), tokenize=False)
+
+
+def chat_prompt_ids(tokenizer, user: str, system_prompt: str | None = None) -> list[int]:
+    """Token ids of the chat up to the assistant's turn."""
+    return tokenizer(render_chat(tokenizer, user, system_prompt), add_special_tokens=False).input_ids
+
+
+def pad_id(tokenizer) -> int:
+    """The id padded positions hold (they are masked out): the pad token, else end-of-sequence."""
+    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+
+
+def greedy_config(model, tokenizer, max_new_tokens: int):
+    """The model's generation config with sampling off (greedy, one beam), whatever sampling defaults the checkpoint
+    ships with: answers must be deterministic. A copy; the model's own is left as it is."""
+    config = copy.deepcopy(model.generation_config)
+    for key in ("temperature", "top_p", "top_k", "min_p", "typical_p"):
+        setattr(config, key, None)
+    config.do_sample = False
+    config.num_beams = 1
+    config.max_new_tokens = max_new_tokens
+    config.pad_token_id = pad_id(tokenizer)
+    return config
+
+
+def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int | None = None, *,
+                   generation_config=None) -> list[str]:
+    """Greedy answers (stripped) of a causal LM to rendered prompts (`render_chat`), as one left-padded batch with a
+    KV cache. Give `max_new_tokens`, or a `generation_config` from `greedy_config`."""
+    import torch
+
+    if not prompts:
+        return []
+    if generation_config is None:
+        generation_config = greedy_config(model, tokenizer, max_new_tokens)
+    rows = tokenizer(list(prompts), add_special_tokens=False).input_ids  # the template holds its special tokens
+    width = max(len(row) for row in rows)
+    pad = pad_id(tokenizer)
+    input_ids = torch.tensor([[pad] * (width - len(row)) + row for row in rows])  # (B, L) padded on the left
+    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in rows])  # (B, L)
+    with torch.inference_mode():
+        out = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
+                             generation_config=generation_config)  # (B, L + new)
+    return [t.strip() for t in tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)]
