@@ -25,10 +25,11 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
+from textpro.data.labels import match_label
 from textpro.errors import ConfigError
 from textpro.eval import diagnostics as diag
 from textpro.eval.bench import LABEL, MCQ, OPEN, Item
-from textpro.eval.extract import extract_choice, match_label, seeded_fallback
+from textpro.eval.extract import extract_choice, seeded_fallback
 from textpro.eval.responders import AudioQuery, SpeechResponder, TextResponder, cascade_prompt
 from textpro.eval.results import EvalResult, OpenTask, ParalinguisticTask, SemanticTask, SideScore
 

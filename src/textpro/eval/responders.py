@@ -25,7 +25,6 @@ baseline, no prosody), `SLMResponder` (a TextPro-SLM or continuous-adapter check
 from __future__ import annotations
 
 import base64
-import copy
 import hashlib
 import io
 import json
@@ -40,6 +39,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from textpro.errors import ModelError
+from textpro.text_llm import greedy_answers, greedy_config, render_chat
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ class SpeechResponder(Protocol):
 
 class TextLLMResponder:
     """Greedy answers from any HF causal LM directory (or textpro.hub name), through its chat template,
-    batched with left padding so every prompt's answer starts at the same position."""
+    batched with left padding so every prompt's answer starts at the same position (`textpro.text_llm`)."""
 
     def __init__(self, model, tokenizer, *, name: str, batch_size: int = 8, max_new_tokens: int = 48,
                  system_prompt: str | None = None):
@@ -79,17 +79,7 @@ class TextLLMResponder:
         self.name = name
         self.batch_size = batch_size
         self.system_prompt = system_prompt
-        tokenizer.padding_side = "left"
-        if tokenizer.pad_token is None:
-            tokenizer.pad_token = tokenizer.eos_token
-        # Greedy, whatever sampling defaults the checkpoint ships with: evaluation must be deterministic.
-        self.generation_config = copy.deepcopy(model.generation_config)
-        for key in ("temperature", "top_p", "top_k", "min_p", "typical_p"):
-            setattr(self.generation_config, key, None)
-        self.generation_config.do_sample = False
-        self.generation_config.num_beams = 1
-        self.generation_config.max_new_tokens = max_new_tokens
-        self.generation_config.pad_token_id = tokenizer.pad_token_id
+        self.generation_config = greedy_config(model, tokenizer, max_new_tokens)  # evaluation must be deterministic
 
     @classmethod
     def from_pretrained(cls, name_or_path: str | os.PathLike, **kwargs) -> TextLLMResponder:
@@ -107,23 +97,9 @@ class TextLLMResponder:
         kwargs.setdefault("name", Path(str(name_or_path)).name)
         return cls(model, tokenizer, **kwargs)
 
-    def _chat(self, prompt: str) -> str:
-        messages = [{"role": "system", "content": self.system_prompt}] if self.system_prompt else []
-        messages.append({"role": "user", "content": prompt})
-        return self.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-
     def answer_text(self, prompts: list[str]) -> list[str]:
-        import torch
-
-        if not prompts:
-            return []
-        # The chat template already holds the BOS/special tokens it wants.
-        batch = self.tokenizer([self._chat(p) for p in prompts], return_tensors="pt", padding=True,
-                               add_special_tokens=False)
-        with torch.inference_mode():
-            out = self.model.generate(**batch, generation_config=self.generation_config)
-        new_tokens = out[:, batch["input_ids"].shape[1]:]
-        return [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+        chats = [render_chat(self.tokenizer, p, self.system_prompt) for p in prompts]
+        return greedy_answers(self.model, self.tokenizer, chats, generation_config=self.generation_config)
 
 
 # --------------------------------------------------------------------------------------------------------------------
