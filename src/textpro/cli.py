@@ -63,7 +63,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _whisperpro(args: argparse.Namespace) -> int:
     from textpro.whisperpro.training import WhisperProTrainingConfig, run
 
-    config = WhisperProTrainingConfig.from_yaml(args.config)  # bad config: one line, before any model loads
+    config = WhisperProTrainingConfig.from_yaml(args.config, args.set)  # bad config: one line, before models load
     if args.no_reconstruction:
         config.reconstruction_weight = 0.0
         config.use_reconstructor = False
@@ -73,13 +73,13 @@ def _whisperpro(args: argparse.Namespace) -> int:
 def _teacher(args: argparse.Namespace) -> int:
     from textpro.train.teacher import TeacherTrainingConfig, run
 
-    return _train_stage(TeacherTrainingConfig.from_yaml(args.config), run, args, "teacher")
+    return _train_stage(TeacherTrainingConfig.from_yaml(args.config, args.set), run, args, "teacher")
 
 
 def _slm(args: argparse.Namespace) -> int:
     from textpro.slm.training import SLMTrainingConfig, run
 
-    config = SLMTrainingConfig.from_yaml(args.config, stage=args.slm_stage)  # bad config: one line, before models
+    config = SLMTrainingConfig.from_yaml(args.config, stage=args.slm_stage, overrides=args.set)  # bad: one line
     return _train_stage(config, run, args, "model")
 
 
@@ -99,6 +99,9 @@ def _train_stage(config, run, args: argparse.Namespace, what: str) -> int:
 def _train_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", required=True, help="YAML training config (see configs/)")
     parser.add_argument("--output", default=None, help="run directory (overrides train.output_dir)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                        help="override one config setting, dotted and read as YAML (e.g. --set train.max_steps=5); "
+                        "repeatable, applied after the file")
     parser.add_argument("--resume", action="store_true",
                         help="continue from the run directory's last checkpoint (starts fresh if there is none)")
 

@@ -30,11 +30,10 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
 from textpro.recipe.config import DistillSettings, MiniRecipeConfig, config_path
 from textpro.recipe.runner import Step, StepContext
 from textpro.recipe.stages import distill_args, stage_config, subset_manifest, write_stage_config
+from textpro.train.config import read_yaml
 
 
 class MiniRecipe:
@@ -106,7 +105,7 @@ class MiniRecipe:
             ctx.textpro(*distill_args(more, self.features, self.teacher, self.distilled))
 
     def slm_stage1(self, ctx: StepContext) -> None:
-        base = yaml.safe_load(config_path(self.config.slm_stage1.config).read_text()) or {}
+        base = read_yaml(config_path(self.config.slm_stage1.config))
         slm = {**(base.get("slm") or {}), "base_llm": str(self.teacher)}  # the teacher is the SLM's starting point
         config = stage_config(self.config.slm_stage1, {"features": [str(self.features)], "slm": slm},
                               self.stage1.parent)

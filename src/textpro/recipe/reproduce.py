@@ -46,6 +46,7 @@ from textpro.recipe.stages import (
     subset_manifest,
     write_stage_config,
 )
+from textpro.train.config import read_yaml
 
 
 class Reproduce:
@@ -202,14 +203,12 @@ class Reproduce:
                                   self.norecon_distilled))
 
     def train_stage(self, ctx: StepContext, system: str, stage: int) -> None:
-        import yaml
-
         features, distill, slm_overrides, extra = self.system_data(system)
         paths = {"features": [str(f) for f in features], **extra}
         output = self.out / system / f"stage{stage}"
         if stage == 1:
             settings = self.mini_config.slm_stage1
-            base = yaml.safe_load(config_path(settings.config).read_text()) or {}
+            base = read_yaml(config_path(settings.config))
             paths["slm"] = {**(base.get("slm") or {}), "base_llm": str(self.mini.teacher), **slm_overrides}
             if extra.get("use_paralinguistic") is False:  # stage 1 is paralinguistic-only otherwise: nothing left
                 paths["distill"] = str(distill)

@@ -12,14 +12,14 @@ import yaml
 
 from textpro.recipe.config import DistillSettings, MiniRecipeConfig, StageSettings, config_path
 from textpro.recipe.runner import StepContext
+from textpro.train.config import merge, read_yaml
 
 
 def stage_config(settings: StageSettings, paths: dict, output_dir: Path) -> dict:
     """The shipped stage config as a dict, with the recipe's paths (`paths`: top-level keys) and sizes."""
-    data = yaml.safe_load(config_path(settings.config).read_text()) or {}
+    data = read_yaml(config_path(settings.config))
     data.update(paths)
-    for key, value in settings.overrides.items():  # mappings merge one level deep (train: {batch_size: …})
-        data[key] = {**data[key], **value} if isinstance(value, dict) and isinstance(data.get(key), dict) else value
+    data = merge(data, settings.overrides)  # mappings merge key by key (train: {batch_size: …})
     train = dict(data.get("train") or {})
     train["output_dir"] = str(output_dir)
     if settings.max_steps is not None:
