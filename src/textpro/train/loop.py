@@ -85,10 +85,12 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
 
     lengths: per-example lengths for length-grouped batches (less padding); None = plain shuffle.
     stop_after: stop (with a checkpoint) after this optimizer step, as an interrupted job would; the schedule
-        still runs to max_steps, and `resume=True` continues. For time-boxed jobs and tests."""
+        still runs to max_steps, and `resume=True` continues. For time-boxed jobs and tests.
+
+    The steps run in this order on every process (the order RNG draws and collectives happen in is part of what
+    makes a resumed run bit-identical)."""
     from accelerate import Accelerator
     from accelerate.utils import set_seed
-    from transformers import get_linear_schedule_with_warmup
 
     run_dir = Path(config.output_dir)
     checkpoints = run_dir / "checkpoints"
@@ -96,21 +98,51 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
     if last_checkpoint is not None and not resume:
         raise ConfigError(f"{run_dir} already has checkpoints: pass --resume to continue, or choose another output")
 
-    state = process_state()
-    accelerator = Accelerator(gradient_accumulation_steps=config.accumulation_steps(state.num_processes),
-                              mixed_precision=config.mixed_precision, cpu=state.use_cpu_only)
+    process = process_state()
+    accelerator = Accelerator(gradient_accumulation_steps=config.accumulation_steps(process.num_processes),
+                              mixed_precision=config.mixed_precision, cpu=process.use_cpu_only)
     set_seed(config.seed)  # dropout etc.; restored from the checkpoint on resume
 
-    sampler = SeededSampler(len(dataset), config.seed, config.micro_batch_size, lengths)
-    dataloader = DataLoader(dataset, batch_size=config.micro_batch_size, sampler=sampler, collate_fn=collate_fn,
-                            num_workers=config.num_workers,
-                            # Own generator: creating an iterator must not draw from the global RNG, or a resumed
-                            # run (one extra iterator) would get different dropout masks.
-                            generator=torch.Generator().manual_seed(config.seed))
-
+    dataloader = seeded_dataloader(dataset, collate_fn, config, lengths)
     parameters = [p for p in objective.parameters() if p.requires_grad]
     if not parameters:
         raise ConfigError("nothing to train: the objective has no parameters with requires_grad")
+    optimizer = build_optimizer(objective, parameters, config)
+    objective, optimizer, dataloader = accelerator.prepare(objective, optimizer, dataloader)
+    total_steps, scheduler = build_schedule(accelerator, optimizer, dataloader, config)
+
+    position = Position()
+    if resume and last_checkpoint is not None:
+        position = restore_checkpoint(accelerator, last_checkpoint)
+    elif resume:
+        accelerator.print(f"no checkpoint in {checkpoints}: starting from step 0")
+
+    if accelerator.is_main_process:
+        run_dir.mkdir(parents=True, exist_ok=True)
+    progress = tqdm(total=total_steps, initial=position.step, desc=description, dynamic_ncols=True,
+                    disable=not accelerator.is_local_main_process)
+    loop = _Loop(accelerator, objective, optimizer, scheduler, dataloader, parameters, config, total_steps,
+                 stop_after, checkpoints, progress, position, LossLog(accelerator, run_dir, progress, position.step))
+    loop.run()
+    progress.close()
+    if position.step == stop_after and position.step < total_steps:
+        return TrainResult(step=position.step, model_dir=None, last_log=loop.loss_log.last)
+
+    model_dir = save_model(accelerator, objective, run_dir)
+    return TrainResult(step=position.step, model_dir=model_dir, last_log=loop.loss_log.last)
+
+
+def seeded_dataloader(dataset: Dataset, collate_fn, config: TrainConfig, lengths: list[int] | None) -> DataLoader:
+    sampler = SeededSampler(len(dataset), config.seed, config.micro_batch_size, lengths)
+    return DataLoader(dataset, batch_size=config.micro_batch_size, sampler=sampler, collate_fn=collate_fn,
+                      num_workers=config.num_workers,
+                      # Own generator: creating an iterator must not draw from the global RNG, or a resumed
+                      # run (one extra iterator) would get different dropout masks.
+                      generator=torch.Generator().manual_seed(config.seed))
+
+
+def build_optimizer(objective: nn.Module, parameters: list[nn.Parameter], config: TrainConfig):
+    """AdamW with weight decay on matrices only (not biases and norms), per parameter group."""
     # An objective may scale the LR of some parameters (e.g. a freshly initialised head next to a pretrained
     # model): `parameter_groups()` → [{"params": [...], "lr_scale": float}, ...] covering every trainable one.
     groups = objective.parameter_groups() if hasattr(objective, "parameter_groups") else [{"params": parameters}]
@@ -122,80 +154,140 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
             {"params": [p for p in trainable if p.dim() >= 2], "lr": lr, "weight_decay": config.weight_decay},
             {"params": [p for p in trainable if p.dim() < 2], "lr": lr, "weight_decay": 0.0},  # biases, norms
         ]
-    optimizer = torch.optim.AdamW([g for g in optimizer_groups if g["params"]], lr=config.learning_rate,
-                                  betas=config.adam_betas)
-    objective, optimizer, dataloader = accelerator.prepare(objective, optimizer, dataloader)
+    return torch.optim.AdamW([g for g in optimizer_groups if g["params"]], lr=config.learning_rate,
+                             betas=config.adam_betas)
 
-    batches_per_epoch = len(dataloader)  # per process
-    steps_per_epoch = math.ceil(batches_per_epoch / accelerator.gradient_accumulation_steps)
+
+def build_schedule(accelerator, optimizer, dataloader, config: TrainConfig):
+    """(total optimizer steps, the linear warmup/decay scheduler), the scheduler saved with each checkpoint."""
+    from transformers import get_linear_schedule_with_warmup
+
+    steps_per_epoch = math.ceil(len(dataloader) / accelerator.gradient_accumulation_steps)  # per process
     total_steps = config.max_steps or config.epochs * steps_per_epoch
     # Not passed to prepare(): accelerate would step it once per process. We step it once per optimizer step.
     scheduler = get_linear_schedule_with_warmup(optimizer.optimizer, min(config.warmup_steps, total_steps),
                                                 total_steps)
     accelerator.register_for_checkpointing(scheduler)
+    return total_steps, scheduler
 
-    step, epoch, batches_done = 0, 0, 0  # batches_done: micro-batches this process consumed in `epoch`
-    if resume and last_checkpoint is not None:
-        accelerator.load_state(str(last_checkpoint))
-        state = json.loads((last_checkpoint / STATE_NAME).read_text())
-        step, epoch, batches_done = state["step"], state["epoch"], state["batches_done"]
-        accelerator.print(f"resuming from {last_checkpoint} (step {step})")
-    elif resume:
-        accelerator.print(f"no checkpoint in {checkpoints}: starting from step 0")
 
-    if accelerator.is_main_process:
-        run_dir.mkdir(parents=True, exist_ok=True)
-    progress = tqdm(total=total_steps, initial=step, desc=description, dynamic_ncols=True,
-                    disable=not accelerator.is_local_main_process)
-    metric_sums: dict[str, torch.Tensor] = {}
-    micro_batches_since_log, last_log, logged_step, log_started = 0, {}, step, time.perf_counter()
+@dataclass
+class Position:
+    """Where a run is: optimizer steps done, the epoch, and the micro-batches this process consumed in it."""
 
-    objective.train()
-    while step < total_steps:
-        if batches_done >= batches_per_epoch:
-            epoch, batches_done = epoch + 1, 0
-        dataloader.set_epoch(epoch)
-        batches = accelerator.skip_first_batches(dataloader, batches_done) if batches_done else dataloader
+    step: int = 0
+    epoch: int = 0
+    batches_done: int = 0
+
+    def next_epoch(self) -> None:
+        self.epoch, self.batches_done = self.epoch + 1, 0
+
+
+def restore_checkpoint(accelerator, checkpoint: Path) -> Position:
+    """Weights, optimizer, scheduler and RNG states from `checkpoint`, and the position it was written at."""
+    accelerator.load_state(str(checkpoint))
+    saved = json.loads((checkpoint / STATE_NAME).read_text())
+    position = Position(saved["step"], saved["epoch"], saved["batches_done"])
+    accelerator.print(f"resuming from {checkpoint} (step {position.step})")
+    return position
+
+
+class LossLog:
+    """Each metric summed over the micro-batches since the last line; a line (log.jsonl and the progress bar)
+    holds their mean over those micro-batches and over processes."""
+
+    def __init__(self, accelerator, run_dir: Path, progress, step: int):
+        self.accelerator, self.run_dir, self.progress = accelerator, run_dir, progress
+        self.sums: dict[str, torch.Tensor] = {}
+        self.micro_batches, self.last, self.logged_step, self.started = 0, {}, step, time.perf_counter()
+
+    def add(self, outputs: dict) -> None:
+        self.micro_batches += 1
+        for name, value in outputs.items():
+            self.sums[name] = self.sums.get(name, 0.0) + value.detach().float()
+
+    def write(self, step: int, epoch: int, lr: float) -> None:
+        # A collective: every process reaches this line at the same step.
+        means = {k: self.accelerator.reduce(v / self.micro_batches, "mean").item()
+                 for k, v in sorted(self.sums.items())}
+        seconds = (time.perf_counter() - self.started) / (step - self.logged_step)
+        self.last = {"step": step, "epoch": epoch, "lr": lr, **means, "seconds_per_step": round(seconds, 4)}
+        _log(self.accelerator, self.run_dir, self.last, self.progress)
+        self.sums, self.micro_batches, self.logged_step, self.started = {}, 0, step, time.perf_counter()
+
+
+@dataclass
+class _Loop:
+    """The epochs and steps of one run, from `position` to `total_steps` (or `stop_after`)."""
+
+    accelerator: object
+    objective: nn.Module
+    optimizer: object
+    scheduler: object
+    dataloader: DataLoader
+    parameters: list
+    config: TrainConfig
+    total_steps: int
+    stop_after: int | None
+    checkpoints: Path
+    progress: object
+    position: Position
+    loss_log: LossLog
+
+    def run(self) -> None:
+        position = self.position
+        self.objective.train()
+        while position.step < self.total_steps:
+            if position.batches_done >= len(self.dataloader):  # batches per epoch, per process
+                position.next_epoch()
+            self.dataloader.set_epoch(position.epoch)
+            batches = (self.accelerator.skip_first_batches(self.dataloader, position.batches_done)
+                       if position.batches_done else self.dataloader)
+            if self.run_epoch(batches):
+                break  # finished, or stop_after
+            position.next_epoch()
+
+    def run_epoch(self, batches) -> bool:
+        """True when the run stopped inside this epoch (total_steps or stop_after reached)."""
         for batch in batches:
-            with accelerator.accumulate(objective):
-                outputs = objective(batch)
-                accelerator.backward(outputs["loss"])
-                if accelerator.sync_gradients and config.max_grad_norm is not None:
-                    accelerator.clip_grad_norm_(parameters, config.max_grad_norm)
-                optimizer.step()
-                optimizer.zero_grad()
-            batches_done += 1
-            micro_batches_since_log += 1
-            for name, value in outputs.items():
-                metric_sums[name] = metric_sums.get(name, 0.0) + value.detach().float()
-            if not accelerator.sync_gradients:
+            outputs = self.micro_step(batch)
+            self.position.batches_done += 1
+            self.loss_log.add(outputs)
+            if not self.accelerator.sync_gradients:
                 continue
+            if self.optimizer_step_done():
+                return True
+        return False
 
-            scheduler.step()
-            step += 1
-            progress.update(1)
-            if step % config.log_every == 0 or step == total_steps:
-                # Mean over the micro-batches since the last line, then over processes (a collective: every
-                # process reaches this line at the same step).
-                means = {k: accelerator.reduce(v / micro_batches_since_log, "mean").item()
-                         for k, v in sorted(metric_sums.items())}
-                seconds = (time.perf_counter() - log_started) / (step - logged_step)
-                last_log = {"step": step, "epoch": epoch, "lr": scheduler.get_last_lr()[0], **means,
-                            "seconds_per_step": round(seconds, 4)}
-                _log(accelerator, run_dir, last_log, progress)
-                metric_sums, micro_batches_since_log, logged_step, log_started = {}, 0, step, time.perf_counter()
-            if step % config.save_every == 0 or step in (total_steps, stop_after):
-                save_checkpoint(accelerator, checkpoints, step, epoch, batches_done, config.keep_last)
-            if step >= total_steps or step == stop_after:
-                break
-        else:
-            epoch, batches_done = epoch + 1, 0
-            continue
-        break  # the inner loop stopped early: finished, or stop_after
-    progress.close()
-    if step == stop_after and step < total_steps:
-        return TrainResult(step=step, model_dir=None, last_log=last_log)
+    def micro_step(self, batch) -> dict:
+        """Forward and backward on one micro-batch; the optimizer steps when accumulation is complete."""
+        accelerator, config = self.accelerator, self.config
+        with accelerator.accumulate(self.objective):
+            outputs = self.objective(batch)
+            accelerator.backward(outputs["loss"])
+            if accelerator.sync_gradients and config.max_grad_norm is not None:
+                accelerator.clip_grad_norm_(self.parameters, config.max_grad_norm)
+            self.optimizer.step()
+            self.optimizer.zero_grad()
+        return outputs
 
+    def optimizer_step_done(self) -> bool:
+        """After an optimizer step: the schedule, the log, a checkpoint; True when the run should stop."""
+        position, config, total_steps = self.position, self.config, self.total_steps
+        self.scheduler.step()
+        position.step += 1
+        self.progress.update(1)
+        step = position.step
+        if step % config.log_every == 0 or step == total_steps:
+            self.loss_log.write(step, position.epoch, self.scheduler.get_last_lr()[0])
+        if step % config.save_every == 0 or step in (total_steps, self.stop_after):
+            save_checkpoint(self.accelerator, self.checkpoints, step, position.epoch, position.batches_done,
+                            config.keep_last)
+        return step >= total_steps or step == self.stop_after
+
+
+def save_model(accelerator, objective: nn.Module, run_dir: Path) -> Path:
+    """objective.save_pretrained() into run_dir/model, written aside and renamed into place."""
     model_dir = run_dir / "model"
     accelerator.wait_for_everyone()
     if accelerator.is_main_process:
@@ -205,7 +297,7 @@ def train(objective: nn.Module, dataset: Dataset, collate_fn, config: TrainConfi
         shutil.rmtree(model_dir, ignore_errors=True)
         os.replace(tmp, model_dir)
     accelerator.wait_for_everyone()
-    return TrainResult(step=step, model_dir=model_dir, last_log=last_log)
+    return model_dir
 
 
 def process_state():
