@@ -164,15 +164,7 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
     extractor) from a CTranslate2 Whisper model. Raises ModelError unless every tensor maps one-to-one."""
     import json
 
-    import torch
-    from transformers import (
-        GenerationConfig,
-        WhisperConfig,
-        WhisperFeatureExtractor,
-        WhisperForConditionalGeneration,
-        WhisperProcessor,
-        WhisperTokenizerFast,
-    )
+    from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration, WhisperProcessor
 
     variables = read_ct2_variables(model_bin)
     ct2_config = json.loads(Path(config_json).read_text())
@@ -180,11 +172,26 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
     state = ct2_whisper_to_hf_state_dict(variables)
 
     added = {t["content"]: t["id"] for t in tokenizer_spec["added_tokens"]}
+    config = _whisper_config(variables, added)
+    model = WhisperForConditionalGeneration(config)
+    _load_weights(model, state, model_bin)
+    tokenizer = _whisper_tokenizer(tokenizer_json, added, config.vocab_size)
+    model.generation_config = _generation_config(ct2_config, added, config)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    WhisperProcessor(WhisperFeatureExtractor(feature_size=config.num_mel_bins), tokenizer).save_pretrained(out_dir)
+
+
+def _whisper_config(variables: dict[str, np.ndarray], added: dict[str, int]):
+    """The HF WhisperConfig read off the variables' shapes and settings."""
+    from transformers import WhisperConfig
+
     eot, sot = added["<|endoftext|>"], added["<|startoftranscript|>"]
     vocab_size, d_model = variables["decoder/embeddings/weight"].shape
     n_layers = {s: len({n.split("/")[1] for n in variables if re.match(rf"{s}/layer_\d+/", n)})
                 for s in ("encoder", "decoder")}
-    config = WhisperConfig(
+    return WhisperConfig(
         vocab_size=vocab_size,
         num_mel_bins=variables["encoder/conv1/weight"].shape[1],
         d_model=d_model,
@@ -201,7 +208,12 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
         tie_word_embeddings=True,
         torch_dtype="float32",
     )
-    model = WhisperForConditionalGeneration(config)
+
+
+def _load_weights(model, state: dict[str, np.ndarray], model_bin: Path) -> None:
+    """Load `state` into `model` after checking that its keys and shapes are exactly the model's."""
+    import torch
+
     expected = set(model.state_dict())
     got = set(state)
     if "proj_out.weight" in got:  # tied to the token embedding in HF; keep only if identical
@@ -222,8 +234,13 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
     model.load_state_dict(tensors, strict=False)  # strict key check done above; proj_out is tied
     model.tie_weights()
 
-    # Tokenizer: every added token must be special, or timestamp decoding is off (timestamp_begin is
-    # computed from the last special id). Timestamp tokens <|0.00|>..<|30.00|> follow as ordinary added tokens.
+
+def _whisper_tokenizer(tokenizer_json: Path, added: dict[str, int], vocab_size: int):
+    """Every added token must be special, or timestamp decoding is off (timestamp_begin is computed from the last
+    special id). Timestamp tokens <|0.00|>..<|30.00|> follow as ordinary added tokens."""
+    from transformers import WhisperTokenizerFast
+
+    eot = added["<|endoftext|>"]
     specials = [t for t, i in sorted(added.items(), key=lambda kv: kv[1]) if i > eot]
     tokenizer = WhisperTokenizerFast(
         tokenizer_file=str(tokenizer_json), bos_token="<|endoftext|>", eos_token="<|endoftext|>",
@@ -233,9 +250,17 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
     tokenizer.add_tokens([f"<|{i * 0.02:.2f}|>" for i in range(vocab_size - timestamp_begin)])
     if len(tokenizer) != vocab_size:
         raise ModelError(f"{tokenizer_json}: tokenizer has {len(tokenizer)} tokens, model {vocab_size}")
+    return tokenizer
 
+
+def _generation_config(ct2_config: dict, added: dict[str, int], config):
+    """Whisper's generation config: CTranslate2's alignment heads and suppressed ids, and the language and task
+    ids of a multilingual model."""
+    from transformers import GenerationConfig
+
+    eot, sot = added["<|endoftext|>"], added["<|startoftranscript|>"]
     lang_to_id = {t: i for t, i in added.items() if i in set(ct2_config.get("lang_ids", []))}
-    multilingual = vocab_size >= 51865  # English-only checkpoints have 51864 tokens (HF uses the same test)
+    multilingual = config.vocab_size >= 51865  # English-only checkpoints have 51864 tokens (HF uses the same test)
     generation = GenerationConfig(
         decoder_start_token_id=sot, bos_token_id=eot, eos_token_id=eot, pad_token_id=eot,
         max_length=config.max_target_positions,
@@ -251,8 +276,4 @@ def convert_ct2_whisper(model_bin: Path, config_json: Path, tokenizer_json: Path
     if multilingual:
         generation.lang_to_id = lang_to_id
         generation.task_to_id = {"transcribe": added["<|transcribe|>"], "translate": added["<|translate|>"]}
-    model.generation_config = generation
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(out_dir, safe_serialization=True)
-    WhisperProcessor(WhisperFeatureExtractor(feature_size=config.num_mel_bins), tokenizer).save_pretrained(out_dir)
+    return generation
