@@ -14,9 +14,21 @@ from textpro.errors import TextproError
 from textpro.serve.cancel import Cancelled
 from textpro.serve.engine import Answered, ChatJob, Heard, StreamChatJob
 from textpro.serve.errors import APIError, error_body, from_textpro_error
-from textpro.serve.handlers import (SSE_HEADERS, chat_completion, check_model, deadline_token, decode,
-                                    require_api_key, run_job, sse_chunk, sse_data, submit, token_usage, usage,
-                                    usage_chunk)
+from textpro.serve.handlers import (
+    SSE_HEADERS,
+    chat_completion,
+    check_model,
+    deadline_token,
+    decode,
+    require_api_key,
+    run_job,
+    sse_chunk,
+    sse_data,
+    submit,
+    token_usage,
+    usage,
+    usage_chunk,
+)
 from textpro.serve.schemas import ChatCompletionRequest, generation_options, spoken_turn
 from textpro.serve.waiting import cancelled_error, outcome
 
