@@ -7,8 +7,7 @@ import pytest
 
 from textpro.acoustics import Tracks
 from textpro.audio import SAMPLE_RATE
-from textpro.data import paralinguistic as para
-from textpro.data import requests
+from textpro.data import paralinguistic, requests
 from textpro.data.perturb import Condition, codec_round_trip, convert_voice, telephone
 from textpro.data.synth import engine_available, synthesize_espeak, synthesize_festival, synthesize_flite
 from textpro.errors import TextproError
@@ -78,25 +77,28 @@ def test_recording_conditions(voices):
 
 
 def test_phrasings_are_many_disjoint_and_answer_in_the_right_form():
-    for task in para.TASKS:
-        sets = {split: {p.text for p in para.phrasings_for(task, split)} for split in ("train", "dev", "test")}
+    for task in paralinguistic.TASKS:
+        sets = {split: {p.text for p in paralinguistic.phrasings_for(task, split)}
+                for split in ("train", "dev", "test")}
         assert sum(len(v) for v in sets.values()) >= 30, task
         assert not sets["train"] & sets["dev"] and not sets["train"] & sets["test"] and not sets["dev"] & sets["test"]
         for split in ("train", "dev", "test"):
-            assert {p.form for p in para.phrasings_for(task, split)} == set(para.FORMS), (task, split)
-        for p in para.phrasings_for(task, "train"):
-            assert all(label in para.LABELS[task] for label in p.asks)
-        assert set(para.SYNONYMS[task]) == set(para.LABELS[task])
-        assert all(words[0] == label for label, words in para.SYNONYMS[task].items())
-    assert para.phrasings_for("rate", "test_unseen") == para.phrasings_for("rate", "test")
-    assert para.phrasings_for("rate", "dev_unseen") == para.phrasings_for("rate", "dev")
-    woman = next(p for p in para.phrasings_for("gender", "train") if p.text == "Is this a woman speaking?")
+            forms = {p.form for p in paralinguistic.phrasings_for(task, split)}
+            assert forms == set(paralinguistic.FORMS), (task, split)
+        for p in paralinguistic.phrasings_for(task, "train"):
+            assert all(label in paralinguistic.LABELS[task] for label in p.asks)
+        assert set(paralinguistic.SYNONYMS[task]) == set(paralinguistic.LABELS[task])
+        assert all(words[0] == label for label, words in paralinguistic.SYNONYMS[task].items())
+    assert paralinguistic.phrasings_for("rate", "test_unseen") == paralinguistic.phrasings_for("rate", "test")
+    assert paralinguistic.phrasings_for("rate", "dev_unseen") == paralinguistic.phrasings_for("rate", "dev")
+    woman = next(p for p in paralinguistic.phrasings_for("gender", "train") if p.text == "Is this a woman speaking?")
     assert woman.target("male") == "No, male." and woman.target("female") == "Yes, female."
-    two_way = next(p for p in para.phrasings_for("rate", "test") if p.text == "Is the speaker talking fast or slowly?")
+    two_way = next(p for p in paralinguistic.phrasings_for("rate", "test")
+                   if p.text == "Is the speaker talking fast or slowly?")
     assert two_way.accepts("fast") and not two_way.accepts("normal") and two_way.target("slow") == "slow"
     rng = np.random.default_rng(0)
-    drawn = [para.choose_phrasing("rate", "train", "normal", rng) for _ in range(300)]
-    assert all(p.accepts("normal") for p in drawn) and {p.form for p in drawn} == set(para.FORMS)
+    drawn = [paralinguistic.choose_phrasing("rate", "train", "normal", rng) for _ in range(300)]
+    assert all(p.accepts("normal") for p in drawn) and {p.form for p in drawn} == set(paralinguistic.FORMS)
     answers = [p.target("normal") for p in drawn if p.form == "yes_no"]
     assert 0.3 < np.mean([a.startswith("Yes") for a in answers]) < 0.7
 
@@ -129,5 +131,6 @@ def test_festival_ked_speaks_and_stretches():
 def test_flite_pitch_target_moves_median_f0():
     low = synthesize_flite(TEXT, voice="kal16", f0_mean=100.0).resampled(SAMPLE_RATE)
     high = synthesize_flite(TEXT, voice="kal16", f0_mean=250.0).resampled(SAMPLE_RATE)
-    assert para.pitch_band(median_f0(low.samples)) == "low" and para.pitch_band(median_f0(high.samples)) == "high"
+    assert paralinguistic.pitch_band(median_f0(low.samples)) == "low"
+    assert paralinguistic.pitch_band(median_f0(high.samples)) == "high"
     assert synthesize_flite(TEXT, voice="slt", duration_stretch=1.5).duration > 1.3 * synthesize_flite(TEXT).duration

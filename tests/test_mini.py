@@ -9,8 +9,7 @@ import pytest
 
 from textpro.audio import SAMPLE_RATE, load_audio
 from textpro.cli import main
-from textpro.data import paralinguistic as para
-from textpro.data import questions
+from textpro.data import paralinguistic, questions
 from textpro.data.mini import (
     REQUEST,
     TASKS,
@@ -63,9 +62,10 @@ def test_records_are_valid_and_audio_loads(mini):
                 assert record["reference"] is None and record["prompt"] == record["text"]
             else:
                 label = record["reference"]
-                assert label in para.LABELS[record["task"]]
-                assert record["phrasing_form"] in para.FORMS
-                phrasing = next(p for p in para.phrasings_for(record["task"], split) if p.text == record["prompt"])
+                assert label in paralinguistic.LABELS[record["task"]]
+                assert record["phrasing_form"] in paralinguistic.FORMS
+                phrasing = next(p for p in paralinguistic.phrasings_for(record["task"], split)
+                                if p.text == record["prompt"])
                 assert record["target"] == phrasing.target(label) and phrasing.accepts(label)
             assert record["gender"] in ("male", "female")
             timed = [w for w in record["words"] if w[1] is not None]
@@ -110,7 +110,7 @@ def test_unseen_splits_are_flite_with_measured_pitch_labels(mini):
         assert {r["engine"] for r in records} == {"flite"}
         for r in records:
             if r["task"] == "pitch":
-                assert r["reference"] == para.pitch_band(r["median_f0"])
+                assert r["reference"] == paralinguistic.pitch_band(r["median_f0"])
             if r["task"] == "gender":
                 assert r["reference"] == ("female" if r["variant"] == "slt" else "male")
             if r["task"] == "rate":
@@ -135,9 +135,9 @@ def test_splits_are_disjoint_in_templates_voices_and_sentences(mini):
     assert not by_split["train"] & by_split["test"]
     for split in ("train", "dev", "test"):
         assert {t.kind for t in questions.templates_for(split)} == set(questions.KINDS)
-        genders = {VARIANT_GENDER[v] for v in para.VOICE_SPLITS[split]}
+        genders = {VARIANT_GENDER[v] for v in paralinguistic.VOICE_SPLITS[split]}
         assert genders == {"male", "female"}
-    voices = [set(v) for v in para.VOICE_SPLITS.values()]
+    voices = [set(v) for v in paralinguistic.VOICE_SPLITS.values()]
     assert not voices[0] & voices[1] and not voices[0] & voices[2] and not voices[1] & voices[2]
 
 
@@ -176,12 +176,12 @@ def _measure(task: str, label: str, n: int) -> np.ndarray:
 
 
 def test_labels_are_audible_in_acoustic_features():
-    pitch = {label: np.exp(_measure("pitch", label, 4)[:, 0]) for label in para.LABELS["pitch"]}
-    for label, (low, high) in para.PITCH_BANDS_HZ.items():
+    pitch = {label: np.exp(_measure("pitch", label, 4)[:, 0]) for label in paralinguistic.LABELS["pitch"]}
+    for label, (low, high) in paralinguistic.PITCH_BANDS_HZ.items():
         assert np.all((pitch[label] > 0.85 * low) & (pitch[label] < 1.15 * high)), (label, pitch[label])
-    rate = {label: np.median(_measure("rate", label, 4)[:, 2]) for label in para.LABELS["rate"]}
+    rate = {label: np.median(_measure("rate", label, 4)[:, 2]) for label in paralinguistic.LABELS["rate"]}
     assert rate["slow"] < 0.8 * rate["normal"] and rate["normal"] < 0.8 * rate["fast"]
-    style = {label: np.median(_measure("style", label, 10), axis=0) for label in para.LABELS["style"]}
+    style = {label: np.median(_measure("style", label, 10), axis=0) for label in paralinguistic.LABELS["style"]}
     # Columns: 1 F0 range (semitones), 2 words/s, 3 loudness (dB). Happy's wider range shrinks in semitones at
     # its higher pitch, so happy vs neutral is checked on rate and loudness, where the margins are wide.
     assert style["sad"][1] < 0.5 * min(style["neutral"][1], style["happy"][1])

@@ -35,8 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from textpro.audio import SAMPLE_RATE
-from textpro.data import paralinguistic as para
-from textpro.data import questions, requests
+from textpro.data import paralinguistic, questions, requests
 from textpro.data.perturb import Condition, Perturbation, convert_voice
 from textpro.data.synth import (
     ACCENTS,
@@ -54,7 +53,7 @@ from textpro.errors import TextproError
 
 SPLITS = ("train", "dev", "test")
 UNSEEN_SPLITS = ("dev_unseen", "test_unseen")  # flite voices only: the unseen-engine splits
-TASKS = ("semantic", *para.TASKS)
+TASKS = ("semantic", *paralinguistic.TASKS)
 REQUEST = "request"  # everyday spoken requests (no reference): train and the unseen splits
 UNSEEN_TASKS = ("semantic", "gender", "pitch", "rate", REQUEST)  # flite has no accents or acted styles to offer
 # Positions in the per-record random keys (append only: a new split or task must not move the old ones).
@@ -116,8 +115,8 @@ class MiniConfig:
         scale = self.hours / 2.0
         per_task = {
             "semantic": seconds * self.semantic_fraction / EXPECTED_SECONDS["semantic"],
-            **{t: seconds * (1 - self.semantic_fraction) / len(para.TASKS) / EXPECTED_SECONDS["paralinguistic"]
-               for t in para.TASKS},
+            **{t: seconds * (1 - self.semantic_fraction) / len(paralinguistic.TASKS)
+               / EXPECTED_SECONDS["paralinguistic"] for t in paralinguistic.TASKS},
         }
         # At least one record per task and split, so that a tiny run still exercises everything.
         self.counts = {split: {task: max(1, round(n * fraction)) for task, n in per_task.items()}
@@ -229,7 +228,7 @@ def pitch_setting(base_f0: float, target_f0: float) -> tuple[int, float]:
 
 # ------------------------------------------------------------------------------------------ one record
 def _neutral_prosody(rng: np.random.Generator) -> EspeakProsody:
-    return EspeakProsody(**{name: _uniform_int(rng, bounds) for name, bounds in para.NEUTRAL.items()})
+    return EspeakProsody(**{name: _uniform_int(rng, bounds) for name, bounds in paralinguistic.NEUTRAL.items()})
 
 
 def _median_f0(samples: np.ndarray) -> float | None:
@@ -263,14 +262,14 @@ def _content(job: Job, rng: np.random.Generator) -> tuple[str, dict, str | None]
     if job.task == REQUEST:
         family, text = _pick(rng, requests.requests_for(split))
         return text, dict(prompt=text, reference=None, request_family=family), None
-    text = _pick(rng, para.sentences_for(content_split))
-    label = _pick(rng, para.LABELS[job.task])
-    return text, dict(labels=para.LABELS[job.task]), label
+    text = _pick(rng, paralinguistic.sentences_for(content_split))
+    label = _pick(rng, paralinguistic.LABELS[job.task])
+    return text, dict(labels=paralinguistic.LABELS[job.task]), label
 
 
 def _phrase(job: Job, fields: dict, label: str) -> dict:
     """Prompt, reference, target and phrasing form of a paralinguistic record with (measured) `label`."""
-    phrasing = para.choose_phrasing(job.task, job.split, label, job.rng("phrasing"))
+    phrasing = paralinguistic.choose_phrasing(job.task, job.split, label, job.rng("phrasing"))
     return {**fields, "prompt": phrasing.text, "reference": label, "target": phrasing.target(label),
             "phrasing_form": phrasing.form}
 
@@ -308,7 +307,7 @@ def _speak(job: Job) -> tuple[SynthResult, dict]:
     fields = {"task": job.task, **fields}
     engine = _engine(job, voice_rng)
     convert = job.task in CONVERTIBLE_TASKS and voice_rng.random() < job.mix.conversion
-    voices = para.VOICE_SPLITS[split]
+    voices = paralinguistic.VOICE_SPLITS[split]
     accent = label if job.task == "accent" else _pick(rng, list(ACCENTS))
     if engine == "espeak-ng":
         want = label if job.task == "gender" else None
@@ -330,17 +329,17 @@ def _speak(job: Job) -> tuple[SynthResult, dict]:
         f0_factor = float(voice_rng.uniform(1.6, 1.8)) ** (1 if up else -1)
         warp = float(voice_rng.uniform(1.12, 1.2)) ** (1 if up else -1)
 
-    target = _log_uniform(rng, para.PITCH_BANDS_HZ[label]) if job.task == "pitch" else None
+    target = _log_uniform(rng, paralinguistic.PITCH_BANDS_HZ[label]) if job.task == "pitch" else None
 
     # -- the clip
     if engine == "espeak-ng":
         prosody, emphasis = _neutral_prosody(rng), set()
         if job.task == "rate":
-            prosody.rate = _uniform_int(rng, para.RATE_WPM[label])
+            prosody.rate = _uniform_int(rng, paralinguistic.RATE_WPM[label])
         elif job.task == "pitch" and not convert:
             prosody.pitch, _ = pitch_setting(VOICE_BASE_F0[variant], target)
         elif job.task == "style":
-            style = para.STYLES[label]
+            style = paralinguistic.STYLES[label]
             prosody = EspeakProsody(pitch=_uniform_int(rng, style.pitch),
                                     pitch_range=_uniform_int(rng, style.pitch_range),
                                     rate=_uniform_int(rng, style.rate), volume=_uniform_int(rng, style.volume))
@@ -355,7 +354,7 @@ def _speak(job: Job) -> tuple[SynthResult, dict]:
             return synthesize_festival(text, voice="ked", duration_stretch=stretch)
 
         if job.task == "rate":
-            target_wps = _log_uniform(rng, para.RATE_WPS[label])
+            target_wps = _log_uniform(rng, paralinguistic.RATE_WPS[label])
             clip, _, measured = _stretch_to_rate(speak, text, target_wps)
             extra.update(target_wps=round(target_wps, 2), measured_wps=measured)
         else:
@@ -415,26 +414,26 @@ def _speak_unseen(job: Job) -> tuple[SynthResult, dict]:
             f0_mean = round(_log_uniform(rng, FLITE_GENDER_F0[FLITE_VOICES[voice]]), 1)
 
     if job.task == "pitch":
-        target = _log_uniform(rng, para.PITCH_BANDS_HZ[label])
+        target = _log_uniform(rng, paralinguistic.PITCH_BANDS_HZ[label])
         f0_mean = None if voice == "rms" else target
         for _ in range(3):  # flite's intonation target is a mean, not a median: correct it twice at most
             clip = synthesize_flite(text, voice=voice, duration_stretch=stretch, f0_mean=f0_mean).resampled(
                 SAMPLE_RATE)
             measured = _median_f0(clip.samples) or target
-            low, high = para.PITCH_BANDS_HZ[label]
+            low, high = paralinguistic.PITCH_BANDS_HZ[label]
             if voice == "rms" or low <= measured <= high:
                 break
             f0_mean = float(np.clip(f0_mean * target / measured, 60, 400))
-        label = para.pitch_band(measured)  # the label is what was measured, as in train
+        label = paralinguistic.pitch_band(measured)  # the label is what was measured, as in train
         extra.update(target_f0=round(target, 1), median_f0=round(measured, 1))
     elif job.task == "rate":
-        target_wps = _log_uniform(rng, para.RATE_WPS[label])
+        target_wps = _log_uniform(rng, paralinguistic.RATE_WPS[label])
         clip, stretch, measured_wps = _stretch_to_rate(
             lambda x: synthesize_flite(text, voice=voice, duration_stretch=x, f0_mean=f0_mean), text, target_wps)
         extra.update(target_wps=round(target_wps, 2), measured_wps=measured_wps)
     else:
         clip = synthesize_flite(text, voice=voice, duration_stretch=stretch, f0_mean=f0_mean).resampled(SAMPLE_RATE)
-    if job.task in para.TASKS:
+    if job.task in paralinguistic.TASKS:
         fields = _phrase(job, fields, label)
     params = {k: v for k, v in clip.params.items() if k != "gender"}
     return clip, {**fields, "text": text, "gender": FLITE_VOICES[voice], **params, "f0_scale": 1.0,

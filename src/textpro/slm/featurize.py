@@ -87,7 +87,6 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
     pooled encoder states instead of transcripts and prosody (the adapter baseline). Returns the meta."""
     from tqdm.auto import tqdm
 
-    from textpro.audio import SAMPLE_RATE, load_audio
     from textpro.train import process_state
 
     if shard_size < 1:
@@ -99,13 +98,7 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
     records = read_manifest(manifest)  # a bad manifest fails before any model loads
     state = process_state()
     meta_path = out / META_NAME
-    if meta_path.is_file():  # resuming: the cache must be the same job, or shards would mix two models
-        old = json.loads(meta_path.read_text())
-        if old.get("shard_size") != shard_size or old.get("num_records") != len(records) or \
-                old.get("kind", "whisperpro") != kind or old.get("encoder_pool", encoder_pool) != encoder_pool:
-            raise ConfigError(f"{out} holds features of another job (shard size {old.get('shard_size')}, "
-                              f"{old.get('num_records')} records, {old.get('kind', 'whisperpro')} features): "
-                              "choose another --out")
+    _check_same_job(out, shard_size, len(records), kind, encoder_pool)
 
     if transcriber is None:
         from textpro.whisperpro import Transcriber
@@ -138,19 +131,7 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
         results = []
         for first in range(0, len(shard), batch_size):
             batch = shard[first:first + batch_size]
-            clips = []
-            for record in batch:
-                try:
-                    clips.append(load_audio(record["audio"], max_seconds=max_seconds))
-                except AudioError as exc:
-                    raise AudioError(f"{record['_where']}: {exc}") from None
-            if encoder_only:
-                from textpro.slm.adapter import encode_clips
-
-                results += [EncodedClip(frames, len(clip) / SAMPLE_RATE)
-                            for frames, clip in zip(encode_clips(transcriber, clips, encoder_pool), clips, strict=True)]
-            else:
-                results += transcriber.transcribe(clips, max_seconds=None)
+            results += _featurize_batch(transcriber, batch, max_seconds, encoder_only, encoder_pool)
             bar.update(len(batch))
         write_shard(out, k, shard, results)
     bar.close()
@@ -160,6 +141,37 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
         write_index(out, num_shards)
     state.wait_for_everyone()
     return meta
+
+
+def _check_same_job(out: Path, shard_size: int, num_records: int, kind: str, encoder_pool: int) -> None:
+    """Resuming: the cache in `out` must be the same job, or shards would mix two models."""
+    meta_path = out / META_NAME
+    if meta_path.is_file():
+        old = json.loads(meta_path.read_text())
+        if old.get("shard_size") != shard_size or old.get("num_records") != num_records or \
+                old.get("kind", "whisperpro") != kind or old.get("encoder_pool", encoder_pool) != encoder_pool:
+            raise ConfigError(f"{out} holds features of another job (shard size {old.get('shard_size')}, "
+                              f"{old.get('num_records')} records, {old.get('kind', 'whisperpro')} features): "
+                              "choose another --out")
+
+
+def _featurize_batch(transcriber, batch: list[dict], max_seconds: float, encoder_only: bool,
+                     encoder_pool: int) -> list:
+    """One batch of records: their transcripts with prosody, or (encoder_only) their pooled encoder states."""
+    from textpro.audio import SAMPLE_RATE, load_audio
+
+    clips = []
+    for record in batch:
+        try:
+            clips.append(load_audio(record["audio"], max_seconds=max_seconds))
+        except AudioError as exc:
+            raise AudioError(f"{record['_where']}: {exc}") from None
+    if encoder_only:
+        from textpro.slm.adapter import encode_clips
+
+        return [EncodedClip(frames, len(clip) / SAMPLE_RATE)
+                for frames, clip in zip(encode_clips(transcriber, clips, encoder_pool), clips, strict=True)]
+    return transcriber.transcribe(clips, max_seconds=None)
 
 
 @dataclass

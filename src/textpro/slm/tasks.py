@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from textpro.data import paralinguistic as para
+from textpro.data import paralinguistic
 from textpro.data.labels import match_label  # the one matcher training and evaluation share
 from textpro.errors import ConfigError
 
@@ -28,9 +28,10 @@ from textpro.errors import ConfigError
 @dataclass
 class ParalinguisticConfig:
     # task name → label set. A record whose manifest `task` is not a key here is not a paralinguistic example.
-    labels: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in para.LABELS.items()})
+    labels: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in paralinguistic.LABELS.items()})
     # task name → instruction phrasings, for records that carry no prompt of their own
-    prompts: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in para.PROMPTS.items()})
+    prompts: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in paralinguistic.PROMPTS.items()})
     # share of paralinguistic examples in the training mix (0–1); None = every example of both kinds, once each
     ratio: float | None = None
     task_field: str = "task"  # manifest field naming the task
