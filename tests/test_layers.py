@@ -45,7 +45,7 @@ def test_no_string_based_dynamic_imports():
     assert not found, found
 
 
-@pytest.mark.parametrize("words", [("data", "make-mini"), ("train", "teacher"), ("train", "whisperpro"),
+@pytest.mark.parametrize("words", [("data", "make-mini"), ("train", "text-llm"), ("train", "whisperpro"),
                                    ("train", "slm"), ("featurize",), ("distill",), ("eval",), ("chat",)])
 def test_the_commands_the_recipes_run_exist(words):
     """The recipes run `textpro WORDS…` in subprocesses (recipe/ does not import the command line, which sits above

@@ -11,7 +11,7 @@ from textpro.train.config import TrainConfig, load_config, merge, override
 
 def test_the_three_training_entry_points_are_training_stages():
     import textpro.slm.training as slm
-    import textpro.train.teacher as teacher
+    import textpro.train.text_llm as teacher
     import textpro.whisperpro.training as whisperpro
     from textpro.train.stage import IGNORE_INDEX, TrainingStage
 
@@ -68,7 +68,7 @@ def test_slm_config_overrides_apply_after_the_stage_is_picked():
 def test_train_cli_takes_set_overrides():
     from textpro.cli import build_parser
 
-    args = build_parser().parse_args(["train", "teacher", "--config", "c.yaml", "--set", "train.max_steps=2",
+    args = build_parser().parse_args(["train", "text-llm", "--config", "c.yaml", "--set", "train.max_steps=2",
                                       "--set", "chat_share=0"])
     assert args.set == ["train.max_steps=2", "chat_share=0"]
     assert build_parser().parse_args(["train", "slm", "--config", "c.yaml"]).set == []

@@ -10,18 +10,18 @@ from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
 from textpro.errors import ConfigError
 from textpro.eval.extract import extract_choice
-from textpro.train.teacher import (
+from textpro.train import TrainConfig
+from textpro.train.text_llm import (
     IGNORE_INDEX,
     QA,
     Collator,
-    TeacherTrainingConfig,
+    TextLLMTrainingConfig,
     encode_example,
     format_answer,
     generate_questions,
     read_questions,
     run,
 )
-from textpro.train import TrainConfig
 
 RECORDS = [
     {"id": "train-semantic-00000", "task": "semantic", "prompt": "What is two plus two?\nA. three\nB. four\nC. five\n"
@@ -106,16 +106,16 @@ def test_collator_pads_right_and_masks_padding():
 
 
 def test_shipped_config_loads():
-    config = TeacherTrainingConfig.from_yaml(Path(__file__).parents[1] / "configs" / "teacher-mini.yaml")
+    config = TextLLMTrainingConfig.from_yaml(Path(__file__).parents[1] / "configs" / "teacher-mini.yaml")
     assert config.model == "smollm2-135m-instruct" and config.answer_format == "text_letter"
     assert config.lora and config.trainable_layers  # an adapter on the top layers: what the default ships
     assert config.train.max_steps and config.train.output_dir
     with pytest.raises(ConfigError, match="answer_format"):
-        TeacherTrainingConfig(answer_format="essay")
+        TextLLMTrainingConfig(answer_format="essay")
 
 
-def tiny_config(model, train_file, output) -> TeacherTrainingConfig:
-    return TeacherTrainingConfig(
+def tiny_config(model, train_file, output) -> TextLLMTrainingConfig:
+    return TextLLMTrainingConfig(
         model=str(model), train_file=str(train_file), generated_questions=6, chat_max_new_tokens=8,
         train=TrainConfig(output_dir=str(output), max_steps=4, batch_size=2, micro_batch_size=1, learning_rate=1e-3,
                           warmup_steps=1, log_every=1, save_every=2, keep_last=1))
@@ -149,13 +149,15 @@ def test_cli_teacher_stage(tiny_llm, train_file, tmp_path, capsys):
                                       "chat_max_new_tokens": 8,
                                       "train": {"max_steps": 2, "batch_size": 2, "micro_batch_size": 2,
                                                 "warmup_steps": 0, "log_every": 1}}))
-    assert main(["train", "teacher", "--config", str(config), "--output", str(tmp_path / "run")]) == 0
-    assert "trained 2 steps" in capsys.readouterr().out
+    assert main(["train", "text-llm", "--config", str(config), "--output", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr()
+    assert "trained 2 steps" in out.out and "deprecated" not in out.err
     assert (tmp_path / "run" / "model" / "model.safetensors").is_file()
     bad = tmp_path / "bad.yaml"
     bad.write_text("train_file: ''\n")
-    assert main(["train", "teacher", "--config", str(bad)]) == 2
-    assert "train_file is not set" in capsys.readouterr().err
+    assert main(["train", "teacher", "--config", str(bad)]) == 2  # the old name, for one release
+    err = capsys.readouterr().err
+    assert "train_file is not set" in err and "textpro train 'teacher' is deprecated, use 'text-llm'" in err
 
 
 def test_spoken_variants_ask_the_same_question_as_spoken(tmp_path):
@@ -171,7 +173,7 @@ def test_spoken_variants_ask_the_same_question_as_spoken(tmp_path):
 
 
 def test_trainable_layers_freezes_everything_below(tiny_llm):
-    from textpro.train.teacher import freeze_below_top_layers
+    from textpro.train.text_llm import freeze_below_top_layers
 
     llm = LlamaForCausalLM.from_pretrained(tiny_llm)
     freeze_below_top_layers(llm, 1)
@@ -183,7 +185,7 @@ def test_trainable_layers_freezes_everything_below(tiny_llm):
 
 
 def test_chat_examples_keep_their_share_and_loops_are_dropped():
-    from textpro.train.teacher import _repetitive, with_chat_share
+    from textpro.train.text_llm import _repetitive, with_chat_share
 
     questions = [QA(f"q{i}", "A. x") for i in range(85)]
     chat = [QA("hi", "Hello! How can I help?"), QA("tea?", "Boil water, add tea.")]

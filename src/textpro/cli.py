@@ -57,8 +57,8 @@ def _demo(args: argparse.Namespace) -> int:
     return 0
 
 
-# ---- textpro train <stage>: one subcommand per training stage, all on the shared loop ---------------------
-# To add a stage: write `_<stage>(args) -> int` and register it in `_add_train_parser` like `whisperpro`.
+# ---- textpro train <kind>: one subcommand per kind of training, all on the shared loop -------------------
+# To add a kind: write `_<kind>(args) -> int` and register it in `_add_train_parser` like `whisperpro`.
 
 def _whisperpro(args: argparse.Namespace) -> int:
     from textpro.whisperpro.training import WhisperProTrainingConfig, run
@@ -70,10 +70,12 @@ def _whisperpro(args: argparse.Namespace) -> int:
     return _train_stage(config, run, args, "model")
 
 
-def _teacher(args: argparse.Namespace) -> int:
-    from textpro.train.teacher import TeacherTrainingConfig, run
+def _text_llm(args: argparse.Namespace) -> int:
+    from textpro.deprecation import renamed_choice
+    from textpro.train.text_llm import TextLLMTrainingConfig, run
 
-    return _train_stage(TeacherTrainingConfig.from_yaml(args.config, args.set), run, args, "teacher")
+    renamed_choice(args.kind, {"teacher": "text-llm"}, "textpro train")  # the old name works for one release
+    return _train_stage(TextLLMTrainingConfig.from_yaml(args.config, args.set), run, args, "teacher")
 
 
 def _slm(args: argparse.Namespace) -> int:
@@ -109,23 +111,25 @@ def _train_common(parser: argparse.ArgumentParser) -> None:
 def _add_train_parser(commands) -> None:
     train = commands.add_parser("train", help="train a model (several processes: `accelerate launch` on GPUs, "
                                    "`torchrun --nproc_per_node N -m textpro.cli train …` on CPUs)")
-    stages = train.add_subparsers(dest="stage", required=True)
+    kinds = train.add_subparsers(dest="kind", required=True)
 
-    whisperpro = stages.add_parser("whisperpro", help="fine-tune Whisper into WhisperPro (ASR + mel reconstruction)")
+    whisperpro = kinds.add_parser("whisperpro", help="fine-tune Whisper into WhisperPro (ASR + mel reconstruction)")
     _train_common(whisperpro)
     whisperpro.add_argument("--no-reconstruction", action="store_true",
                             help="ablation: λ = 0, plain ASR fine-tuning without the mel reconstructor")
     whisperpro.set_defaults(run=_whisperpro)
 
-    slm = stages.add_parser("slm", help="train TextPro-SLM: stage 1 (projector, LLM frozen) or 2 (+ LLM, full/LoRA)")
+    slm = kinds.add_parser("slm", help="train TextPro-SLM: stage 1 (projector, LLM frozen) or 2 (+ LLM, full/LoRA)")
     _train_common(slm)
     slm.add_argument("--stage", dest="slm_stage", type=int, choices=(1, 2), default=None,
                      help="which stage (required when the config holds both under 'stages:')")
     slm.set_defaults(run=_slm)
 
-    teacher = stages.add_parser("teacher", help="fine-tune the text LLM on the mini world's questions (the teacher)")
-    _train_common(teacher)
-    teacher.set_defaults(run=_teacher)
+    text_llm = kinds.add_parser("text-llm", aliases=["teacher"],
+                                help="fine-tune the text LLM on the mini world's questions (the mini recipe's "
+                                "distillation teacher and SLM base; 'teacher' is its deprecated name)")
+    _train_common(text_llm)
+    text_llm.set_defaults(run=_text_llm)
 
 
 # ---- textpro chat: WhisperPro + TextPro-SLM (the pipeline) on one spoken question ---------------------------

@@ -6,7 +6,7 @@
 
 A chat is the LLM's own template around [system (only when a system prompt is given), user, assistant]. Everyone
 who shows a text LLM a chat renders it here: the eval's `TextLLMResponder`, distillation's teacher
-(`slm.distill`), the teacher's training examples (`train.teacher`) and the SLM's input builder (`slm.inputs`), so
+(`slm.distill`), the teacher's training examples (`train.text_llm`) and the SLM's input builder (`slm.inputs`), so
 the text the teacher is trained on, asked in distillation and scored on is the same string.
 
 `greedy_answers` pads on the left itself (every answer then starts at the same position): the tokenizer's shared

@@ -5,7 +5,7 @@
 Steps (each a `textpro` command in a subprocess, its output in OUT/logs/<step>.log):
 
     data        textpro data make-mini                      → OUT/data/{train,dev,test,test_robust}.jsonl + audio
-    teacher     textpro train teacher                       → OUT/teacher/model   (the original text LLM)
+    teacher     textpro train text-llm                      → OUT/teacher/model   (the original text LLM)
     whisperpro  textpro train whisperpro                    → OUT/whisperpro/model
     featurize   textpro featurize (train split)             → OUT/features/train
     distill     textpro distill (teacher answers ASR text)  → OUT/features/distill.jsonl
@@ -82,7 +82,7 @@ class MiniRecipe:
     def train_teacher(self, ctx: StepContext) -> None:
         config = stage_config(self.config.teacher, {"train_file": str(self.data / "train.jsonl")},
                               self.teacher.parent)
-        ctx.textpro("train", "teacher", "--config", write_stage_config(ctx, "teacher", config), "--resume")
+        ctx.textpro("train", "text-llm", "--config", write_stage_config(ctx, "teacher", config), "--resume")
 
     def train_whisperpro(self, ctx: StepContext) -> None:
         config = stage_config(self.config.whisperpro, {"train_manifest": str(self.data / "train.jsonl")},

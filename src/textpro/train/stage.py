@@ -1,6 +1,6 @@
 """The training-stage protocol: what every training entry point provides, and the one `run_stage` they share.
 
-A stage is a module (`textpro.whisperpro.training`, `textpro.slm.training`, `textpro.train.teacher`) with
+A stage is a module (`textpro.whisperpro.training`, `textpro.slm.training`, `textpro.train.text_llm`) with
 
     build(config) -> (objective, dataset, collator)               everything the loop needs, nothing trained yet
     run(config, resume=False, stop_after=None) -> TrainResult     seed, build, write config.yaml, train: `run_stage`

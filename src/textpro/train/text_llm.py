@@ -1,4 +1,5 @@
-"""The teacher: the text LLM fine-tuned on the mini world's semantic questions, as text.
+"""The mini text LLM: the text LLM fine-tuned on the mini world's semantic questions, as text. The mini recipe
+uses it as distillation's teacher and as the SLM's base LLM ("teacher" names only the distillation role).
 
 The paper distils from "the original text LLM". SmolLM2-135M-Instruct, our CPU default, answers the mini world's
 multiple-choice questions at about chance, so a teacher that cannot answer them would distil nothing. The mini
@@ -17,7 +18,7 @@ the option text keeps the model saying something a person can read.
 Examples come from the benchmark's train JSONL (the semantic records), plus optionally more questions drawn afresh
 from the *train templates* (`generated_questions`): same templates, new slot values, never a dev/test template.
 
-    textpro train teacher --config configs/teacher-mini.yaml [--resume] [--output DIR]
+    textpro train text-llm --config configs/teacher-mini.yaml [--resume] [--output DIR]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ ANSWER_FORMATS = ("letter_text", "text_letter", "letter")
 
 
 @dataclass
-class TeacherTrainingConfig:
+class TextLLMTrainingConfig:
     model: str = "smollm2-135m-instruct"  # base text LLM: a textpro.hub name or an HF causal-LM directory
     train_file: str = ""  # benchmark JSONL (make-mini's train.jsonl); its records with MCQ prompts are used
     generated_questions: int = 0  # extra questions drawn from the train templates (0 = the JSONL only)
@@ -77,7 +78,7 @@ class TeacherTrainingConfig:
             raise ConfigError(f"generated_questions must be ≥ 0, got {self.generated_questions}")
 
     @classmethod
-    def from_yaml(cls, path, overrides=()) -> TeacherTrainingConfig:
+    def from_yaml(cls, path, overrides=()) -> TextLLMTrainingConfig:
         return load_config(cls, path, overrides)
 
 
@@ -287,7 +288,7 @@ def with_chat_share(questions: list[QA], chat: list[QA], share: float) -> list[Q
     return questions + chat * repeats
 
 
-def build(config: TeacherTrainingConfig):
+def build(config: TextLLMTrainingConfig):
     """(objective, dataset, collator) for a teacher config."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -323,7 +324,7 @@ def build(config: TeacherTrainingConfig):
     return TeacherObjective(llm, tokenizer), dataset, Collator(tokenizer.pad_token_id)
 
 
-def run(config: TeacherTrainingConfig, resume: bool = False, stop_after: int | None = None):
+def run(config: TextLLMTrainingConfig, resume: bool = False, stop_after: int | None = None):
     """Train as configured (`textpro.train.stage.run_stage`); returns the loop's TrainResult (the teacher in
     `<output_dir>/model`)."""
     return run_stage(config, lambda: build(config), "teacher", resume=resume, stop_after=stop_after)
