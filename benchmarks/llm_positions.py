@@ -39,7 +39,8 @@ def main() -> None:
     systems = {"TextPro-SLM (global)": (TextProSLMConfig(placeholder_token=placeholder), whisperpro),
                "TextPro-SLM (interleave 5:1)": (TextProSLMConfig(placeholder_token=placeholder,
                                                                  injection="interleave"), whisperpro),
-               "continuous adapter (25 Hz)": (TextProSLMConfig(placeholder_token=placeholder, audio_input="adapter",
+               "continuous adapter (25 Hz)": (TextProSLMConfig(placeholder_token=placeholder,
+                                                               audio_input="encoder_baseline",
                                                                d_whisper=encoder.d_whisper), encoder)}
     rates = {name: positions_per_second(InputBuilder(tokenizer, config), [store[i] for i in range(len(store))])
              for name, (config, store) in systems.items()}

@@ -43,7 +43,7 @@ def test_steps_and_system_data(tmp_path):
     assert "cascade-stage1" not in names
     features, distill, slm, extra = recipe.system_data("adapter")
     assert features == [recipe.encoder_features]
-    assert slm == {"audio_input": "adapter", "acoustic_features": False, "projector_max_norm": None}
+    assert slm == {"audio_input": "encoder_baseline", "acoustic_features": False, "projector_max_norm": None}
     assert extra == {"branch_dropout": [0.0, 0.0]}  # the peers' baseline: none of TextPro's robustness levers
     assert recipe.system_data("no-distill")[1] == recipe.answers
     assert recipe.system_data("no-para")[3] == {"use_paralinguistic": False}

@@ -1,4 +1,4 @@
-"""The continuous-adapter baseline (`audio_input: adapter`): pooling, input layout, positions per second, the
+"""The continuous-encoder baseline (`audio_input: encoder_baseline`): pooling, input layout, positions per second, the
 encoder-only feature cache, both training stages on the shared loop, and `textpro eval --model` through
 SLMResponder. Tiny random models (WhisperPro d 32, Llama d 32/64) on the real tokenizers; real tiny.en only where
 the responder needs a checkpoint directory."""
@@ -15,7 +15,7 @@ from tests.test_slm import make_model, speech
 from tests.test_slm_training import save_tiny_llm, stage_config
 from textpro.errors import ConfigError, TextproError
 from textpro.slm import TextProSLM, TextProSLMConfig, positions_per_second
-from textpro.slm.adapter import EncoderFrames, encode_clips, pool_frames
+from textpro.slm.encoder_baseline import EncoderFrames, encode_clips, pool_frames
 from textpro.slm.featurize import FeatureStore, featurize
 from textpro.slm.training import build, run
 
@@ -33,7 +33,7 @@ def test_pool_frames_averages_runs_and_keeps_a_short_tail():
 
 
 def test_adapter_layout_has_one_placeholder_per_frame_and_no_transcript(smollm2_dir):
-    model = make_model(smollm2_dir, audio_input="adapter")
+    model = make_model(smollm2_dir, audio_input="encoder_baseline")
     frames = np.random.default_rng(0).standard_normal((7, D)).astype(np.float32)
     batch = model.builder.build_generation_batch([(EncoderFrames(frames, 0.28), "Is the speaker male or female?")])
     ids = batch["input_ids"][0]
@@ -53,7 +53,7 @@ def test_positions_per_second_textpro_vs_adapter(smollm2_dir):
     utterance = speech(" one two three four five six")  # duration 1.0 s
     t = len(textpro.tokenizer.encode("one two three four five six", add_special_tokens=False))
     assert positions_per_second(textpro.builder, [utterance, utterance]) == pytest.approx(1 + t)
-    adapter = make_model(smollm2_dir, audio_input="adapter")
+    adapter = make_model(smollm2_dir, audio_input="encoder_baseline")
     clips = [EncoderFrames(np.zeros((25, D), np.float32), 1.0), EncoderFrames(np.zeros((50, D), np.float32), 2.0)]
     assert positions_per_second(adapter.builder, clips) == pytest.approx(25.0)
 
@@ -62,7 +62,16 @@ def test_config_validates_audio_input():
     with pytest.raises(ConfigError, match="audio_input"):
         TextProSLMConfig(audio_input="mel")
     with pytest.raises(ConfigError, match="encoder_pool"):
-        TextProSLMConfig(audio_input="adapter", encoder_pool=0)
+        TextProSLMConfig(audio_input="encoder_baseline", encoder_pool=0)
+
+
+def test_old_audio_input_name_still_loads(tmp_path, capsys):
+    """Checkpoints saved before the rename say `audio_input: adapter`: they load as encoder_baseline, with one line."""
+    import json
+
+    (tmp_path / "textpro_config.json").write_text(json.dumps({"audio_input": "adapter"}))
+    assert TextProSLMConfig.load(tmp_path).audio_input == "encoder_baseline"
+    assert "audio_input 'adapter' is deprecated, use 'encoder_baseline'" in capsys.readouterr().err
 
 
 # ---- encoder-only features and training ---------------------------------------------------------------------------
@@ -98,18 +107,18 @@ def test_encoder_only_cache_holds_25hz_frames_equal_to_direct_encoding(encoder_f
 
 def test_adapter_trains_both_stages_and_answers(encoder_features, smollm2_dir, tmp_path):
     base = save_tiny_llm(tmp_path / "base", smollm2_dir)
-    adapter = TextProSLMConfig(base_llm=str(base), projector_init="default", audio_input="adapter")
+    adapter = TextProSLMConfig(base_llm=str(base), projector_init="default", audio_input="encoder_baseline")
     s1 = stage_config(encoder_features, base, tmp_path / "s1", train={"max_steps": 2})
     s1.slm = adapter
     objective, dataset, _ = build(s1)
-    assert len(dataset) == 6 and objective.slm.config.audio_input == "adapter"
+    assert len(dataset) == 6 and objective.slm.config.audio_input == "encoder_baseline"
     assert objective.slm.config.encoder_pool == 2 and objective.slm.config.d_whisper == 32
     stage1 = run(s1)
     s2 = stage_config(encoder_features, base, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir), lora=True,
                       train={"max_steps": 2})
     stage2 = run(s2)
     trained = TextProSLM.from_pretrained(stage2.model_dir)
-    assert trained.config.audio_input == "adapter" and trained.is_lora
+    assert trained.config.audio_input == "encoder_baseline" and trained.is_lora
     store = FeatureStore(encoder_features / "train")
     assert len(trained.generate([(store[0], "Is the speaker male or female?")], max_new_tokens=3)) == 1
 
@@ -131,7 +140,7 @@ def test_eval_runs_an_adapter_checkpoint(tmp_path, smollm2_dir, whisper_tiny_en_
                                        num_hidden_layers=1, num_attention_heads=2, num_key_value_heads=1,
                                        bos_token_id=1, eos_token_id=2, pad_token_id=2))
     config = TextProSLMConfig(base_llm=str(smollm2_dir), whisperpro=str(whisper_tiny_en_dir), d_whisper=384,
-                              audio_input="adapter")
+                              audio_input="encoder_baseline")
     TextProSLM.from_base(config, llm=llm, tokenizer=tokenizer).save_pretrained(tmp_path / "adapter")
 
     responder = speech_responder_for_model(tmp_path / "adapter", max_new_tokens=3, batch_size=2)

@@ -244,8 +244,9 @@ SLM_CONFIG_NAME = "textpro_config.json"
 
 class SLMResponder:
     """Implements textpro.eval's SpeechResponder: `answer_audio(list[AudioQuery]) -> list[str]`, greedy, batched
-    (one padded WhisperPro batch and one left-padded LLM batch per call). An adapter checkpoint (config
-    `audio_input: adapter`) runs through `slm.adapter.AdapterPipeline` instead: Whisper encoder, no decoding."""
+    (one padded WhisperPro batch and one left-padded LLM batch per call). An encoder-baseline checkpoint (config
+    `audio_input: encoder_baseline`) runs through `slm.encoder_baseline.EncoderBaselinePipeline` instead: Whisper
+    encoder, no decoding."""
 
     def __init__(self, pipeline, name: str, batch_size: int = 8, max_new_tokens: int = 64):
         self.pipeline = pipeline  # textpro.pipeline.TextPro
@@ -260,11 +261,12 @@ class SLMResponder:
         from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
 
         directory = Path(directory).resolve()
-        is_adapter = (directory / CONFIG_NAME).is_file() and TextProSLMConfig.load(directory).audio_input == "adapter"
-        if is_adapter:  # the continuous-adapter baseline
-            from textpro.slm.adapter import AdapterPipeline
+        is_encoder_baseline = ((directory / CONFIG_NAME).is_file()
+                               and TextProSLMConfig.load(directory).audio_input == "encoder_baseline")
+        if is_encoder_baseline:  # the continuous-encoder baseline
+            from textpro.slm.encoder_baseline import EncoderBaselinePipeline
 
-            pipeline = AdapterPipeline.from_pretrained(directory, whisper=whisperpro)
+            pipeline = EncoderBaselinePipeline.from_pretrained(directory, whisper=whisperpro)
         else:
             pipeline = TextPro.from_pretrained(directory, whisperpro=whisperpro)  # ModelError unless a TextPro-SLM
         weights = sorted(p for p in directory.iterdir() if p.suffix in (".safetensors", ".json"))

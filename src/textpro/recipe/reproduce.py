@@ -9,7 +9,7 @@ the same records for the same steps. Each system is a YAML overlay, configs/abla
 
     textpro      TextPro-SLM, global injection (the mini recipe's own slm-stage2 when reuse_mini_textpro)
     interleave   TextPro-SLM, one prosody vector per 5 transcript tokens
-    adapter      continuous adapter: Whisper encoder states pooled to 25 Hz, MLP -> LLM (slm/adapter.py)
+    adapter      continuous adapter: Whisper encoder states pooled to 25 Hz, MLP -> LLM (slm/encoder_baseline.py)
     no-recon     WhisperPro trained with --no-reconstruction (λ = 0), its own features and distillation targets
     no-distill   stage 2 on the dataset answers ("B. twelve") instead of the teacher's (from TextPro's stage 1: the
                  stages differ only there)

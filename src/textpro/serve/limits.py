@@ -106,7 +106,7 @@ class PromptBudget:
         from textpro.whisperpro.transcribe import MAX_TOKENS_PER_SECOND
 
         seconds = len(samples) / SAMPLE_RATE
-        if self.config.audio_input == "adapter":  # one position per pooled 20 ms encoder frame
+        if self.config.audio_input == "encoder_baseline":  # one position per pooled 20 ms encoder frame
             return math.ceil(seconds * 50 / self.config.encoder_pool) + 1
         cap = self.transcriber.max_new_tokens
         whisper = sum(min(cap, int(MAX_TOKENS_PER_SECOND * (end - start) / SAMPLE_RATE) + 16)

@@ -7,11 +7,13 @@ import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+from textpro.deprecation import renamed_choice
 from textpro.errors import ConfigError
 
 CONFIG_NAME = "textpro_config.json"
 INJECTION_MODES = ("global", "interleave")
-AUDIO_INPUTS = ("prosody", "adapter")
+AUDIO_INPUTS = ("prosody", "encoder_baseline")
+RENAMED_AUDIO_INPUTS = {"adapter": "encoder_baseline"}  # old value -> new: accepted (with a line) for one release
 PROJECTOR_INITS = ("mean_embedding", "zero", "default")
 PROJECTOR_NORMS = (None, "token")
 
@@ -38,10 +40,11 @@ class TextProSLMConfig:
     # "default": PyTorch's Linear init (random vectors: the untrained SmolLM2 no longer answers the transcript).
     projector_init: str = "mean_embedding"
     # What the LLM reads of the audio. "prosody": TextPro-SLM, the WhisperPro transcript plus projected prosody
-    # vectors. "adapter": the continuous-adapter baseline (the Qwen2-Audio / LLaMA-Omni input side): no transcript,
-    # one placeholder per pooled Whisper *encoder* frame, each replaced by the projected frame (slm/adapter.py).
+    # vectors. "encoder_baseline": the continuous-encoder baseline (the Qwen2-Audio / LLaMA-Omni input side): no
+    # transcript, one placeholder per pooled Whisper *encoder* frame, each replaced by the projected frame
+    # (slm/encoder_baseline.py). Its old name "adapter" (checkpoints saved before the rename) still loads.
     audio_input: str = "prosody"
-    encoder_pool: int = 2  # adapter: encoder frames averaged per LLM position (50 Hz -> 25 Hz, as Qwen2-Audio)
+    encoder_pool: int = 2  # encoder_baseline: encoder frames averaged per LLM position (50 Hz -> 25 Hz, as Qwen2-Audio)
     # Measured acoustics (textpro.acoustics.ACOUSTIC_FEATURES: median F0, F0 range, loudness range, speaking rate,
     # pauses, voicing) read by the projector beside the learned vector: physics that transfers to voices no training
     # set had. False: the learned vector alone (the paper)
@@ -61,8 +64,9 @@ class TextProSLMConfig:
                               f"use one of {', '.join(PROJECTOR_INITS)}")
         if self.projector_max_norm not in PROJECTOR_NORMS:
             raise ConfigError(f"unknown projector_max_norm {self.projector_max_norm!r}: use \"token\" or null")
-        if self.acoustic_features and self.audio_input == "adapter":
-            raise ConfigError("acoustic_features go with WhisperPro prosody vectors, not the adapter baseline")
+        self.audio_input = renamed_choice(self.audio_input, RENAMED_AUDIO_INPUTS, "audio_input")
+        if self.acoustic_features and self.audio_input == "encoder_baseline":
+            raise ConfigError("acoustic_features go with WhisperPro prosody vectors, not the encoder baseline")
         if self.audio_input not in AUDIO_INPUTS:
             raise ConfigError(f"unknown audio_input {self.audio_input!r}: use one of {', '.join(AUDIO_INPUTS)}")
         if int(self.encoder_pool) < 1:

@@ -12,8 +12,8 @@ Layout of OUT (shard k holds manifest records k·S … k·S+S−1, S = --shard-s
                                    record as it was, audio path made absolute; its `text` is the ground truth)
     index.jsonl                    all shards' JSONL lines in manifest order (written when every shard is done)
 
-With --encoder-only (the continuous-adapter baseline, slm/adapter.py) nothing is decoded: a shard holds the Whisper
-*encoder* states of each clip average-pooled by `encoder_pool` (50 Hz -> 25 Hz by default) as
+With --encoder-only (the continuous-encoder baseline, slm/encoder_baseline.py) nothing is decoded: a shard holds
+the Whisper *encoder* states of each clip average-pooled by `encoder_pool` (50 Hz -> 25 Hz by default) as
 encoder (R, d) float32 and encoder_offsets (n+1,) int64, and the JSONL `text` is empty. featurize.json says
 `"kind": "encoder"` (else "whisperpro"), with encoder_pool and frames_per_second.
 
@@ -84,7 +84,7 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
               transcriber=None, encoder_only: bool = False, encoder_pool: int = 2) -> dict:
     """Featurize every record of `manifest` into `out` (resumable; this process's shards only when several run).
     transcriber: an already loaded `Transcriber` (tests); otherwise loaded from `whisperpro`. encoder_only: store
-    pooled encoder states instead of transcripts and prosody (the adapter baseline). Returns the meta."""
+    pooled encoder states instead of transcripts and prosody (the encoder baseline). Returns the meta."""
     from tqdm.auto import tqdm
 
     from textpro.train import process_state
@@ -167,7 +167,7 @@ def _featurize_batch(transcriber, batch: list[dict], max_seconds: float, encoder
         except AudioError as exc:
             raise AudioError(f"{record['_where']}: {exc}") from None
     if encoder_only:
-        from textpro.slm.adapter import encode_clips
+        from textpro.slm.encoder_baseline import encode_clips
 
         return [EncodedClip(frames, len(clip) / SAMPLE_RATE)
                 for frames, clip in zip(encode_clips(transcriber, clips, encoder_pool), clips, strict=True)]

@@ -59,11 +59,11 @@ def as_speech_tokens(speech) -> SpeechTokens:
 
 
 def encoder_frames(speech) -> np.ndarray:
-    """(K, d) float32 pooled encoder frames of an adapter input: a feature record with `encoder` (encoder cache,
-    `textpro featurize --encoder-only`) or an object with `.frames` (slm.adapter.EncoderFrames)."""
+    """(K, d) float32 pooled encoder frames of an encoder-baseline input: a feature record with `encoder` (encoder
+    cache, `textpro featurize --encoder-only`) or an object with `.frames` (slm.encoder_baseline.EncoderFrames)."""
     frames = speech.get("encoder") if isinstance(speech, Mapping) else getattr(speech, "frames", None)
     if frames is None:
-        raise TextproError("adapter input needs Whisper encoder frames: featurize with --encoder-only "
+        raise TextproError("encoder_baseline input needs Whisper encoder frames: featurize with --encoder-only "
                            "(a WhisperPro feature cache holds prosody vectors, not encoder states)")
     frames = np.asarray(frames, dtype=np.float32)
     if frames.ndim != 2 or len(frames) == 0:
@@ -146,7 +146,7 @@ class InputBuilder:
     def speech(self, speech) -> tuple[list[int], np.ndarray]:
         """Placeholders + transcript ids, and the prosody rows (M, d) that go into the placeholders in order.
         Adapter mode: K placeholders and the K pooled encoder frames, no transcript."""
-        if self.config.audio_input == "adapter":
+        if self.config.audio_input == "encoder_baseline":
             frames = encoder_frames(speech)  # (K, d)
             if frames.shape[-1] != self.config.d_whisper:
                 raise TextproError(f"encoder frames have width {frames.shape[-1]}, "

@@ -269,7 +269,7 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
         if stores[0].kind == "encoder":
             slm_config.encoder_pool = int(stores[0].meta["encoder_pool"])
         slm = TextProSLM.from_base(slm_config, llm=llm, tokenizer=tokenizer, dtype=dtype)
-    wanted = "encoder" if slm.config.audio_input == "adapter" else "whisperpro"
+    wanted = "encoder" if slm.config.audio_input == "encoder_baseline" else "whisperpro"
     for store in stores:
         if store.kind != wanted:
             raise ConfigError(f"{store.directory}: {store.kind} features, but the model reads "
@@ -303,7 +303,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
         raise ConfigError("features is not set: give the feature cache directories (`textpro featurize`)")
     stores = [FeatureStore(d) for d in config.features]
     if config.kd_alpha > 0 and any(store.kind == "encoder" for store in stores):
-        raise ConfigError("kd_alpha > 0 needs a transcript for the teacher to read: the adapter baseline has none "
+        raise ConfigError("kd_alpha > 0 needs a transcript for the teacher to read: the encoder baseline has none "
                           "(use kd_alpha: 0, CE on the teacher's answers)")
     distill = distillation_examples(stores, config.distill) if config.distill else []
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []

@@ -1,18 +1,19 @@
-"""The continuous-adapter baseline: the Qwen2-Audio / LLaMA-Omni input side, trained like TextPro-SLM.
+"""The continuous-encoder baseline: the Qwen2-Audio / LLaMA-Omni input side, trained like TextPro-SLM.
 
     audio ─► Whisper encoder (50 Hz) ─► average-pool by 2 (25 Hz) ─► MLP ─► one LLM input position per frame
 
-It is a TextProSLM with `audio_input: adapter` (config.py): the same projector class (Linear → GELU → Linear), the
-same placeholder mechanism and the same training stages, data and loop; only what fills the placeholders differs.
+It is a TextProSLM with `audio_input: encoder_baseline` (config.py): the same projector class (Linear → GELU →
+Linear), the same placeholder mechanism and the same training stages, data and loop; only what fills the
+placeholders differs.
 The user turn holds K placeholders (K = pooled frames) where TextPro-SLM holds its transcript and prosody vector,
 followed by the instruction when there is one:
 
-    adapter:  <P>_1 … <P>_K  [sep instruction]        K ≈ 25 per second of audio, no transcript text
+    encoder:  <P>_1 … <P>_K  [sep instruction]        K ≈ 25 per second of audio, no transcript text
     textpro:  <P> t_1 … t_T  [sep instruction]        1 + T ≈ 1 + 3-4 tokens per second of speech
 
 Training reads an encoder-only feature cache (`textpro featurize --encoder-only`); inference runs the encoder on
-the clip (`AdapterPipeline`, used by `SLMResponder` for `textpro eval --model`). No decoding happens: the adapter's
-latency is one encoder pass plus the LLM's longer prompt.
+the clip (`EncoderBaselinePipeline`, used by `SLMResponder` for `textpro eval --model`). No decoding happens: the
+baseline's latency is one encoder pass plus the LLM's longer prompt.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS, AudioSource, load_audio, 
 
 @dataclass
 class EncoderFrames:
-    """What the adapter reads of one clip."""
+    """What the encoder baseline reads of one clip."""
 
     frames: np.ndarray  # (K, d) float32: pooled encoder states, K = ceil(S / pool), S = 50 Hz encoder frames
     duration: float  # seconds of audio
@@ -63,23 +64,25 @@ def encode_clips(transcriber, clips: Sequence[np.ndarray], pool: int = 2) -> lis
 
 
 @dataclass
-class AdapterResult:
-    """What `AdapterPipeline.chat_batch` returns per turn (the same `.answer` as pipeline.ChatResult)."""
+class EncoderBaselineResult:
+    """What `EncoderBaselinePipeline.chat_batch` returns per turn (the same `.answer` as pipeline.ChatResult)."""
 
     frames: EncoderFrames
     answer: str
 
 
-class AdapterPipeline:
-    """Audio -> Whisper encoder -> pooled frames -> adapter SLM -> answer; the adapter's `TextPro` counterpart."""
+class EncoderBaselinePipeline:
+    """Audio -> Whisper encoder -> pooled frames -> baseline SLM -> answer; the baseline's `TextPro` counterpart."""
 
     def __init__(self, transcriber, slm):
         self.transcriber = transcriber  # only its model's encoder and its feature extractor are used
-        self.slm = slm  # a TextProSLM with audio_input == "adapter"
+        self.slm = slm  # a TextProSLM with audio_input == "encoder_baseline"
 
     @classmethod
-    def from_pretrained(cls, slm_dir: str | os.PathLike, whisper: str | os.PathLike | None = None) -> AdapterPipeline:
-        """slm_dir: an adapter checkpoint; its config names the Whisper whose encoder it reads (override: whisper)."""
+    def from_pretrained(cls, slm_dir: str | os.PathLike,
+                        whisper: str | os.PathLike | None = None) -> EncoderBaselinePipeline:
+        """slm_dir: an encoder-baseline checkpoint; its config names the Whisper whose encoder it reads (override:
+        whisper)."""
         from textpro.slm.config import checkpoint_relative
         from textpro.slm.model import TextProSLM
         from textpro.whisperpro import Transcriber
@@ -94,7 +97,7 @@ class AdapterPipeline:
         frames = encode_clips(self.transcriber, clips, self.slm.config.encoder_pool)
         return [EncoderFrames(f, len(c) / SAMPLE_RATE) for f, c in zip(frames, clips, strict=True)]
 
-    def chat_batch(self, turns: Sequence[tuple[AudioSource, str | None]], **generation) -> list[AdapterResult]:
+    def chat_batch(self, turns: Sequence[tuple[AudioSource, str | None]], **generation) -> list[EncoderBaselineResult]:
         heard = self.listen([audio for audio, _ in turns])
         answers = self.slm.generate([(h, prompt) for h, (_, prompt) in zip(heard, turns, strict=True)], **generation)
-        return [AdapterResult(h, a) for h, a in zip(heard, answers, strict=True)]
+        return [EncoderBaselineResult(h, a) for h, a in zip(heard, answers, strict=True)]
