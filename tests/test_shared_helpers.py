@@ -1,4 +1,4 @@
-"""One way to do each thing: the training-stage protocol, the config loader, the chat renderer and greedy generator,
+"""One way to do each thing: the training-kind protocol, the config loader, the chat renderer and greedy generator,
 the log-mel batcher and the audio constants, each defined once and used by every caller."""
 
 import numpy as np
@@ -13,10 +13,10 @@ def test_the_three_training_entry_points_are_training_stages():
     import textpro.slm.training as slm
     import textpro.train.text_llm as teacher
     import textpro.whisperpro.training as whisperpro
-    from textpro.train.stage import IGNORE_INDEX, TrainingStage
+    from textpro.train.kind import IGNORE_INDEX, TrainingKind
 
     for module in (whisperpro, slm, teacher):
-        assert isinstance(module, TrainingStage), module.__name__
+        assert isinstance(module, TrainingKind), module.__name__
         assert module.IGNORE_INDEX is IGNORE_INDEX == -100
     for objective in (whisperpro.WhisperProObjective, slm.SLMObjective, teacher.TeacherObjective):
         assert callable(objective.save_pretrained)

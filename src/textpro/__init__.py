@@ -9,9 +9,9 @@ checked by tests/test_layers.py; no import cycles either, between packages or be
     demo | serve              the embedded default on its example clips | the OpenAI-compatible HTTP server
     eval                      benchmarks, responders (SLMResponder among them), scoring, results, reports
     pipeline                  TextPro: WhisperPro + TextPro-SLM, audio in, answer out
-    slm                       TextPro-SLM: projector, inputs, model, featurize, distill, its training stage
-    whisperpro                the Whisper that emits tokens, times and prosody vectors; its training stage
-    train                     the shared training loop, config loading, the stage protocol; the mini world's teacher
+    slm                       TextPro-SLM: projector, inputs, model, featurize, distill, its kind of training
+    whisperpro                the Whisper that emits tokens, times and prosody vectors; its kind of training
+    train                     the shared training loop, config loading, the kinds of training; the mini text LLM
     data | hub | text_llm     the mini world and label matching | base models and adapters | chat rendering, generation
     acoustics                 F0 and energy measurements
     audio                     loading, resampling, log-mel (the audio constants)

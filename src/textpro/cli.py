@@ -67,7 +67,7 @@ def _whisperpro(args: argparse.Namespace) -> int:
     if args.no_reconstruction:
         config.reconstruction_weight = 0.0
         config.use_reconstructor = False
-    return _train_stage(config, run, args, "model")
+    return _train_kind(config, run, args, "model")
 
 
 def _text_llm(args: argparse.Namespace) -> int:
@@ -75,18 +75,19 @@ def _text_llm(args: argparse.Namespace) -> int:
     from textpro.train.text_llm import TextLLMTrainingConfig, run
 
     renamed_choice(args.kind, {"teacher": "text-llm"}, "textpro train")  # the old name works for one release
-    return _train_stage(TextLLMTrainingConfig.from_yaml(args.config, args.set), run, args, "teacher")
+    return _train_kind(TextLLMTrainingConfig.from_yaml(args.config, args.set), run, args, "teacher")
 
 
 def _slm(args: argparse.Namespace) -> int:
     from textpro.slm.training import SLMTrainingConfig, run
 
     config = SLMTrainingConfig.from_yaml(args.config, stage=args.slm_stage, overrides=args.set)  # bad: one line
-    return _train_stage(config, run, args, "model")
+    return _train_kind(config, run, args, "model")
 
 
-def _train_stage(config, run, args: argparse.Namespace, what: str) -> int:
-    """What every stage does once its config is read: apply --output, run (or resume), report from one process."""
+def _train_kind(config, run, args: argparse.Namespace, what: str) -> int:
+    """What every kind of training does once its config is read: apply --output, run (or resume), report from one
+    process."""
     from textpro.train import process_state
 
     if args.output:

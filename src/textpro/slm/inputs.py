@@ -29,7 +29,7 @@ import torch
 from textpro.errors import TextproError
 from textpro.slm.config import TextProSLMConfig
 from textpro.text_llm import render_chat
-from textpro.train.stage import IGNORE_INDEX  # the label value the loss skips
+from textpro.train.kind import IGNORE_INDEX  # the label value the loss skips
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
 TEMPLATE_CACHE_SIZE = 256  # rendered chat templates kept per builder (one per distinct instruction)

@@ -34,7 +34,7 @@ from textpro.slm.config import TextProSLMConfig
 from textpro.slm.featurize import FeatureStore
 from textpro.slm.tasks import Example, ParalinguisticConfig, distillation_examples, mix, paralinguistic_examples
 from textpro.train.config import TrainConfig, config_from_dict, merge, override, read_yaml
-from textpro.train.stage import IGNORE_INDEX, run_stage
+from textpro.train.kind import IGNORE_INDEX, run_training
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 
@@ -321,7 +321,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
 
 
 def run(config: SLMTrainingConfig, resume: bool = False, stop_after: int | None = None, llm=None, tokenizer=None):
-    """Train as configured (`textpro.train.stage.run_stage`; the seed also fixes the projector's and LoRA's init);
+    """Train as configured (`textpro.train.kind.run_training`; the seed also fixes the projector's and LoRA's init);
     returns the loop's TrainResult (the TextPro-SLM checkpoint in `<output_dir>/model`)."""
-    return run_stage(config, lambda: build(config, llm, tokenizer), f"slm stage {config.stage}", resume=resume,
+    return run_training(config, lambda: build(config, llm, tokenizer), f"slm stage {config.stage}", resume=resume,
                      stop_after=stop_after)

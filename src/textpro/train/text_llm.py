@@ -36,7 +36,7 @@ from torch.utils.data import Dataset
 from textpro.errors import ConfigError
 from textpro.text_llm import chat_prompt_ids
 from textpro.train.config import TrainConfig, load_config
-from textpro.train.stage import IGNORE_INDEX, run_stage
+from textpro.train.kind import IGNORE_INDEX, run_training
 
 ANSWER_FORMATS = ("letter_text", "text_letter", "letter")
 
@@ -325,6 +325,6 @@ def build(config: TextLLMTrainingConfig):
 
 
 def run(config: TextLLMTrainingConfig, resume: bool = False, stop_after: int | None = None):
-    """Train as configured (`textpro.train.stage.run_stage`); returns the loop's TrainResult (the teacher in
+    """Train as configured (`textpro.train.kind.run_training`); returns the loop's TrainResult (the teacher in
     `<output_dir>/model`)."""
-    return run_stage(config, lambda: build(config), "teacher", resume=resume, stop_after=stop_after)
+    return run_training(config, lambda: build(config), "teacher", resume=resume, stop_after=stop_after)

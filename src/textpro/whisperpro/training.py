@@ -27,7 +27,7 @@ from torch.utils.data import Dataset
 from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS, load_audio
 from textpro.errors import AudioError, ConfigError
 from textpro.train.config import TrainConfig, load_config
-from textpro.train.stage import IGNORE_INDEX, run_stage
+from textpro.train.kind import IGNORE_INDEX, run_training
 from textpro.whisperpro.config import WhisperProConfig
 from textpro.whisperpro.reconstructor import MelReconstructor, MelReconstructorConfig
 
@@ -303,10 +303,10 @@ def build(config: WhisperProTrainingConfig, reconstructor_dir: Path | None = Non
 
 
 def run(config: WhisperProTrainingConfig, resume: bool = False, stop_after: int | None = None):
-    """Train as configured (`textpro.train.stage.run_stage`); returns the loop's TrainResult (final model in
+    """Train as configured (`textpro.train.kind.run_training`); returns the loop's TrainResult (final model in
     `<output_dir>/model`). A WhisperPro directory as `model` brings its reconstructor along."""
     model_dir = Path(config.model)
     reconstructor_dir = model_dir / "reconstructor" if model_dir.is_dir() else None
-    return run_stage(config, lambda: build(config, reconstructor_dir), "whisperpro", resume=resume,
+    return run_training(config, lambda: build(config, reconstructor_dir), "whisperpro", resume=resume,
                      stop_after=stop_after)
 

@@ -1,16 +1,17 @@
-"""The training-stage protocol: what every training entry point provides, and the one `run_stage` they share.
+"""The kinds of training: what every training entry point provides, and the one `run_training` they share.
 
-A stage is a module (`textpro.whisperpro.training`, `textpro.slm.training`, `textpro.train.text_llm`) with
+A kind of training (`textpro train <kind>`) is a module (`textpro.whisperpro.training`, `textpro.slm.training`,
+`textpro.train.text_llm`) with
 
     build(config) -> (objective, dataset, collator)               everything the loop needs, nothing trained yet
-    run(config, resume=False, stop_after=None) -> TrainResult     seed, build, write config.yaml, train: `run_stage`
+    run(config, resume=False, stop_after=None) -> TrainResult     seed, build, write config.yaml, train: `run_training`
 
 Its objective computes the loss (`Objective.__call__`, see `loop.py`) and saves what was trained
 (`Objective.save_pretrained`: the loop calls it once at the end, into `<output_dir>/model`). Its config is a
 dataclass with a `train: TrainConfig` field, read by `textpro.train.config.load_config`.
 
-To add a stage: a config dataclass, `build`, a `run` that calls `run_stage`, and a subcommand in `textpro/cli.py`
-(`_add_train_parser`).
+To add a kind: a config dataclass, `build`, a `run` that calls `run_training`, and a subcommand in `textpro/cli.py`
+(`_add_train_parser`). "Stage" means only TextPro-SLM's stage 1 and 2.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Objective(Protocol):
 
 
 @runtime_checkable
-class TrainingStage(Protocol):
+class TrainingKind(Protocol):
     """A training entry point (a module): build the objective, dataset and collator; run them on the shared loop."""
 
     def build(self, config) -> tuple[Objective, Any, Callable]: ...
@@ -40,9 +41,9 @@ class TrainingStage(Protocol):
     def run(self, config, resume: bool = False, stop_after: int | None = None): ...
 
 
-def run_stage(config, build: Callable[[], tuple[Objective, Any, Callable]], description: str, *,
+def run_training(config, build: Callable[[], tuple[Objective, Any, Callable]], description: str, *,
               resume: bool = False, stop_after: int | None = None):
-    """What every stage's `run` does: seed (before `build`: model init), build, write the resolved config next to
+    """What every kind's `run` does: seed (before `build`: model init), build, write the resolved config next to
     the results it produces (`<output_dir>/config.yaml`, main process only), train. Returns the loop's
     TrainResult (the final artifacts in `<output_dir>/model`)."""
     import yaml
