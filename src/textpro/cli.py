@@ -149,8 +149,8 @@ def _chat(args: argparse.Namespace) -> int:
     quiet_libraries()
     from textpro.pipeline import TextPro
 
-    pro = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
-    transcript = pro.listen(samples)
+    pipeline = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
+    transcript = pipeline.listen(samples)
     print(f"transcript: {transcript.text}", flush=True)
     print("answer: ", end="", flush=True)
 
@@ -158,8 +158,8 @@ def _chat(args: argparse.Namespace) -> int:
         sys.stdout.write(text)
         sys.stdout.flush()
 
-    pro.slm.generate([(transcript, args.prompt)], max_new_tokens=args.max_new_tokens, do_sample=args.temperature > 0,
-                     temperature=args.temperature or 1.0, on_text=show)
+    pipeline.slm.generate([(transcript, args.prompt)], max_new_tokens=args.max_new_tokens,
+                          do_sample=args.temperature > 0, temperature=args.temperature or 1.0, on_text=show)
     print()
     return 0
 

