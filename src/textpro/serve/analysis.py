@@ -1,4 +1,5 @@
-"""The prosody readout returned beside each answer: measured from the waveform, per utterance and per word.
+"""The clip analysis returned beside each answer (the API's `textpro` object): measured from the waveform, per
+utterance and per word.
 
 These numbers are for people (the page colours and sizes each word by them, and draws the pitch contour); the model
 hears prosody through WhisperPro's vectors, not through these.
@@ -19,7 +20,7 @@ def _rounded(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
-def prosody_readout(samples: np.ndarray, transcript: SpeechTokens) -> dict:
+def analyze_clip(samples: np.ndarray, transcript: SpeechTokens) -> dict:
     """{"transcript", "duration", "utterance": {...}, "words": [...], "pitch_contour": {...}} for one clip."""
     tracks = Tracks.measure(samples)
     duration = len(samples) / SAMPLE_RATE

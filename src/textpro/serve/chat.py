@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from textpro.errors import TextproError
 from textpro.serve.cancel import Cancelled
-from textpro.serve.engine import Answered, ChatJob, Heard, StreamChatJob
+from textpro.serve.engine import ChatAnswer, ChatJob, Heard, StreamChatJob
 from textpro.serve.errors import APIError, error_body, from_textpro_error
 from textpro.serve.handlers import (
     SSE_HEADERS,
@@ -57,9 +57,9 @@ async def chat_completions(body: ChatCompletionRequest, request: Request):
         job = StreamChatJob(samples, turn.prompt, generation, deadline_token(state, started), started)
         return await stream_chat(job, completion_id, created, include_usage, request)
     job = ChatJob(samples, turn.prompt, generation, deadline_token(state, started), started)
-    result: Answered = await run_job(job, request)
+    result: ChatAnswer = await run_job(job, request)
     return chat_completion(state.served.model_id, completion_id, created, result.answer, result.finish_reason,
-                           usage(result), result.heard.readout)
+                           usage(result), result.heard.analysis)
 
 
 # ------------------------------------------------------------------------------------ streamed by the local model
@@ -97,7 +97,7 @@ async def local_events(state, job: StreamChatJob, future: asyncio.Future, events
     try:
         # the first chunk carries what was heard, so a page can show it while the answer is generated
         yield sse_chunk(model_id, completion_id, created, {"role": "assistant", "content": ""},
-                        textpro=heard.readout)
+                        textpro=heard.analysis)
         while True:
             kind, value = await events.get()
             if kind == "text":
@@ -125,7 +125,7 @@ def local_ending(state, job: StreamChatJob, done: asyncio.Future, completion_id:
         mapped = from_textpro_error(error) if isinstance(error, TextproError) else None
         message = mapped.message if mapped else f"generation failed: {type(error).__name__}"
         return [sse_data(error_body(500, message, code='generation_failed'))]
-    result: Answered = done.result()
+    result: ChatAnswer = done.result()
     model_id = state.served.model_id
     events = [sse_chunk(model_id, completion_id, created, {}, result.finish_reason)]
     if include_usage:
@@ -159,7 +159,7 @@ async def remote_answer(job: ChatJob, prepared, completion_id: str, created: int
         tokens = count_tokens(state, answer)
     finish = done.finish_reason if done.finish_reason in ("stop", "length") else "stop"
     return chat_completion(state.served.model_id, completion_id, created, answer, finish,
-                           token_usage(prepared.prompt_tokens, tokens), prepared.heard.readout)
+                           token_usage(prepared.prompt_tokens, tokens), prepared.heard.analysis)
 
 
 async def remote_stream(job: ChatJob, prepared, completion_id: str, created: int, include_usage: bool,
@@ -182,7 +182,7 @@ async def remote_events(state, job: ChatJob, prepared, response, completion_id: 
     text, tokens, finish = [], None, None
     try:
         yield sse_chunk(model_id, completion_id, created, {"role": "assistant", "content": ""},
-                        textpro=prepared.heard.readout)
+                        textpro=prepared.heard.analysis)
         try:
             while True:
                 try:  # each read bounded by the request's deadline

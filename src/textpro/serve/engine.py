@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from transformers import StoppingCriteriaList
 
-from textpro.serve.analysis import prosody_readout
+from textpro.serve.analysis import analyze_clip
 from textpro.serve.cancel import Cancelled, CancelToken, Watch, stop_cancelled_rows
 from textpro.serve.schemas import Generation
 
@@ -98,11 +98,11 @@ class StreamChatJob(ChatJob):
 @dataclass
 class Heard:
     transcript: object  # SpeechTokens
-    readout: dict  # prosody_readout(...)
+    analysis: dict  # analyze_clip(...): the API returns it as "textpro"
 
 
 @dataclass
-class Answered:
+class ChatAnswer:
     heard: Heard
     answer: str
     prompt_tokens: int
@@ -167,7 +167,7 @@ class Engine:
             self._drop_cancelled(jobs, live, results)
             return heard
         for i, transcript in zip(live, transcripts, strict=True):
-            heard[i] = Heard(transcript, prosody_readout(jobs[i].samples, transcript))
+            heard[i] = Heard(transcript, analyze_clip(jobs[i].samples, transcript))
             if results[i] is None and isinstance(jobs[i], TranscribeJob):
                 results[i] = heard[i]
         self._drop_cancelled(jobs, live, results)  # cancelled while WhisperPro ran: no LLM work for them
@@ -194,7 +194,7 @@ class Engine:
                 results[i] = self._answered(heard[i], jobs[i], answer)
         self._drop_cancelled(jobs, live, results)
 
-    def _stream(self, job: StreamChatJob) -> Answered | Exception:
+    def _stream(self, job: StreamChatJob) -> ChatAnswer | Exception:
         results = [None]
         heard = self._hear([job], results)[0]
         if heard is None:
@@ -226,9 +226,9 @@ class Engine:
         tokens = len(self.pro.slm.builder.prompt(heard.transcript, job.prompt).input_ids)
         return self.budget.overflow(tokens, job.generation.max_new_tokens)
 
-    def _answered(self, heard: Heard, job: ChatJob, answer: str) -> Answered:
+    def _answered(self, heard: Heard, job: ChatJob, answer: str) -> ChatAnswer:
         slm = self.pro.slm
         prompt_tokens = len(slm.builder.prompt(heard.transcript, job.prompt).input_ids)
         completion_tokens = len(slm.tokenizer.encode(answer, add_special_tokens=False))
         finish = "length" if completion_tokens >= job.generation.max_new_tokens else "stop"
-        return Answered(heard, answer, prompt_tokens, completion_tokens, finish)
+        return ChatAnswer(heard, answer, prompt_tokens, completion_tokens, finish)

@@ -15,7 +15,7 @@ from textpro.audio import load_audio
 from textpro.errors import TextproError
 from textpro.serve.batching import QueueFull, ShuttingDown
 from textpro.serve.cancel import CancelToken
-from textpro.serve.engine import Answered
+from textpro.serve.engine import ChatAnswer
 from textpro.serve.errors import APIError, from_textpro_error
 from textpro.serve.waiting import outcome, shutting_down
 
@@ -74,7 +74,7 @@ async def run_job(job, request: Request):
     return await outcome(submit(state, job), job.cancel, request, state.settings.timeout_seconds)
 
 
-def usage(result: Answered) -> dict:
+def usage(result: ChatAnswer) -> dict:
     return token_usage(result.prompt_tokens, result.completion_tokens)
 
 
@@ -101,9 +101,9 @@ def usage_chunk(model_id: str, completion_id: str, created: int, usage: dict) ->
 
 
 def chat_completion(model_id: str, completion_id: str, created: int, answer: str, finish_reason: str,
-                    usage: dict, readout: dict) -> dict:
+                    usage: dict, analysis: dict) -> dict:
     return {"id": completion_id, "object": "chat.completion", "created": created, "model": model_id,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": answer, "refusal": None},
                          "logprobs": None, "finish_reason": finish_reason}],
-            "usage": usage, "textpro": readout}
+            "usage": usage, "textpro": analysis}
 

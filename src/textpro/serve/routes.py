@@ -80,8 +80,8 @@ def transcription_response(heard: Heard, response_format: str):
         return {"text": text, "usage": {"type": "duration", "seconds": duration}}
     return JSONResponse({
         "task": "transcribe", "language": "english", "duration": duration, "text": text,
-        "words": [{"word": w["text"], "start": w["start"], "end": w["end"]} for w in heard.readout["words"]],
-        "segments": segments_of(heard.readout["words"]),
+        "words": [{"word": w["text"], "start": w["start"], "end": w["end"]} for w in heard.analysis["words"]],
+        "segments": segments_of(heard.analysis["words"]),
         "usage": {"type": "duration", "seconds": duration},
-        "textpro": heard.readout,
+        "textpro": heard.analysis,
     })
