@@ -15,22 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-from transformers import DynamicCache, TextStreamer
+from transformers import DynamicCache
 
 from textpro.serve.cancel import Cancelled
 from textpro.serve.engine import ChatJob, Engine, Heard, StreamChatJob, TranscribeJob
-
-
-class _Pieces(TextStreamer):
-    """Text pieces of one row's answer as they become final (word boundaries), for a streamed request."""
-
-    def __init__(self, tokenizer, emit: Callable[[str], None]):
-        super().__init__(tokenizer, skip_prompt=False, skip_special_tokens=True)
-        self.emit = emit
-
-    def on_finalized_text(self, text: str, stream_end: bool = False):
-        if text:
-            self.emit(text)
+from textpro.slm.model import TextPieces
 
 
 @dataclass
@@ -39,7 +28,7 @@ class Row:
     heard: Heard
     position: int  # position id of the next token fed
     tokens: list[int] = field(default_factory=list)
-    pieces: _Pieces | None = None
+    pieces: TextPieces | None = None  # a streamed request's text pieces
 
 
 class ContinuousEngine(Engine):
@@ -114,7 +103,8 @@ class ContinuousEngine(Engine):
         for i, row in enumerate(rows):
             row.position = int(mask[i].sum())
             if isinstance(row.job, StreamChatJob):
-                row.pieces = _Pieces(self.slm.tokenizer, lambda piece, job=row.job: job.emit("text", piece))
+                row.pieces = TextPieces(self.slm.tokenizer, lambda piece, job=row.job: job.emit("text", piece),
+                                        skip_prompt=False)
         self._join(rows, cache, mask)
         first = self._choose(logits, rows)
         self._record(rows, first, deliver)

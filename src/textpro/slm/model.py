@@ -72,16 +72,17 @@ def setup_placeholder(tokenizer, llm, token: str | None) -> str:
     return token
 
 
-class _CallbackStreamer(TextStreamer):
-    """Calls `callback(text)` with each finished piece of the answer (the prompt is skipped)."""
+class TextPieces(TextStreamer):
+    """Calls `emit(text)` with each piece of an answer as it becomes final (word boundaries): `generate`'s
+    `on_text`, and the server's streamed rows. skip_prompt: the first tokens `put` are the prompt (generate's)."""
 
-    def __init__(self, tokenizer, callback: Callable[[str], None]):
-        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
-        self.callback = callback
+    def __init__(self, tokenizer, emit: Callable[[str], None], skip_prompt: bool = True):
+        super().__init__(tokenizer, skip_prompt=skip_prompt, skip_special_tokens=True)
+        self.emit = emit
 
     def on_finalized_text(self, text: str, stream_end: bool = False):
         if text:
-            self.callback(text)
+            self.emit(text)
 
 
 class TextProSLM(nn.Module):
@@ -290,7 +291,7 @@ class TextProSLM(nn.Module):
         if on_text is not None:
             if len(requests) != 1:
                 raise ValueError("on_text streams one answer: pass a single request")
-            streamer = _CallbackStreamer(self.tokenizer, on_text)
+            streamer = TextPieces(self.tokenizer, on_text)
         batch = {k: v.to(self.device) for k, v in self.builder.build_generation_batch(requests).items()}
         embeds = self.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"])  # (B, L, d_llm)
         config = GenerationConfig.from_dict(self.llm.generation_config.to_dict())
