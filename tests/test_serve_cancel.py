@@ -91,7 +91,7 @@ def test_a_cancelled_llm_batch_stops_within_one_step(engine, one_thread):
     from textpro.serve.cancel import Cancelled
 
     job = chat_job()
-    llm = engine.pro.slm.llm
+    llm = engine.pipeline.slm.llm
     cancelled_at = []
 
     def cancel_at_third_step(n):
@@ -110,7 +110,7 @@ def test_a_long_prefill_stops_at_the_next_layer(engine, one_thread):
     from textpro.serve.cancel import Cancelled
 
     job = chat_job("Please answer in one short sentence. " * 50)  # a prefill of ~400 positions
-    layers = engine.pro.slm.llm.model.layers
+    layers = engine.pipeline.slm.llm.model.layers
     with counting_calls(layers[5], lambda n: job.cancel.cancel("timeout")), \
             counting_calls(layers[6]) as after, counting_calls(layers[-1]) as last:
         assert isinstance(engine.run([job])[0], Cancelled)
@@ -123,7 +123,7 @@ def test_a_cancelled_row_leaves_the_others_unchanged(engine, one_thread):
 
     alone = engine.run([chat_job(None, max_new_tokens=24)])[0].answer
     long, short = chat_job(COUNTING, max_new_tokens=120), chat_job(None, max_new_tokens=120)
-    with counting_calls(engine.pro.slm.llm, lambda n: n == 2 and long.cancel.cancel("timeout")) as calls:
+    with counting_calls(engine.pipeline.slm.llm, lambda n: n == 2 and long.cancel.cancel("timeout")) as calls:
         results = engine.run([long, short])
     assert isinstance(results[0], Cancelled)
     assert results[1].answer == alone  # the surviving row answers as it would alone
@@ -135,14 +135,14 @@ def test_a_deadline_stops_generation_and_a_job_past_it_is_never_started(engine, 
     from textpro.serve.cancel import Cancelled
 
     job = chat_job()
-    with counting_calls(engine.pro.slm.llm, lambda n: n == 4 and setattr(job.cancel, "deadline", 0.0)) as calls:
+    with counting_calls(engine.pipeline.slm.llm, lambda n: n == 4 and setattr(job.cancel, "deadline", 0.0)) as calls:
         assert isinstance(engine.run([job])[0], Cancelled)
     assert len(calls) == 4 and job.cancel.reason == "timeout"
 
     late = chat_job()
     late.cancel.deadline = time.monotonic() - 1
-    decoder = engine.pro.transcriber.model.model.encoder.layers[0]  # the first thing a job runs
-    with counting_calls(decoder) as whisper, counting_calls(engine.pro.slm.llm) as llm:
+    decoder = engine.pipeline.transcriber.model.model.encoder.layers[0]  # the first thing a job runs
+    with counting_calls(decoder) as whisper, counting_calls(engine.pipeline.slm.llm) as llm:
         assert isinstance(engine.run([late])[0], Cancelled)
     assert whisper == [] and llm == []
 
@@ -152,9 +152,9 @@ def test_a_cancelled_whisperpro_decoding_stops_within_one_step(engine, one_threa
     from textpro.serve.engine import TranscribeJob
 
     job = TranscribeJob(samples())
-    decoder = engine.pro.transcriber.model.model.decoder.layers[0]
+    decoder = engine.pipeline.transcriber.model.model.decoder.layers[0]
     with counting_calls(decoder, lambda n: n == 2 and job.cancel.cancel("disconnect")) as whisper, \
-            counting_calls(engine.pro.slm.llm) as llm:
+            counting_calls(engine.pipeline.slm.llm) as llm:
         assert isinstance(engine.run([job])[0], Cancelled)
     assert len(whisper) == 2 and llm == []
 
@@ -165,7 +165,7 @@ def test_a_cancelled_stream_stops_generating(engine, one_thread):
     job = chat_job(stream=True)
     pieces = []
     job.emit = lambda kind, value: pieces.append(kind) or (len(pieces) == 4 and job.cancel.cancel("disconnect"))
-    with counting_calls(engine.pro.slm.llm) as calls:
+    with counting_calls(engine.pipeline.slm.llm) as calls:
         assert isinstance(engine.run([job])[0], Cancelled)
     assert len(calls) < 10  # of up to 120 steps
 
@@ -175,8 +175,8 @@ def test_a_request_that_timed_out_in_the_queue_costs_the_model_nothing():
         engine = client.app.state.engine
         engine.observer = recorder = Recorder()
         gate = Gate(client.app.state.batcher)
-        with counting_calls(engine.pro.transcriber.model.model.decoder.layers[0]) as whisper, \
-                counting_calls(engine.pro.slm.llm) as llm:
+        with counting_calls(engine.pipeline.transcriber.model.model.decoder.layers[0]) as whisper, \
+                counting_calls(engine.pipeline.slm.llm) as llm:
             assert_openai_error(chat(client), 504, "timeout")
             gate.event.set()
             deadline = time.monotonic() + 10
@@ -233,12 +233,12 @@ def test_a_client_that_disconnects_stops_its_work_in_queue_and_mid_stream():
         post_and_hang_up(url, body)  # waits behind the gate, then its client leaves
         wait_for(lambda: app.state.batcher.busy)
         time.sleep(0.5)  # the disconnect reaches the server
-        with counting_calls(engine.pro.slm.llm) as llm:
+        with counting_calls(engine.pipeline.slm.llm) as llm:
             gate.event.set()
             wait_for(lambda: recorder.reasons)
         assert recorder.reasons == ["disconnect"] and llm == []
 
-        with counting_calls(engine.pro.slm.llm) as llm:
+        with counting_calls(engine.pipeline.slm.llm) as llm:
             post_and_hang_up(url, {**body, "stream": True}, read_first_line=True)
             wait_for(lambda: len(recorder.reasons) == 2)
         assert recorder.reasons[1] == "disconnect"

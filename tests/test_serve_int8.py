@@ -42,7 +42,7 @@ def test_int8_hears_and_answers_like_fp32(int8_pro):
     from textpro.audio import load_audio
 
     pro, _ = int8_pro
-    fp32 = untrained_served().pro
+    fp32 = untrained_served().pipeline
     samples = load_audio(spoken())
     heard8, heard32 = pro.transcriber.transcribe(samples), fp32.transcriber.transcribe(samples)
     assert heard8.text == heard32.text
@@ -64,4 +64,4 @@ def test_int8_setting_and_parts():
     with pytest.raises(ConfigError):
         ServeSettings(int8="whisperpro,everything")
     with pytest.raises(ConfigError):
-        quantize_int8(untrained_served().pro, ("everything",))
+        quantize_int8(untrained_served().pipeline, ("everything",))

@@ -81,8 +81,8 @@ def test_the_speech_estimate_bounds_the_real_transcript(client):
     budget = client.app.state.budget
     samples = load_audio(spoken())
     served = untrained_served()
-    transcript = served.pro.transcriber.transcribe(samples)
-    assert budget.speech_positions(samples) >= served.pro.slm.builder.speech_positions(transcript)
+    transcript = served.pipeline.transcriber.transcribe(samples)
+    assert budget.speech_positions(samples) >= served.pipeline.slm.builder.speech_positions(transcript)
 
 
 def test_request_body_cap_is_configurable_and_checked_before_parsing():

@@ -121,7 +121,7 @@ def expected_embeds(text_prompt=None) -> torch.Tensor:
     """What the local model embeds for the test clip: the prompt the endpoint must receive."""
     from textpro.audio import load_audio
 
-    pro = untrained_served().pro
+    pro = untrained_served().pipeline
     heard = pro.transcriber.transcribe(load_audio(spoken()))
     batch = pro.slm.builder.build_generation_batch([(heard, text_prompt)])
     with torch.inference_mode():
@@ -167,7 +167,7 @@ def test_settings_refuse_what_cannot_work():
 # ------------------------------------------------------------------------------------------------ answers
 def test_plain_and_streamed_answers_come_from_the_endpoint(reset):
     fake = reset
-    slm = untrained_served().pro.slm
+    slm = untrained_served().pipeline.slm
     d_llm = slm.llm.get_input_embeddings().embedding_dim
     with live_server(textpro_app(fake.url)) as base, httpx.Client() as client:
         response = post(client, base, max_tokens=9)
@@ -293,17 +293,18 @@ def test_endpoint_mode_loads_only_the_embedding_table(monkeypatch, tmp_path):
         assert real == [llm.get_input_embeddings().weight]
 
     light = load_for_endpoint(None)  # the embedded default: a LoRA checkpoint
-    check_light(light.pro.slm.llm)
+    check_light(light.pipeline.slm.llm)
     full = ServedModel(TextPro.from_pretrained(DEFAULT_MODEL_DIR), "full", "full", True)
     assert torch.equal(sent(light), sent(full))
 
     monkeypatch.setattr("textpro.pipeline.DEFAULT_MODEL_DIR", tmp_path)  # no default: the untrained models
     untrained = load_for_endpoint(None)
-    check_light(untrained.pro.slm.llm)
+    check_light(untrained.pipeline.slm.llm)
     assert untrained.model_id == untrained_served().model_id and not untrained.trained
     a, b = sent(untrained, None), sent(untrained_served(), None)
     assert a.shape == b.shape
-    slm = untrained.pro.slm
-    ids = slm.builder.build_generation_batch([(untrained.pro.transcriber.transcribe(samples), None)])["input_ids"][0]
+    slm = untrained.pipeline.slm
+    transcript = untrained.pipeline.transcriber.transcribe(samples)
+    ids = slm.builder.build_generation_batch([(transcript, None)])["input_ids"][0]
     text_rows = ids != slm.placeholder_id  # the fresh projector's rows differ between two untrained models
     assert torch.equal(a[text_rows], b[text_rows])

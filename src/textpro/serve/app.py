@@ -40,7 +40,7 @@ def end_of_turn_ids(slm) -> list[int]:
 
 def create_app(served: ServedModel, settings: ServeSettings | None = None) -> FastAPI:
     settings = settings or ServeSettings()
-    budget = PromptBudget(served.pro, settings.max_prompt_tokens)
+    budget = PromptBudget(served.pipeline, settings.max_prompt_tokens)
     metrics = Metrics()
     engine, batcher, endpoint = build_engine(served, settings, budget, metrics)
     metrics.watch(batcher, engine)
@@ -72,8 +72,8 @@ def build_engine(served: ServedModel, settings: ServeSettings, budget: PromptBud
         batcher = MicroBatcher(engine.run, settings.max_batch_size, settings.batch_wait_ms, settings.max_queue,
                                on_dropped=dropped)
         endpoint = LLMEndpoint(settings.llm_endpoint, settings.llm_endpoint_model, settings.llm_endpoint_api_key,
-                               stop_token_ids=end_of_turn_ids(served.pro.slm),
-                               banned_token_ids=[served.pro.slm.placeholder_id])
+                               stop_token_ids=end_of_turn_ids(served.pipeline.slm),
+                               banned_token_ids=[served.pipeline.slm.placeholder_id])
     elif settings.continuous_batching:
         from textpro.serve.continuous import ContinuousEngine
 

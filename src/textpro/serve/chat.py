@@ -12,7 +12,7 @@ from fastapi.responses import StreamingResponse
 
 from textpro.errors import TextproError
 from textpro.serve.cancel import Cancelled
-from textpro.serve.engine import ChatAnswer, ChatJob, Heard, StreamChatJob
+from textpro.serve.engine import ChatAnswer, ChatJob, StreamChatJob, Transcribed
 from textpro.serve.errors import APIError, error_body, from_textpro_error
 from textpro.serve.handlers import (
     SSE_HEADERS,
@@ -76,7 +76,7 @@ async def stream_chat(job: StreamChatJob, completion_id: str, created: int, incl
 
 
 async def first_event_heard(job: StreamChatJob, future: asyncio.Future, events: asyncio.Queue,
-                            request: Request) -> Heard:
+                            request: Request) -> Transcribed:
     """Wait for the transcript before answering 200: a timeout or a bad clip still gets a proper status."""
     timeout_seconds = request.app.state.settings.timeout_seconds
     try:
@@ -90,7 +90,7 @@ async def first_event_heard(job: StreamChatJob, future: asyncio.Future, events: 
     return value
 
 
-async def local_events(state, job: StreamChatJob, future: asyncio.Future, events: asyncio.Queue, heard: Heard,
+async def local_events(state, job: StreamChatJob, future: asyncio.Future, events: asyncio.Queue, heard: Transcribed,
                        completion_id: str, created: int, include_usage: bool):
     """The SSE body: what was heard, the answer's pieces as the model thread emits them, then its end."""
     model_id = state.served.model_id
@@ -145,7 +145,7 @@ async def upstream(call):
 
 
 def count_tokens(state, text: str) -> int:
-    return len(state.served.pro.slm.tokenizer.encode(text, add_special_tokens=False))
+    return len(state.served.pipeline.slm.tokenizer.encode(text, add_special_tokens=False))
 
 
 async def remote_answer(job: ChatJob, prepared, completion_id: str, created: int, request: Request):

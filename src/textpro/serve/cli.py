@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         if settings.llm_endpoint:  # the local LLM only looks up embeddings: WhisperPro's decoder is all there is
             parts = tuple(p for p in parts if p == "whisperpro")
         if parts:
-            quantize_int8(served.pro, parts)
+            quantize_int8(served.pipeline, parts)
             served.description += f" (int8: {', '.join(parts)})"
     if settings.llm_endpoint:
         log.info("the LLM runs on %s; textpro keeps WhisperPro, the projector and the embedding lookup",

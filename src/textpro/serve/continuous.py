@@ -18,14 +18,14 @@ import torch
 from transformers import DynamicCache
 
 from textpro.serve.cancel import Cancelled
-from textpro.serve.engine import ChatJob, Engine, Heard, StreamChatJob, TranscribeJob
+from textpro.serve.engine import ChatJob, Engine, StreamChatJob, Transcribed, TranscribeJob
 from textpro.slm.model import TextPieces
 
 
 @dataclass
 class Row:
     job: ChatJob
-    heard: Heard
+    heard: Transcribed
     position: int  # position id of the next token fed
     tokens: list[int] = field(default_factory=list)
     pieces: TextPieces | None = None  # a streamed request's text pieces
@@ -37,7 +37,7 @@ class ContinuousEngine(Engine):
 
     def __init__(self, served, budget=None, observer=None, max_rows: int = 8):
         super().__init__(served, budget, observer)
-        self.slm = self.pro.slm
+        self.slm = self.pipeline.slm
         self.llm = self.slm.llm
         self.max_rows = max_rows
         # free rows needed before decoding pauses to admit: WhisperPro and the prefill cost far more per request
@@ -60,7 +60,7 @@ class ContinuousEngine(Engine):
         self.batches_run += 1
         if jobs:
             self.observer.batch(jobs)
-        with self.watch.hooks(self.pro.transcriber.model, self.llm), torch.inference_mode():
+        with self.watch.hooks(self.pipeline.transcriber.model, self.llm), torch.inference_mode():
             self._admit(jobs, deliver)
             self.largest_batch = max(self.largest_batch, len(self.rows))
             while self.rows and not (more_waiting() and self.max_rows - len(self.rows) >= self.admit_at):

@@ -25,7 +25,7 @@ log = logging.getLogger("textpro.serve")
 
 @dataclass
 class ServedModel:
-    pro: object  # textpro.pipeline.TextPro
+    pipeline: object  # textpro.pipeline.TextPro
     model_id: str
     description: str  # one line for /v1/models, /health and the startup log
     trained: bool
@@ -47,10 +47,10 @@ def load_model(model_dir: str | None = None) -> ServedModel:
     return untrained_model(TextPro.untrained())
 
 
-def untrained_model(pro) -> ServedModel:
-    base = Path(pro.slm.config.base_llm).name
-    return ServedModel(pro, f"textpro-untrained-{base}",
-                       f"UNTRAINED: real {pro.slm.config.whisperpro} + {base} with a fresh projector (no trained "
+def untrained_model(pipeline) -> ServedModel:
+    base = Path(pipeline.slm.config.base_llm).name
+    return ServedModel(pipeline, f"textpro-untrained-{base}",
+                       f"UNTRAINED: real {pipeline.slm.config.whisperpro} + {base} with a fresh projector (no trained "
                        "TextPro-SLM found; it answers the transcript like the text LLM and hears no prosody)",
                        trained=False)
 
@@ -90,20 +90,20 @@ class ChatJob:
 @dataclass
 class StreamChatJob(ChatJob):
     """A chat whose answer goes out piece by piece. `emit(kind, value)` is called from the model thread with
-    ("transcript", Heard), then ("text", piece) per piece; cancelling the token ends generation early."""
+    ("transcript", Transcribed), then ("text", piece) per piece; cancelling the token ends generation early."""
 
     emit: Callable[[str, object], None] = None
 
 
 @dataclass
-class Heard:
+class Transcribed:
     transcript: object  # SpeechTokens
     analysis: dict  # analyze_clip(...): the API returns it as "textpro"
 
 
 @dataclass
 class ChatAnswer:
-    heard: Heard
+    heard: Transcribed
     answer: str
     prompt_tokens: int
     completion_tokens: int
@@ -116,7 +116,7 @@ class Engine:
 
     def __init__(self, served: ServedModel, budget=None, observer: Observer | None = None):
         self.served = served
-        self.pro = served.pro
+        self.pipeline = served.pipeline
         self.budget = budget  # limits.PromptBudget: the exact prompt is checked again once the transcript is known
         self.observer = observer or Observer()
         self.watch = Watch(on_idle=lambda seconds: self.observer.idle_on_cancelled(seconds))
@@ -128,7 +128,7 @@ class Engine:
         self.largest_batch = max(self.largest_batch, len(jobs))
         self.observer.batch(jobs)
         results: list = [None] * len(jobs)
-        with self.watch.hooks(self.pro.transcriber.model, self.pro.slm.llm):
+        with self.watch.hooks(self.pipeline.transcriber.model, self.pipeline.slm.llm):
             if len(jobs) == 1 and isinstance(jobs[0], StreamChatJob):
                 return [self._stream(jobs[0])]
             heard = self._hear(jobs, results)
@@ -155,19 +155,19 @@ class Engine:
         return live
 
     def _hear(self, jobs: list, results: list) -> list:
-        """WhisperPro on every job still wanted: a Heard per job (None for the cancelled)."""
+        """WhisperPro on every job still wanted: a Transcribed per job (None for the cancelled)."""
         heard: list = [None] * len(jobs)
         live = self._drop_cancelled(jobs, list(range(len(jobs))), results)
         if not live:
             return heard
         try:
             with self.watch.rows([jobs[i].cancel for i in live]):
-                transcripts = self.pro.transcriber.transcribe([jobs[i].samples for i in live], max_seconds=None)
+                transcripts = self.pipeline.transcriber.transcribe([jobs[i].samples for i in live], max_seconds=None)
         except Cancelled:
             self._drop_cancelled(jobs, live, results)
             return heard
         for i, transcript in zip(live, transcripts, strict=True):
-            heard[i] = Heard(transcript, analyze_clip(jobs[i].samples, transcript))
+            heard[i] = Transcribed(transcript, analyze_clip(jobs[i].samples, transcript))
             if results[i] is None and isinstance(jobs[i], TranscribeJob):
                 results[i] = heard[i]
         self._drop_cancelled(jobs, live, results)  # cancelled while WhisperPro ran: no LLM work for them
@@ -182,7 +182,7 @@ class Engine:
         first = lambda: [self.observer.first_token(jobs[i]) for i in live]  # noqa: E731
         try:
             with self.watch.rows(tokens):
-                answers = self.pro.slm.generate(
+                answers = self.pipeline.slm.generate(
                     [(heard[i].transcript, jobs[i].prompt) for i in live],
                     stopping_criteria=StoppingCriteriaList([stop_cancelled_rows(tokens, first)]),
                     **jobs[live[0]].generation.kwargs())
@@ -205,7 +205,7 @@ class Engine:
         job.emit("transcript", heard)
         try:
             with self.watch.rows([job.cancel]):
-                answer = self.pro.slm.generate(
+                answer = self.pipeline.slm.generate(
                     [(heard.transcript, job.prompt)], on_text=lambda piece: job.emit("text", piece),
                     stopping_criteria=StoppingCriteriaList(
                         [stop_cancelled_rows([job.cancel], lambda: self.observer.first_token(job))]),
@@ -218,16 +218,16 @@ class Engine:
             return Cancelled(f"cancelled ({job.cancel.reason})")
         return self._answered(heard, job, answer)
 
-    def _over_budget(self, heard: Heard, job: ChatJob):
+    def _over_budget(self, heard: Transcribed, job: ChatJob):
         """context_length_exceeded when the real prompt is longer than the admission estimate allowed (None if it
         fits): the LLM never runs on a prompt that cannot fit."""
         if self.budget is None:
             return None
-        tokens = len(self.pro.slm.builder.prompt(heard.transcript, job.prompt).input_ids)
+        tokens = len(self.pipeline.slm.builder.prompt(heard.transcript, job.prompt).input_ids)
         return self.budget.overflow(tokens, job.generation.max_new_tokens)
 
-    def _answered(self, heard: Heard, job: ChatJob, answer: str) -> ChatAnswer:
-        slm = self.pro.slm
+    def _answered(self, heard: Transcribed, job: ChatJob, answer: str) -> ChatAnswer:
+        slm = self.pipeline.slm
         prompt_tokens = len(slm.builder.prompt(heard.transcript, job.prompt).input_ids)
         completion_tokens = len(slm.tokenizer.encode(answer, add_special_tokens=False))
         finish = "length" if completion_tokens >= job.generation.max_new_tokens else "stop"

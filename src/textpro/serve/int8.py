@@ -52,16 +52,16 @@ def is_int8(module: nn.Module) -> bool:
 PARTS = INT8_PARTS
 
 
-def quantize_int8(pro, parts=PARTS) -> dict:
+def quantize_int8(pipeline, parts=PARTS) -> dict:
     """Quantizes a loaded TextPro in place, for CPU inference only. parts: "whisperpro" (the decoder and its output
     projection), "llm" (every Linear of the LLM's layers), "lm_head" (the LLM's output projection). A LoRA adapter is
     merged into the LLM first (its weights then quantize with the rest). Returns the Linear layers quantized per
     part."""
     int8_parts(",".join(parts))  # ConfigError for an unknown part
-    if pro.slm.device.type != "cpu" or pro.transcriber.model.device.type != "cpu":
+    if pipeline.slm.device.type != "cpu" or pipeline.transcriber.model.device.type != "cpu":
         raise ValueError("int8 dynamic quantization runs on CPU only")
-    whisper = pro.transcriber.model
-    slm = pro.slm
+    whisper = pipeline.transcriber.model
+    slm = pipeline.slm
     counts = {"whisperpro_decoder": 0, "llm": 0}
     if "whisperpro" in parts:
         counts["whisperpro_decoder"] = _quantize_whisperpro(whisper)

@@ -75,16 +75,16 @@ class PromptBudget:
     of each ≤ 30 s segment). What cannot fit the context window with its max_tokens, or exceeds max_prompt_tokens,
     is refused with OpenAI's context_length_exceeded before any model work."""
 
-    def __init__(self, pro, max_prompt_tokens: int):
+    def __init__(self, pipeline, max_prompt_tokens: int):
         import copy
 
         from textpro.slm.inputs import InputBuilder
 
-        slm = pro.slm
+        slm = pipeline.slm
         # our own tokenizer: a fast tokenizer is not safe to share with the model thread, which encodes at once
         self.builder = InputBuilder(copy.deepcopy(slm.tokenizer), slm.config)
         self.config = slm.config
-        self.transcriber = pro.transcriber
+        self.transcriber = pipeline.transcriber
         self.context = context_window(slm.llm)
         self.max_prompt_tokens = max_prompt_tokens
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import httpx
 import torch
 
-from textpro.serve.engine import ChatJob, Engine, Heard
+from textpro.serve.engine import ChatJob, Engine, Transcribed
 
 log = logging.getLogger("textpro.serve")
 
@@ -59,14 +59,15 @@ def encode_prompt_embeds(embeds: torch.Tensor, dtype: torch.dtype | None = None)
 class Prepared:
     """A chat job made ready for the endpoint on the model thread."""
 
-    heard: Heard
+    heard: Transcribed
     prompt_embeds: str  # base64(torch.save((L, d_llm) tensor))
     prompt_tokens: int  # L
 
 
 class RemoteEngine(Engine):
     """The model thread's part when the LLM is remote: WhisperPro for every job of a batch (one batch), then each
-    chat job's prompt embeddings. A chat job's result is a `Prepared` (or an error), a transcription's a `Heard`."""
+    chat job's prompt embeddings. A chat job's result is a `Prepared` (or an error), a transcription's a
+    `Transcribed`."""
 
     def __init__(self, served, budget=None, observer=None, dtype: str = "float32"):
         super().__init__(served, budget, observer)
@@ -77,7 +78,7 @@ class RemoteEngine(Engine):
         self.largest_batch = max(self.largest_batch, len(jobs))
         self.observer.batch(jobs)
         results: list = [None] * len(jobs)
-        with self.watch.hooks(self.pro.transcriber.model):
+        with self.watch.hooks(self.pipeline.transcriber.model):
             heard = self._hear(jobs, results)
         for i, job in enumerate(jobs):
             if isinstance(job, ChatJob) and results[i] is None:
@@ -85,8 +86,8 @@ class RemoteEngine(Engine):
         return results
 
     @torch.inference_mode()
-    def prepare(self, heard: Heard, job: ChatJob) -> Prepared:
-        slm = self.pro.slm
+    def prepare(self, heard: Transcribed, job: ChatJob) -> Prepared:
+        slm = self.pipeline.slm
         batch = {k: v.to(slm.device) for k, v in slm.builder.build_generation_batch(
             [(heard.transcript, job.prompt)]).items()}
         embeds = slm.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"])[0]  # (L, d_llm)
@@ -161,12 +162,12 @@ def load_for_endpoint(model_dir: str | None = None):
                                  n_acoustic=config.n_acoustic)
     projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False)
     slm = TextProSLM(llm, tokenizer, config, projector).eval()
-    pro = TextPro(Transcriber.from_pretrained(checkpoint_relative(directory, config.whisperpro)), slm)
+    pipeline = TextPro(Transcriber.from_pretrained(checkpoint_relative(directory, config.whisperpro)), slm)
     if model_dir is not None:
-        return ServedModel(pro, f"textpro-{directory.resolve().name}", f"TextPro-SLM checkpoint {directory} "
+        return ServedModel(pipeline, f"textpro-{directory.resolve().name}", f"TextPro-SLM checkpoint {directory} "
                            "(LLM on the endpoint)", trained=True)
-    return ServedModel(pro, "textpro-default", "the embedded default TextPro-SLM (mini recipe; LLM on the endpoint)",
-                       trained=True)
+    return ServedModel(pipeline, "textpro-default",
+                       "the embedded default TextPro-SLM (mini recipe; LLM on the endpoint)", trained=True)
 
 
 class EndpointError(Exception):

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
 
-from textpro.serve.engine import Heard, TranscribeJob
+from textpro.serve.engine import Transcribed, TranscribeJob
 from textpro.serve.errors import APIError
 from textpro.serve.handlers import check_model, deadline_token, decode, model_card, require_api_key, run_job
 from textpro.serve.transcription import MAX_FORM_FIELDS, segments_of, transcription_params
@@ -66,11 +66,11 @@ async def transcriptions(request: Request):
     if not audio:
         raise APIError(400, "file: the upload is empty", param="file", code="invalid_audio")
     samples = await decode(state, audio, "file")
-    heard: Heard = await run_job(TranscribeJob(samples, deadline_token(state, started), started), request)
+    heard: Transcribed = await run_job(TranscribeJob(samples, deadline_token(state, started), started), request)
     return transcription_response(heard, params.response_format)
 
 
-def transcription_response(heard: Heard, response_format: str):
+def transcription_response(heard: Transcribed, response_format: str):
     """OpenAI's three formats: text, json, verbose_json (words, segments, and what textpro heard)."""
     text = heard.transcript.text
     if response_format == "text":
