@@ -55,3 +55,27 @@ def test_per_example_ce_weighs_rows_equally():
     assert not torch.allclose(per_example_ce(logits, labels), token_mean)
     with pytest.raises(ConfigError, match="ce_average"):
         SLMTrainingConfig(ce_average="sentence")
+
+
+def test_balanced_acoustics_move_the_projection():
+    from textpro.slm.projector import ProsodyProjector
+
+    torch.manual_seed(0)
+    learned = torch.randn(200, 64)
+    f0 = torch.randn(200, 1) * 0.5  # octaves: a physical scale far smaller than 64 standardised dimensions
+    inputs = torch.cat([learned, f0, torch.randn(200, 2) * 0.1], dim=1)
+    moved = {}
+    for balance in (False, True):
+        projector = ProsodyProjector(64, 32, zero_init=False, n_acoustic=3)
+        projector.fit_input(inputs, balance=balance)
+        shifted = inputs.clone()
+        shifted[:, 64] += 1.0  # one octave higher
+        with torch.no_grad():
+            moved[balance] = ((projector(shifted) - projector(inputs)).norm(dim=1) / projector(inputs).norm(dim=1)).mean()
+        if balance:  # each feature at unit training spread times sqrt(64 / 3)
+            scaled = (inputs[:, 64:] - projector.acoustic_mean) * projector.acoustic_scale
+            assert torch.allclose(scaled.std(0), torch.full((3,), (64 / 3) ** 0.5), rtol=1e-4)
+            assert torch.equal(projector(projector.neutral_input()[None]), projector(inputs.mean(0, keepdim=True)))
+        else:
+            assert torch.equal(projector.acoustic_scale, torch.ones(3))  # physical units, as before
+    assert moved[True] > 4 * moved[False]

@@ -317,7 +317,7 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
             raise ConfigError(f"{store.directory}: features have width {store.d_whisper}, the model reads "
                               f"d_whisper = {slm.config.d_whisper}")
     if not config.init_from:  # a new projector: standardise what it reads (a loaded one keeps its statistics)
-        slm.projector.fit_input(projector_inputs(slm, stores))
+        slm.projector.fit_input(projector_inputs(slm, stores), balance=config.slm.acoustic_balance)
     lora = None
     if config.stage == 2 and config.lora:
         from peft import LoraConfig
