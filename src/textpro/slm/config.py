@@ -49,6 +49,10 @@ class TextProSLMConfig:
     # pauses, voicing) read by the projector beside the learned vector: physics that transfers to voices no training
     # set had. False: the learned vector alone (the paper)
     acoustic_features: bool = False
+    # Scale the acoustics (per feature, from the training spread) so that they enter the projector with the same
+    # energy as the learned vector's standardised dimensions; fitted once when the model is built (stage 1) and
+    # stored in the projector. False: physical units, which a 384-dim learned vector drowns
+    acoustic_balance: bool = False
     # Bound on each projected vector's L2 norm. "token": the LLM's median token-embedding norm, measured when the model
     # is built and stored in the projector, so a placeholder is never louder than a typical word (the first default's
     # vectors were 6.5x louder and pulled answers off the transcript); None: unbounded (the paper)

@@ -176,8 +176,9 @@ class TextProSLM(nn.Module):
         d_llm = llm.get_input_embeddings().embedding_dim
         projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False, n_acoustic=config.n_acoustic)
         missing = projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False).missing_keys
-        # older checkpoints lack the standardisation, the acoustic mean (none read) and the norm bound (unbounded)
-        if set(missing) - {"input_mean", "input_std", "acoustic_mean", "max_norm"}:
+        # older checkpoints lack the standardisation, the acoustic mean (none read) and scale (physical units) and
+        # the norm bound (unbounded)
+        if set(missing) - {"input_mean", "input_std", "acoustic_mean", "acoustic_scale", "max_norm"}:
             raise ModelError(f"{directory / PROJECTOR_NAME}: missing {', '.join(missing)}")
         model = cls(llm, tokenizer, config, projector)
         model.llm_is_base = not config.llm_in_checkpoint

@@ -44,6 +44,13 @@ class ParalinguisticConfig:
     # multiple-choice question in the question's format ("male (A)"). Asking them about *every* clip instead tripled
     # the speaker-label share of stage 1 and took rate from 83% to 27% on test (results/recipe-mini.md).
     every_clip: list[str] = field(default_factory=lambda: ["gender", "accent"])
+    # Draw every task equally often (each repeated, in fresh shuffles, up to the largest task's count) instead of
+    # once per record: with `every_clip`, gender and accent otherwise outnumber pitch, rate and style 5 to 1.
+    balance_tasks: bool = False
+    # Each repetition of a record asks a freshly drawn train phrasing of its task (`data.paralinguistic`), with that
+    # phrasing's answer ("No, male."), so that a clip is heard under many phrasings. Tasks without phrasings keep
+    # the record's own instruction.
+    resample_phrasings: bool = False
 
     def __post_init__(self):
         if self.ratio is not None and not 0.0 <= float(self.ratio) <= 1.0:
@@ -125,19 +132,52 @@ def distillation_examples(stores: list, path: str | os.PathLike) -> list[Example
     return examples
 
 
-def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | None, seed: int) -> list[Example]:
+def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | None, seed: int,
+        balance_tasks: bool = False, resample_phrasings: bool = False) -> list[Example]:
     """Distillation + paralinguistic examples with `ratio` of the result paralinguistic (None: all of both).
-    Paralinguistic examples are repeated (in fresh shuffles) or subsampled to the count; same seed, same list."""
-    if ratio is None or not paralinguistic:
-        return distill + paralinguistic
-    if ratio >= 1.0 or not distill:
-        return list(paralinguistic)
-    count = round(ratio / (1.0 - ratio) * len(distill))
+    Paralinguistic examples are repeated (in fresh shuffles) or subsampled to the count; same seed, same list.
+    `balance_tasks`: every task contributes the same count (None: the largest task's size, per task);
+    `resample_phrasings`: each drawn example asks a fresh train phrasing of its task."""
     rng = np.random.default_rng(seed)
+    if not paralinguistic or (ratio is not None and ratio <= 0.0):
+        return list(distill)
+    if ratio is None or ratio >= 1.0 or not distill:
+        count = None
+    else:
+        count = round(ratio / (1.0 - ratio) * len(distill))
+    if balance_tasks:
+        by_task: dict[str, list[Example]] = {}
+        for e in paralinguistic:
+            by_task.setdefault(e.kind, []).append(e)
+        per_task = max(len(v) for v in by_task.values()) if count is None else -(-count // len(by_task))
+        drawn = [e for task in sorted(by_task) for e in _repeat(by_task[task], per_task, rng)]
+        drawn = [drawn[i] for i in rng.permutation(len(drawn))][:count]
+    elif count is None:
+        drawn = list(paralinguistic)
+    else:
+        drawn = _repeat(paralinguistic, count, rng)
+    if resample_phrasings:
+        drawn = [_rephrase(e, rng) for e in drawn]
+    if ratio is not None and ratio >= 1.0:
+        return drawn
+    return list(distill) + drawn
+
+
+def _repeat(examples: list[Example], count: int, rng) -> list[Example]:
+    """`count` examples: whole fresh shuffles of `examples`, the last one cut."""
     order: list[int] = []
     while len(order) < count:
-        order += rng.permutation(len(paralinguistic)).tolist()
-    return distill + [paralinguistic[i] for i in order[:count]]
+        order += rng.permutation(len(examples)).tolist()
+    return [examples[i] for i in order[:count]]
+
+
+def _rephrase(example: Example, rng) -> Example:
+    """The example asked with a freshly drawn train phrasing of its task (and that phrasing's answer)."""
+    label = example.label or example.response
+    if example.kind not in para.PHRASINGS or label not in para.LABELS.get(example.kind, ()):
+        return example
+    phrasing = para.choose_phrasing(example.kind, "train", label, rng)
+    return Example(example.store, example.index, phrasing.text, phrasing.target(label), example.kind, label)
 
 
 # ---- scoring ----------------------------------------------------------------------------------------------------

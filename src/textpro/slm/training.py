@@ -67,6 +67,10 @@ class SLMTrainingConfig:
     # Per row, the chance that the projector sees the training mean instead of the learned vector / the acoustics
     branch_dropout: list[float] = field(default_factory=lambda: [0.0, 0.0])
     kd_temperature: float = 1.0  # softens both distributions in the KL term
+    # How the cross-entropy averages: "token" (every response token weighs the same, so a 96-token answer to an
+    # everyday request outweighs a 3-token "green (D)" 30 to 1) or "example" (each row's mean over its own response
+    # tokens, then the mean over rows: every example weighs the same).
+    ce_average: str = "token"
     max_length: int = 1024  # tokens per example (prompt + response); longer responses are cut
     dtype: str = "float32"  # weights as loaded (mixed precision is train.mixed_precision)
     gradient_checkpointing: bool = False  # recompute activations in backward (large LLMs)
@@ -89,6 +93,8 @@ class SLMTrainingConfig:
         if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
             raise ConfigError(f"branch_dropout: two probabilities in [0, 1) (learned, acoustic), "
                               f"got {self.branch_dropout}")
+        if self.ce_average not in ("token", "example"):
+            raise ConfigError(f"ce_average must be 'token' or 'example', got {self.ce_average!r}")
         if self.max_length < 8:
             raise ConfigError(f"max_length must be >= 8, got {self.max_length}")
 
@@ -182,10 +188,11 @@ class SLMCollator:
 class SLMObjective(nn.Module):
     """loss = (1−α)·CE(response) + α·KL(teacher ‖ student) over the response tokens."""
 
-    def __init__(self, slm, kd_alpha: float = 0.0, kd_temperature: float = 1.0, teacher: nn.Module | None = None):
+    def __init__(self, slm, kd_alpha: float = 0.0, kd_temperature: float = 1.0, teacher: nn.Module | None = None,
+                 ce_average: str = "token"):
         super().__init__()
         self.slm = slm
-        self.kd_alpha, self.kd_temperature = kd_alpha, kd_temperature
+        self.kd_alpha, self.kd_temperature, self.ce_average = kd_alpha, kd_temperature, ce_average
         self.teacher = teacher  # a frozen copy of the original LLM (full fine-tune); None: the student's own LLM
         self.register_state_dict_post_hook(_drop_frozen_from_state_dict)
         self.register_load_state_dict_post_hook(_allow_missing_frozen)
@@ -193,11 +200,12 @@ class SLMObjective(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         student_keys = ("input_ids", "attention_mask", "prosody_vectors", "prosody_mask", "labels")
         out = self.slm(**{k: batch[k] for k in student_keys})
-        metrics = {"ce": out.loss.detach(), "prosody_norm": self.projected_norm(batch)}
+        ce = out.loss if self.ce_average == "token" else per_example_ce(out.logits, batch["labels"])
+        metrics = {"ce": ce.detach(), "prosody_norm": self.projected_norm(batch)}
         if self.kd_alpha == 0:
-            return {"loss": out.loss, **metrics}
+            return {"loss": ce, **metrics}
         kl = self.kl_to_teacher(out.logits, batch)
-        loss = (1 - self.kd_alpha) * out.loss + self.kd_alpha * kl
+        loss = (1 - self.kd_alpha) * ce + self.kd_alpha * kl
         return {"loss": loss, **metrics, "kl": kl.detach()}
 
     @torch.no_grad()
@@ -229,6 +237,17 @@ class SLMObjective(nn.Module):
     def save_pretrained(self, directory) -> None:
         self.slm.save_pretrained(directory)
 
+
+
+def per_example_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over each row's response tokens, then over the rows that have any.
+    logits: (B, L, V); labels: (B, L) with IGNORE_INDEX outside the response."""
+    targets = labels[:, 1:]  # (B, L-1): position t predicts token t+1
+    token_ce = F.cross_entropy(logits[:, :-1].transpose(1, 2).float(), targets, ignore_index=IGNORE_INDEX,
+                               reduction="none")  # (B, L-1)
+    counts = (targets != IGNORE_INDEX).sum(1)  # (B,)
+    rows = counts > 0
+    return (token_ce.sum(1)[rows] / counts[rows]).mean()
 
 
 def _drop_frozen_from_state_dict(module, state_dict, prefix, local_metadata) -> None:
@@ -283,7 +302,7 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
             raise ConfigError(f"{store.directory}: features have width {store.d_whisper}, the model reads "
                               f"d_whisper = {slm.config.d_whisper}")
     if not config.init_from:  # a new projector: standardise what it reads (a loaded one keeps its statistics)
-        slm.projector.fit_input(projector_inputs(slm, stores))
+        slm.projector.fit_input(projector_inputs(slm, stores), balance=config.slm.acoustic_balance)
     lora = None
     if config.stage == 2 and config.lora:
         from peft import LoraConfig
@@ -307,7 +326,9 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
                           "(use kd_alpha: 0, CE on the teacher's answers)")
     distill = distillation_examples(stores, config.distill) if config.distill else []
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
-    examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed)
+    examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed,
+                   balance_tasks=config.paralinguistic.balance_tasks,
+                   resample_phrasings=config.paralinguistic.resample_phrasings)
     dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed)
 
     slm = build_model(config, stores, llm, tokenizer)
@@ -315,7 +336,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     teacher = None
     if config.kd_alpha > 0 and config.stage == 2 and not config.lora:  # the student's LLM changes: keep the original
         teacher = copy.deepcopy(slm.llm).requires_grad_(False).eval()
-    objective = SLMObjective(slm, config.kd_alpha, config.kd_temperature, teacher)
+    objective = SLMObjective(slm, config.kd_alpha, config.kd_temperature, teacher, config.ce_average)
     collator = SLMCollator(slm.builder, config.max_length, with_teacher=config.kd_alpha > 0)
     return objective, dataset, collator
 

@@ -1,0 +1,81 @@
+"""Task-balanced paralinguistic sampling, phrasing resampling and per-example cross-entropy (slm.tasks/training)."""
+
+from collections import Counter
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from textpro.data import paralinguistic as para
+from textpro.slm.inputs import IGNORE_INDEX
+from textpro.slm.tasks import Example, mix
+from textpro.slm.training import SLMTrainingConfig, per_example_ce
+from textpro.errors import ConfigError
+
+
+def _examples(task, label, n, start=0):
+    return [Example(0, start + i, f"{task} question {i}", label, task, label) for i in range(n)]
+
+
+def test_balanced_tasks_draw_every_task_equally():
+    examples = _examples("gender", "male", 50) + _examples("pitch", "high", 5, 50) + _examples("rate", "slow", 10, 55)
+    once = mix([], examples, None, seed=0)
+    assert Counter(e.kind for e in once) == {"gender": 50, "pitch": 5, "rate": 10}  # off: each record once
+    balanced = mix([], examples, None, seed=0, balance_tasks=True)
+    assert Counter(e.kind for e in balanced) == {"gender": 50, "pitch": 50, "rate": 50}
+    assert len({e.index for e in balanced if e.kind == "pitch"}) == 5  # every pitch record, repeated
+    distill = [Example(0, 100 + i, None, "green (D)", "distill") for i in range(30)]
+    mixed = mix(distill, examples, 0.5, seed=1, balance_tasks=True)
+    assert mixed[:30] == distill and Counter(e.kind for e in mixed[30:]) == {"gender": 10, "pitch": 10, "rate": 10}
+    assert mixed == mix(distill, examples, 0.5, seed=1, balance_tasks=True)  # deterministic by seed
+
+
+def test_resampled_phrasings_are_train_phrasings_with_their_answers():
+    examples = _examples("gender", "female", 200)
+    drawn = mix([], examples, None, seed=0, resample_phrasings=True)
+    train = {p.text: p for p in para.phrasings_for("gender", "train")}
+    assert all(e.instruction in train for e in drawn)
+    assert len({e.instruction for e in drawn}) > 10  # many phrasings, not the record's one
+    for e in drawn:
+        assert e.label == "female" and e.response == train[e.instruction].target("female")
+    assert {train[e.instruction].form for e in drawn} == set(para.FORMS)
+    custom = [Example(0, 0, "How old is the speaker?", "adult", "age", "adult")]  # a task without phrasings
+    assert mix([], custom, None, seed=0, resample_phrasings=True) == custom
+
+
+def test_per_example_ce_weighs_rows_equally():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 6, 11)
+    labels = torch.full((2, 6), IGNORE_INDEX)
+    labels[0, 1:6] = torch.tensor([1, 2, 3, 4, 5])  # a long answer
+    labels[1, 4:6] = torch.tensor([7, 8])  # a short one
+    token_mean = F.cross_entropy(logits[:, :-1].reshape(-1, 11), labels[:, 1:].reshape(-1), ignore_index=IGNORE_INDEX)
+    rows = [F.cross_entropy(logits[r, :-1], labels[r, 1:], ignore_index=IGNORE_INDEX) for r in range(2)]
+    assert torch.allclose(per_example_ce(logits, labels), (rows[0] + rows[1]) / 2)
+    assert not torch.allclose(per_example_ce(logits, labels), token_mean)
+    with pytest.raises(ConfigError, match="ce_average"):
+        SLMTrainingConfig(ce_average="sentence")
+
+
+def test_balanced_acoustics_move_the_projection():
+    from textpro.slm.projector import ProsodyProjector
+
+    torch.manual_seed(0)
+    learned = torch.randn(200, 64)
+    f0 = torch.randn(200, 1) * 0.5  # octaves: a physical scale far smaller than 64 standardised dimensions
+    inputs = torch.cat([learned, f0, torch.randn(200, 2) * 0.1], dim=1)
+    moved = {}
+    for balance in (False, True):
+        projector = ProsodyProjector(64, 32, zero_init=False, n_acoustic=3)
+        projector.fit_input(inputs, balance=balance)
+        shifted = inputs.clone()
+        shifted[:, 64] += 1.0  # one octave higher
+        with torch.no_grad():
+            moved[balance] = ((projector(shifted) - projector(inputs)).norm(dim=1) / projector(inputs).norm(dim=1)).mean()
+        if balance:  # each feature at unit training spread times sqrt(64 / 3)
+            scaled = (inputs[:, 64:] - projector.acoustic_mean) * projector.acoustic_scale
+            assert torch.allclose(scaled.std(0), torch.full((3,), (64 / 3) ** 0.5), rtol=1e-4)
+            assert torch.equal(projector(projector.neutral_input()[None]), projector(inputs.mean(0, keepdim=True)))
+        else:
+            assert torch.equal(projector.acoustic_scale, torch.ones(3))  # physical units, as before
+    assert moved[True] > 4 * moved[False]
