@@ -12,11 +12,29 @@ from __future__ import annotations
 import argparse
 
 
-def probe_accuracy(features, labels, folds: int = 5) -> float:
-    """Mean held-out accuracy of an L2-regularised logistic regression (LBFGS) over `folds` interleaved folds."""
-    import numpy as np
+def fit_logistic(z, target):
+    """(w, b) of an L2-regularised logistic regression fitted with LBFGS; z (N, D) standardised, target (N,) 0/1."""
     import torch
     import torch.nn.functional as F
+
+    w = torch.zeros(z.shape[1], requires_grad=True)
+    b = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.LBFGS([w, b], max_iter=200)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.binary_cross_entropy_with_logits(z @ w + b, target) + 1e-2 * w.pow(2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    return w.detach(), b.detach()
+
+
+def probe_accuracy(features, labels, folds: int = 5) -> float:
+    """Mean held-out accuracy of `fit_logistic` over `folds` interleaved folds of a seeded shuffle."""
+    import numpy as np
+    import torch
 
     z = torch.as_tensor(features).float()
     z = (z - z.mean(0)) / z.std(0).clamp(min=1e-6)
@@ -26,17 +44,7 @@ def probe_accuracy(features, labels, folds: int = 5) -> float:
     for k in range(folds):
         test = order[k::folds]
         train = order[torch.isin(order, test, invert=True)]
-        w = torch.zeros(z.shape[1], requires_grad=True)
-        b = torch.zeros(1, requires_grad=True)
-        optimizer = torch.optim.LBFGS([w, b], max_iter=200)
-
-        def closure():
-            optimizer.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(z[train] @ w + b, target[train]) + 1e-2 * w.pow(2).sum()
-            loss.backward()
-            return loss
-
-        optimizer.step(closure)
+        w, b = fit_logistic(z[train], target[train])
         accuracies.append(((z[test] @ w + b > 0).float() == target[test]).float().mean().item())
     return float(np.mean(accuracies))
 
@@ -44,7 +52,8 @@ def probe_accuracy(features, labels, folds: int = 5) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("features", help="a feature cache (`textpro featurize`) whose records include gender clips")
-    parser.add_argument("models", nargs="+", help="TextPro-SLM directories with acoustic_features (projector.safetensors)")
+    parser.add_argument("models", nargs="+",
+                        help="TextPro-SLM directories with acoustic_features (projector.safetensors)")
     args = parser.parse_args()
 
     import torch

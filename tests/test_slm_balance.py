@@ -6,11 +6,11 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from textpro.data import paralinguistic as para
-from textpro.slm.inputs import IGNORE_INDEX
+from textpro.data import paralinguistic
+from textpro.errors import ConfigError
 from textpro.slm.tasks import Example, mix
 from textpro.slm.training import SLMTrainingConfig, per_example_ce
-from textpro.errors import ConfigError
+from textpro.train.kind import IGNORE_INDEX
 
 
 def _examples(task, label, n, start=0):
@@ -33,12 +33,12 @@ def test_balanced_tasks_draw_every_task_equally():
 def test_resampled_phrasings_are_train_phrasings_with_their_answers():
     examples = _examples("gender", "female", 200)
     drawn = mix([], examples, None, seed=0, resample_phrasings=True)
-    train = {p.text: p for p in para.phrasings_for("gender", "train")}
+    train = {p.text: p for p in paralinguistic.phrasings_for("gender", "train")}
     assert all(e.instruction in train for e in drawn)
     assert len({e.instruction for e in drawn}) > 10  # many phrasings, not the record's one
     for e in drawn:
         assert e.label == "female" and e.response == train[e.instruction].target("female")
-    assert {train[e.instruction].form for e in drawn} == set(para.FORMS)
+    assert {train[e.instruction].form for e in drawn} == set(paralinguistic.FORMS)
     custom = [Example(0, 0, "How old is the speaker?", "adult", "age", "adult")]  # a task without phrasings
     assert mix([], custom, None, seed=0, resample_phrasings=True) == custom
 
@@ -71,7 +71,8 @@ def test_balanced_acoustics_move_the_projection():
         shifted = inputs.clone()
         shifted[:, 64] += 1.0  # one octave higher
         with torch.no_grad():
-            moved[balance] = ((projector(shifted) - projector(inputs)).norm(dim=1) / projector(inputs).norm(dim=1)).mean()
+            base = projector(inputs)
+            moved[balance] = ((projector(shifted) - base).norm(dim=1) / base.norm(dim=1)).mean()
         if balance:  # each feature at unit training spread times sqrt(64 / 3)
             scaled = (inputs[:, 64:] - projector.acoustic_mean) * projector.acoustic_scale
             assert torch.allclose(scaled.std(0), torch.full((3,), (64 / 3) ** 0.5), rtol=1e-4)

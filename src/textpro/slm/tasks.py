@@ -174,9 +174,9 @@ def _repeat(examples: list[Example], count: int, rng) -> list[Example]:
 def _rephrase(example: Example, rng) -> Example:
     """The example asked with a freshly drawn train phrasing of its task (and that phrasing's answer)."""
     label = example.label or example.response
-    if example.kind not in para.PHRASINGS or label not in para.LABELS.get(example.kind, ()):
+    if example.kind not in paralinguistic.PHRASINGS or label not in paralinguistic.LABELS.get(example.kind, ()):
         return example
-    phrasing = para.choose_phrasing(example.kind, "train", label, rng)
+    phrasing = paralinguistic.choose_phrasing(example.kind, "train", label, rng)
     return Example(example.store, example.index, phrasing.text, phrasing.target(label), example.kind, label)
 
 
