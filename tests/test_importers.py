@@ -195,7 +195,7 @@ def test_iemocap_emo_evaluation_lines(imported):
     records = by_id(imported["iemocap"][1])
     assert has(records["iemocap/Ses01F_impro01_F000"], {"emotion": "neutral", "gender": "female",
                                                              "speaker": "iemocap/Ses01F", "text": "Excuse me."})
-    assert records["iemocap/Ses01F_impro01_M000"]["emotion"] == "frustrated"
+    assert records["iemocap/Ses01F_impro01_M000"]["emotion"] == "frustrated"  # kept, not trained (see below)
     assert records["iemocap/Ses01F_impro01_M000"]["speaker"] == "iemocap/Ses01M"
     assert records["iemocap/Ses02M_script01_1_M000"]["emotion"] == "happy"  # excited merges into happy
     assert records["iemocap/Ses02M_script01_1_M000"]["emotion_raw"] == "exc"
@@ -255,6 +255,44 @@ def test_eval_harness_reads_the_evaluation_manifests(imported):
         items = items_from_records(records, base_dir=manifest.parent)
         assert len(items) == len(records)
         assert all(item.audio_path is not None and item.audio_path.is_file() for item in items)
+
+
+@pytest.mark.parametrize("config", ["paper-7b.yaml", "paper-3b.yaml"])
+def test_training_labels_are_the_paper_configs_label_sets(imported, config):
+    """`textpro train slm` refuses a reference outside its config's label set: every imported training record's
+    (task, reference) must be in configs/paper-*.yaml, and the gender/accent fields it reads from every clip too."""
+    import yaml
+
+    from textpro.data.importers.common import TRAIN_LABELS
+
+    labels = yaml.safe_load((Path(__file__).parents[1] / "configs" / config).read_text())["paralinguistic"]["labels"]
+    assert {task: tuple(values) for task, values in labels.items()} == TRAIN_LABELS
+    for kind in ("librispeech", "commonvoice", "vctk", "paraspeechcaps", "crema-d", "tess", "savee", "ravdess",
+                 "esd", "iemocap"):
+        for record in imported[kind][1]:
+            if record.get("task") in labels:
+                assert record["reference"] in labels[record["task"]], (kind, record["id"])
+            for field in ("gender", "accent"):
+                assert record.get(field) is None or record[field] in labels[field], (kind, record["id"], field)
+
+
+def test_labels_outside_the_training_sets_are_kept_but_not_trained(imported):
+    iemocap = by_id(imported["iemocap"][1])
+    frustrated = iemocap["iemocap/Ses01F_impro01_M000"]
+    assert frustrated["emotion"] == "frustrated" and "task" not in frustrated and "reference" not in frustrated
+    ravdess = by_id(imported["ravdess"][1])
+    calm = ravdess["ravdess/03-01-02-01-01-01-04"]
+    assert calm["emotion"] == "calm" and "task" not in calm
+    assert by_id(imported["ravdess-emotion"][1])["ravdess-emotion/03-01-02-01-01-01-04"]["reference"] == "calm"
+
+
+def test_commonvoice_age_spelling(tmp_path):
+    root = tmp_path / "en"
+    shutil.copytree(CV, root)
+    tsv = root / "dev.tsv"
+    tsv.write_text(tsv.read_text().replace("fifties", "fourties"))
+    record = by_id(import_records("commonvoice", root, tmp_path / "m.jsonl"))["commonvoice/common_voice_en_200"]
+    assert (record["age"], record["age_raw"], record["reference"]) == ("forties", "fourties", "forties")
 
 
 # ---------------------------------------------------------------------------------------------- HF datasets

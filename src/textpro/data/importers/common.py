@@ -35,6 +35,22 @@ SPLITS = ("train", "dev", "test")
 EMOTIONS = ("neutral", "calm", "happy", "sad", "angry", "fearful", "disgusted", "surprised", "frustrated", "excited",
             "other")
 GENDERS = ("male", "female")
+# The label sets a record may train (its `task` and `reference` are set only for these; the label itself is always
+# kept in its own field). `textpro.slm.tasks` refuses a reference outside the config's set, so these are exactly
+# configs/paper-7b.yaml's `paralinguistic.labels` (tests/test_importers.py checks it).
+TRAIN_LABELS: dict[str, tuple[str, ...]] = {
+    "emotion": ("neutral", "happy", "sad", "angry", "surprised", "fearful", "disgusted"),
+    "gender": GENDERS,
+    "age": ("teens", "twenties", "thirties", "forties", "fifties", "sixties", "seventies", "eighties", "nineties"),
+    "accent": ("american", "british", "canadian", "australian", "indian", "scottish", "irish", "welsh",
+               "northern irish", "south african", "new zealand", "filipino", "hong kong", "malaysian", "singaporean",
+               "caribbean", "south atlantic"),
+}
+
+
+def train_task(task: str, label: str | None) -> dict:
+    """{"task", "reference"} when `label` is in the task's training label set, else {} (not a training example)."""
+    return {"task": task, "reference": label} if label in TRAIN_LABELS[task] else {}
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """Acted-emotion corpora whose labels live in file names, folder names or label files: CREMA-D, TESS, SAVEE,
-RAVDESS, ESD, IEMOCAP. Each record: task "emotion", reference and emotion = our label (`common.EMOTIONS`),
-emotion_raw = the corpus's code; gender where the corpus gives it; split by speaker."""
+RAVDESS, ESD, IEMOCAP. Each record: emotion = our label (`common.EMOTIONS`), emotion_raw = the corpus's code, and
+task "emotion" with reference = the label when it is one of the training labels (`common.TRAIN_LABELS`: RAVDESS's
+calm, IEMOCAP's frustrated and other stay unlabelled for training); gender where the corpus gives it; split by
+speaker."""
 
 from __future__ import annotations
 
@@ -8,14 +10,14 @@ import csv
 import re
 from pathlib import Path
 
-from textpro.data.importers.common import ImportContext, read_lines, require_dir, speaker_split
+from textpro.data.importers.common import ImportContext, read_lines, require_dir, speaker_split, train_task
 from textpro.errors import DataError
 
 
 def _emotion_record(ctx: ImportContext, kind: str, utt: str, audio: Path, speaker: str, emotion: str, raw: str,
                     **fields) -> dict:
     return {"id": f"{kind}/{utt}", "audio": ctx.relative(audio), "speaker": f"{kind}/{speaker}", "emotion": emotion,
-            "emotion_raw": raw, "task": "emotion", "reference": emotion, "source": kind, **fields}
+            "emotion_raw": raw, **train_task("emotion", emotion), "source": kind, **fields}
 
 
 def _split(ctx: ImportContext, records: list[dict], kind: str) -> list[dict]:

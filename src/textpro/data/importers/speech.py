@@ -6,7 +6,14 @@ import csv
 import re
 from pathlib import Path
 
-from textpro.data.importers.common import ImportContext, read_lines, require_dir, require_file, speaker_split
+from textpro.data.importers.common import (
+    ImportContext,
+    read_lines,
+    require_dir,
+    require_file,
+    speaker_split,
+    train_task,
+)
 from textpro.errors import DataError
 
 # Accents as the corpora name them → our labels (lower case; England is "british" as in the mini world).
@@ -34,7 +41,10 @@ ACCENTS = {
 # Common Voice gender values: ≤ v15 male/female/other, ≥ v16 male_masculine/female_feminine/...
 GENDERS = {"male": "male", "female": "female", "m": "male", "f": "female", "male_masculine": "male",
            "female_feminine": "female", "man": "male", "woman": "female"}
-CV_AGES = ("teens", "twenties", "thirties", "fourties", "fifties", "sixties", "seventies", "eighties", "nineties")
+# Common Voice's age bins as its TSVs spell them → ours ("fourties" is Common Voice's spelling)
+CV_AGES = {"teens": "teens", "twenties": "twenties", "thirties": "thirties", "fourties": "forties",
+           "forties": "forties", "fifties": "fifties", "sixties": "sixties", "seventies": "seventies",
+           "eighties": "eighties", "nineties": "nineties"}
 
 
 def accent_label(raw: str | None) -> str | None:
@@ -112,7 +122,7 @@ def _cv_record(ctx: ImportContext, root: Path, row: dict, split: str) -> dict:
             "text": row["sentence"], "speaker": f"commonvoice/{row['client_id']}",
             "gender": gender_label(row.get("gender")), "gender_raw": row.get("gender") or None,
             "accent": accent_label(accent_raw), "accent_raw": accent_raw,
-            "age": age if age in CV_AGES else None, "split": split, "locale": row.get("locale") or None,
+            "age": CV_AGES.get(age or ""), "age_raw": age, "split": split, "locale": row.get("locale") or None,
             "source": "commonvoice"}
 
 
@@ -133,8 +143,7 @@ def import_commonvoice(ctx: ImportContext, *, splits: tuple[str, ...] = ("train"
         records = speaker_split([_cv_record(ctx, root, row, "train") for row in rows], dev_fraction=ctx.dev_fraction,
                                 test_fraction=ctx.test_fraction, seed=ctx.seed)
     for r in records:
-        if r["age"]:
-            r["task"], r["reference"] = "age", r["age"]
+        r.update(train_task("age", r["age"]))
     return records
 
 
@@ -175,7 +184,7 @@ def import_vctk(ctx: ImportContext) -> list[dict]:
                             "text": " ".join(read_lines(txt)).strip(), "speaker": f"vctk/{speaker}",
                             "gender": meta["gender"], "accent": accent, "accent_raw": meta["accent_raw"],
                             "age_years": meta["age_years"], "region": meta["region"], "source": "vctk",
-                            "task": "accent" if accent else None, "reference": accent})
+                            **train_task("accent", accent)})
     if not records:
         raise DataError(f"vctk: no transcripts with audio under {root}/txt")
     return speaker_split(records, dev_fraction=ctx.dev_fraction, test_fraction=ctx.test_fraction, seed=ctx.seed)
@@ -217,5 +226,5 @@ def import_paraspeechcaps(ctx: ImportContext) -> list[dict]:
                 "gender": gender_label(row.get("gender")), "accent": accent, "accent_raw": row.get("accent"),
                 "caption": captions[0] if captions else None, "tags": row.get("all_tags") or None,
                 "pitch": row.get("pitch"), "speaking_rate": row.get("speaking_rate"), "psc_split": psc_split,
-                "source": "paraspeechcaps", "task": "accent" if accent else None, "reference": accent})
+                "source": "paraspeechcaps", **train_task("accent", accent)})
     return speaker_split(records, dev_fraction=ctx.dev_fraction, test_fraction=ctx.test_fraction, seed=ctx.seed)
