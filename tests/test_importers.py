@@ -320,6 +320,19 @@ def test_hf_dataset_round_trip(imported, tmp_path, parquet):
         assert isinstance(loaded["train"].features["audio"], datasets.Audio)
 
 
+def test_cli_writes_chosen_splits_with_the_same_speakers_apart(tmp_path, capsys):
+    train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
+    assert main(["data", "import", "crema-d", str(FIXTURES / "crema-d"), "--out", str(train), "--splits", "train",
+                 "--seed", "1"]) == 0
+    assert "records (train " in capsys.readouterr().out
+    assert main(["data", "import", "crema-d", str(FIXTURES / "crema-d"), "--out", str(test), "--splits",
+                 "dev,test", "--seed", "1"]) == 0
+    train_rows, test_rows = (read_manifest(path) for path in (train, test))
+    assert {r["split"] for r in train_rows} == {"train"} and {r["split"] for r in test_rows} <= {"dev", "test"}
+    assert len(train_rows) + len(test_rows) == 6
+    assert not {r["speaker"] for r in train_rows} & {r["speaker"] for r in test_rows}
+
+
 # ---------------------------------------------------------------------------------------------- bad input
 def test_bad_input_raises_typed_one_line_errors(tmp_path, capsys):
     with pytest.raises(DataError, match="unknown dataset kind 'timit'"):

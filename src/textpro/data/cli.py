@@ -56,7 +56,9 @@ def _import(args: argparse.Namespace) -> int:
             raise DataError(f"--option expects KEY=VALUE, got {item!r}")
         options[key.strip()] = {"true": True, "false": False}.get(value.strip().lower(), value.strip())
     options.setdefault("progress", not args.quiet)
-    summary = import_dataset(args.kind, args.dir, args.out, seed=args.seed, dev_fraction=args.dev_fraction,
+    splits = tuple(s.strip() for s in args.splits.split(",")) if args.splits else None
+    summary = import_dataset(args.kind, args.dir, args.out, splits=splits, seed=args.seed,
+                             dev_fraction=args.dev_fraction,
                              test_fraction=args.test_fraction, limit=args.limit, voice=args.voice, options=options)
     print(f"wrote {summary['records']} records ({', '.join(f'{k} {v}' for k, v in sorted(summary['splits'].items()))}"
           f"; {summary['speakers']} speakers) to {args.out}")
@@ -81,6 +83,8 @@ def _add_import_parsers(sub) -> None:
     imp.add_argument("--seed", type=int, default=0, help="seed of the speaker-disjoint split (default 0)")
     imp.add_argument("--dev-fraction", type=float, default=0.1, help="share of speakers in dev (default 0.1)")
     imp.add_argument("--test-fraction", type=float, default=0.1, help="share of speakers in test (default 0.1)")
+    imp.add_argument("--splits", default=None, help="write only these splits, e.g. train or dev,test (the "
+                     "speaker split is made over the whole corpus all the same)")
     imp.add_argument("--limit", type=int, default=None, help="at most N records (TTS kinds: N clips spoken)")
     imp.add_argument("--voice", default=None, help="TTS kinds: espeak (a rotation, default), "
                      "espeak:<accent>+<variant>, or piper")

@@ -61,14 +61,22 @@ def import_records(kind: str, source: str | os.PathLike, out: str | os.PathLike,
     ctx = ImportContext(source=Path(source), out=Path(out), kind=kind, **settings)
     if not ctx.source.exists():
         raise DataError(f"{kind}: {ctx.source} does not exist")
-    records = IMPORTERS[kind](ctx)
+    records = IMPORTERS[kind](ctx)[:ctx.limit]
     check_speaker_disjoint(records)
     return records
 
 
-def import_dataset(kind: str, source: str | os.PathLike, out: str | os.PathLike, **settings) -> dict:
-    """Import and write the manifest; returns a summary {records, splits: {split: n}, speakers, out}."""
+def import_dataset(kind: str, source: str | os.PathLike, out: str | os.PathLike, *,
+                   splits: tuple[str, ...] | None = None, **settings) -> dict:
+    """Import and write the manifest; returns a summary {records, splits: {split: n}, speakers, out}.
+    splits: write only the records of these splits (the split is still made over the whole corpus: a train-only
+    manifest shares no speaker with the test manifest of the same seed)."""
     records = import_records(kind, source, out, **settings)
+    if splits:
+        unknown = set(splits) - {"train", "dev", "test"}
+        if unknown:
+            raise DataError(f"--splits: unknown split {sorted(unknown)[0]!r} (train, dev, test)")
+        records = [r for r in records if r.get("split") in splits]
     write_manifest(records, out)
     splits: dict[str, int] = {}
     for r in records:

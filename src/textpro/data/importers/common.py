@@ -73,8 +73,9 @@ class ImportContext:
         return self.out.parent / "audio" / self.kind
 
     def relative(self, path: str | os.PathLike) -> str:
-        """`path` as the manifest stores it: relative to the manifest's folder."""
-        return os.path.relpath(Path(path).resolve(), self.out.parent.resolve())
+        """`path` as the manifest stores it: relative to the manifest's folder (string arithmetic only: no file
+        system call per clip, a million-clip corpus imports in seconds)."""
+        return os.path.relpath(os.path.abspath(path), os.path.abspath(self.out.parent))
 
 
 def require_dir(path: Path, what: str) -> Path:

@@ -212,10 +212,12 @@ def import_paraspeechcaps(ctx: ImportContext) -> list[dict]:
         match = _PSC_SHARD.match(shard.stem)
         psc_split = match["split"] if match else shard.stem
         table = pq.read_table(shard)
-        missing = {"relative_audio_path", "transcription", "speakerid"} - set(table.column_names)
-        if missing:
+        path_column = "relative_audio_path" if "relative_audio_path" in table.column_names else "audio_path"
+        missing = {path_column, "transcription", "speakerid"} - set(table.column_names)
+        if missing:  # (early revisions of the release named the path column audio_path)
             raise DataError(f"{shard}: not ParaSpeechCaps data (no {', '.join(sorted(missing))} column)")
         for row in table.to_pylist():
+            row["relative_audio_path"] = row[path_column]
             audio = audio_root / row["relative_audio_path"]
             captions = row.get("text_description") or []
             accent = accent_label(row.get("accent"))
