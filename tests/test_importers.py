@@ -305,14 +305,15 @@ def test_hf_dataset_round_trip(imported, tmp_path, parquet):
     assert main(["data", "import", "hf", str(written), "--out", str(back)]) == 0
     again = [json.loads(line) for line in back.read_text().splitlines()]
     assert len(again) == len(records)
-    original = {r["audio"].rsplit("/", 1)[1]: r for r in records}
+    original = by_id(records)
     for record in again:
-        audio = back.parent / record["audio"]
-        source_audio = manifest.parent / next(r["audio"] for r in records if r["reference"] == record["reference"]
-                                              and r["speaker"].split("/")[-1] == record["speaker"].split("/")[-1])
-        assert audio.read_bytes() == source_audio.read_bytes() or audio.stat().st_size > 0
-        assert record["split"] in ("train", "dev", "test") and record["emotion"] in original[
-            Path(source_audio).name]["emotion"]
+        split, own_id = record["id"].split("/", 2)[1:]
+        source_record = original[own_id]
+        assert (manifest.parent / source_record["audio"]).read_bytes() == (back.parent / record["audio"]).read_bytes()
+        assert split == record["split"] == source_record["split"]
+        for field in ("emotion", "gender", "text", "task", "reference"):
+            assert record.get(field) == source_record.get(field), field
+        assert record["speaker"] == "hf/" + source_record["speaker"]
     if not parquet:
         import datasets
 

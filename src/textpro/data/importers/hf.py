@@ -128,8 +128,12 @@ def import_hf(ctx: ImportContext) -> list[dict]:
 
 
 def export_hf(manifest: str | os.PathLike, out: str | os.PathLike, *, parquet: bool = False) -> dict[str, int]:
-    """Write a manifest as a Hugging Face dataset with an Audio column; returns rows per split."""
+    """Write a manifest as a Hugging Face dataset with an Audio column; returns rows per split. The audio column
+    starts as file paths; the files' bytes are embedded shard by shard (`save_to_disk`) or batch by batch
+    (parquet), so a corpus of any size never sits in memory at once."""
     import datasets
+    import pyarrow.parquet as pq
+    from datasets.table import embed_table_storage
 
     from textpro.slm.featurize import read_manifest
 
@@ -141,13 +145,9 @@ def export_hf(manifest: str | os.PathLike, out: str | os.PathLike, *, parquet: b
     by_split: dict[str, list[dict]] = {}
     for r in records:
         r.pop("_where", None)
-        audio = Path(r.pop("audio"))
-        try:
-            data = audio.read_bytes()
-        except OSError as exc:
-            raise DataError(f"cannot read {audio}: {exc.strerror}") from None
+        if not Path(r["audio"]).is_file():
+            raise DataError(f"{manifest}: record {r['id']!r}: no audio file {r['audio']}")
         row = {k: (json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else v) for k, v in r.items()}
-        row["audio"] = {"bytes": data, "path": audio.name}
         by_split.setdefault(str(r.get("split") or "train"), []).append(row)
     parts = {}
     for split, rows in by_split.items():
@@ -158,9 +158,15 @@ def export_hf(manifest: str | os.PathLike, out: str | os.PathLike, *, parquet: b
         except (TypeError, ValueError) as exc:
             raise DataError(f"cannot store the manifest as a dataset: {exc}") from None
     if parquet:
+        (out / "data").mkdir(parents=True, exist_ok=True)
         for split, ds in parts.items():
-            (out / "data").mkdir(parents=True, exist_ok=True)
-            ds.to_parquet(str(out / "data" / f"{split}-00000-of-00001.parquet"))
+            writer = None
+            for batch in ds.with_format("arrow").iter(batch_size=256):
+                embedded = embed_table_storage(batch)
+                if writer is None:
+                    writer = pq.ParquetWriter(out / "data" / f"{split}-00000-of-00001.parquet", embedded.schema)
+                writer.write_table(embedded)
+            writer.close()
     else:
         datasets.DatasetDict(parts).save_to_disk(str(out))
     return {split: len(ds) for split, ds in parts.items()}
