@@ -334,6 +334,26 @@ def test_cli_writes_chosen_splits_with_the_same_speakers_apart(tmp_path, capsys)
     assert not {r["speaker"] for r in train_rows} & {r["speaker"] for r in test_rows}
 
 
+def test_hf_parquet_with_decoded_arrays_and_without_audio(tmp_path):
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    (tmp_path / "ds" / "data").mkdir(parents=True)
+    wave = (0.3 * np.sin(np.arange(1600) / 5)).astype(np.float32).tolist()
+    pq.write_table(pa.Table.from_pylist([{"audio": {"array": wave, "sampling_rate": 8000}, "sentence": "hello there",
+                                          "client_id": "abc", "gender": "female_feminine", "age": "twenties"}]),
+                   tmp_path / "ds" / "data" / "test-00000-of-00001.parquet")
+    (record,) = import_records("hf", tmp_path / "ds", tmp_path / "out" / "m.jsonl")
+    assert has(record, {"id": "hf/test/0", "text": "hello there", "speaker": "hf/abc", "gender": "female",
+                        "split": "test", "age": "twenties"})
+    assert (tmp_path / "out" / record["audio"]).suffix == ".flac"
+    pq.write_table(pa.Table.from_pylist([{"sentence": "no audio"}]), tmp_path / "ds" / "data" /
+                   "test-00000-of-00001.parquet")
+    with pytest.raises(DataError, match="no Audio column"):
+        import_records("hf", tmp_path / "ds", tmp_path / "out" / "m.jsonl")
+
+
 # ---------------------------------------------------------------------------------------------- bad input
 def test_bad_input_raises_typed_one_line_errors(tmp_path, capsys):
     with pytest.raises(DataError, match="unknown dataset kind 'timit'"):

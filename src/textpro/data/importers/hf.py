@@ -14,9 +14,11 @@ kept as it is. Export: one split per manifest `split` (default "train"); the aud
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from textpro.data.importers.common import ImportContext, require_dir
@@ -30,8 +32,8 @@ _MAGIC = ((b"RIFF", ".wav"), (b"fLaC", ".flac"), (b"OggS", ".ogg"), (b"ID3", ".m
           (b"\xff\xf3", ".mp3"), (b"\xff\xf2", ".mp3"))
 
 
-def _splits(root: Path) -> dict[str, list[dict]]:
-    """split → rows (audio column undecoded: {"bytes", "path"} or {"array", "sampling_rate"})."""
+def _splits(root: Path) -> dict[str, Iterator[dict]]:
+    """split → its rows, read lazily (audio column undecoded: {"bytes", "path"} or {"array", "sampling_rate"})."""
     import pyarrow.parquet as pq
 
     if (root / "dataset_dict.json").is_file() or (root / "state.json").is_file():
@@ -47,25 +49,31 @@ def _splits(root: Path) -> dict[str, list[dict]]:
             for column, feature in ds.features.items():
                 if isinstance(feature, datasets.Audio):
                     ds = ds.cast_column(column, datasets.Audio(decode=False))
-            out[name] = ds.to_list()
+            out[name] = iter(ds)
         return out
     files = sorted(root.rglob("*.parquet"))
     if not files:
         raise DataError(f"hf: {root} is neither a save_to_disk folder nor holds *.parquet files")
-    out: dict[str, list[dict]] = {}
+    by_split: dict[str, list[Path]] = {}
     for path in files:
         match = _SHARD.match(path.stem)
         split = match["split"] if match else path.parent.name if path.parent != root else "train"
-        out.setdefault(split, []).extend(pq.read_table(path).to_pylist())
-    return out
+        by_split.setdefault(split, []).append(path)
+
+    def rows(paths: list[Path]) -> Iterator[dict]:
+        for path in paths:
+            for batch in pq.ParquetFile(path).iter_batches(batch_size=256):
+                yield from batch.to_pylist()
+
+    return {split: rows(paths) for split, paths in by_split.items()}
 
 
-def _audio_column(rows: list[dict], wanted: str | None) -> str:
+def _audio_column(first: dict, wanted: str | None) -> str:
     if wanted:
-        if rows and wanted not in rows[0]:
-            raise DataError(f"hf: no column {wanted!r} (columns: {', '.join(rows[0])})")
+        if wanted not in first:
+            raise DataError(f"hf: no column {wanted!r} (columns: {', '.join(first)})")
         return wanted
-    for column, value in (rows[0].items() if rows else ()):
+    for column, value in first.items():
         if isinstance(value, dict) and ({"bytes", "path"} <= set(value) or "array" in value):
             return column
     raise DataError("hf: no Audio column (a struct of bytes/path or array/sampling_rate); name it with "
@@ -99,12 +107,12 @@ def import_hf(ctx: ImportContext) -> list[dict]:
     root = require_dir(ctx.source, "hf")
     records = []
     for split, rows in _splits(root).items():
-        if not rows:
-            continue
-        audio_column = _audio_column(rows, ctx.options.get("audio_column"))
+        audio_column = None
         folder = ctx.audio_dir / split
-        folder.mkdir(parents=True, exist_ok=True)
-        for index, row in enumerate(rows[:ctx.limit]):
+        for index, row in enumerate(itertools.islice(rows, ctx.limit)):
+            if audio_column is None:
+                audio_column = _audio_column(row, ctx.options.get("audio_column"))
+                folder.mkdir(parents=True, exist_ok=True)
             value = row.pop(audio_column)
             if not isinstance(value, dict):
                 raise DataError(f"hf: {split} row {index}: column {audio_column!r} is not audio")
