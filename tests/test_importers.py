@@ -205,7 +205,7 @@ def test_iemocap_emo_evaluation_lines(imported):
     assert has(rows[0], {"turn": "Ses01F_impro01_F000", "start": 1.5, "end": 3.25, "vad": [2.5, 3.0, 2.5]})
 
 
-def test_spoken_multiple_choice_sets(imported):
+def test_spoken_multiple_choice_sets(imported, tmp_path):
     csqa = imported["commonsenseqa"][1]
     assert len(csqa) == 2 and {r["split"] for r in csqa} == {"train", "dev"}  # the no-answers test file is skipped
     milk = by_id(csqa)["commonsenseqa/075e483d21c29a511267ef62bedc0461"]
@@ -217,6 +217,9 @@ def test_spoken_multiple_choice_sets(imported):
     assert arc["arc-easy/Mercury_7179953"]["task"] == "arc-easy"
     piqa = by_id(imported["piqa"][1])
     assert (piqa["piqa/valid-0"]["reference"], piqa["piqa/valid-1"]["reference"]) == ("A", "B")
+    parallel = import_records("piqa", FIXTURES / "piqa", tmp_path / "m.jsonl", options={"workers": 2})
+    assert [r["voice"] for r in parallel] == [piqa[r["id"]]["voice"] for r in parallel]  # the same voices
+    assert all((tmp_path / r["audio"]).is_file() for r in parallel)
     story = imported["storycloze"][1][0]
     assert story["reference"] == "A" and story["split"] == "dev" and story["prompt"].endswith("B. He joined a gang.")
     obqa = by_id(imported["openbookqa"][1])

@@ -91,7 +91,8 @@ def _add_import_parsers(sub) -> None:
     imp.add_argument("--option", action="append", metavar="KEY=VALUE",
                      help="kind-specific: audio_root (paraspeechcaps), mic (vctk), song (ravdess), esd_all, "
                           "iemocap_keep_excited, timbre / subjects (voxeval), subsets / split (voicebench), "
-                          "files / max_words (ultrachat), min_clips (cv-accents), audio_column (hf)")
+                          "files / max_words (ultrachat), workers (TTS kinds), min_clips (cv-accents), "
+                          "audio_column (hf)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.set_defaults(run=_import)
 

@@ -8,7 +8,7 @@ split (the release's file). UltraChat records are task "request" (no reference),
 
 Voices: `--voice espeak` (default: a fixed rotation of espeak-ng variants, one per record by its id),
 `espeak:<accent>+<variant>` (one voice, e.g. espeak:british+f3), or `piper` (piper's joe). A clip that exists is
-not synthesized again (a stopped import resumes).
+not synthesized again (a stopped import resumes); `--option workers=N` speaks in N processes.
 """
 
 from __future__ import annotations
@@ -86,9 +86,26 @@ def _synthesize_all(ctx: ImportContext, records: list[dict]) -> list[dict]:
         raise DataError(f"{ctx.kind}: no labelled questions found under {ctx.source}")
     from tqdm.auto import tqdm
 
-    for record in tqdm(records, desc=f"speak {ctx.kind}", unit="clip", disable=not ctx.options.get("progress")):
-        record.update(speak(ctx, record["id"], record["text"]))
+    workers = int(ctx.options.get("workers", 1))
+    bar = tqdm(total=len(records), desc=f"speak {ctx.kind}", unit="clip", disable=not ctx.options.get("progress"))
+    with bar:
+        if workers <= 1:
+            for record in records:
+                record.update(speak(ctx, record["id"], record["text"]))
+                bar.update(1)
+        else:  # processes: the engines are single-threaded; the clips do not depend on the number of workers
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                jobs = pool.map(_speak_job, [(ctx, r["id"], r["text"]) for r in records], chunksize=16)
+                for record, fields in zip(records, jobs, strict=True):
+                    record.update(fields)
+                    bar.update(1)
     return records
+
+
+def _speak_job(job: tuple[ImportContext, str, str]) -> dict:
+    return speak(*job)
 
 
 def _split_name(stem: str) -> str:
