@@ -189,6 +189,15 @@ def test_esd_folder_names_english_only_and_text(imported, tmp_path):
     assert not any(r["speaker"] == "esd/0001" for r in records.values())  # Mandarin: only with esd_all
     everyone = import_records("esd", FIXTURES / "esd", tmp_path / "m.jsonl", options={"esd_all": True})
     assert any(r["speaker"] == "esd/0001" and r["language"] == "mandarin" for r in everyone)
+    spaced = tmp_path / "esd"
+    shutil.copytree(FIXTURES / "esd", spaced)
+    label_file = spaced / "Emotion Speech Dataset" / "0011" / "0011.txt"
+    label_file.write_text(label_file.read_text().replace("\t", "   "))
+    records = by_id(import_records("esd", spaced, tmp_path / "m.jsonl"))
+    assert records["esd/0011_000351"]["text"] == "Author of the danger trail, Philip Steels, etc."
+    label_file.write_text("0011_000001\n")
+    with pytest.raises(DataError, match=r"0011.txt:1: expected"):
+        import_records("esd", spaced, tmp_path / "m.jsonl")
 
 
 def test_iemocap_emo_evaluation_lines(imported):

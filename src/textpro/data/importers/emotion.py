@@ -177,9 +177,12 @@ def import_esd(ctx: ImportContext) -> list[dict]:
                 if not line.strip():
                     continue
                 fields = line.strip().split("\t")
+                if len(fields) < 2:  # a few files separate the fields by spaces, not tabs
+                    match = re.fullmatch(r"(\S+)\s+(.*\S)\s+(\S+)", line.strip())
+                    fields = list(match.groups()) if match else fields
                 if len(fields) < 2 or not re.fullmatch(rf"{speaker}_\d{{6}}", fields[0]):
                     raise DataError(f"{label_file}:{number}: expected '<utt>\\t<text>\\t<emotion>'")
-                texts[fields[0]] = fields[1]
+                texts[fields[0]] = fields[1].strip()
         for folder, emotion in ESD_EMOTIONS.items():
             for wav in sorted((speaker_dir / folder).rglob("*.wav")):
                 part = wav.parent.name if wav.parent.name in ("train", "evaluation", "test") else None
