@@ -15,3 +15,7 @@ class ModelError(TextproError):
 
 class ConfigError(TextproError, ValueError):
     """A configuration file or option that is malformed or inconsistent."""
+
+
+class DataError(TextproError, ValueError):
+    """A dataset folder or label file that cannot be imported: missing, unknown kind, malformed."""

@@ -1,4 +1,4 @@
-"""`textpro data ...`: data commands (the mini world's benchmark generator)."""
+"""`textpro data ...`: data commands (the mini world's benchmark generator, dataset importers)."""
 
 from __future__ import annotations
 
@@ -45,6 +45,64 @@ def _sizes(args: argparse.Namespace, split: str) -> tuple[int, int, int] | None:
     return tuple(int(v) if v is not None else d for v, d in zip(given, defaults, strict=True))
 
 
+def _import(args: argparse.Namespace) -> int:
+    from textpro.data.importers import import_dataset
+    from textpro.errors import DataError
+
+    options = {}
+    for item in args.option or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise DataError(f"--option expects KEY=VALUE, got {item!r}")
+        options[key.strip()] = {"true": True, "false": False}.get(value.strip().lower(), value.strip())
+    options.setdefault("progress", not args.quiet)
+    splits = tuple(s.strip() for s in args.splits.split(",")) if args.splits else None
+    summary = import_dataset(args.kind, args.dir, args.out, splits=splits, seed=args.seed,
+                             dev_fraction=args.dev_fraction,
+                             test_fraction=args.test_fraction, limit=args.limit, voice=args.voice, options=options)
+    print(f"wrote {summary['records']} records ({', '.join(f'{k} {v}' for k, v in sorted(summary['splits'].items()))}"
+          f"; {summary['speakers']} speakers) to {args.out}")
+    return 0
+
+
+def _export_hf(args: argparse.Namespace) -> int:
+    from textpro.data.importers.hf import export_hf
+
+    rows = export_hf(args.manifest, args.out, parquet=args.parquet)
+    print(f"wrote {sum(rows.values())} rows ({', '.join(f'{k} {v}' for k, v in rows.items())}) to {args.out}")
+    return 0
+
+
+def _add_import_parsers(sub) -> None:
+    from textpro.data.importers import KINDS
+
+    imp = sub.add_parser("import", help="a public dataset folder, as its release lays it out, into a JSONL manifest")
+    imp.add_argument("kind", metavar="KIND", help="one of: " + ", ".join(KINDS))
+    imp.add_argument("dir", help="the dataset folder")
+    imp.add_argument("--out", required=True, help="manifest to write (JSONL; audio paths relative to it)")
+    imp.add_argument("--seed", type=int, default=0, help="seed of the speaker-disjoint split (default 0)")
+    imp.add_argument("--dev-fraction", type=float, default=0.1, help="share of speakers in dev (default 0.1)")
+    imp.add_argument("--test-fraction", type=float, default=0.1, help="share of speakers in test (default 0.1)")
+    imp.add_argument("--splits", default=None, help="write only these splits, e.g. train or dev,test (the "
+                     "speaker split is made over the whole corpus all the same)")
+    imp.add_argument("--limit", type=int, default=None, help="at most N records (TTS kinds: N clips spoken)")
+    imp.add_argument("--voice", default=None, help="TTS kinds: espeak (a rotation, default), "
+                     "espeak:<accent>+<variant>, or piper")
+    imp.add_argument("--option", action="append", metavar="KEY=VALUE",
+                     help="kind-specific: audio_root (paraspeechcaps), mic (vctk), song (ravdess), esd_all, "
+                          "iemocap_keep_excited, timbre / subjects (voxeval), subsets / split (voicebench), "
+                          "files / max_words (ultrachat), workers (TTS kinds), min_clips (cv-accents), "
+                          "audio_column (hf)")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(run=_import)
+
+    export = sub.add_parser("export-hf", help="write a manifest as a Hugging Face dataset with an Audio column")
+    export.add_argument("manifest", help="JSONL manifest")
+    export.add_argument("--out", required=True, help="output folder (save_to_disk layout, or data/*.parquet)")
+    export.add_argument("--parquet", action="store_true", help="parquet files, one per split, instead")
+    export.set_defaults(run=_export_hf)
+
+
 def add_parser(commands) -> None:
     data = commands.add_parser("data", help="make datasets")
     sub = data.add_subparsers(dest="data_command", required=True)
@@ -83,3 +141,4 @@ def add_parser(commands) -> None:
                       help="afterwards, report how well acoustic features separate each paralinguistic label")
     mini.add_argument("--quiet", action="store_true", help="no progress bar")
     mini.set_defaults(run=_make_mini)
+    _add_import_parsers(sub)

@@ -27,9 +27,16 @@ def _distill(args: argparse.Namespace) -> int:
     from textpro.slm.distill import distill
 
     quiet_libraries()
+    endpoint = None
+    if args.teacher_endpoint:
+        import os
+
+        endpoint = {"model": args.teacher_model, "concurrency": args.concurrency, "retries": args.retries,
+                    "timeout": args.request_timeout, "api_key": os.environ.get("TEXTPRO_TEACHER_API_KEY")}
     written = distill(args.features, args.teacher, args.out, source=args.source, task=args.task,
                       batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
-                      system_prompt=args.system_prompt, limit=args.limit, progress=not args.quiet)
+                      system_prompt=args.system_prompt, limit=args.limit, progress=not args.quiet,
+                      teacher_endpoint=args.teacher_endpoint, endpoint_options=endpoint)
     print(f"wrote {written} teacher answers to {args.out}" + ("" if written else " (all were done already)"))
     return 0
 
@@ -65,5 +72,18 @@ def add_parsers(commands) -> None:
     distill.add_argument("--max-new-tokens", type=int, default=256)
     distill.add_argument("--system-prompt", default=None, help="teacher system prompt (default: none, as the SLM)")
     distill.add_argument("--limit", type=int, default=None, help="only the first N records")
+    distill.add_argument("--teacher-endpoint", default=None, metavar="URL",
+                         help="answer through an OpenAI-compatible server's /v1/completions (vLLM, llama.cpp "
+                              "server) instead of a local model; prompts are rendered here with --teacher's chat "
+                              "template (only its tokenizer loads). API key: $TEXTPRO_TEACHER_API_KEY")
+    distill.add_argument("--teacher-model", default=None,
+                         help="with --teacher-endpoint: the served model's name (default: the first of /v1/models)")
+    distill.add_argument("--concurrency", type=int, default=8,
+                         help="with --teacher-endpoint: requests in flight at once (default 8)")
+    distill.add_argument("--retries", type=int, default=5,
+                         help="with --teacher-endpoint: retries per request on connection errors, 429 and 5xx, "
+                              "with exponential backoff (default 5)")
+    distill.add_argument("--request-timeout", type=float, default=600.0,
+                         help="with --teacher-endpoint: seconds per request (default 600)")
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(run=_distill)

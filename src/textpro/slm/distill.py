@@ -5,12 +5,20 @@ becomes what TextPro-SLM learns to say from speech (docs/method.md: sequence-lev
 
 The teacher reads the transcript as the whole user message of its own chat template (no system prompt unless
 given), exactly the text the student reads around its placeholders; greedy decoding, left-padded batches with a
-KV cache. One JSON line per record: id, source, question (the text the teacher read), response. Lines are appended
-and flushed batch by batch; a rerun skips ids already in the file (resume).
+KV cache. One JSON line per record: id, source, question (the text the teacher read), response, template_sha256
+(`template_hash`: the chat template and system prompt that framed the question). Lines are appended and flushed
+batch by batch; a rerun skips ids already in the file (resume) and refuses a file made under another template.
+
+    textpro distill FEATURES --teacher DIR --teacher-endpoint http://host:8000 --out distill.jsonl
+
+sends the same prompts, rendered here by `textpro.text_llm.render_chat` from DIR's tokenizer (only the tokenizer is loaded), as
+raw text to any OpenAI-compatible server's /v1/completions (vLLM, llama.cpp server; `slm.remote_teacher`), so a
+server's own default system prompt or template never changes the targets.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -34,16 +42,52 @@ def question_text(entry: dict, source: str) -> str:
     return text
 
 
+def load_tokenizer(name_or_path):
+    """The teacher's tokenizer (its chat template renders every prompt); a directory with tokenizer files is read as
+    it is (a 7B teacher served elsewhere: no weights load here)."""
+    from transformers import AutoTokenizer
+
+    from textpro.hub import resolve_model
+
+    given = Path(name_or_path).expanduser()
+    path = given if (given / "tokenizer_config.json").is_file() else resolve_model(name_or_path)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    if tokenizer.chat_template is None:
+        raise ConfigError(f"{name_or_path}: the teacher's tokenizer has no chat template (use an instruct model)")
+    return tokenizer
+
+
 def load_teacher(name_or_path, dtype: torch.dtype = torch.float32):
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     from textpro.hub import resolve_model
 
     path = resolve_model(name_or_path)
-    tokenizer = AutoTokenizer.from_pretrained(path)
-    if tokenizer.chat_template is None:
-        raise ConfigError(f"{name_or_path}: the teacher's tokenizer has no chat template (use an instruct model)")
+    tokenizer = load_tokenizer(path)
     return AutoModelForCausalLM.from_pretrained(path, dtype=dtype).eval(), tokenizer
+
+
+def template_hash(tokenizer, system_prompt: str | None = None) -> str:
+    """sha256 of what frames every question: the chat template and the system prompt."""
+    framing = json.dumps({"chat_template": tokenizer.chat_template, "system_prompt": system_prompt}, sort_keys=True)
+    return hashlib.sha256(framing.encode()).hexdigest()
+
+
+def answered_ids(out: Path, template_sha256: str) -> set[str]:
+    """Ids already answered in `out` (resume); ConfigError if they were answered under another template."""
+    done = set()
+    if out.is_file():
+        with open(out, encoding="utf-8") as f:
+            for line in f:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if row.get("template_sha256", template_sha256) != template_sha256:
+                    raise ConfigError(f"{out} holds answers made under another chat template or system prompt "
+                                      f"({row['template_sha256'][:12]}, now {template_sha256[:12]}): choose "
+                                      "another --out")
+                done.add(row["id"])
+    return done
 
 
 def answer(llm, tokenizer, questions: list[str], max_new_tokens: int = 256,
@@ -56,9 +100,13 @@ def answer(llm, tokenizer, questions: list[str], max_new_tokens: int = 256,
 def distill(features: str | os.PathLike, teacher: str | os.PathLike, out: str | os.PathLike, *,
             source: str = "asr", task: str | None = None, batch_size: int = 8, max_new_tokens: int = 256,
             system_prompt: str | None = None, limit: int | None = None, progress: bool = True,
-            llm=None, tokenizer=None) -> int:
+            llm=None, tokenizer=None, teacher_endpoint: str | None = None, endpoint_options: dict | None = None
+            ) -> int:
     """Write the teacher's answers for the records of a feature cache to `out`; returns how many were written now.
-    task: only records whose manifest `task` equals it (e.g. "semantic"); llm/tokenizer: a loaded teacher."""
+    task: only records whose manifest `task` equals it (e.g. "semantic"); llm/tokenizer: a loaded teacher.
+    teacher_endpoint: an OpenAI-compatible server's URL instead of a local model (`teacher` then only supplies the
+    tokenizer whose chat template renders the prompts); endpoint_options: `remote_teacher.distill_remote` options
+    (model, concurrency, retries, timeout, api_key)."""
     from tqdm.auto import tqdm
 
     if source not in SOURCES:
@@ -66,13 +114,20 @@ def distill(features: str | os.PathLike, teacher: str | os.PathLike, out: str | 
     store = FeatureStore(features)
     entries = [e for e in store.index if task is None or e.get("manifest", {}).get("task") == task][:limit]
     out = Path(out)
-    done = set()
-    if out.is_file():
-        with open(out, encoding="utf-8") as f:
-            done = {json.loads(line)["id"] for line in f if line.strip()}
+    if tokenizer is None and (llm is None or teacher_endpoint):
+        tokenizer = load_tokenizer(teacher)
+    framing = template_hash(tokenizer, system_prompt)
+    done = answered_ids(out, framing)
     todo = [e for e in entries if e["id"] not in done]
     if not todo:
         return 0
+    if teacher_endpoint:
+        from textpro.slm.remote_teacher import distill_remote
+
+        questions = [(e["id"], question_text(e, source)) for e in todo]
+        return distill_remote(questions, tokenizer, teacher_endpoint, out, source=source, template_sha256=framing,
+                              max_new_tokens=max_new_tokens, system_prompt=system_prompt, progress=progress,
+                              total=len(entries), **(endpoint_options or {}))
     if llm is None:
         llm, tokenizer = load_teacher(teacher)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -83,8 +138,8 @@ def distill(features: str | os.PathLike, teacher: str | os.PathLike, out: str | 
             questions = [question_text(e, source) for e in batch]
             responses = answer(llm, tokenizer, questions, max_new_tokens, system_prompt)
             for e, q, r in zip(batch, questions, responses, strict=True):
-                f.write(json.dumps({"id": e["id"], "source": source, "question": q, "response": r},
-                                   ensure_ascii=False) + "\n")
+                f.write(json.dumps({"id": e["id"], "source": source, "question": q, "response": r,
+                                    "template_sha256": framing}, ensure_ascii=False) + "\n")
             f.flush()
             bar.update(len(batch))
     return len(todo)

@@ -1,0 +1,115 @@
+"""Evaluation sets of the paper's tables that ship their own audio: VoxEval (Table 4), VoiceBench (MMSU, OBQA …),
+the Common Voice accent test (Table 5) and RAVDESS emotion (the SER probe). Records follow `textpro.eval.bench`:
+multiple choice as task, prompt, reference (letter); label tasks with instruction, labels and reference."""
+
+from __future__ import annotations
+
+import csv
+
+from textpro.data.importers.common import ImportContext, label_instruction, require_dir
+from textpro.data.importers.emotion import RAVDESS_EMOTIONS, import_ravdess
+from textpro.data.importers.speech import import_commonvoice
+from textpro.errors import DataError
+
+VOXEVAL_MATH = ("elementary_mathematics_4o", "high_school_mathematics_4o", "college_mathematics_4o")
+
+
+def import_voxeval(ctx: ImportContext) -> list[dict]:
+    """VoxEval (github.com/dreamtheater123/VoxEval, huggingface.co/datasets/qqjz/VoxEval): test/<subject>_4o.csv
+    (no header: question, A, B, C, D, answer) and test/<timbre>/<subject>_4o/<%08d>_question.mp3 for row i.
+    Options: timbre (default alloy; echo, fable, nova, onyx, shimmer, alloy_noise …), subjects (comma-separated,
+    or "math" for the paper's Table 4: elementary, high school and college mathematics; default all)."""
+    root = require_dir(ctx.source, "voxeval")
+    test = root / "test" if (root / "test").is_dir() else root
+    timbre = ctx.options.get("timbre", "alloy")
+    require_dir(test / timbre, f"voxeval timbre {timbre!r}")
+    subjects = ctx.options.get("subjects")
+    subjects = VOXEVAL_MATH if subjects == "math" else tuple(subjects.split(",")) if subjects else None
+    csvs = sorted(test.glob("*.csv"))
+    if not csvs:
+        raise DataError(f"voxeval: no <subject>.csv under {test}")
+    records = []
+    for path in csvs:
+        if subjects and path.stem not in subjects:
+            continue
+        with open(path, encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        for index, row in enumerate(rows):
+            if len(row) < 6 or row[5].strip().upper() not in ("A", "B", "C", "D"):
+                raise DataError(f"{path}:{index + 1}: expected question, A, B, C, D, answer letter")
+            audio = test / timbre / path.stem / f"{index:08d}_question.mp3"
+            if not audio.is_file():
+                continue  # the release lacks a few clips; its own evaluation skips them too
+            question, choices = row[0], row[1:5]
+            records.append({
+                "id": f"voxeval/{timbre}/{path.stem}/{index}", "audio": ctx.relative(audio),
+                "task": path.stem.removesuffix("_4o"), "kind": "mcq",
+                "prompt": question + "\n" + "\n".join(f"{k}. {c}" for k, c in zip("ABCD", choices, strict=True)),
+                "reference": row[5].strip().upper(), "voice": timbre, "split": "test", "source": "voxeval"})
+    if not records:
+        raise DataError(f"voxeval: no questions with audio for timbre {timbre!r} under {test}")
+    return records
+
+
+def import_voicebench(ctx: ImportContext) -> list[dict]:
+    """VoiceBench (huggingface.co/datasets/hlt-lab/voicebench) from a local copy: <subset>/<split>-*.parquet (or a
+    save_to_disk folder / JSONL), read by `textpro.eval.voicebench.load_voicebench`; every subset found, or option
+    subsets=openbookqa,mmsu. Audio is decoded into <manifest folder>/audio/voicebench/."""
+    from textpro.errors import ConfigError
+    from textpro.eval.voicebench import MCQ_SUBSETS, load_voicebench
+
+    root = require_dir(ctx.source, "voicebench")
+    wanted = ctx.options.get("subsets")
+    subsets = wanted.split(",") if wanted else sorted(p.name for p in root.iterdir() if p.is_dir())
+    records = []
+    for subset in subsets:
+        try:
+            for record in load_voicebench(root, subset, split=ctx.options.get("split", "test"),
+                                          audio_dir=ctx.audio_dir):
+                record["audio"] = ctx.relative(record["audio"])
+                record["kind"] = "mcq" if subset in MCQ_SUBSETS else "open"
+                record["id"] = f"voicebench/{record['id']}"
+                record["source"] = "voicebench"
+                records.append(record)
+        except ConfigError as exc:
+            raise DataError(str(exc)) from None
+    if not records:
+        raise DataError(f"voicebench: no subsets under {root}")
+    return records[:ctx.limit]
+
+
+def _as_label_eval(records: list[dict], task: str, labels: list[str]) -> list[dict]:
+    instruction = label_instruction(task, labels)
+    for r in records:
+        r.update(task=task, kind="label", reference=r[task], instruction=instruction, labels=labels)
+    return records
+
+
+def import_cv_accents(ctx: ImportContext) -> list[dict]:
+    """The paper's accent test, built from the Common Voice test set (Table 5): the test.tsv clips whose accent maps
+    to one of our labels (without test.tsv: the test speakers of validated.tsv's speaker split); labels = the
+    accents present (at least option min_clips, default 1, clips each)."""
+    records = [r for r in import_commonvoice(ctx, splits=("test",)) if r.get("accent") and r["split"] == "test"]
+    counts: dict[str, int] = {}
+    for r in records:
+        counts[r["accent"]] = counts.get(r["accent"], 0) + 1
+    labels = sorted(a for a, n in counts.items() if n >= int(ctx.options.get("min_clips", 1)))
+    records = [r for r in records if r["accent"] in labels]
+    if len(labels) < 2:
+        raise DataError(f"cv-accents: fewer than two accents with labelled test clips under {ctx.source}")
+    for r in records:
+        r.pop("reference", None)
+        r["id"] = r["id"].replace("commonvoice/", "cv-accents/", 1)
+        r["source"] = "cv-accents"
+    return _as_label_eval(records, "accent", labels)[:ctx.limit]
+
+
+def import_ravdess_emotion(ctx: ImportContext) -> list[dict]:
+    """RAVDESS as an emotion test (the paper's SER probe set): every speech clip, split "test", the eight labels."""
+    records = import_ravdess(ctx)
+    for r in records:
+        r["id"] = r["id"].replace("ravdess/", "ravdess-emotion/", 1)
+        r["probe_split"], r["split"] = r["split"], "test"  # the speaker split stays available for probes
+        r["source"] = "ravdess-emotion"
+    return _as_label_eval(records, "emotion", list(RAVDESS_EMOTIONS.values()))[:ctx.limit]
+
