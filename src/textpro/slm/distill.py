@@ -11,9 +11,9 @@ batch by batch; a rerun skips ids already in the file (resume) and refuses a fil
 
     textpro distill FEATURES --teacher DIR --teacher-endpoint http://host:8000 --out distill.jsonl
 
-sends the same prompts, rendered here by `textpro.text_llm.render_chat` from DIR's tokenizer (only the tokenizer is loaded), as
-raw text to any OpenAI-compatible server's /v1/completions (vLLM, llama.cpp server; `slm.remote_teacher`), so a
-server's own default system prompt or template never changes the targets.
+sends the same prompts, rendered here by `textpro.text_llm.render_chat` from DIR's tokenizer (only the tokenizer is
+loaded), as raw text to any OpenAI-compatible server's /v1/completions (vLLM, llama.cpp server;
+`slm.remote_teacher`), so a server's own default system prompt or template never changes the targets.
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from textpro.data.manifest import read_manifest  # noqa: F401 (featurize's reader, imported from here too)
 from textpro.errors import AudioError, ConfigError
 
 META_NAME = "featurize.json"
@@ -47,36 +48,6 @@ ENCODER_FRAMES_PER_SECOND = 50  # Whisper's encoder: 100 mel frames/s, stride-2 
 
 def shard_name(k: int) -> str:
     return f"shard-{k:05d}"
-
-
-def read_manifest(manifest: str | os.PathLike) -> list[dict]:
-    """Manifest records with an `id` (the record's own, else its line number) and an absolute `audio` path."""
-    manifest = Path(manifest)
-    try:
-        lines = manifest.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise ConfigError(f"cannot read manifest {manifest}: {exc.strerror}") from None
-    records, seen = [], set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        where = f"{manifest}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not valid JSON ({exc.msg})") from None
-        if not isinstance(record, dict) or not isinstance(record.get("audio"), str) or not record["audio"]:
-            raise ConfigError(f"{where}: expected a JSON object with an 'audio' file path")
-        record["id"] = str(record.get("id", number))
-        if record["id"] in seen:
-            raise ConfigError(f"{where}: duplicate id {record['id']!r}")
-        seen.add(record["id"])
-        record["audio"] = str((manifest.parent / record["audio"]).resolve())
-        record["_where"] = where
-        records.append(record)
-    if not records:
-        raise ConfigError(f"{manifest}: no records")
-    return records
 
 
 def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: str | os.PathLike, *,

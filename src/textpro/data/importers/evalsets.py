@@ -53,10 +53,10 @@ def import_voxeval(ctx: ImportContext) -> list[dict]:
 
 def import_voicebench(ctx: ImportContext) -> list[dict]:
     """VoiceBench (huggingface.co/datasets/hlt-lab/voicebench) from a local copy: <subset>/<split>-*.parquet (or a
-    save_to_disk folder / JSONL), read by `textpro.eval.voicebench.load_voicebench`; every subset found, or option
+    save_to_disk folder / JSONL), read by `textpro.data.voicebench.load_voicebench`; every subset found, or option
     subsets=openbookqa,mmsu. Audio is decoded into <manifest folder>/audio/voicebench/."""
+    from textpro.data.voicebench import MCQ_SUBSETS, load_voicebench
     from textpro.errors import ConfigError
-    from textpro.eval.voicebench import MCQ_SUBSETS, load_voicebench
 
     root = require_dir(ctx.source, "voicebench")
     wanted = ctx.options.get("subsets")

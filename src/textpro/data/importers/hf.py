@@ -143,7 +143,7 @@ def export_hf(manifest: str | os.PathLike, out: str | os.PathLike, *, parquet: b
     import pyarrow.parquet as pq
     from datasets.table import embed_table_storage
 
-    from textpro.slm.featurize import read_manifest
+    from textpro.data.manifest import read_manifest
 
     try:
         records = read_manifest(manifest)
