@@ -134,11 +134,17 @@ class TextProSLM(nn.Module):
         return model
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, dtype: torch.dtype = torch.float32,
+    def from_pretrained(cls, directory: str | os.PathLike, dtype: torch.dtype | None = None,
                         device: str | torch.device | None = None, is_trainable: bool = False) -> TextProSLM:
-        """Load a checkpoint written by `save_pretrained` (full LLM or LoRA adapter). is_trainable: keep the LoRA
-        adapter trainable and the model in train mode (resuming stage 2); otherwise eval mode."""
+        """Load a checkpoint written by `save_pretrained` (full LLM or LoRA adapter), or one of the authors' released
+        checkpoints (textpro.slm.release). is_trainable: keep the LoRA adapter trainable and the model in train mode
+        (resuming stage 2); otherwise eval mode. dtype None: fp32 (a release: its own dtype, BF16)."""
         directory = Path(directory)
+        from textpro.slm.release import is_release_slm, load_release_slm
+
+        if is_release_slm(directory):
+            return load_release_slm(directory, dtype, device).train(is_trainable)
+        dtype = dtype or torch.float32
         if not (directory / CONFIG_NAME).is_file():
             raise ModelError(f"{directory}: not a TextPro-SLM checkpoint (no {CONFIG_NAME})")
         config = TextProSLMConfig.load(directory)

@@ -25,7 +25,10 @@ class SLMResponder:
         from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
 
         directory = Path(directory).resolve()
-        is_adapter = (directory / CONFIG_NAME).is_file() and TextProSLMConfig.load(directory).audio_input == "adapter"
+        from textpro.slm.release import is_release_slm
+
+        is_adapter = ((directory / CONFIG_NAME).is_file() and not is_release_slm(directory)
+                      and TextProSLMConfig.load(directory).audio_input == "adapter")
         if is_adapter:  # the continuous-adapter baseline
             from textpro.slm.adapter import AdapterPipeline
 

@@ -112,6 +112,10 @@ class Transcriber:
         from textpro.whisperpro.model import WhisperPro
 
         path = resolve_model(name_or_path)
+        from textpro.slm.release import is_release_whisperpro, load_release_whisperpro
+
+        if is_release_whisperpro(path):  # the authors' released WhisperPro, read without its code
+            return cls(*load_release_whisperpro(path), **options)
         try:
             model = WhisperPro.from_pretrained(path, dtype=torch.float32)
             processor = WhisperProcessor.from_pretrained(path)
