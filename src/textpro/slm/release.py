@@ -180,11 +180,15 @@ def is_release_slm(directory: Path) -> bool:
         data = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError):
         return False  # TextProSLMConfig.load reports it
-    if not isinstance(data, dict) or "base_llm" not in data or set(data) - {f.name for f in fields(TextProSLMConfig)}:
-        return True
+    if not isinstance(data, dict):
+        return False  # TextProSLMConfig.load reports it
+    if set(data) - {f.name for f in fields(TextProSLMConfig)}:
+        return True  # settings textpro never writes
     projector = directory / PROJECTOR_NAME
     if not projector.is_file():
-        return False  # textpro's own settings without its projector: its loader says what is missing
+        # weights without textpro's projector file and settings that name no base LLM (textpro always writes one);
+        # anything else is textpro's own, and its loader says what is missing
+        return "base_llm" not in data and bool(_safetensors_files(directory))
     try:
         with safe_open(str(projector), framework="pt") as f:
             return "linear_in.weight" not in set(f.keys())
@@ -483,7 +487,7 @@ def is_release_whisperpro(directory: Path) -> bool:
         return False
     if not isinstance(data, dict) or data.get("model_type") not in ("whisper", "whisperpro") or "auto_map" in data:
         return True
-    files = _safetensors_files(directory)
+    files = sorted(directory.glob("*.safetensors"))  # the top level only: textpro keeps its reconstructor/ apart
     if not files:
         return any(p.suffix in PICKLE_SUFFIXES for p in directory.iterdir())  # refused with a clear message
     keys = set(_headers(files))
