@@ -208,6 +208,9 @@ def test_textpro_own_checkpoints_are_not_mistaken_for_releases(parts, tmp_path):
     model.save_pretrained(tmp_path / "ours")
     assert not is_release_slm(tmp_path / "ours")
     llm.to(torch.bfloat16)
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "textpro_config.json").write_text("{}")  # textpro's loader reports what is missing
+    assert not is_release_slm(tmp_path / "empty")
 
 
 # ---- WhisperPro ---------------------------------------------------------------------------------------------------
@@ -275,6 +278,8 @@ def test_release_whisperpro_layouts(tiny_whisper, whisper_tiny_en_dir, layout, t
 def test_plain_hf_whisper_is_not_a_release(tiny_whisper, tmp_path):
     model, tokenizer = tiny_whisper
     model.save_pretrained(tmp_path / "w")
+    (tmp_path / "w" / "reconstructor").mkdir()  # a textpro WhisperPro keeps its training-only reconstructor apart
+    save_file({"frame_queries": torch.zeros(2, 2)}, tmp_path / "w" / "reconstructor" / "model.safetensors")
     assert not is_release_whisperpro(tmp_path / "w")
 
 

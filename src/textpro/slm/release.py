@@ -420,6 +420,10 @@ def load_release_slm(directory, dtype: torch.dtype | None = None, device=None):
     if tied:
         llm.tie_weights()
     _rebuild_meta_buffers(llm)
+    if llm_dir is not None and (llm_dir / "generation_config.json").is_file():  # Qwen2.5's end-of-turn ids
+        from transformers import GenerationConfig
+
+        llm.generation_config = GenerationConfig.from_pretrained(llm_dir)
     llm.eval()
 
     tokenizer = _find_tokenizer(directory, llm_dir)
