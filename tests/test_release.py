@@ -269,10 +269,11 @@ def test_release_whisperpro_layouts(tiny_whisper, whisper_tiny_en_dir, layout, t
     transcriber = Transcriber.from_pretrained(str(path))
     assert transcriber.sot == tokenizer.convert_tokens_to_ids("<|startoftranscript|>") and not transcriber.multilingual
     assert transcriber.full_window and transcriber.condition_on_previous_text  # Whisper's 30 s window; 30Plus context
-    rng = np.random.default_rng(0)
-    audio = (0.1 * rng.standard_normal(16000)).astype(np.float32)
-    tokens = transcriber.transcribe(audio)  # random weights: any transcript, but prosody rows of width d_model
-    assert tokens.prosody.shape[1:] == (64,) and tokens.utterance.shape == (64,)
+    if layout == "custom-config":  # one decode is enough (~30 s: Whisper's full 30 s window)
+        rng = np.random.default_rng(0)
+        audio = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+        tokens = transcriber.transcribe(audio)  # random weights: any transcript, but prosody rows of width d_model
+        assert tokens.prosody.shape[1:] == (64,) and tokens.utterance.shape == (64,)
 
 
 def test_plain_hf_whisper_is_not_a_release(tiny_whisper, tmp_path):
