@@ -223,6 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
     from textpro.serve.cli import add_parser as add_serve_parser
 
     add_serve_parser(commands)
+
+    from textpro.hub.cli import add_parser as add_models_parser
+
+    add_models_parser(commands)
     return parser
 
 

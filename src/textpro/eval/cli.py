@@ -38,6 +38,9 @@ def add_parser(commands) -> argparse.ArgumentParser:
     speech.add_argument("--cascade", metavar="WHISPER",
                         help="the cascade baseline: this Whisper/WhisperPro's transcript (+ the instruction) goes "
                              "to the text LLM; no prosody reaches it")
+    parser.add_argument("--whisperpro", metavar="DIR", default=None,
+                        help="with --model: override the WhisperPro the checkpoint names (e.g. a downloaded "
+                             "qqjz/WhisperPro)")
     parser.add_argument("--endpoint-model", default=None, help="`model` field sent to the endpoint")
     parser.add_argument("--endpoint-concurrency", type=int, default=4, help="parallel requests (default 4)")
     parser.add_argument("--out", default="eval-out", metavar="DIR", help="results directory (default eval-out)")
@@ -89,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
     speech = None
     if args.model:
         # fails fast (ModelError) on a non-SLM directory
-        speech = speech_responder_for_model(args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+        speech = speech_responder_for_model(args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
+                                            whisperpro=args.whisperpro)
     elif args.endpoint:
         speech = EndpointResponder(args.endpoint, model=args.endpoint_model, concurrency=args.endpoint_concurrency)
     quiet_libraries()

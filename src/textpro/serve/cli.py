@@ -25,6 +25,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--model", metavar="DIR", default=None,
                         help="TextPro-SLM checkpoint directory (default: the embedded default if built, else the "
                              "untrained base models)")
+    parser.add_argument("--whisperpro", metavar="DIR", default=None,
+                        help="override the WhisperPro the checkpoint names (e.g. a downloaded qqjz/WhisperPro)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     parser.add_argument("--max-upload-mb", type=float, default=None,
@@ -104,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
 
         served = load_for_endpoint(args.model)
     else:
-        served = load_model(args.model)
+        served = load_model(args.model, whisperpro=args.whisperpro)
     if settings.int8:
         from textpro.serve.int8 import quantize_int8
         from textpro.serve.settings import int8_parts

@@ -31,7 +31,7 @@ class ServedModel:
     trained: bool
 
 
-def load_model(model_dir: str | None = None) -> ServedModel:
+def load_model(model_dir: str | None = None, whisperpro: str | None = None) -> ServedModel:
     """--model DIR if given; else the embedded default when it has been built; else the untrained base models,
     which answer the transcript like the plain text LLM and hear no prosody (said in the id and description)."""
     from textpro.pipeline import DEFAULT_MODEL_DIR, TextPro
@@ -39,7 +39,7 @@ def load_model(model_dir: str | None = None) -> ServedModel:
 
     if model_dir is not None:
         path = Path(model_dir)
-        return ServedModel(TextPro.from_pretrained(path), f"textpro-{path.resolve().name}",
+        return ServedModel(TextPro.from_pretrained(path, whisperpro=whisperpro), f"textpro-{path.resolve().name}",
                            f"TextPro-SLM checkpoint {path}", trained=True)
     if (DEFAULT_MODEL_DIR / CONFIG_NAME).is_file():
         return ServedModel(TextPro.from_pretrained(DEFAULT_MODEL_DIR), "textpro-default",

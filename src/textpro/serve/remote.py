@@ -152,6 +152,11 @@ def load_for_endpoint(model_dir: str | None = None):
         llm = embedding_only_llm(path)
         config.placeholder_token = setup_placeholder(tokenizer, llm, config.placeholder_token)
         return untrained_model(TextPro(transcriber, TextProSLM(llm, tokenizer, config).eval()))
+    from textpro.errors import ModelError
+    from textpro.slm.release import is_release_slm
+
+    if is_release_slm(directory):
+        raise ModelError(f"{directory}: a released checkpoint is served without --llm-endpoint (not supported yet)")
     config = TextProSLMConfig.load(directory)
     base = checkpoint_relative(directory, config.base_llm)
     has_tokenizer = (directory / "tokenizer_config.json").is_file()

@@ -11,6 +11,7 @@ from textpro.deprecation import renamed_choice
 from textpro.errors import ConfigError
 
 CONFIG_NAME = "textpro_config.json"
+PROJECTOR_NAME = "projector.safetensors"  # the prosody projector's weights in a checkpoint directory
 INJECTION_MODES = ("global", "interleave")
 AUDIO_INPUTS = ("prosody", "encoder_baseline")
 RENAMED_AUDIO_INPUTS = {"adapter": "encoder_baseline"}  # old value -> new: accepted (with a line) for one release

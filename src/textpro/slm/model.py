@@ -33,12 +33,11 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, 
 from transformers.generation.streamers import BaseStreamer
 
 from textpro.errors import ModelError
-from textpro.slm.config import CONFIG_NAME, TextProSLMConfig, checkpoint_relative
+from textpro.slm.config import CONFIG_NAME, PROJECTOR_NAME, TextProSLMConfig, checkpoint_relative  # noqa: F401 (PROJECTOR_NAME: re-exported)
 from textpro.slm.inputs import InputBuilder, as_speech_tokens
 from textpro.slm.projector import ProsodyProjector
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
-PROJECTOR_NAME = "projector.safetensors"
 ADAPTER_CONFIG_NAME = "adapter_config.json"
 DEFAULT_PLACEHOLDER = "<|prosody|>"  # added as a special token when the vocabulary has no suitable one
 # Existing special tokens that never occur in chat text: Qwen2.5's (the released checkpoints' marker, id 151663),
@@ -135,11 +134,20 @@ class TextProSLM(nn.Module):
         return model
 
     @classmethod
-    def from_pretrained(cls, directory: str | os.PathLike, dtype: torch.dtype = torch.float32,
+    def from_pretrained(cls, directory: str | os.PathLike, dtype: torch.dtype | None = None,
                         device: str | torch.device | None = None, is_trainable: bool = False) -> TextProSLM:
-        """Load a checkpoint written by `save_pretrained` (full LLM or LoRA adapter). is_trainable: keep the LoRA
-        adapter trainable and the model in train mode (resuming stage 2); otherwise eval mode."""
+        """Load a checkpoint written by `save_pretrained` (full LLM or LoRA adapter), or one of the authors' released
+        checkpoints (textpro.slm.release). is_trainable: keep the LoRA adapter trainable and the model in train mode
+        (resuming stage 2); otherwise eval mode. dtype None: fp32 (a release: its own dtype, BF16)."""
         directory = Path(directory)
+        from textpro.slm.release import is_release_slm, release_slm_parts
+
+        if is_release_slm(directory):
+            model = cls(*release_slm_parts(directory, dtype))
+            if device is not None:
+                model.to(device)
+            return model.train(is_trainable)
+        dtype = dtype or torch.float32
         if not (directory / CONFIG_NAME).is_file():
             raise ModelError(f"{directory}: not a TextPro-SLM checkpoint (no {CONFIG_NAME})")
         config = TextProSLMConfig.load(directory)

@@ -118,6 +118,11 @@ class Transcriber:
         from textpro.whisperpro.model import WhisperPro
 
         path = resolve_model(name_or_path)
+        from textpro.whisperpro.release import is_release_whisperpro, load_release_whisperpro
+
+        if is_release_whisperpro(path):  # the authors' released WhisperPro, read without its code
+            options.setdefault("condition_on_previous_text", True)  # their long-audio recipe (30Plus)
+            return cls(*load_release_whisperpro(path), **options)
         try:
             model = WhisperPro.from_pretrained(path, dtype=torch.float32)
             processor = WhisperProcessor.from_pretrained(path)
