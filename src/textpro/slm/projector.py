@@ -36,7 +36,8 @@ class ProsodyProjector(nn.Module):
         # standardised learned dimensions. Unbalanced, the acoustics moved a trained projector's output by 0.3% of its
         # norm (tiny.en, 384 learned dims against 6 acoustics): the LLM could not hear them.
         self.register_buffer("acoustic_mean", torch.zeros(n_acoustic))
-        self.register_buffer("acoustic_scale", torch.ones(n_acoustic))
+        # (not saved without acoustics: safetensors treats two empty buffers as one shared tensor and drops one)
+        self.register_buffer("acoustic_scale", torch.ones(n_acoustic), persistent=n_acoustic > 0)
         self.register_buffer("max_norm", torch.tensor(float("inf") if max_norm is None else float(max_norm)))
         # Training only: per row, the chance that the learned vector / the acoustics are replaced by their training
         # mean, so that neither branch alone carries every answer (set by the training config, not saved).
