@@ -212,7 +212,8 @@ def training_batch(model):
 def test_stage1_trains_only_the_projector(smol_dir, backbone):
     model = make_model(smol_dir, backbone, projector_init="mean_embedding").prepare_stage(1)
     llm_before = {k: v.clone() for k, v in model.llm.state_dict().items()}
-    projector_before = {k: v.clone() for k, v in model.projector.state_dict().items()}
+    projector_before = {k: v.clone()  # buffers too: a non-persistent one is not in the state dict
+                        for k, v in [*model.projector.named_parameters(), *model.projector.named_buffers()]}
     train_step(model, training_batch(model))
     assert all(torch.equal(v, llm_before[k]) for k, v in model.llm.state_dict().items())
     parameters = dict(model.projector.named_parameters())  # the input standardisation buffers are fitted, not trained
