@@ -15,27 +15,20 @@ import torch
 from safetensors.torch import save_file
 from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
 
+from tests.test_slm import QWEN25_TEMPLATE  # the released checkpoints' chat template (Qwen2.5-Instruct)
 from textpro.errors import ConfigError, ModelError
 from textpro.slm import TextProSLM
 from textpro.slm.release import is_release_slm, is_release_whisperpro, load_release_whisperpro
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
 D_IN, D = 40, 32  # stand-ins for 1280 -> 3584
-TEMPLATE = (
-    "{%- if messages[0]['role'] == 'system' %}{{- '<|im_start|>system\\n' + messages[0]['content'] + '<|im_end|>\\n' }}"
-    "{%- else %}{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant."
-    "<|im_end|>\\n' }}{%- endif %}"
-    "{%- for message in messages %}{%- if not (message.role == 'system' and loop.first) %}"
-    "{{- '<|im_start|>' + message.role + '\\n' + message.content + '<|im_end|>' + '\\n' }}{%- endif %}{%- endfor %}"
-    "{%- if add_generation_prompt %}{{- '<|im_start|>assistant\\n' }}{%- endif %}"
-)
 
 
 @pytest.fixture(scope="module")
 def parts(smollm2_dir):
     """(llm, tokenizer, projector tensors) shared by the layouts."""
     tokenizer = AutoTokenizer.from_pretrained(smollm2_dir)
-    tokenizer.chat_template = TEMPLATE
+    tokenizer.chat_template = QWEN25_TEMPLATE
     tokenizer.add_tokens(["<|repo_name|>"], special_tokens=True)
     torch.manual_seed(0)
     llm = Qwen2ForCausalLM(Qwen2Config(vocab_size=len(tokenizer), hidden_size=D, intermediate_size=64,
