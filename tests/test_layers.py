@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT / "src" / "textpro"
 
 
-def lint(config: Path, capsys=None) -> tuple[int, str]:
+def lint(config: Path) -> tuple[int, str]:
     """import-linter's `lint-imports` on `config`, in its own process: in-process it writes to the stream it found
     when first imported, which pytest may have closed by then (a lost-stderr crash in the full suite)."""
     command = shutil.which("lint-imports", path=str(Path(sys.executable).parent)) or "lint-imports"
@@ -25,21 +25,21 @@ def lint(config: Path, capsys=None) -> tuple[int, str]:
     return done.returncode, done.stdout + done.stderr
 
 
-def test_the_import_contracts_are_kept(capsys):
+def test_the_import_contracts_are_kept():
     import textpro
 
     assert Path(textpro.__file__).resolve().parent == SRC, "the contracts must be checked on this checkout's source"
-    code, report = lint(ROOT / "pyproject.toml", capsys)
+    code, report = lint(ROOT / "pyproject.toml")
     assert code == 0, report
     assert "2 kept, 0 broken" in report
 
 
-def test_an_upward_import_breaks_the_layers_contract(tmp_path, capsys):
+def test_an_upward_import_breaks_the_layers_contract(tmp_path):
     """The check is live: with errors declared above the command line, cli's `import textpro.errors` is upward."""
     config = tmp_path / "importlinter.toml"
     config.write_text('[tool.importlinter]\nroot_package = "textpro"\n\n[[tool.importlinter.contracts]]\n'
                       'name = "upside down"\ntype = "layers"\nlayers = ["textpro.errors", "textpro.cli"]\n')
-    code, report = lint(config, capsys)
+    code, report = lint(config)
     assert code != 0
     assert "textpro.cli -> textpro.errors" in report
 
