@@ -67,6 +67,9 @@ class SLMTrainingConfig:
     # Per row, the chance that the projector sees the training mean instead of the learned vector / the acoustics
     branch_dropout: list[float] = field(default_factory=lambda: [0.0, 0.0])
     kd_temperature: float = 1.0  # softens both distributions in the KL term
+    # Which rows the KL term reads: "all", or "distill" (content rows only: on a paralinguistic row the teacher,
+    # who cannot hear, would pull "female" towards its own guess)
+    kd_rows: str = "all"
     # How the cross-entropy averages: "token" (every response token weighs the same, so a 96-token answer to an
     # everyday request outweighs a 3-token "green (D)" 30 to 1) or "example" (each row's mean over its own response
     # tokens, then the mean over rows: every example weighs the same).
@@ -93,6 +96,8 @@ class SLMTrainingConfig:
         if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
             raise ConfigError(f"branch_dropout: two probabilities in [0, 1) (learned, acoustic), "
                               f"got {self.branch_dropout}")
+        if self.kd_rows not in ("all", "distill"):
+            raise ConfigError(f"kd_rows must be 'all' or 'distill', got {self.kd_rows!r}")
         if self.ce_average not in ("token", "example"):
             raise ConfigError(f"ce_average must be 'token' or 'example', got {self.ce_average!r}")
         if self.max_length < 8:
@@ -152,7 +157,7 @@ class SLMDataset(Dataset):
             s, j = self.swaps[i]
             other = self.stores[s][j]
             speech = {**speech, **{k: other[k] for k in ("prosody", "utterance", "acoustics") if k in other}}
-        return {"speech": speech, "instruction": e.instruction, "response": e.response}
+        return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind}
 
 
 def _speech_length(entry: dict) -> int:
@@ -164,8 +169,8 @@ class SLMCollator:
     """Examples → the TextProSLM batch (input_ids, attention_mask, labels, prosody_vectors, prosody_mask), plus the
     teacher's text-only view for the KL term: the same rows with every placeholder removed."""
 
-    def __init__(self, builder, max_length: int, with_teacher: bool = False):
-        self.builder, self.max_length, self.with_teacher = builder, max_length, with_teacher
+    def __init__(self, builder, max_length: int, with_teacher: bool = False, kd_rows: str = "all"):
+        self.builder, self.max_length, self.with_teacher, self.kd_rows = builder, max_length, with_teacher, kd_rows
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         batch = self.builder.build_training_batch(examples, self.max_length)
@@ -179,7 +184,9 @@ class SLMCollator:
                 n = int(keep[row].sum())
                 ids[row, :n], labels[row, :n] = batch["input_ids"][row, keep[row]], batch["labels"][row, keep[row]]
                 mask[row, :n] = 1
-            batch.update(teacher_input_ids=ids, teacher_attention_mask=mask, teacher_labels=labels)
+            kd_row = torch.tensor([self.kd_rows == "all" or ex.get("kind", "distill") == "distill"
+                                   for ex in examples])  # (B,) rows the KL term reads
+            batch.update(teacher_input_ids=ids, teacher_attention_mask=mask, teacher_labels=labels, kd_row=kd_row)
         return batch
 
 
@@ -217,11 +224,15 @@ class SLMObjective(nn.Module):
     def kl_to_teacher(self, student_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Token-level KL(p_teacher ‖ p_student) averaged over response tokens. Both sequences hold the same response
         tokens in the same order, so the labelled positions of each line up one to one."""
-        with torch.no_grad():
-            teacher_logits = self._teacher_logits(batch["teacher_input_ids"], batch["teacher_attention_mask"])
+        rows = batch["kd_row"] if "kd_row" in batch else torch.ones(len(student_logits), dtype=torch.bool)  # (B,)
+        if not rows.any():
+            return student_logits.new_zeros(())
+        with torch.no_grad():  # the teacher reads only the rows the KL term uses
+            teacher_logits = self._teacher_logits(batch["teacher_input_ids"][rows],
+                                                  batch["teacher_attention_mask"][rows])
         t = self.kd_temperature
-        student = student_logits[:, :-1][batch["labels"][:, 1:] != IGNORE_INDEX]  # (K, V) predicts label k
-        teacher = teacher_logits[:, :-1][batch["teacher_labels"][:, 1:] != IGNORE_INDEX]  # (K, V)
+        student = student_logits[rows][:, :-1][batch["labels"][rows][:, 1:] != IGNORE_INDEX]  # (K, V) predicts label k
+        teacher = teacher_logits[:, :-1][batch["teacher_labels"][rows][:, 1:] != IGNORE_INDEX]  # (K, V)
         log_p_student = F.log_softmax(student.float() / t, dim=-1)
         log_p_teacher = F.log_softmax(teacher.float() / t, dim=-1)
         return F.kl_div(log_p_student, log_p_teacher, log_target=True, reduction="batchmean") * t * t
@@ -337,7 +348,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     if config.kd_alpha > 0 and config.stage == 2 and not config.lora:  # the student's LLM changes: keep the original
         teacher = copy.deepcopy(slm.llm).requires_grad_(False).eval()
     objective = SLMObjective(slm, config.kd_alpha, config.kd_temperature, teacher, config.ce_average)
-    collator = SLMCollator(slm.builder, config.max_length, with_teacher=config.kd_alpha > 0)
+    collator = SLMCollator(slm.builder, config.max_length, with_teacher=config.kd_alpha > 0, kd_rows=config.kd_rows)
     return objective, dataset, collator
 
 
