@@ -187,6 +187,28 @@ def test_kd_term(features, tiny_llama, tmp_path, stage, lora):
     assert objective.slm.projector.linear_out.bias.grad.abs().sum() > 0
 
 
+def test_kd_rows_distill_reads_only_content_rows(features, tiny_llama, tmp_path):
+    """kd_rows: distill: the KL term skips paralinguistic rows (a teacher that cannot hear would pull the label
+    towards its guess); with no content row in a batch it is exactly 0, and the teacher does not run."""
+    config = stage_config(features, tiny_llama, tmp_path / "run", kd_alpha=0.5, kd_rows="distill")
+    objective, dataset, collator = build(config)
+    objective.eval()  # no dropout: the two KL values below must be comparable
+    kinds = [dataset.examples[i].kind for i in range(len(dataset))]
+    para = [i for i, k in enumerate(kinds) if k != "distill"]
+    content = [i for i, k in enumerate(kinds) if k == "distill"]
+    assert para and content
+    only_para = collator([dataset[i] for i in para[:2]])
+    assert not only_para["kd_row"].any()
+    assert objective(only_para)["kl"] == 0
+    mixed = collator([dataset[i] for i in para[:1] + content[:1]])
+    assert mixed["kd_row"].tolist() == [False, True]
+    kl_mixed = objective(mixed)["kl"]
+    kl_content = objective(collator([dataset[content[0]]]))["kl"]
+    torch.testing.assert_close(kl_mixed, kl_content)  # the paralinguistic row adds nothing
+    with pytest.raises(ConfigError, match="kd_rows"):
+        stage_config(features, tiny_llama, tmp_path / "bad", kd_alpha=0.5, kd_rows="some")
+
+
 # ---- configs ----------------------------------------------------------------------------------------------------
 
 def test_mini_configs_load():
