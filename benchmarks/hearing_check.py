@@ -1,0 +1,84 @@
+"""Fast hearing check on cached features: does a TextPro-SLM (or a training checkpoint) name the gender, pitch and
+rate of the clips in a feature cache, asked with each record's own phrasing?
+
+`textpro eval` answers every item three times from audio (as heard, prosody-neutral, cascade) and runs WhisperPro
+on every clip: ~15 minutes for a 180-clip dev split on 2 cores. This reads a `textpro featurize` cache instead and
+asks only the paralinguistic questions, once: about a minute, so a variant can be checked at every saved training
+checkpoint, and on the *training* cache too (can the model even fit what it was taught?). Labels are matched with
+the evaluation's own matcher (`textpro.data.labels.match_label`, yes/no questions read as such).
+
+    python benchmarks/hearing_check.py MODEL_OR_CHECKPOINT FEATURES [--limit N] [--threads T]
+
+MODEL_OR_CHECKPOINT: a TextPro-SLM directory, or `<output_dir>/checkpoints/step-N` of `textpro train slm` (rebuilt
+from the run's config.yaml, then loaded). FEATURES: a feature cache whose manifest records carry `task`,
+`reference`, `labels` and the question in `prompt` (the mini world's splits do).
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+from pathlib import Path
+
+import numpy as np
+import torch
+
+TASKS = ("gender", "pitch", "rate")
+
+
+def load_model(path: Path):
+    from textpro.slm import TextProSLM
+
+    if not (path / "model.safetensors").exists():
+        return TextProSLM.from_pretrained(path).eval()
+    from safetensors.torch import load_file
+
+    from textpro.slm.training import SLMTrainingConfig, build
+
+    config = SLMTrainingConfig.from_yaml(path.parent.parent / "config.yaml")  # <output_dir>/checkpoints/step-N
+    objective, _, _ = build(config)
+    _, unexpected = objective.load_state_dict(load_file(path / "model.safetensors"), strict=False)
+    if unexpected:
+        raise SystemExit(f"{path}: the checkpoint holds weights the run's config does not build: {unexpected[:3]}")
+    return objective.slm.eval()
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", type=Path, help="TextPro-SLM directory or a training checkpoint step-N directory")
+    parser.add_argument("features", type=Path, help="feature cache directory (textpro featurize)")
+    parser.add_argument("--limit", type=int, default=0, help="at most N clips per task, evenly spaced (0: all)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--batch-size", type=int, default=16)
+    args = parser.parse_args(argv)
+
+    from textpro.data.labels import match_label
+    from textpro.eval.bench import items_from_records
+    from textpro.slm.featurize import FeatureStore
+
+    torch.set_num_threads(args.threads)
+    slm = load_model(args.model)
+    store = FeatureStore(args.features)
+    per_task = collections.defaultdict(list)
+    for i, entry in enumerate(store.index):
+        if entry["manifest"].get("task") in TASKS:
+            per_task[entry["manifest"]["task"]].append(i)
+    if args.limit:
+        per_task = {t: rows[::max(1, len(rows) // args.limit)][:args.limit] for t, rows in per_task.items()}
+    for task, rows in per_task.items():
+        items = items_from_records([store.index[i]["manifest"] for i in rows])
+        answers = []
+        for start in range(0, len(rows), args.batch_size):
+            chunk = list(zip(rows, items))[start:start + args.batch_size]
+            with torch.no_grad():
+                answers += slm.generate([(store[i], item.instruction) for i, item in chunk], max_new_tokens=8)
+        predicted = [match_label(a, item.labels, yes_label=item.yes_label) for a, item in zip(answers, items)]
+        truth = [item.reference for item in items]
+        recall = [np.mean([p == t for p, t in zip(predicted, truth) if t == label]) for label in sorted(set(truth))]
+        accuracy = np.mean([p == t for p, t in zip(predicted, truth)])
+        print(f"{task}: n {len(items)}  accuracy {100 * accuracy:.1f}  balanced {100 * np.mean(recall):.1f}  "
+              f"answers {dict(collections.Counter(predicted))}  e.g. {answers[:4]}")
+
+
+if __name__ == "__main__":
+    main()
