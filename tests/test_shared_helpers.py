@@ -155,5 +155,5 @@ def test_every_jsonl_reader_names_the_bad_line_with_blank_lines_counted_and_rais
     readers = [(read_jsonl, DataError), (read_manifest, ConfigError), (read_questions, ConfigError),
                (lambda p: ManifestDataset(p, tokenizer=None), ConfigError)]
     for reader, error in readers:
-        with pytest.raises(error, match=rf"bad\.jsonl:3: not valid JSON \(Expecting ','"):
+        with pytest.raises(error, match=r"bad\.jsonl:3: not valid JSON \(Expecting ','"):
             reader(path)
