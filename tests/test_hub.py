@@ -138,3 +138,17 @@ def test_real_smollm2_converts_and_answers():
         out = model.generate(**prompt, max_new_tokens=12, do_sample=False)
     answer = tokenizer.decode(out[0, prompt["input_ids"].shape[1]:], skip_special_tokens=True)
     assert "Paris" in answer
+
+
+@pytest.mark.slow
+def test_converting_the_gguf_base_model_draws_nothing_from_the_global_rng(monkeypatch, tmp_path):
+    # The text LLM's training seeds, then resolves its base model, then initialises LoRA from the global RNG: a
+    # conversion that drew from it (building a randomly initialised model to copy the weights into, as before the
+    # meta-device build) gave a first run on a fresh cache different LoRA weights from every later run.
+    torch.manual_seed(0)
+    expected = torch.rand(4)
+    monkeypatch.setenv("TEXTPRO_CACHE", str(tmp_path / "cache"))
+    torch.manual_seed(0)
+    path = resolve_model("smollm2-135m-instruct")
+    assert path.is_relative_to(tmp_path)  # converted here, not found in an earlier cache
+    assert torch.equal(torch.rand(4), expected)

@@ -293,3 +293,19 @@ def test_release_whisperpro_errors(tiny_whisper, tmp_path):
     (path / "pytorch_model.bin").write_bytes(b"x")
     with pytest.raises(ModelError, match="only pickled weights"):
         load_release_whisperpro(path)
+
+
+def test_integer_release_settings_are_read_from_any_of_their_names_and_a_bad_one_is_named(tmp_path):
+    from textpro.slm.release import read_release_settings
+
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"model": {"prosody_token_id": "151665", "prosody_dim": 1280}}))
+    settings = read_release_settings(path)
+    assert (settings.marker_id, settings.d_whisper) == (151665, 1280)
+    path.write_text(json.dumps({"system": "hi"}))
+    assert (read_release_settings(path).marker_id, read_release_settings(path).d_whisper) == (None, None)
+    for bad, message in (({"marker_id": "<prosody>"}, "marker_id = '<prosody>' is not a token id"),
+                         ({"whisper_dim": [1280]}, r"whisper_dim = \[1280\] is not a width")):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ConfigError, match=message):
+            read_release_settings(path)

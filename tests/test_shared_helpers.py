@@ -141,3 +141,19 @@ def test_the_two_audio_length_limits_have_names_that_say_which():
 
     limit = inspect.signature(transcribe.Transcriber.transcribe).parameters["max_seconds"].default
     assert limit == audio.TRANSCRIBE_MAX_SECONDS
+
+
+def test_every_jsonl_reader_names_the_bad_line_with_blank_lines_counted_and_raises_its_own_error(tmp_path):
+    from textpro.data.importers.common import read_jsonl
+    from textpro.data.manifest import read_manifest
+    from textpro.errors import DataError
+    from textpro.train.text_llm import read_questions
+    from textpro.whisperpro.training import ManifestDataset
+
+    path = tmp_path / "bad.jsonl"
+    path.write_text('\n  \n{"prompt": "x"\n', encoding="utf-8")  # line 3 is cut short
+    readers = [(read_jsonl, DataError), (read_manifest, ConfigError), (read_questions, ConfigError),
+               (lambda p: ManifestDataset(p, tokenizer=None), ConfigError)]
+    for reader, error in readers:
+        with pytest.raises(error, match=r"bad\.jsonl:3: not valid JSON \(Expecting ','"):
+            reader(path)

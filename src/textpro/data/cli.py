@@ -103,6 +103,17 @@ def _add_import_parsers(sub) -> None:
     export.set_defaults(run=_export_hf)
 
 
+# make-mini's shares of clips that get another voice or treatment: (flag, default, what it is a share of).
+MINI_SHARES = (
+    ("--piper-fraction", 0.08, "train clips (semantic, gender, pitch, rate, request) spoken by piper's joe"),
+    ("--festival-fraction", 0.12, "those train clips spoken by festival's ked voice (needs festival)"),
+    ("--conversion-fraction", 0.25, "clips gender-converted with WORLD (F0 and formant warping; not style)"),
+    ("--resynth-fraction", 0.15, "clips WORLD-resynthesised without conversion (same vocoder sound)"),
+    ("--condition-fraction", 0.4, "train clips with 1-2 recording conditions (level, noise, reverb, telephone band, "
+                                  "MP3/OGG)"),
+)
+
+
 def add_parser(commands) -> None:
     data = commands.add_parser("data", help="make datasets")
     sub = data.add_subparsers(dest="data_command", required=True)
@@ -112,17 +123,8 @@ def add_parser(commands) -> None:
     mini.add_argument("--hours", type=float, default=2.0,
                       help="approximate hours of audio in train+dev+test (default 2; 0.01 for a smoke test)")
     mini.add_argument("--workers", type=int, default=1, help="processes (the output does not depend on it)")
-    mini.add_argument("--piper-fraction", type=float, default=0.08,
-                      help="share of train clips (semantic, gender, pitch, rate, request) spoken by piper's joe")
-    mini.add_argument("--festival-fraction", type=float, default=0.12,
-                      help="share of those train clips spoken by festival's ked voice (needs festival)")
-    mini.add_argument("--conversion-fraction", type=float, default=0.25,
-                      help="share of clips gender-converted with WORLD (F0 and formant warping; not style)")
-    mini.add_argument("--resynth-fraction", type=float, default=0.15,
-                      help="share of clips WORLD-resynthesised without conversion (same vocoder sound)")
-    mini.add_argument("--condition-fraction", type=float, default=0.4,
-                      help="share of train clips with 1-2 recording conditions (level, noise, reverb, "
-                           "telephone band, MP3/OGG)")
+    for flag, default, share_of in MINI_SHARES:
+        mini.add_argument(flag, type=float, default=default, help=f"share of {share_of}")
     mini.add_argument("--train-requests", type=int, default=None,
                       help="everyday spoken requests in train (default 300 per 2 h of --hours)")
     for split, sizes in (("dev-unseen", "60, 30, 30"), ("test-unseen", "300, 150, 60")):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
+from textpro.data.jsonl import parse_jsonl
 from textpro.errors import ConfigError
 
 
@@ -17,14 +17,8 @@ def read_manifest(manifest: str | os.PathLike) -> list[dict]:
     except OSError as exc:
         raise ConfigError(f"cannot read manifest {manifest}: {exc.strerror}") from None
     records, seen = [], set()
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, record in parse_jsonl(lines, manifest, ConfigError):
         where = f"{manifest}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not valid JSON ({exc.msg})") from None
         if not isinstance(record, dict) or not isinstance(record.get("audio"), str) or not record["audio"]:
             raise ConfigError(f"{where}: expected a JSON object with an 'audio' file path")
         record["id"] = str(record.get("id", number))

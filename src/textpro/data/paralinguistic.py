@@ -16,6 +16,9 @@ Every label is produced by synthesis parameters, so it is known by construction:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
 
 from textpro.data.synth import ACCENTS, VARIANT_GENDER
 
@@ -54,233 +57,22 @@ class Phrasing:
         return label
 
 
-def _d(text):
-    return Phrasing(text, "direct")
+def _read_phrasings(path: Path) -> dict[str, dict[str, list[Phrasing]]]:
+    """The phrasings file: per task and split, the phrasings of each form in FORMS order, as listed (the seeded draw
+    indexes into these lists, so their order is part of every generated dataset)."""
+    table = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {task: {split: [_phrasing(row, form) for form in FORMS for row in by_form.get(form, ())]
+                   for split, by_form in splits.items()}
+            for task, splits in table.items()}
 
 
-def _o(text):
-    return Phrasing(text, "open")
+def _phrasing(row, form: str) -> Phrasing:
+    """One listed phrasing: a direct or open one is its text, a yes/no or two-way one [text, label, …]."""
+    return Phrasing(row, form) if isinstance(row, str) else Phrasing(row[0], form, tuple(row[1:]))
 
 
-def _yn(text, label):
-    return Phrasing(text, "yes_no", (label,))
-
-
-def _tw(text, a, b):
-    return Phrasing(text, "two_way", (a, b))
-
-
-PHRASINGS: dict[str, dict[str, list[Phrasing]]] = {
-    "gender": {
-        "train": [
-            _d("What is the speaker's gender? Answer male or female."),
-            _d("Listen to the voice. Is it a male or a female speaker?"),
-            _d("Tell me the gender of the speaker: male or female."),
-            _d("Classify the speaker's voice as male or female."),
-            _d("Which gender does this voice sound like, male or female?"),
-            _o("Who do you think is speaking?"),
-            _o("Describe the person speaking."),
-            _o("What kind of speaker is this?"),
-            _o("Tell me about the speaker's gender."),
-            _o("What can you tell me about who is talking?"),
-            _yn("Is this a woman speaking?", "female"),
-            _yn("Is the speaker a man?", "male"),
-            _yn("Is this a female voice?", "female"),
-            _yn("Does this sound like a male speaker?", "male"),
-            _yn("Is a woman talking here?", "female"),
-            _yn("Is the voice a man's voice?", "male"),
-            _tw("Is this a man or a woman?", "male", "female"),
-            _tw("Man or woman: who is speaking?", "male", "female"),
-            _tw("Does the voice belong to a woman or a man?", "female", "male"),
-        ],
-        "dev": [
-            _d("Say whether the voice belongs to a male or a female speaker."),
-            _d("Male or female: which is the speaker?"),
-            _o("What is the gender of the person talking?"),
-            _yn("Is the person speaking female?", "female"),
-            _yn("Is this voice male?", "male"),
-            _tw("Is the speaker a woman or a man?", "female", "male"),
-        ],
-        "test": [
-            _d("Is the speaker male or female?"),
-            _d("Would you say the speaker is male or female?"),
-            _o("How would you describe the speaker?"),
-            _yn("Is it a man who is speaking?", "male"),
-            _yn("Am I hearing a woman?", "female"),
-            _tw("Do you hear a man or a woman?", "male", "female"),
-        ],
-    },
-    "accent": {
-        "train": [
-            _d("Which accent does the speaker have: american, british, scottish or caribbean?"),
-            _d("What is the speaker's accent? Answer american, british, scottish or caribbean."),
-            _d("Where is the speaker's accent from: american, british, scottish or caribbean?"),
-            _d("Name the speaker's accent: american, british, scottish or caribbean."),
-            _d("Is the accent american, british, scottish or caribbean?"),
-            _o("Where does the speaker seem to come from?"),
-            _o("How would you describe the speaker's accent?"),
-            _o("What accent do you hear?"),
-            _o("What kind of English accent is this?"),
-            _o("Describe the speaker's accent."),
-            _yn("Does the speaker have an American accent?", "american"),
-            _yn("Is this a British accent?", "british"),
-            _yn("Is the speaker Scottish?", "scottish"),
-            _yn("Does this sound like a Caribbean accent?", "caribbean"),
-            _yn("Is the accent from the United States?", "american"),
-            _yn("Is this speaker from England?", "british"),
-            _tw("Is the accent American or British?", "american", "british"),
-            _tw("Is the speaker Scottish or British?", "scottish", "british"),
-            _tw("Is the accent Caribbean or American?", "caribbean", "american"),
-        ],
-        "dev": [
-            _d("Classify the accent as american, british, scottish or caribbean."),
-            _o("Which accent does this voice have?"),
-            _yn("Is the accent Scottish?", "scottish"),
-            _yn("Is the speaker American?", "american"),
-            _tw("Is the accent British or Caribbean?", "british", "caribbean"),
-        ],
-        "test": [
-            _d("Which of these accents do you hear: american, british, scottish or caribbean?"),
-            _d("Tell me the speaker's accent: american, british, scottish or caribbean."),
-            _o("Where do you think this speaker is from?"),
-            _o("What is the accent of this voice?"),
-            _yn("Does the speaker sound British?", "british"),
-            _yn("Is the accent Caribbean?", "caribbean"),
-            _yn("Is this a Scottish accent?", "scottish"),
-            _tw("Is the speaker American or Scottish?", "american", "scottish"),
-            _tw("Does the speaker sound Caribbean or British?", "caribbean", "british"),
-        ],
-    },
-    "pitch": {
-        "train": [
-            _d("Is the speaker's voice low, mid or high in pitch?"),
-            _d("How high is the speaker's pitch? Answer low, mid or high."),
-            _d("Describe the pitch of the voice as low, mid or high."),
-            _d("Rate the voice's pitch: low, mid or high."),
-            _d("Is the voice pitched low, mid or high?"),
-            _d("Which pitch level does the speaker have: low, mid or high?"),
-            _o("How would you describe the speaker's pitch?"),
-            _o("What is the pitch of this voice like?"),
-            _o("How high or deep does the voice sound?"),
-            _o("Describe how high the speaker's voice is."),
-            _o("What can you say about the pitch of the voice?"),
-            _yn("Is the speaker's voice high-pitched?", "high"),
-            _yn("Is this a deep voice?", "low"),
-            _yn("Is the voice in the middle range of pitch?", "mid"),
-            _yn("Does the speaker have a low voice?", "low"),
-            _yn("Is the pitch of the voice high?", "high"),
-            _yn("Is the speaker's pitch medium?", "mid"),
-            _tw("Is the voice deep or high?", "low", "high"),
-            _tw("Is the pitch low or medium?", "low", "mid"),
-            _tw("Is the pitch medium or high?", "mid", "high"),
-            _tw("Does the speaker sound high or low?", "high", "low"),
-        ],
-        "dev": [
-            _d("Classify the speaker's pitch as low, mid or high."),
-            _o("How does the speaker's pitch sound to you?"),
-            _yn("Is the voice low-pitched?", "low"),
-            _yn("Does the speaker sound high-pitched?", "high"),
-            _yn("Is the pitch mid-range?", "mid"),
-            _tw("Is the voice low or high in pitch?", "low", "high"),
-        ],
-        "test": [
-            _d("Would you call the speaker's pitch low, mid or high?"),
-            _d("Tell me if the voice is low, mid or high in pitch."),
-            _o("How would you describe the pitch of this voice?"),
-            _o("What pitch does the speaker talk at?"),
-            _yn("Is this voice high?", "high"),
-            _yn("Is the speaker's voice deep?", "low"),
-            _yn("Is the voice at a medium pitch?", "mid"),
-            _tw("Is the speaker's voice high-pitched or low-pitched?", "high", "low"),
-            _tw("Is the pitch middle or high?", "mid", "high"),
-        ],
-    },
-    "rate": {
-        "train": [
-            _d("Is the speaker talking slow, normal or fast?"),
-            _d("How fast does the speaker speak? Answer slow, normal or fast."),
-            _d("What is the speaking rate: slow, normal or fast?"),
-            _d("Classify the speaking speed as slow, normal or fast."),
-            _d("Is the pace of speech slow, normal or fast?"),
-            _o("How fast is the speaker talking?"),
-            _o("How would you describe the speaking rate?"),
-            _o("What is the pace of this speech like?"),
-            _o("Describe the speed of the speaker's speech."),
-            _o("How quickly does this person speak?"),
-            _yn("Is the speaker talking fast?", "fast"),
-            _yn("Is this person speaking slowly?", "slow"),
-            _yn("Is the speech at a normal pace?", "normal"),
-            _yn("Does the speaker talk quickly?", "fast"),
-            _yn("Is the speaking rate slow?", "slow"),
-            _yn("Is the speaker talking at an ordinary speed?", "normal"),
-            _tw("Is the speech fast or slow?", "fast", "slow"),
-            _tw("Is the pace slow or normal?", "slow", "normal"),
-            _tw("Is the pace normal or fast?", "normal", "fast"),
-            _tw("Does the speaker talk slowly or quickly?", "slow", "fast"),
-        ],
-        "dev": [
-            _d("Rate the speaker's tempo: slow, normal or fast."),
-            _o("What can you say about the speaker's pace?"),
-            _yn("Is the speech fast?", "fast"),
-            _yn("Is the speaker slow?", "slow"),
-            _yn("Is the pace normal?", "normal"),
-            _tw("Is the speaker speaking quickly or slowly?", "fast", "slow"),
-        ],
-        "test": [
-            _d("Would you say the speech is slow, normal or fast?"),
-            _d("Tell me whether the speaker talks slow, normal or fast."),
-            _o("How would you describe the speed of the speech?"),
-            _o("At what pace is the speaker talking?"),
-            _yn("Is the person talking quickly?", "fast"),
-            _yn("Is this speech slow?", "slow"),
-            _yn("Is the speaker speaking at a normal rate?", "normal"),
-            _tw("Is the speaker talking fast or slowly?", "fast", "slow"),
-            _tw("Is the speed normal or slow?", "normal", "slow"),
-        ],
-    },
-    "style": {
-        "train": [
-            _d("What emotion does the speaker's voice express: neutral, happy, sad or angry?"),
-            _d("How does the speaker sound? Answer neutral, happy, sad or angry."),
-            _d("Which speaking style is this: neutral, happy, sad or angry?"),
-            _d("Classify the speaker's mood as neutral, happy, sad or angry."),
-            _d("Is the voice neutral, happy, sad or angry?"),
-            _o("How does the speaker feel?"),
-            _o("What mood is the speaker in?"),
-            _o("How would you describe the tone of this voice?"),
-            _o("What emotion do you hear in the voice?"),
-            _o("Describe the speaker's mood."),
-            _yn("Does the speaker sound happy?", "happy"),
-            _yn("Is the speaker sad?", "sad"),
-            _yn("Is the speaker angry?", "angry"),
-            _yn("Does the voice sound calm and neutral?", "neutral"),
-            _yn("Is the speaker in a cheerful mood?", "happy"),
-            _yn("Does the speaker sound upset and angry?", "angry"),
-            _tw("Is the speaker happy or sad?", "happy", "sad"),
-            _tw("Does the speaker sound angry or calm?", "angry", "neutral"),
-            _tw("Is the voice neutral or happy?", "neutral", "happy"),
-        ],
-        "dev": [
-            _d("Tell me the emotion in the voice: neutral, happy, sad or angry."),
-            _o("What feeling comes through in the voice?"),
-            _yn("Is the speaker unhappy?", "sad"),
-            _yn("Is the voice angry?", "angry"),
-            _yn("Is the speaker happy?", "happy"),
-            _tw("Is the speaker sad or angry?", "sad", "angry"),
-        ],
-        "test": [
-            _d("Which feeling does the speaker convey: neutral, happy, sad or angry?"),
-            _d("Does the speaker sound neutral, happy, sad or angry?"),
-            _o("How would you describe the speaker's emotion?"),
-            _o("What is the emotional tone of the speaker?"),
-            _yn("Does the speaker sound sad?", "sad"),
-            _yn("Is the speaker in a neutral mood?", "neutral"),
-            _yn("Does this voice sound angry?", "angry"),
-            _tw("Does the speaker sound happy or angry?", "happy", "angry"),
-            _tw("Is the mood sad or neutral?", "sad", "neutral"),
-        ],
-    },
-}
+# Data, not code: 169 questions in one table (phrasings.yaml, beside this file) instead of 169 constructor calls.
+PHRASINGS: dict[str, dict[str, list[Phrasing]]] = _read_phrasings(Path(__file__).with_name("phrasings.yaml"))
 
 # Which phrasing set each split uses (the unseen splits and test_robust reuse dev's or test's).
 PHRASING_SPLIT = {"train": "train", "dev": "dev", "test": "test", "test_robust": "test", "dev_unseen": "dev",

@@ -21,6 +21,22 @@ def _na(value: float | None, available: bool) -> str:
     return _pct(value) if available else "n/a"
 
 
+def _row(*cells) -> str:
+    """One Markdown table row: every table of the report writes its rows (and headers) here."""
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
+
+
+def _head(*columns: str, align: str) -> list[str]:
+    """A table's header row and alignment row; `align` has one letter a column: l (left) or r (right)."""
+    return [_row(*columns), "|" + "|".join("---:" if a == "r" else "---" for a in align) + "|"]
+
+
+def _side_pct(side, available: bool) -> str:
+    """The accuracy cell of an optional side (cascade, prosody-neutral): "n/a" where the run has no such side, "–"
+    where the row has none."""
+    return _na(side.accuracy if side else None, available)
+
+
 def markdown_table(result: EvalResult) -> str:
     """Semantic table (text, speech, gap, failures, cascade, prosody-neutral, agreement) with the paired bootstrap;
     paralinguistic table with its floors and flags; then rules, answer histograms, speakers, phrasings and open
@@ -38,17 +54,14 @@ def _semantic(result: EvalResult) -> list[str]:
     if not result.semantic:
         return []
     neutral, cascade = result.neutral_available, result.cascade_system is not None
-    lines = ["| Task | n | Text acc % | Speech acc % | Gap (pts) | Text fail % | Speech fail % | "
-             "Gap, random fallback | Cascade acc % | Neutral acc % | Agreement % |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for t in result.semantic:
-        lines.append(
-            f"| {t.task} | {t.n} | {_pct(t.text.accuracy if t.text else None)} | "
-            f"{_pct(t.speech.accuracy if t.speech else None)} | {_gap(t.gap)} | "
-            f"{_pct(t.text.failure_pct if t.text else None)} | "
-            f"{_pct(t.speech.failure_pct if t.speech else None)} | {_gap(t.gap_fallback)} | "
-            f"{_na(t.cascade.accuracy if t.cascade else None, cascade)} | "
-            f"{_na(t.neutral.accuracy if t.neutral else None, neutral)} | {_na(t.agreement, neutral)} |")
+    lines = _head("Task", "n", "Text acc %", "Speech acc %", "Gap (pts)", "Text fail %", "Speech fail %",
+                  "Gap, random fallback", "Cascade acc %", "Neutral acc %", "Agreement %", align="lrrrrrrrrrr")
+    lines += [_row(t.task, t.n, _pct(t.text.accuracy if t.text else None),
+                   _pct(t.speech.accuracy if t.speech else None), _gap(t.gap),
+                   _pct(t.text.failure_pct if t.text else None), _pct(t.speech.failure_pct if t.speech else None),
+                   _gap(t.gap_fallback), _side_pct(t.cascade, cascade), _side_pct(t.neutral, neutral),
+                   _na(t.agreement, neutral))
+              for t in result.semantic]
     avg = result.averages()
     lines.append(f"| **average** | {sum(t.n for t in result.semantic)} | {_pct(avg['text_accuracy'])} | "
                  f"{_pct(avg['speech_accuracy'])} | **{_gap(avg['gap'])}** | {_pct(avg['text_failure_pct'])} | "
@@ -82,15 +95,13 @@ def _paralinguistic(result: EvalResult) -> list[str]:
     if not result.paralinguistic:
         return []
     neutral, cascade = result.neutral_available, result.cascade_system is not None
-    lines = ["| Paralinguistic task | n | Labels | Chance % | Accuracy % | Fail % | Balanced % | Neutral % | "
-             "Agreement % | Cascade % | Rule % | Flags |",
-             "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
-    for t in result.paralinguistic:
-        lines.append(f"| {t.task} | {t.n} | {', '.join(t.labels)} | {_pct(t.chance)} | "
-                     f"{_pct(t.speech.accuracy)} | {_pct(t.speech.failure_pct)} | {_pct(t.balanced_accuracy)} | "
-                     f"{_na(t.neutral.accuracy if t.neutral else None, neutral)} | {_na(t.agreement, neutral)} | "
-                     f"{_na(t.cascade.accuracy if t.cascade else None, cascade)} | "
-                     f"{_na(t.rule['accuracy'] if t.rule else None, t.rule is not None)} | {_flags(t)} |")
+    lines = _head("Paralinguistic task", "n", "Labels", "Chance %", "Accuracy %", "Fail %", "Balanced %", "Neutral %",
+                  "Agreement %", "Cascade %", "Rule %", "Flags", align="lrlrrrrrrrrl")
+    lines += [_row(t.task, t.n, ", ".join(t.labels), _pct(t.chance), _pct(t.speech.accuracy),
+                   _pct(t.speech.failure_pct), _pct(t.balanced_accuracy), _side_pct(t.neutral, neutral),
+                   _na(t.agreement, neutral), _side_pct(t.cascade, cascade),
+                   _na(t.rule["accuracy"] if t.rule else None, t.rule is not None), _flags(t))
+              for t in result.paralinguistic]
     lines.append(f"| **average** | {sum(t.n for t in result.paralinguistic)} | | "
                  f"{_pct(sum(t.chance for t in result.paralinguistic) / len(result.paralinguistic))} | "
                  f"**{_pct(result.averages()['paralinguistic_accuracy'])}** | | | | | | | |")
@@ -103,13 +114,12 @@ def _rules(result: EvalResult) -> list[str]:
     rows = [t for t in result.paralinguistic if t.rule]
     if not rows:
         return []
-    lines = ["| Rule | Feature | Labels (low → high) | Thresholds | Train n | Train acc % | n | Acc % |",
-             "|---|---|---|---|---:|---:|---:|---:|"]
+    lines = _head("Rule", "Feature", "Labels (low → high)", "Thresholds", "Train n", "Train acc %", "n", "Acc %",
+                  align="llllrrrr")
     for t in rows:
         r = t.rule
-        lines.append(f"| {t.task} | {r['feature']} | {' < '.join(r['labels'])} | "
-                     f"{', '.join(f'{x:.2f}' for x in r['thresholds'])} | {r['train_n']} | "
-                     f"{_pct(r['train_accuracy'])} | {r['n']} | {_pct(r['accuracy'])} |")
+        lines.append(_row(t.task, r["feature"], " < ".join(r["labels"]), ", ".join(f"{x:.2f}" for x in r["thresholds"]),
+                          r["train_n"], _pct(r["train_accuracy"]), r["n"], _pct(r["accuracy"])))
     return lines + [""]
 
 
@@ -117,10 +127,10 @@ def _histograms(result: EvalResult) -> list[str]:
     rows = [t for t in result.paralinguistic if t.histogram]
     if not rows:
         return []
-    lines = ["| Answers given | Share of each label (speech side) |", "|---|---|"]
+    lines = _head("Answers given", "Share of each label (speech side)", align="ll")
     for t in rows:
         shares = ", ".join(f"{label} {share:.0f}%" for label, share in t.histogram["shares"].items())
-        lines.append(f"| {t.task}{' (**one label > 60%**)' if t.histogram['one_label'] else ''} | {shares} |")
+        lines.append(_row(f"{t.task}{' (**one label > 60%**)' if t.histogram['one_label'] else ''}", shares))
     return lines + [""]
 
 
@@ -128,8 +138,8 @@ def _speakers(result: EvalResult) -> list[str]:
     rows = [(t.task, s) for t in result.paralinguistic if t.task == "gender" for s in t.speakers]
     if not rows:
         return []
-    lines = ["| Speaker (gender task) | Labels | n | Accuracy % |", "|---|---|---:|---:|"]
-    lines += [f"| {s['voice']} | {', '.join(s['labels'])} | {s['n']} | {_pct(s['accuracy'])} |" for _, s in rows]
+    lines = _head("Speaker (gender task)", "Labels", "n", "Accuracy %", align="llrr")
+    lines += [_row(s["voice"], ", ".join(s["labels"]), s["n"], _pct(s["accuracy"])) for _, s in rows]
     return lines + [""]
 
 
@@ -140,20 +150,20 @@ def _phrasings(result: EvalResult) -> list[str]:
         rows += [(t.task, name, g) for name, g in groups.items()]
     if not rows:
         return []
-    lines = ["| Phrasing | Form or seen in train | n | Accuracy % |", "|---|---|---:|---:|"]
-    lines += [f"| {task} | {name} | {g['n']} | {_pct(g['accuracy'])} |" for task, name, g in rows]
+    lines = _head("Phrasing", "Form or seen in train", "n", "Accuracy %", align="llrr")
+    lines += [_row(task, name, g["n"], _pct(g["accuracy"])) for task, name, g in rows]
     return lines + [""]
 
 
 def _open(result: EvalResult) -> list[str]:
     if not result.open:
         return []
-    lines = ["| Open requests | n | ROUGE-L F vs text LLM | Length ratio | Cascade ROUGE-L | Cascade length ratio |",
-             "|---|---:|---:|---:|---:|---:|"]
+    lines = _head("Open requests", "n", "ROUGE-L F vs text LLM", "Length ratio", "Cascade ROUGE-L",
+                  "Cascade length ratio", align="lrrrrr")
     for t in result.open:
         c = t.cascade or {}
-        lines.append(f"| {t.task} | {t.n} | {_num(t.speech['rouge_l'])} | {_num(t.speech['length_ratio'])} | "
-                     f"{_num(c.get('rouge_l'))} | {_num(c.get('length_ratio'))} |")
+        lines.append(_row(t.task, t.n, _num(t.speech["rouge_l"]), _num(t.speech["length_ratio"]),
+                          _num(c.get("rouge_l")), _num(c.get("length_ratio"))))
     backend = result.open[0].speech["backend"]
     return lines + ["", f"ROUGE-L computed with {backend}; both against the text LLM's answer to the ground-truth "
                     "text; length ratio = answer words / text LLM answer words.", ""]

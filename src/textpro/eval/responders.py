@@ -34,7 +34,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -153,27 +153,32 @@ def wav_base64(path: str | os.PathLike) -> str:
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
+@dataclass(eq=False)  # compared and hashed by identity, as before it was a dataclass
 class EndpointResponder:
     """Answers from an OpenAI-compatible `/v1/chat/completions` server; audio goes in as an `input_audio` part.
 
     Transient failures (connection refused, timeouts, HTTP 429 and 5xx) are retried with exponential backoff;
     anything else stops the run with a one-line ModelError (the harness has cached what was answered so far)."""
 
-    def __init__(self, url: str, *, model: str | None = None, api_key: str | None = None, name: str | None = None,
-                 timeout: float = 120.0, retries: int = 3, backoff: float = 1.0, concurrency: int = 4,
-                 max_tokens: int = 256, temperature: float = 0.0, system_prompt: str | None = None):
-        self.url = chat_completions_url(url)
-        self.model = model
-        self.api_key = api_key if api_key is not None else os.environ.get("OPENAI_API_KEY")
-        self.name = name or f"endpoint:{model or self.url}"
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
-        self.concurrency = concurrency
-        self.batch_size = concurrency
-        self.max_tokens = max_tokens
-        self.temperature = temperature
-        self.system_prompt = system_prompt
+    url: str  # the server (or its /v1 base); the chat-completions URL after construction
+    _: KW_ONLY
+    model: str | None = None
+    api_key: str | None = field(default=None, repr=False)  # None: $OPENAI_API_KEY; never in a repr or a log
+    name: str | None = None  # None: "endpoint:<model or url>"
+    timeout: float = 120.0
+    retries: int = 3
+    backoff: float = 1.0
+    concurrency: int = 4  # requests in flight; also the harness's batch size
+    max_tokens: int = 256
+    temperature: float = 0.0
+    system_prompt: str | None = None
+
+    def __post_init__(self):
+        self.url = chat_completions_url(self.url)
+        if self.api_key is None:
+            self.api_key = os.environ.get("OPENAI_API_KEY")
+        self.name = self.name or f"endpoint:{self.model or self.url}"
+        self.batch_size = self.concurrency
 
     def answer_audio(self, queries: list[AudioQuery]) -> list[str]:
         return self._map(self._audio_message, queries)

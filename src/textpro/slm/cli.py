@@ -41,6 +41,16 @@ def _distill(args: argparse.Namespace) -> int:
     return 0
 
 
+# distill's options that only matter with --teacher-endpoint: (flag, type, default, help after that prefix).
+TEACHER_ENDPOINT_OPTIONS = (
+    ("--teacher-model", None, None, "the served model's name (default: the first of /v1/models)"),
+    ("--concurrency", int, 8, "requests in flight at once (default 8)"),
+    ("--retries", int, 5, "retries per request on connection errors, 429 and 5xx, with exponential backoff "
+                          "(default 5)"),
+    ("--request-timeout", float, 600.0, "seconds per request (default 600)"),
+)
+
+
 def add_parsers(commands) -> None:
     featurize = commands.add_parser("featurize", help="run WhisperPro once over a manifest and cache transcripts + "
                                     "prosody vectors (sharded safetensors, resumable, one shard set per process)")
@@ -76,14 +86,7 @@ def add_parsers(commands) -> None:
                          help="answer through an OpenAI-compatible server's /v1/completions (vLLM, llama.cpp "
                               "server) instead of a local model; prompts are rendered here with --teacher's chat "
                               "template (only its tokenizer loads). API key: $TEXTPRO_TEACHER_API_KEY")
-    distill.add_argument("--teacher-model", default=None,
-                         help="with --teacher-endpoint: the served model's name (default: the first of /v1/models)")
-    distill.add_argument("--concurrency", type=int, default=8,
-                         help="with --teacher-endpoint: requests in flight at once (default 8)")
-    distill.add_argument("--retries", type=int, default=5,
-                         help="with --teacher-endpoint: retries per request on connection errors, 429 and 5xx, "
-                              "with exponential backoff (default 5)")
-    distill.add_argument("--request-timeout", type=float, default=600.0,
-                         help="with --teacher-endpoint: seconds per request (default 600)")
+    for flag, kind, default, what in TEACHER_ENDPOINT_OPTIONS:
+        distill.add_argument(flag, type=kind, default=default, help=f"with --teacher-endpoint: {what}")
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(run=_distill)

@@ -84,6 +84,18 @@ class ReleaseSettings:
     unknown: list[str] = field(default_factory=list)
 
 
+def _pick_int(flat: dict, keys, path: Path, what: str) -> int | None:
+    """The first of `keys` in the flattened settings as an int (None when none is set); a value that is not a whole
+    number is a ConfigError naming the key and `what` it should be ("a token id")."""
+    key, value = _pick(flat, keys)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{path}: {key} = {value!r} is not {what}") from None
+
+
 def read_release_settings(path: Path) -> ReleaseSettings:
     data = _json(path) if path.is_file() else {}
     flat = _flatten(data)
@@ -109,18 +121,8 @@ def read_release_settings(path: Path) -> ReleaseSettings:
     _, marker = _pick(flat, MARKER_KEYS)
     if marker is not None:
         settings.marker = str(marker)
-    key, marker_id = _pick(flat, MARKER_ID_KEYS)
-    if marker_id is not None:
-        try:
-            settings.marker_id = int(marker_id)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}: {key} = {marker_id!r} is not a token id") from None
-    key, width = _pick(flat, D_WHISPER_KEYS)
-    if width is not None:
-        try:
-            settings.d_whisper = int(width)
-        except (TypeError, ValueError):
-            raise ConfigError(f"{path}: {key} = {width!r} is not a width") from None
+    settings.marker_id = _pick_int(flat, MARKER_ID_KEYS, path, "a token id")
+    settings.d_whisper = _pick_int(flat, D_WHISPER_KEYS, path, "a width")
     _, settings.system_prompt = _pick(flat, SYSTEM_KEYS)
     _, whisperpro = _pick(flat, WHISPERPRO_KEYS)
     settings.whisperpro = None if whisperpro is None else str(whisperpro)

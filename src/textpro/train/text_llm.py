@@ -102,6 +102,7 @@ def format_answer(letter: str, answer_text: str | None, answer_format: str = "le
 def read_questions(path, answer_format: str = "letter_text", spoken: bool = False) -> list[QA]:
     """The multiple-choice records of a benchmark JSONL as (prompt, answer) pairs; other records are skipped.
     spoken: also each record's spoken text (its `text` field) as a second prompt with the same answer."""
+    from textpro.data.jsonl import parse_jsonl
     from textpro.data.labels import parse_options
 
     path = Path(path)
@@ -110,13 +111,7 @@ def read_questions(path, answer_format: str = "letter_text", spoken: bool = Fals
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
     pairs = []
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    for _, record in parse_jsonl(lines, path, ConfigError):
         prompt, reference = str(record.get("prompt", "")), str(record.get("reference", ""))
         options = parse_options(prompt)
         if len(reference) != 1 or reference.lower() not in options:

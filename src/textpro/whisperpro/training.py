@@ -15,7 +15,6 @@ P-1 .. P-2+N. The reconstructor reads (y_i, p_i) and rebuilds the clip's log-mel
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from torch.nn.utils.rnn import pad_sequence
 from torch.utils.data import Dataset
 
 from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS, load_audio
+from textpro.data.jsonl import parse_jsonl
 from textpro.errors import AudioError, ConfigError
 from textpro.train.config import TrainConfig, load_config
 from textpro.train.kind import IGNORE_INDEX, run_training
@@ -109,20 +109,15 @@ class ManifestDataset(Dataset):
         except OSError as exc:
             raise ConfigError(f"cannot read manifest {manifest}: {exc.strerror}") from None
         self.utterances = []
-        for number, line in enumerate(lines, 1):
-            if line.strip():
-                self.utterances.append(self._parse(line, f"{manifest}:{number}", manifest.parent, tokenizer,
-                                                   max_seconds, max_tokens))
+        for number, record in parse_jsonl(lines, manifest, ConfigError):
+            self.utterances.append(self._parse(record, f"{manifest}:{number}", manifest.parent, tokenizer,
+                                               max_seconds, max_tokens))
         if not self.utterances:
             raise ConfigError(f"{manifest}: no utterances")
         self.max_seconds = max_seconds
 
     @staticmethod
-    def _parse(line, where, base, tokenizer, max_seconds, max_tokens) -> Utterance:
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{where}: not valid JSON ({exc.msg})") from None
+    def _parse(record, where, base, tokenizer, max_seconds, max_tokens) -> Utterance:
         if not isinstance(record, dict):
             raise ConfigError(f"{where}: expected a JSON object with 'audio' and 'text'")
         audio, text = record.get("audio"), record.get("text")

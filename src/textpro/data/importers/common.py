@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from textpro.data.jsonl import parse_jsonl
 from textpro.errors import DataError
 
 SPLITS = ("train", "dev", "test")
@@ -99,13 +100,7 @@ def read_lines(path: Path) -> list[str]:
 
 def read_jsonl(path: Path) -> list[dict]:
     rows = []
-    for number, line in enumerate(read_lines(path), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    for number, row in parse_jsonl(read_lines(path), path, DataError):
         if not isinstance(row, dict):
             raise DataError(f"{path}:{number}: expected a JSON object")
         rows.append(row)
