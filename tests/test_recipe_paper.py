@@ -143,6 +143,21 @@ def test_launchers_build_the_multi_process_commands(tmp_path):
     assert recipe.cache_manifest("emotion") == tmp_path.resolve() / "manifests" / "emotion.jsonl"  # 5 imports, one
 
 
+@pytest.mark.parametrize("launcher", ["accelerate", "torchrun"])
+def test_every_command_parses_as_a_textpro_command(tmp_path, launcher):
+    """What the recipe runs in subprocesses (recipe/ cannot import the command line above it) is in the parser."""
+    from textpro.cli import build_parser
+
+    config = PaperRecipeConfig.from_yaml(REPO / "configs" / "recipe-paper-7b.yaml", [f"launch.launcher={launcher}",
+                                                                                    "distill.endpoint=null"])
+    recipe = PaperRecipe(config, tmp_path)
+    parser = build_parser()
+    for step in STEPS:
+        for argv in recipe.commands(step):
+            args = argv[argv.index("textpro.cli") + 1:]
+            assert parser.parse_args(args).run is not None, argv
+
+
 def test_stage_configs_carry_the_recipe_paths(tmp_path):
     config = PaperRecipeConfig.from_yaml(REPO / "configs" / "recipe-paper-7b.yaml")
     recipe = PaperRecipe(config, tmp_path)
@@ -240,7 +255,8 @@ def test_toy_paper_recipe_under_torchrun_two_processes(tmp_path, whisper_tiny_en
     started = time.perf_counter()
     assert main(["recipe", "paper", "--config", str(config), "--out", str(out)]) == 0, capsys.readouterr()
     seconds = time.perf_counter() - started
-    print(f"toy paper recipe: {seconds:.0f} s")
+    with capsys.disabled():
+        print(f"\ntoy paper recipe, 7 steps under torchrun (2 processes): {seconds:.0f} s")
     summary = json.loads((out / "summary.json").read_text())
     assert [r["status"] for r in summary["steps"]] == ["done"] * len(STEPS)
 
@@ -270,3 +286,10 @@ def test_toy_paper_recipe_under_torchrun_two_processes(tmp_path, whisper_tiny_en
     capsys.readouterr()
     assert main(["recipe", "paper", "--config", str(config), "--out", str(out)]) == 0
     assert capsys.readouterr().out.count("done already") == len(STEPS)
+
+    # The dry run now measures the imported manifests and counts the tiny models' parameters.
+    assert main(["recipe", "paper", "--config", str(config), "--out", str(out), "--dry-run"]) == 0
+    text = capsys.readouterr().out
+    data = text.split("steps (")[0]
+    assert sum(line.endswith("  manifest") for line in data.splitlines()) == 5  # 4 training imports + the eval set
+    assert "N 0.01B" in text and "N 7.62B" not in text  # the tiny Qwen2 (~6M), not the stated 7B
