@@ -109,7 +109,8 @@ def estimate_lines(recipe: PaperRecipe, costs: list[StepCost]) -> list[str]:
     lines.append(f"  {'total':<11} {'':>8} {sum(c.flops for c in costs) / 1e15:>10.1f} {total:>9.1f}  "
                  f"= {total / settings.gpus:.1f} h on {settings.gpus} GPUs")
     lines += ["  slm-stage1 trains the projector only: with the LLM frozen its backward skips the weight",
-              "  gradients (~4·N, not 6·N), so its row is an upper bound. Gradient checkpointing (paper-7b.yaml)",
-              "  recomputes the forward (~8·N) and padding is not counted: budget above the total. Not counted",
-              "  either: eval, the import step's TTS, WhisperPro's reconstructor (a small training-only head)."]
+              "  gradients (~4·N, not 6·N), so its row is an upper bound. Not counted, so budget above the total:",
+              "  gradient checkpointing (paper-7b.yaml; it recomputes the forward, ~8·N), padding, the speaker",
+              "  questions `paralinguistic.every_clip` adds about spoken requests that carry gender/accent labels",
+              "  (one short example per label), eval, the import step's TTS, WhisperPro's reconstructor."]
     return lines
