@@ -102,10 +102,10 @@ def _paper(args: argparse.Namespace) -> int:
     from textpro.recipe.runner import run_steps
 
     check_runnable(recipe)
-    summary = run_steps(recipe.steps(), args.out, start=args.start, until=args.until, env=recipe_env(config))
+    summary = run_steps(recipe.steps(), recipe.out, start=args.start, until=args.until, env=recipe_env(config))
     done = sum(r["status"] == "done" for r in summary["steps"])
     print(f"recipe paper: {done}/{len(summary['steps'])} steps done, {summary['total_seconds'] / 60:.1f} min in all; "
-          f"the model: {recipe.stage2}; timings in {args.out}/summary.md")
+          f"the model: {recipe.stage2}; timings in {recipe.out}/summary.md")
     return 0
 
 
