@@ -38,6 +38,8 @@ def add_parser(commands) -> None:
     mini.add_argument("--until", choices=STEP_NAMES, default=None, help="stop after this step")
     mini.set_defaults(run=_mini)
 
+    _add_paper_parser(recipes)
+
     from textpro.recipe.reproduce import __doc__ as reproduce_doc
 
     reproduce = recipes.add_parser("reproduce", help="every system of the paper's tables on the mini world (TextPro-"
@@ -63,6 +65,48 @@ def add_parser(commands) -> None:
                         help="replace make reproduce's section of FILE (default BENCHMARKS.md) and copy the chart and "
                         "results.json to benchmarks/results/ beside it")
     report.set_defaults(run=_report)
+
+
+def _add_paper_parser(recipes) -> None:
+    from textpro.recipe.paper import STEPS
+    from textpro.recipe.paper import __doc__ as paper_doc
+
+    paper = recipes.add_parser("paper", help="the paper's model from dataset folders on GPUs (import → WhisperPro → "
+                               "featurize → distill → SLM stage 1 → stage 2 → eval); --dry-run: commands, data sizes, "
+                               "GPU-hours", description=paper_doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    paper.add_argument("--config", default="configs/recipe-paper-7b.yaml",
+                       help="datasets, models, launcher and sizes (default configs/recipe-paper-7b.yaml)")
+    paper.add_argument("--out", default="runs/paper-7b", help="output directory (default runs/paper-7b)")
+    paper.add_argument("--dry-run", action="store_true",
+                       help="print every step's commands, the data sizes and the GPU-hour estimate; run nothing")
+    paper.add_argument("--from", dest="start", choices=STEPS, default=None,
+                       help="re-run this step and all later ones (earlier ones must be done)")
+    paper.add_argument("--until", choices=STEPS, default=None, help="stop after this step")
+    paper.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a recipe setting, dotted (e.g. --set launch.processes=4 --set estimate.mfu=0.3 "
+                       "--set estimate.gpu_tflops=312); repeatable")
+    paper.set_defaults(run=_paper)
+
+
+def _paper(args: argparse.Namespace) -> int:
+    from textpro.recipe.config import PaperRecipeConfig
+    from textpro.recipe.paper import PaperRecipe, check_runnable
+
+    config = PaperRecipeConfig.from_yaml(config_path(args.config), args.set)
+    recipe = PaperRecipe(config, args.out)
+    if args.dry_run:
+        from textpro.recipe.plan import dry_run_text
+
+        print(dry_run_text(recipe, args.config))
+        return 0
+    from textpro.recipe.runner import run_steps
+
+    check_runnable(recipe)
+    summary = run_steps(recipe.steps(), recipe.out, start=args.start, until=args.until, env=recipe_env(config))
+    done = sum(r["status"] == "done" for r in summary["steps"])
+    print(f"recipe paper: {done}/{len(summary['steps'])} steps done, {summary['total_seconds'] / 60:.1f} min in all; "
+          f"the model: {recipe.stage2}; timings in {recipe.out}/summary.md")
+    return 0
 
 
 def _reproduce(args: argparse.Namespace) -> int:

@@ -133,3 +133,146 @@ class ReproduceConfig:
     @classmethod
     def from_yaml(cls, path) -> ReproduceConfig:
         return load_config(cls, path)
+
+
+# ---- the paper recipe (configs/recipe-paper-*.yaml; paper.py runs it, estimate.py sizes it) ----------------------
+
+LAUNCHERS = ("accelerate", "torchrun", "python")
+
+
+@dataclass
+class ImportSpec:
+    """One `textpro data import` of the paper recipe's import step."""
+
+    name: str = ""  # manifest name: OUT/manifests/<name>.jsonl (eval sets: OUT/eval-data/<name>/test.jsonl)
+    kind: str = ""  # the importer (`textpro data import KIND`)
+    dir: str = ""  # the dataset folder, as its public release unpacks
+    splits: list[str] | None = None  # write only these splits (None: all)
+    options: dict = field(default_factory=dict)  # the importer's --option KEY=VALUE settings
+    limit: int | None = None  # at most N records (TTS kinds: N clips spoken)
+    voice: str | None = None  # TTS kinds: espeak (default rotation), espeak:<accent>+<variant>, piper
+    eval: bool = False  # an evaluation set for the eval step, not training data
+    # Stated sizes (the paper's) that --dry-run uses until the manifest exists; measured from it afterwards.
+    hours: float | None = None
+    clips: int | None = None  # None: hours / estimate.mean_clip_seconds
+    answer_tokens: int = 4  # mean tokens of the SLM's target per clip (teacher answer, or a label)
+
+
+@dataclass
+class LaunchSettings:
+    # How the multi-process steps (WhisperPro, featurize, both SLM stages) start: "accelerate" (accelerate launch
+    # with the step's config file: GPUs, DeepSpeed), "torchrun" (CPU processes over gloo, or GPUs without
+    # accelerate's config) or "python" (one process).
+    launcher: str = "accelerate"
+    processes: int = 8  # processes per machine (one per GPU)
+    accelerate_configs: dict = field(default_factory=dict)  # step name → accelerate config (configs/accelerate/…)
+
+    def __post_init__(self):
+        if self.launcher not in LAUNCHERS:
+            raise ConfigError(f"launch.launcher must be one of {', '.join(LAUNCHERS)}, got {self.launcher!r}")
+        if self.processes < 1:
+            raise ConfigError(f"launch.processes must be at least 1, got {self.processes}")
+
+
+@dataclass
+class PaperWhisperProSettings(StageSettings):
+    base: str = ""  # the Whisper to fine-tune (an HF directory, e.g. /models/whisper-large-v3)
+    manifests: list[str] = field(default_factory=list)  # imports whose train records it learns from (concatenated)
+
+
+@dataclass
+class PaperFeaturizeSettings:
+    caches: dict = field(default_factory=dict)  # feature cache name → the imports it holds (one manifest each)
+    batch_size: int = 8
+    shard_size: int = 256
+
+
+@dataclass
+class PaperDistillSettings:
+    teacher: str = ""  # the original text LLM: it answers locally, or renders the prompts for `endpoint`
+    endpoint: str | None = None  # an OpenAI-compatible server running the teacher (vLLM …); None: answer locally
+    caches: list[str] = field(default_factory=list)  # feature caches whose transcripts the teacher answers
+    source: str = "asr"  # the paper's best: the teacher reads the ASR transcript the student hears
+    max_new_tokens: int = 512
+    batch_size: int = 8  # local teacher only
+    concurrency: int = 64  # endpoint only: requests in flight
+
+
+@dataclass
+class PaperSLMSettings:
+    config: str = "configs/paper-7b.yaml"  # both stages (its `stages:` section), with the recipe's paths
+    base_llm: str = ""  # the text LLM the SLM is built on (an HF directory)
+    stage1: StageSettings = field(default_factory=StageSettings)  # max_steps / overrides of stage 1 only
+    stage2: StageSettings = field(default_factory=StageSettings)
+
+
+@dataclass
+class PaperEvalSettings:
+    benches: list[str] | None = None  # eval imports to score (None: every import with eval: true)
+    limit: int | None = None  # at most N items per task
+    diagnostics: bool = True  # also the prosody-neutral SLM and its cascade (about 2× the model time)
+    max_new_tokens: int = 48
+
+
+@dataclass
+class EstimateSettings:
+    """What --dry-run's GPU-hour estimate assumes: compute = 6·N·tokens per training step (2·N·tokens for
+    forward-only steps), at `mfu` of the GPU's dense peak. Parameter counts are read from the models' config.json
+    when their directories exist, else these (whisper-large-v3 and Qwen2.5-7B-Instruct, counted on the meta
+    device)."""
+
+    gpu: str = "H100 SXM"
+    gpu_tflops: float = 989.0  # dense bf16 peak per GPU (H100 SXM; A100: 312)
+    mfu: float = 0.40  # model-FLOPs utilisation reached in practice
+    gpus: int = 8  # for the wall-clock line
+    whisper_encoder_params: float = 636_968_960
+    whisper_decoder_params: float = 906_521_600
+    llm_params: float = 7_615_616_512
+    encoder_frames: int = 1500  # Whisper pads every clip to 30 s: its encoder always reads 1500 positions
+    mean_clip_seconds: float = 5.5  # clips from hours where a corpus states none (paper: ~990 h, ~651k examples)
+    words_per_second: float = 2.5  # transcript words from hours where a manifest has no text (150 words/min)
+    tokens_per_word: float = 1.3  # BPE tokens per English word
+    prompt_tokens: int = 30  # chat template + instruction + the prosody vector, per SLM example
+    sample_clips: int = 500  # audio headers read per manifest to measure its hours (evenly spaced, scaled up)
+
+    def __post_init__(self):
+        if not 0 < self.mfu <= 1:
+            raise ConfigError(f"estimate.mfu must be in (0, 1], got {self.mfu}")
+        if self.gpu_tflops <= 0 or self.gpus < 1:
+            raise ConfigError("estimate.gpu_tflops must be positive and estimate.gpus at least 1")
+
+
+@dataclass
+class PaperRecipeConfig:
+    threads: int = 4  # OMP_NUM_THREADS of every step (data loading, tokenization)
+    launch: LaunchSettings = field(default_factory=LaunchSettings)
+    imports: list = field(default_factory=list)  # ImportSpec mappings, in order
+    whisperpro: PaperWhisperProSettings = field(
+        default_factory=lambda: PaperWhisperProSettings("configs/whisperpro-paper.yaml"))
+    featurize: PaperFeaturizeSettings = field(default_factory=PaperFeaturizeSettings)
+    distill: PaperDistillSettings = field(default_factory=PaperDistillSettings)
+    slm: PaperSLMSettings = field(default_factory=PaperSLMSettings)
+    eval: PaperEvalSettings = field(default_factory=PaperEvalSettings)
+    estimate: EstimateSettings = field(default_factory=EstimateSettings)
+
+    def __post_init__(self):
+        from textpro.train.config import config_from_dict
+
+        self.imports = [spec if isinstance(spec, ImportSpec) else config_from_dict(ImportSpec, spec, f"imports[{i}]")
+                        for i, spec in enumerate(self.imports)]
+        names = [spec.name for spec in self.imports]
+        if len(set(names)) != len(names) or not all(names):
+            raise ConfigError("imports: every import needs a unique name")
+        training = {spec.name for spec in self.imports if not spec.eval}
+        wanted = [*self.whisperpro.manifests, *(n for members in self.featurize.caches.values() for n in members)]
+        if missing := sorted(set(wanted) - training):
+            raise ConfigError(f"no training import named {missing[0]!r} (imports: {', '.join(sorted(training))})")
+        if missing := sorted(set(self.distill.caches) - set(self.featurize.caches)):
+            raise ConfigError(f"distill.caches: no feature cache named {missing[0]!r} under featurize.caches")
+        evals = {spec.name for spec in self.imports if spec.eval}
+        if missing := sorted(set(self.eval.benches or ()) - evals):
+            raise ConfigError(f"eval.benches: no eval import named {missing[0]!r}")
+
+    @classmethod
+    def from_yaml(cls, path, overrides=()) -> PaperRecipeConfig:
+        return load_config(cls, path, overrides)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from textpro.recipe.config import DistillSettings, MiniRecipeConfig, StageSettings, config_path
+from textpro.recipe.config import DistillSettings, MiniRecipeConfig, PaperRecipeConfig, StageSettings, config_path
 from textpro.recipe.runner import StepContext
 from textpro.train.config import merge, read_yaml
 
@@ -68,7 +68,7 @@ def subset_manifest(manifest: Path, out: Path, fraction: float, task_fractions: 
     return out
 
 
-def recipe_env(config: MiniRecipeConfig) -> dict[str, str]:
+def recipe_env(config: MiniRecipeConfig | PaperRecipeConfig) -> dict[str, str]:
     env = dict(os.environ)
     env.update(OMP_NUM_THREADS=str(config.threads), MKL_NUM_THREADS=str(config.threads),
                TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1")
