@@ -9,16 +9,16 @@ from __future__ import annotations
 import json
 import math
 
+from textpro.serve.asgi import HTTPMiddleware
 from textpro.serve.errors import APIError, error_body
 
 
-class BodySizeLimit:
+class BodySizeLimit(HTTPMiddleware):
     def __init__(self, app, max_bytes: int):
-        self.app, self.max_bytes = app, max_bytes
+        super().__init__(app)
+        self.max_bytes = max_bytes
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+    async def http(self, scope, receive, send):
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
             return await self._too_large(send)

@@ -24,6 +24,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from textpro.serve.asgi import HTTPMiddleware
 from textpro.serve.engine import Observer
 
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
@@ -100,15 +101,14 @@ class Metrics(Observer):
             self.rejected.labels(str(status)).inc()
 
 
-class RequestMetrics:
+class RequestMetrics(HTTPMiddleware):
     """Pure ASGI (streamed responses pass through untouched): each response's status and its full duration."""
 
     def __init__(self, app, metrics: Metrics):
-        self.app, self.metrics = app, metrics
+        super().__init__(app)
+        self.metrics = metrics
 
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
+    async def http(self, scope, receive, send):
         started, status = time.monotonic(), [500]
 
         async def recording_send(message):
