@@ -2,7 +2,8 @@
 the LLM prefill and the LLM decoding steps, for groups of 1, 4, 8 and 16 requests run together by the continuous
 engine (what `textpro serve --continuous-batching` runs on its model thread).
 
-    .venv/bin/python benchmarks/serve_profile.py [--groups 1,4,8,16] [--max-tokens 24] [--repeats 3] [--threads 1]
+    .venv/bin/python benchmarks/serve_profile.py [--groups 1,4,8,16] [--max-tokens 24] [--repeats 5] [--threads 1]
+        [--alone]   # also one request at a time: batching off's path (generate) against the continuous engine's
 
 Each stage is timed in the model thread's CPU time (`time.thread_time`) as well as wall time: on a machine shared
 with other jobs the wall time moves with their load, the thread's CPU time much less. Per group size: milliseconds
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -98,6 +100,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5, help="groups run per size (default 5: a group of 1 then "
                         "answers each of the five questions once)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--alone", action="store_true",
+                        help="also time batching off's path (Engine.run on one request: generate), per request, "
+                             "alternating with the continuous engine on the same request")
     parser.add_argument("--out", default="benchmarks/results/serve_profile.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -129,12 +134,44 @@ def main() -> int:
                                 "cpu_s": dict(stages.cpu), "stage_wall_s": dict(stages.wall),
                                 "calls": dict(stages.calls)}
         print(report(size, stages, size * args.repeats, sum(walls), sum(tokens)), flush=True)
+    alone = alone_costs(served, samples, args.max_tokens, args.repeats) if args.alone else None
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"args": vars(args), "groups": stages_by_size}, indent=2) + "\n")
+    out.write_text(json.dumps({"args": vars(args), "groups": stages_by_size, "batching_off": alone}, indent=2)
+                   + "\n")
     print(f"results: {out}")
     return 0
+
+
+def alone_costs(served, samples: list, max_tokens: int, repeats: int) -> dict:
+    """Thread CPU and wall seconds per request of one request at a time, batching off's path (Engine.run:
+    WhisperPro, then transformers' generate) against the continuous engine's (a group of 1), taking turns per
+    request so that load drift hits both alike."""
+    from textpro.serve.continuous import ContinuousEngine
+    from textpro.serve.engine import ChatJob, Engine
+    from textpro.serve.schemas import Generation
+
+    generation = Generation(max_tokens, do_sample=False, temperature=1.0, top_p=1.0)
+    engines = {"off": Engine(served), "continuous": ContinuousEngine(served, max_rows=1)}
+    run = {"off": lambda job: engines["off"].run([job]),
+           "continuous": lambda job: engines["continuous"].advance([job], lambda *_: None)}
+    cpu, wall = defaultdict(list), defaultdict(list)
+    for r in range(repeats):
+        order = list(run) if r % 2 == 0 else list(run)[::-1]
+        for name in order:
+            job = ChatJob(samples[r % len(samples)], None, generation)
+            started_cpu, started = time.thread_time(), time.perf_counter()
+            run[name](job)
+            cpu[name].append(time.thread_time() - started_cpu)
+            wall[name].append(time.perf_counter() - started)
+    figures = {name: {"cpu_ms": 1000 * statistics.median(cpu[name]), "wall_ms": 1000 * statistics.median(wall[name])}
+               for name in run}
+    print(f"\none request at a time, median of {repeats}: batching off (generate) {figures['off']['cpu_ms']:.0f} ms "
+          f"cpu / {figures['off']['wall_ms']:.0f} ms wall; continuous {figures['continuous']['cpu_ms']:.0f} ms cpu / "
+          f"{figures['continuous']['wall_ms']:.0f} ms wall; cpu ratio continuous/off "
+          f"{figures['continuous']['cpu_ms'] / figures['off']['cpu_ms']:.3f}", flush=True)
+    return figures
 
 
 class _Switch(Stages):
