@@ -4,7 +4,7 @@
         [--model DIR] [--max-new-tokens 64] [--threads 2] [--out benchmarks/results/int8_cpu.json]
 
 Two copies of the same TextPro (default: the embedded default model; --model a TextPro-SLM checkpoint), one left in
-fp32, one quantized by `textpro.serve.int8.quantize_int8` (what `textpro serve --int8` does). On N evenly spaced
+fp32, one quantized by `textpro.int8.quantize_int8` (what `textpro serve --int8` does). On N evenly spaced
 items of a benchmark split, each copy answers each item alone (WhisperPro, then greedy generation with the item's
 prompt, batch of one), the two in alternating order per item so that machine-load drift hits both alike.
 
@@ -15,7 +15,9 @@ Reported:
   prosody cosine     cosine of the utterance prosody vectors (mean over items, and the minimum), and of the
                      per-token vectors on items whose two transcripts have the same tokens
 The int8 default criterion (>= 300 items): identical >= 97 %, |WER change| <= 0.5 points, mean cosine >= 0.99.
-faster-whisper int8 is measured too when `faster_whisper` is importable (transcription latency and WER only).
+Transcription alone is timed too (WhisperPro fp32 and int8), and faster-whisper int8 on the same clips when
+`faster_whisper` is importable (`make bench`): its latency and WER, on the CTranslate2 file of the base Whisper
+(tiny.en) that textpro's WhisperPro starts from (it has no LLM and no prosody vectors).
 """
 
 from __future__ import annotations
@@ -51,10 +53,36 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def answer(pro, samples, prompt, max_new_tokens: int):
+    """(transcript, answer, seconds in all, seconds of them transcribing)."""
     started = time.perf_counter()
     heard = pro.transcriber.transcribe(samples)
+    transcribed = time.perf_counter()
     text = pro.slm.generate([(heard, prompt)], max_new_tokens=max_new_tokens)[0]
-    return heard, text, time.perf_counter() - started
+    return heard, text, time.perf_counter() - started, transcribed - started
+
+
+def faster_whisper_int8(threads: int, model: str = "whisper-tiny.en"):
+    """faster-whisper (CTranslate2) int8 on the CTranslate2 file `model`'s weights are converted from (the base
+    model: textpro's WhisperPro may be fine-tuned from it), as transcribe(samples) -> (text, seconds); None when
+    faster_whisper is not importable (`make bench` installs it)."""
+    try:
+        from faster_whisper import WhisperModel
+    except ImportError:
+        return None
+    from textpro.hub import BASE_MODELS, _package_dir
+
+    base = BASE_MODELS[model]
+    whisper = WhisperModel(str(_package_dir(base.packages[0]) / base.files[0]), device="cpu", compute_type="int8",
+                           cpu_threads=threads)
+
+    def transcribe(samples) -> tuple[str, float]:
+        started = time.perf_counter()
+        segments, _ = whisper.transcribe(samples, language="en", beam_size=1, without_timestamps=True,
+                                         condition_on_previous_text=False, vad_filter=False)
+        text = " ".join(s.text.strip() for s in segments)  # the generator decodes as it is read
+        return text, time.perf_counter() - started
+
+    return transcribe
 
 
 def main(argv=None) -> int:
@@ -76,8 +104,7 @@ def main(argv=None) -> int:
 
     from textpro.audio import load_audio
     from textpro.console import quiet_libraries
-    from textpro.serve.int8 import quantize_int8
-    from textpro.serve.settings import int8_parts
+    from textpro.int8 import int8_parts, quantize_int8
 
     quiet_libraries()
     if args.threads:
@@ -86,24 +113,31 @@ def main(argv=None) -> int:
     fp32, int8 = load(args.model), load(args.model)
     counts = quantize_int8(int8, int8_parts(args.parts))
     systems = {"fp32": fp32, "int8": int8}
+    faster = faster_whisper_int8(torch.get_num_threads())
     normalise = EnglishTextNormalizer({})
     rows = []
     warm = load_audio(items[0]["audio_path"])
     for pro in systems.values():  # first calls pay one-off costs (kernels, caches): not measured
         answer(pro, warm, items[0].get("prompt"), 4)
+    if faster is not None:
+        faster(warm)
     for n, item in enumerate(items):
         samples = load_audio(item["audio_path"])
         order = list(systems) if n % 2 == 0 else list(systems)[::-1]
         out = {}
         for name in order:
-            heard, text, seconds = answer(systems[name], samples, item.get("prompt"), args.max_new_tokens)
-            out[name] = (heard, text, seconds)
-        (h32, a32, s32), (h8, a8, s8) = out["fp32"], out["int8"]
+            out[name] = answer(systems[name], samples, item.get("prompt"), args.max_new_tokens)
+        (h32, a32, s32, t32), (h8, a8, s8, t8) = out["fp32"], out["int8"]
         same_tokens = list(h32.token_ids) == list(h8.token_ids)
+        if faster is not None:  # transcription only: it has no LLM
+            text, seconds = faster(samples)
+            fw = {"transcript": text, "seconds": round(seconds, 3)}
         rows.append({
             "id": item["id"], "reference": normalise(item["text"]),
-            "fp32": {"transcript": h32.text, "answer": a32, "seconds": round(s32, 3)},
-            "int8": {"transcript": h8.text, "answer": a8, "seconds": round(s8, 3)},
+            "fp32": {"transcript": h32.text, "answer": a32, "seconds": round(s32, 3),
+                     "transcribe_seconds": round(t32, 3)},
+            "int8": {"transcript": h8.text, "answer": a8, "seconds": round(s8, 3), "transcribe_seconds": round(t8, 3)},
+            **({"faster_whisper_int8": fw} if faster is not None else {}),
             "identical": a32 == a8, "same_transcript": same_tokens,
             "utterance_cosine": cosine(h32.utterance, h8.utterance),
             "token_cosine": (float(np.mean([cosine(p, q) for p, q in zip(h32.prosody, h8.prosody, strict=True)]))
@@ -116,6 +150,18 @@ def main(argv=None) -> int:
         kept = [r for r in rows if r["reference"].strip()]
         return round(100 * jiwer.wer([r["reference"] for r in kept],
                                      [normalise(r[name]["transcript"]) for r in kept]), 2)
+
+    def transcription_latency(rows: list[dict], wer) -> dict:
+        """Median transcription seconds of WhisperPro fp32 and int8 (their Transcriber.transcribe) and of
+        faster-whisper int8 with its WER, or a note that faster-whisper was not measured."""
+        figures = {f"{name}_transcribe_median_s": round(statistics.median(r[name]["transcribe_seconds"]
+                                                                          for r in rows), 3)
+                   for name in ("fp32", "int8")}
+        if faster is None:
+            return {**figures, "faster_whisper_int8": "not installed: no comparison (make bench)"}
+        return {**figures, "faster_whisper_int8_median_s": round(statistics.median(r["faster_whisper_int8"]["seconds"]
+                                                                        for r in rows), 3),
+                "wer_faster_whisper_int8": wer("faster_whisper_int8")}
 
     token_cos = [r["token_cosine"] for r in rows if r["token_cosine"] is not None]
     summary = {
@@ -138,11 +184,7 @@ def main(argv=None) -> int:
     summary["meets_default_criterion"] = (len(rows) >= 300 and summary["identical_answers"] >= 0.97
                                           and abs(summary["wer_change"]) <= 0.5
                                           and summary["utterance_cosine_mean"] >= 0.99)
-    try:
-        import faster_whisper  # noqa: F401
-        summary["faster_whisper"] = "installed but not wired in this script yet"
-    except ImportError:
-        summary["faster_whisper"] = "not installed: no comparison"
+    summary.update(transcription_latency(rows, wer))
     print(json.dumps(summary, indent=1))
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)

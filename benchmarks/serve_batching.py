@@ -19,6 +19,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 import socket
 import statistics
 import threading
@@ -82,15 +83,26 @@ async def load(url: str, bodies: list[dict], concurrency: int, total: int) -> di
 
     async with httpx.AsyncClient(timeout=600) as http:
         health = (await http.get(f"{url}/health")).json()["batching"]
+        load_average = os.getloadavg()[0]
         start = time.perf_counter()
         await asyncio.gather(*(client(http) for _ in range(concurrency)))
         wall = time.perf_counter() - start
         after = (await http.get(f"{url}/health")).json()["batching"]
-    latencies.sort()
+    return {"requests": total, "wall_s": wall, "latencies": latencies,
+            "batches": max(1, after["batches_run"] - health["batches_run"]),
+            "load_average": (load_average + os.getloadavg()[0]) / 2}
+
+
+def merged(rounds: list[dict]) -> dict:
+    """One mode's rounds at one concurrency as one figure: throughput over their summed wall time, latency
+    percentiles over all their requests, the load average at their starts and ends (mean)."""
+    latencies = sorted(t for r in rounds for t in r["latencies"])
+    total, wall = sum(r["requests"] for r in rounds), sum(r["wall_s"] for r in rounds)
     return {"requests": total, "wall_s": wall, "throughput_rps": total / wall,
             "p50_s": statistics.median(latencies),
             "p95_s": latencies[min(len(latencies) - 1, int(np.ceil(0.95 * len(latencies))) - 1)],
-            "mean_batch": total / max(1, after["batches_run"] - health["batches_run"])}
+            "mean_batch": total / sum(r["batches"] for r in rounds),
+            "load_average": statistics.mean(r["load_average"] for r in rounds), "rounds": len(rounds)}
 
 
 def main() -> int:
@@ -105,14 +117,18 @@ def main() -> int:
     parser.add_argument("--continuous", action="store_true",
                         help="batching on = continuous batching (rows join and leave at each step) instead of "
                              "micro-batches")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="the servers' per-request timeout in seconds (default 600: on a loaded machine the "
+                             "serve default of 120 s turned queued requests of batching off into 504s)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="at each level, split the requests into this many rounds per server, the servers "
+                             "taking turns (on off off on ...): machine-load drift then hits both alike (default 1)")
     parser.add_argument("--out", default="benchmarks/results/serve_batching.json", help="JSON results file")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",")]
     totals = [int(r) for r in args.requests.split(",")]
     if len(totals) != len(levels):
         parser.error("--requests needs one number per --concurrency level")
-
-    import os
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
@@ -131,8 +147,8 @@ def main() -> int:
     ]}]} for q in QUESTIONS]
     modes = {
         "on": ServeSettings(max_batch_size=args.batch_size, batch_wait_ms=args.wait_ms, max_queue=256,
-                            continuous_batching=args.continuous),
-        "off": ServeSettings(max_batch_size=1, batch_wait_ms=0, max_queue=256),
+                            continuous_batching=args.continuous, timeout_seconds=args.timeout),
+        "off": ServeSettings(max_batch_size=1, batch_wait_ms=0, max_queue=256, timeout_seconds=args.timeout),
     }
     servers = {mode: start_server(create_app(served, settings)) for mode, settings in modes.items()}
     print(f"model {served.model_id}; torch threads {torch.get_num_threads()}; {len(QUESTIONS)} clips; "
@@ -144,12 +160,16 @@ def main() -> int:
 
     results: dict[str, dict[int, dict]] = {"on": {}, "off": {}}
     for concurrency, total in zip(levels, totals, strict=True):
-        order = ["on", "off"] if concurrency % 2 else ["off", "on"]
-        for mode in order:
-            results[mode][concurrency] = asyncio.run(load(servers[mode][2], bodies, concurrency, total))
-            r = results[mode][concurrency]
+        rounds: dict[str, list[dict]] = {"on": [], "off": []}
+        for n in range(args.rounds):
+            order = ["on", "off"] if (concurrency + n) % 2 else ["off", "on"]
+            for mode in order:
+                rounds[mode].append(asyncio.run(load(servers[mode][2], bodies, concurrency, total // args.rounds)))
+        for mode in ("on", "off"):
+            results[mode][concurrency] = r = merged(rounds[mode])
             print(f"  c={concurrency:<3} batching {mode:<3} {r['throughput_rps']:.2f} req/s  p50 {r['p50_s']:.2f} s  "
-                  f"p95 {r['p95_s']:.2f} s  mean batch {r['mean_batch']:.1f}", flush=True)
+                  f"p95 {r['p95_s']:.2f} s  mean batch {r['mean_batch']:.1f}  load average "
+                  f"{r['load_average']:.1f}", flush=True)
     for server, thread, _ in servers.values():
         server.should_exit = True
         thread.join(timeout=10)

@@ -159,6 +159,27 @@ def test_a_cancelled_whisperpro_decoding_stops_within_one_step(engine, one_threa
     assert len(whisper) == 2 and llm == []
 
 
+def test_a_cancelled_row_leaves_whisperpro_decoding_and_the_other_is_unchanged(engine, one_thread):
+    from textpro.serve.cancel import Cancelled
+    from textpro.serve.engine import TranscribeJob
+
+    kept, cancelled = TranscribeJob(samples()), TranscribeJob(samples(COUNTING))
+    alone = engine.run([TranscribeJob(samples())])[0].transcript
+    decoder = engine.pipeline.transcriber.model.model.decoder.layers[0]
+    rows = []  # the batch size of every decoder pass: the decoding steps, then the alignment pass
+    handle = decoder.register_forward_pre_hook(lambda module, args: rows.append(args[0].shape[0]))
+    try:
+        with counting_calls(decoder, lambda n: n == 2 and cancelled.cancel.cancel("disconnect")):
+            results = engine.run([kept, cancelled])
+    finally:
+        handle.remove()
+    assert isinstance(results[1], Cancelled)
+    assert rows[:2] == [2, 2] and set(rows[2:]) == {1}  # from the next step on, only the live row is computed
+    assert len(rows) > 4  # the kept row went on decoding (steps and alignment) without it
+    assert results[0].transcript.token_ids == alone.token_ids  # token for token as alone
+    assert results[0].transcript.text == alone.text
+
+
 def test_a_cancelled_stream_stops_generating(engine, one_thread):
     from textpro.serve.cancel import Cancelled
 

@@ -170,6 +170,61 @@ def test_batch_gives_the_same_tokens_and_vectors_as_one_by_one(tiny):
         assert together.duration == alone.duration
 
 
+def _decode_recording_batch_sizes(transcriber, clips, budget, cancelled=None):
+    """greedy_decode over `clips`, and the number of rows each decoding step computed (decoder layer 0's batch)."""
+    features, mask = transcriber._features(clips, transcriber.full_window)
+    prompts = [[transcriber.sot, transcriber.no_timestamps]] * len(clips)
+    sizes = []
+    handle = transcriber.model.model.decoder.layers[0].register_forward_pre_hook(
+        lambda module, args: sizes.append(args[0].shape[0]))
+    try:
+        out = transcriber.model.greedy_decode(features, mask, prompts, transcriber.eot, budget, cancelled=cancelled)
+    finally:
+        handle.remove()
+    return out, sizes
+
+
+def _rows_per_step(lengths, budget):
+    """How many rows each step computes when row r leaves after `lengths[r]` steps."""
+    return [sum(step < length for length in lengths) for step in range(min(max(lengths), budget))]
+
+
+def test_ended_and_cancelled_rows_leave_the_decoding_batch(tiny):
+    clips = [noise(1.0, seed=2), noise(2.3, seed=3), noise(1.7, seed=4)]
+    budget = 12
+    reference, sizes = _decode_recording_batch_sizes(tiny, clips, budget)
+    # a row that ends (EOT) costs no later step: it decodes len(tokens) + 1 steps (the EOT's), or the budget
+    lengths = [min(len(tokens) + 1, budget) for tokens in reference.tokens]
+    assert sizes == _rows_per_step(lengths, budget)
+    cut = 3
+    assert len(reference.tokens[1]) > cut + 1  # row 1 would have decoded for longer: cancelling it saves steps
+
+    asked = []
+    out, sizes = _decode_recording_batch_sizes(
+        tiny, clips, budget, cancelled=lambda: asked.append(1) or [False, len(asked) > cut, False])
+    assert out.cancelled == [False, True, False]
+    assert sizes == _rows_per_step([lengths[0], cut, lengths[2]], budget)  # row 1 left before step `cut`
+    assert out.tokens[1] == reference.tokens[1][:cut] and len(out.prosody[1]) == cut
+    for row in (0, 2):  # the other rows decode as before, token for token
+        assert out.tokens[row] == reference.tokens[row]
+        torch.testing.assert_close(out.prosody[row], reference.prosody[row], atol=1e-5, rtol=1e-5)
+
+
+def test_a_cancelled_clip_transcribes_to_none_and_the_others_as_alone(tiny):
+    clips = [noise(1.0, seed=2), noise(2.3, seed=3), noise(1.7, seed=4)]
+    alone = [tiny.transcribe(clip) for clip in clips]
+    steps = []
+    handle = tiny.model.model.decoder.layers[0].register_forward_pre_hook(lambda module, args: steps.append(1))
+    try:
+        batch = tiny.transcribe(clips, cancelled=[lambda: False, lambda: len(steps) >= 2, lambda: False])
+    finally:
+        handle.remove()
+    assert batch[1] is None
+    for row in (0, 2):
+        assert batch[row].token_ids == alone[row].token_ids
+        np.testing.assert_allclose(batch[row].starts, alone[row].starts, atol=1e-6)
+
+
 # --------------------------------------------------------------------------------------------- save / load
 def test_save_load_round_trip_gives_identical_outputs(tiny, processor, tmp_path):
     clip = noise(1.3, seed=5)

@@ -9,6 +9,7 @@ checked by tests/test_layers.py; no import cycles either, between packages or be
     demo | serve              the embedded default on its example clips | the OpenAI-compatible HTTP server
     eval                      benchmarks, responders (SLMResponder among them), scoring, results, reports
     pipeline                  TextPro: WhisperPro + TextPro-SLM, audio in, answer out
+    int8                      CPU int8: dynamic quantization of a loaded TextPro's Linear layers (serve, chat)
     slm                       TextPro-SLM: projector, inputs, model, featurize, distill, its kind of training
     whisperpro                the Whisper that emits tokens, times and prosody vectors; its kind of training
     train                     the shared training loop, config loading, the kinds of training; the mini text LLM

@@ -139,7 +139,8 @@ def _chat(args: argparse.Namespace) -> int:
     from textpro.audio import load_audio
     from textpro.errors import ModelError
 
-    samples = load_audio(args.audio)  # bad audio fails before any model loads
+    samples = load_audio(args.audio)  # bad audio (or an unknown --int8 part) fails before any model loads
+    int8 = _int8_parts(args.int8)
     from textpro.pipeline import DEFAULT_MODEL_DIR
 
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
@@ -150,6 +151,10 @@ def _chat(args: argparse.Namespace) -> int:
     from textpro.pipeline import TextPro
 
     pipeline = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
+    if int8:
+        from textpro.int8 import quantize_int8
+
+        quantize_int8(pipeline, int8)
     transcript = pipeline.listen(samples)
     print(f"transcript: {transcript.text}", flush=True)
     print("answer: ", end="", flush=True)
@@ -164,6 +169,14 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def _int8_parts(value: str | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    from textpro.int8 import int8_parts
+
+    return int8_parts(value)
+
+
 def _add_chat_parser(commands) -> None:
     chat = commands.add_parser("chat", help="answer a spoken question: prints the transcript and the streamed answer")
     chat.add_argument("audio", help="WAV/FLAC/OGG/MP3 file")
@@ -173,6 +186,10 @@ def _add_chat_parser(commands) -> None:
     chat.add_argument("--whisperpro", default=None, help="override the WhisperPro named by the checkpoint")
     chat.add_argument("--max-new-tokens", type=int, default=256)
     chat.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); > 0 samples")
+    chat.add_argument("--int8", nargs="?", const="all", default=None, metavar="PARTS",
+                      help="CPU: int8 dynamic quantization of the Linear layers of WhisperPro's decoder and of the "
+                           "LLM, as `textpro serve --int8`; PARTS: all (default) or some of whisperpro,llm,lm_head. "
+                           "Faster, but answers can differ from fp32 (BENCHMARKS.md)")
     chat.set_defaults(run=_chat)
 
 

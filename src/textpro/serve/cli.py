@@ -108,8 +108,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         served = load_model(args.model, whisperpro=args.whisperpro)
     if settings.int8:
-        from textpro.serve.int8 import quantize_int8
-        from textpro.serve.settings import int8_parts
+        from textpro.int8 import int8_parts, quantize_int8
 
         parts = int8_parts(settings.int8)
         if settings.llm_endpoint:  # the local LLM only looks up embeddings: WhisperPro's decoder is all there is

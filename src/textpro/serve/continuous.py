@@ -94,8 +94,10 @@ class ContinuousEngine(Engine):
         cache = DynamicCache(config=self.llm.config)
         try:
             with self.watch.rows([row.job.cancel for row in rows]):
+                # logits_to_keep=1: the vocabulary projection of the last position only, as generate does (over
+                # every prompt position it is a fifth of SmolLM2-135M's prefill arithmetic, and a (B, L, vocab) tensor)
                 logits = self.llm(inputs_embeds=embeds, attention_mask=mask, position_ids=positions,
-                                  cache=cache, use_cache=True).logits[:, -1]
+                                  cache=cache, use_cache=True, logits_to_keep=1).logits[:, -1]
         except Cancelled:
             for row in rows:
                 self._leave(row, deliver)

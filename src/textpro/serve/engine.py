@@ -160,13 +160,18 @@ class Engine:
         live = self._drop_cancelled(jobs, list(range(len(jobs))), results)
         if not live:
             return heard
+        tokens = [jobs[i].cancel for i in live]
         try:
-            with self.watch.rows([jobs[i].cancel for i in live]):
-                transcripts = self.pipeline.transcriber.transcribe([jobs[i].samples for i in live], max_seconds=None)
+            with self.watch.rows(tokens):  # a cancelled row leaves WhisperPro's decoding batch at the next step
+                transcripts = self.pipeline.transcriber.transcribe(
+                    [jobs[i].samples for i in live], max_seconds=None,
+                    cancelled=[lambda token=token: token.cancelled for token in tokens])
         except Cancelled:
             self._drop_cancelled(jobs, live, results)
             return heard
         for i, transcript in zip(live, transcripts, strict=True):
+            if transcript is None:  # cancelled while decoding
+                continue
             heard[i] = Transcribed(transcript, analyze_clip(jobs[i].samples, transcript))
             if results[i] is None and isinstance(jobs[i], TranscribeJob):
                 results[i] = heard[i]

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 
 from textpro.errors import ConfigError
+from textpro.int8 import int8_parts
 
 
 def _flag(raw: str) -> bool:
@@ -17,19 +18,6 @@ def _flag(raw: str) -> bool:
 
 
 _flag.__name__ = "boolean"
-
-
-INT8_PARTS = ("whisperpro", "llm", "lm_head")  # what `--int8` can quantize (int8.py)
-
-
-def int8_parts(value: str) -> tuple[str, ...]:
-    """"whisperpro,llm" -> ("whisperpro", "llm"); "all" -> every part; ConfigError for an unknown part."""
-    if value.strip().lower() == "all":
-        return INT8_PARTS
-    parts = tuple(p.strip() for p in value.split(",") if p.strip())
-    if not parts or set(parts) - set(INT8_PARTS):
-        raise ConfigError(f"int8 parts {value!r}: use all, or some of {', '.join(INT8_PARTS)}")
-    return parts
 
 
 @dataclass
@@ -48,7 +36,7 @@ class ServeSettings:
     max_request_bytes: int | None = None  # largest request body, checked before parsing; None: from max_upload_bytes
     shutdown_grace_seconds: float = 5.0  # on SIGTERM, in-flight requests get this long to finish, then are cancelled
     continuous_batching: bool = False  # requests join and leave the LLM batch at step boundaries (continuous.py)
-    int8: str | None = None  # int8 dynamic quantization (int8.py), CPU only: "all" (WhisperPro's decoder and the
+    int8: str | None = None  # int8 dynamic quantization (textpro.int8), CPU only: "all" (WhisperPro's decoder and the
     # LLM) or some of whisperpro,llm,lm_head; $TEXTPRO_INT8=1 means all, 0 none
     llm_endpoint: str | None = None  # an OpenAI-compatible Completions server taking prompt_embeds (vLLM); remote.py
     llm_endpoint_model: str | None = None  # the model name it serves (None: the first one it lists)

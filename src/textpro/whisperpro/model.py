@@ -22,7 +22,8 @@ The mel reconstructor is training-only and lives outside this class (saved under
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -55,6 +56,7 @@ class GreedyOutput:
     prosody: list[torch.Tensor]  # per utterance: (N_i, d) layer-k state at the step that emitted each token
     encoder_states: torch.Tensor  # (B, S, d)
     encoder_mask: torch.Tensor | None  # (B, S) bool, or None when every frame is real
+    cancelled: list[bool] = field(default_factory=list)  # per utterance: it left the batch cancelled (tokens cut)
 
 
 class WhisperPro(WhisperForConditionalGeneration):
@@ -198,46 +200,98 @@ class WhisperPro(WhisperForConditionalGeneration):
         suppress_tokens: list[int] = (),
         begin_suppress_tokens: list[int] = (),
         capture_prosody: bool = True,
+        cancelled: Callable[[], Sequence[bool]] | None = None,
     ) -> GreedyOutput:
         """Greedy decoding with a KV cache, recording the prosody layer's state at every emitted token.
 
         prompts: per row, the decoder prefix ([<|startofprev|>, previous text…,] SOT[, lang, task], notimestamps),
         all of one length. Only text tokens and EOT can be emitted: every id above EOT (language, task, timestamps …)
-        is suppressed. Finished rows keep being fed EOT and their outputs are ignored."""
+        is suppressed. A row leaves the batch (its cache rows too) as soon as it emits EOT, so finished rows cost no
+        further steps. cancelled: asked before every step, one flag per row of `prompts`; a flagged row leaves the
+        batch before that step, keeps the tokens it emitted so far and is marked in `GreedyOutput.cancelled`."""
         encoder_states, encoder_mask = self.encode(input_features, attention_mask)
-        batch = encoder_states.shape[0]
-        device = encoder_states.device
+        blocked, begin_blocked = self._blocked_tokens(eot, suppress_tokens, begin_suppress_tokens,
+                                                      encoder_states.device)
+        live = _LiveRows(self.new_cache(), encoder_states, encoder_mask,
+                         torch.tensor(prompts, device=encoder_states.device))  # (B, P) first, then (B, 1)
+        for step in range(max_new_tokens):
+            if cancelled is not None:
+                live.cancel(cancelled())
+            if not live.rows:
+                break
+            hidden, hidden_states = self.decode(live.input_ids, live.encoder_states, live.encoder_mask,
+                                                cache=live.cache)
+            logits = self.proj_out(hidden[:, -1])  # (b, vocab)
+            next_token = logits.masked_fill(begin_blocked if step == 0 else blocked, float("-inf")).argmax(-1)
+            emitting = hidden_states[self.config.prosody_layer][:, -1] if capture_prosody else None  # (b, d)
+            live.record(next_token, emitting, eot)
+        tokens, prosody = live.outputs(len(prompts), capture_prosody)
+        return GreedyOutput(tokens, prosody, encoder_states, encoder_mask, live.cancelled)
+
+    def _blocked_tokens(self, eot: int, suppress_tokens, begin_suppress_tokens, device
+                        ) -> tuple[torch.Tensor, torch.Tensor]:
+        """(vocab,) masks of the ids that may not be emitted: every id above EOT and `suppress_tokens`; at the
+        first step `begin_suppress_tokens` too."""
         blocked = torch.zeros(self.config.vocab_size, dtype=torch.bool, device=device)
         blocked[eot + 1:] = True
         blocked[list(suppress_tokens)] = True
         begin_blocked = blocked.clone()
         begin_blocked[list(begin_suppress_tokens)] = True
+        return blocked, begin_blocked
 
-        cache = self.new_cache()
-        input_ids = torch.tensor(prompts, device=device)  # (B, P) first, then (B, 1)
-        finished = torch.zeros(batch, dtype=torch.bool, device=device)
-        tokens, states = [], []
-        for step in range(max_new_tokens):
-            hidden, hidden_states = self.decode(input_ids, encoder_states, encoder_mask, cache=cache)
-            logits = self.proj_out(hidden[:, -1])  # (B, vocab)
-            logits = logits.masked_fill(begin_blocked if step == 0 else blocked, float("-inf"))
-            next_token = torch.where(finished, eot, logits.argmax(-1))  # (B,)
-            tokens.append(next_token)
-            if capture_prosody:
-                states.append(hidden_states[self.config.prosody_layer][:, -1])  # (B, d): the state that emitted it
-            finished |= next_token == eot
-            if bool(finished.all()):
-                break
-            input_ids = next_token[:, None]
 
-        tokens = torch.stack(tokens, dim=1).tolist()  # (B, n)
-        states = torch.stack(states, dim=1) if capture_prosody else None  # (B, n, d)
-        out_tokens, out_prosody = [], []
-        for row, row_tokens in enumerate(tokens):
-            length = row_tokens.index(eot) if eot in row_tokens else len(row_tokens)
-            out_tokens.append(row_tokens[:length])
-            out_prosody.append(states[row, :length] if capture_prosody else None)
-        return GreedyOutput(out_tokens, out_prosody, encoder_states, encoder_mask)
+class _LiveRows:
+    """The rows of a greedy decoding batch still decoding, with their slices of the cache and encoder states.
+    A row that ends (EOT) or is cancelled is taken out of every tensor at once: no later step computes it."""
+
+    def __init__(self, cache: EncoderDecoderCache, encoder_states: torch.Tensor, encoder_mask: torch.Tensor | None,
+                 input_ids: torch.Tensor):
+        batch = encoder_states.shape[0]
+        self.cache, self.input_ids = cache, input_ids
+        self.encoder_states, self.encoder_mask = encoder_states, encoder_mask
+        self.rows = list(range(batch))  # the original index of each row still in the batch
+        self.tokens: list[list[int]] = [[] for _ in range(batch)]
+        self.states: list[list[torch.Tensor]] = [[] for _ in range(batch)]
+        self.cancelled = [False] * batch
+
+    def cancel(self, flags: Sequence[bool]) -> None:
+        for row in self.rows:
+            self.cancelled[row] = bool(flags[row])
+        self._keep([i for i, row in enumerate(self.rows) if not self.cancelled[row]])
+
+    def record(self, next_token: torch.Tensor, emitting: torch.Tensor | None, eot: int) -> None:
+        """One step's tokens (b,) and prosody states (b, d) for the rows in the batch; the rows that emitted EOT
+        leave it (EOT is not kept) and the others' tokens are the next step's input."""
+        keep = []
+        for i, (row, token) in enumerate(zip(self.rows, next_token.tolist(), strict=True)):
+            if token == eot:
+                continue
+            keep.append(i)
+            self.tokens[row].append(token)
+            if emitting is not None:
+                self.states[row].append(emitting[i])
+        self.input_ids = next_token[:, None]
+        self._keep(keep)
+
+    def _keep(self, keep: list[int]) -> None:
+        if len(keep) == len(self.rows):
+            return
+        self.rows = [self.rows[i] for i in keep]
+        if not keep:
+            return
+        index = torch.tensor(keep, device=self.encoder_states.device)
+        self.cache.batch_select_indices(index)
+        self.encoder_states = self.encoder_states.index_select(0, index)
+        if self.encoder_mask is not None:
+            self.encoder_mask = self.encoder_mask.index_select(0, index)
+        self.input_ids = self.input_ids.index_select(0, index)
+
+    def outputs(self, batch: int, capture_prosody: bool) -> tuple[list[list[int]], list[torch.Tensor | None]]:
+        if not capture_prosody:
+            return self.tokens, [None] * batch
+        d = self.encoder_states.shape[-1]
+        empty = self.encoder_states.new_zeros((0, d))
+        return self.tokens, [torch.stack(states) if states else empty for states in self.states]
 
 
 # So that AutoConfig / AutoModelForSpeechSeq2Seq open a saved WhisperPro directory.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -133,9 +134,13 @@ class Transcriber:
     # ----------------------------------------------------------------------------------------------- public
     @torch.inference_mode()
     def transcribe(self, audio: AudioSource | list[AudioSource], sample_rate: int | None = None,
-                   max_seconds: float | None | str = TRANSCRIBE_MAX_SECONDS) -> SpeechTokens | list[SpeechTokens]:
+                   max_seconds: float | None | str = TRANSCRIBE_MAX_SECONDS,
+                   cancelled: Sequence[Callable[[], bool]] | None = None,
+                   ) -> SpeechTokens | list[SpeechTokens | None] | None:
         """audio: a path, file bytes or an array (16 kHz unless `sample_rate` says otherwise), or a list of them
-        (then a list comes back, in order). max_seconds: the longest audio accepted (None: no limit)."""
+        (then a list comes back, in order). max_seconds: the longest audio accepted (None: no limit).
+        cancelled: one predicate per source, asked before every decoding step (a server's cancelled requests);
+        a source whose predicate turns true leaves the decoding batch at the next step and gets None."""
         single = not isinstance(audio, (list, tuple))
         sources = [audio] if single else list(audio)
         clips = []
@@ -147,36 +152,44 @@ class Transcriber:
         segmentations = [split_at_pauses(clip) for clip in clips]
         short = [i for i, segments in enumerate(segmentations) if len(segments) == 1]
         short.sort(key=lambda i: len(clips[i]))  # similar lengths together: less padding per batch
+        never = lambda: False  # noqa: E731
+        cancelled = list(cancelled) if cancelled is not None else [never] * len(clips)
         for first in range(0, len(short), self.batch_size):
             indices = short[first : first + self.batch_size]
-            for i, decoded in zip(indices, self._decode([clips[i] for i in indices]), strict=True):
-                results[i] = self._speech_tokens([decoded], [0.0], len(clips[i]))
+            decoded = self._decode([clips[i] for i in indices], cancelled=[cancelled[i] for i in indices])
+            for i, one in zip(indices, decoded, strict=True):
+                results[i] = None if one is None else self._speech_tokens([one], [0.0], len(clips[i]))
         for i, segments in enumerate(segmentations):
             if len(segments) > 1:
-                results[i] = self._transcribe_long(clips[i], segments)
+                results[i] = self._transcribe_long(clips[i], segments, cancelled[i])
         if self.measure_acoustics:  # how it was said, measured from the waveform
             for clip, result in zip(clips, results, strict=True):
-                result.acoustics = utterance_acoustics(clip, max(1, len(result.words))).vector()
+                if result is not None:
+                    result.acoustics = utterance_acoustics(clip, max(1, len(result.words))).vector()
         return results[0] if single else results
 
     # ----------------------------------------------------------------------------------------------- internals
-    def _transcribe_long(self, samples: np.ndarray, segments: list[tuple[int, int]]) -> SpeechTokens:
+    def _transcribe_long(self, samples: np.ndarray, segments: list[tuple[int, int]],
+                         cancelled: Callable[[], bool]) -> SpeechTokens | None:
         """Segments in order; with `condition_on_previous_text`, each prompted with the previous segment's text
-        (as much of it as half the decoder's context holds, openai's limit)."""
+        (as much of it as half the decoder's context holds, openai's limit). None once `cancelled()`."""
         decoded, previous = [], []
         prompt_room = self.model.config.max_target_positions // 2 - 1
         for start, end in segments:
             prompt = []
             if self.condition_on_previous_text and previous and self.prev_sot is not None:
                 prompt = [self.prev_sot, *previous[-prompt_room:]]
-            result = self._decode([samples[start:end]], prompt)[0]
+            result = self._decode([samples[start:end]], prompt, cancelled=[cancelled])[0]
+            if result is None:
+                return None
             decoded.append(result)
             previous = result.tokens
         return self._speech_tokens(decoded, [start / SAMPLE_RATE for start, _ in segments], len(samples))
 
-    def _decode(self, clips: list[np.ndarray], prompt: list[int] = (), full_window: bool | None = None
-                ) -> list[_Decoded]:
-        """One padded batch of ≤ 30 s clips → tokens, token times and prosody per clip.
+    def _decode(self, clips: list[np.ndarray], prompt: list[int] = (), full_window: bool | None = None,
+                cancelled: Sequence[Callable[[], bool]] | None = None) -> list[_Decoded | None]:
+        """One padded batch of ≤ 30 s clips → tokens, token times and prosody per clip (None for a clip whose
+        `cancelled` turned true: its row left the decoding batch at the next step and is not aligned).
 
         On the clip's own frames, a checkpoint not fine-tuned that way can fall into a repetition loop. A row that
         loops (it hits the token budget, or its text compresses like a loop, openai's test) is decoded again in
@@ -185,32 +198,60 @@ class Transcriber:
         d_model = self.model.config.d_model
         empty = _Decoded([], np.zeros(0, np.float32), np.zeros(0, np.float32), np.zeros((0, d_model), np.float32))
         audible = [i for i, clip in enumerate(clips) if np.abs(clip).max() >= SILENCE_PEAK]
+        results: list[_Decoded | None] = [empty] * len(clips)
         if not audible:
-            return [empty] * len(clips)
-        clips_heard = [clips[i] for i in audible]
-        features, attention_mask = self._features(clips_heard, full_window)
+            return results
+        out, prefixes, max_new = self._greedy([clips[i] for i in audible], prompt, full_window,
+                                    None if cancelled is None else [cancelled[i] for i in audible])
+        done = [row for row in range(len(audible)) if not out.cancelled[row]]
+        timed = self._timed(out, prefixes, [clips[audible[row]] for row in done], done)
+        for row, decoded in zip(done, timed, strict=True):
+            results[audible[row]] = decoded
+        for row in range(len(audible)):
+            if out.cancelled[row]:
+                results[audible[row]] = None
+        if not full_window and self.loop_fallback:
+            stuck = [audible[row] for row in done if self._looping(out.tokens[row], max_new)]
+            if stuck:
+                redone = self._decode([clips[i] for i in stuck], prompt, True,
+                                      None if cancelled is None else [cancelled[i] for i in stuck])
+                for i, decoded in zip(stuck, redone, strict=True):
+                    results[i] = decoded
+        return results
+
+    def _greedy(self, clips: list[np.ndarray], prompt: list[int], full_window: bool,
+                cancelled: Sequence[Callable[[], bool]] | None):
+        """WhisperPro's greedy decoding of audible clips, the decoder prefix of each and the token budget."""
+        features, attention_mask = self._features(clips, full_window)
         prefixes = self._prefixes(features, attention_mask)
-        longest = max(len(clip) for clip in clips_heard) / SAMPLE_RATE
+        longest = max(len(clip) for clip in clips) / SAMPLE_RATE
         max_new = max(1, min(self.max_new_tokens, int(MAX_TOKENS_PER_SECOND * longest) + 16,
                              self.model.config.max_target_positions - len(prompt) - len(prefixes[0])))
+        flags = None if cancelled is None else (lambda: [is_cancelled() for is_cancelled in cancelled])
         out = self.model.greedy_decode(
             features, attention_mask, [list(prompt) + prefix for prefix in prefixes], self.eot, max_new,
-            self.suppress_tokens, self.begin_suppress_tokens,
+            self.suppress_tokens, self.begin_suppress_tokens, cancelled=flags,
         )
+        return out, prefixes, max_new
+
+    def _timed(self, out, prefixes: list[list[int]], clips: list[np.ndarray], rows: list[int]) -> list[_Decoded]:
+        """Token times for the decoded `rows` of `out` (one teacher-forced pass over the alignment heads), silence
+        trimmed; the clips are those rows' clips."""
+        if not rows:
+            return []
+        index = torch.tensor(rows, device=out.encoder_states.device)
+        states = out.encoder_states.index_select(0, index)
+        mask = None if out.encoder_mask is None else out.encoder_mask.index_select(0, index)
         # Align over the clip's own audio only: never the silence padding, so no token ends after the audio does.
-        audio_frames = [min(-(-(len(clip) // HOP_SAMPLES) // 2), out.encoder_states.shape[1]) for clip in clips_heard]
-        times = token_start_times(self.model, out.encoder_states, out.encoder_mask, audio_frames, prefixes,
-                                  out.tokens, self.eot, self.alignment_heads)
-        results = [empty] * len(clips)
-        for row, i in enumerate(audible):
-            starts, ends = trim_silence(times[row][:-1], times[row][1:], clips[i])
-            results[i] = _Decoded(out.tokens[row], starts, ends, out.prosody[row].float().cpu().numpy())
-        if not full_window and self.loop_fallback:
-            stuck = [i for row, i in enumerate(audible) if self._looping(out.tokens[row], max_new)]
-            if stuck:
-                for i, redone in zip(stuck, self._decode([clips[i] for i in stuck], prompt, True), strict=True):
-                    results[i] = redone
-        return results
+        audio_frames = [min(-(-(len(clip) // HOP_SAMPLES) // 2), states.shape[1]) for clip in clips]
+        tokens = [out.tokens[row] for row in rows]
+        times = token_start_times(self.model, states, mask, audio_frames, [prefixes[row] for row in rows],
+                                  tokens, self.eot, self.alignment_heads)
+        decoded = []
+        for row, clip, row_times in zip(rows, clips, times, strict=True):
+            starts, ends = trim_silence(row_times[:-1], row_times[1:], clip)
+            decoded.append(_Decoded(out.tokens[row], starts, ends, out.prosody[row].float().cpu().numpy()))
+        return decoded
 
     def _looping(self, tokens: list[int], budget: int) -> bool:
         if len(tokens) >= budget:

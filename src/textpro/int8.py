@@ -1,6 +1,10 @@
-"""int8 on CPU (`textpro serve --int8`): dynamic quantization of the Linear layers of WhisperPro's decoder and of
-the LLM. Weights are stored as int8 (per tensor), activations are quantized on the fly at each matmul; the
-encoder, the embeddings (the prompt's embedding lookup and the projector included) and every norm stay float32.
+"""int8 on CPU (`textpro serve --int8`, `textpro chat --int8`): dynamic quantization of the Linear layers of
+WhisperPro's decoder and of the LLM in a loaded TextPro. Weights are stored as int8 (per tensor), activations are
+quantized on the fly at each matmul; the encoder, the embeddings (the prompt's embedding lookup and the projector
+included) and every norm stay float32.
+
+It works on the loaded pipeline's modules and imports neither whisperpro nor slm, so it sits right below pipeline,
+where serve and the chat command (both above) can use it.
 
 Opt-in: it is the CPU default only once `benchmarks/int8_cpu.py` shows, on >= 300 items, >= 97 % of answers
 identical to fp32, WER within 0.5 points and prosody vectors with cosine >= 0.99 (BENCHMARKS.md, serving).
@@ -18,9 +22,21 @@ import warnings
 import torch
 from torch import nn
 
-from textpro.serve.settings import INT8_PARTS, int8_parts
+from textpro.errors import ConfigError
 
-log = logging.getLogger("textpro.serve")
+log = logging.getLogger("textpro")
+
+INT8_PARTS = ("whisperpro", "llm", "lm_head")  # what `--int8` can quantize
+
+
+def int8_parts(value: str) -> tuple[str, ...]:
+    """"whisperpro,llm" -> ("whisperpro", "llm"); "all" -> every part; ConfigError for an unknown part."""
+    if value.strip().lower() == "all":
+        return INT8_PARTS
+    parts = tuple(p.strip() for p in value.split(",") if p.strip())
+    if not parts or set(parts) - set(INT8_PARTS):
+        raise ConfigError(f"int8 parts {value!r}: use all, or some of {', '.join(INT8_PARTS)}")
+    return parts
 
 
 def _int8_linear(linear: nn.Linear) -> nn.Module:
@@ -49,17 +65,14 @@ def is_int8(module: nn.Module) -> bool:
     return any(isinstance(m, torch.ao.nn.quantized.dynamic.Linear) for m in module.modules())
 
 
-PARTS = INT8_PARTS
-
-
-def quantize_int8(pipeline, parts=PARTS) -> dict:
+def quantize_int8(pipeline, parts=INT8_PARTS) -> dict:
     """Quantizes a loaded TextPro in place, for CPU inference only. parts: "whisperpro" (the decoder and its output
     projection), "llm" (every Linear of the LLM's layers), "lm_head" (the LLM's output projection). A LoRA adapter is
     merged into the LLM first (its weights then quantize with the rest). Returns the Linear layers quantized per
     part."""
     int8_parts(",".join(parts))  # ConfigError for an unknown part
     if pipeline.slm.device.type != "cpu" or pipeline.transcriber.model.device.type != "cpu":
-        raise ValueError("int8 dynamic quantization runs on CPU only")
+        raise ConfigError("int8 dynamic quantization runs on CPU only: load the model on the CPU")
     whisper = pipeline.transcriber.model
     slm = pipeline.slm
     counts = {"whisperpro_decoder": 0, "llm": 0}

@@ -1,4 +1,5 @@
-"""`textpro serve --int8`: dynamic int8 quantization of WhisperPro's decoder and of the LLM on CPU.
+"""`textpro serve --int8` and `textpro chat --int8`: dynamic int8 quantization of WhisperPro's decoder and of the
+LLM on CPU (textpro/int8.py).
 Accuracy against fp32 is measured by benchmarks/int8_cpu.py (BENCHMARKS.md); here: what is quantized, what is
 not, and that the quantized model still hears and answers."""
 
@@ -15,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def int8_pro():
+    from textpro.int8 import quantize_int8
     from textpro.pipeline import TextPro
-    from textpro.serve.int8 import quantize_int8
 
     pro = TextPro.untrained()  # its own copy: the shared served model stays fp32 for the other tests
     counts = quantize_int8(pro)
@@ -24,7 +25,7 @@ def int8_pro():
 
 
 def test_what_is_quantized(int8_pro):
-    from textpro.serve.int8 import is_int8
+    from textpro.int8 import is_int8
 
     pro, counts = int8_pro
     whisper, slm = pro.transcriber.model, pro.slm
@@ -54,8 +55,8 @@ def test_int8_hears_and_answers_like_fp32(int8_pro):
 
 def test_int8_setting_and_parts():
     from textpro.errors import ConfigError
+    from textpro.int8 import quantize_int8
     from textpro.serve import ServeSettings
-    from textpro.serve.int8 import quantize_int8
 
     assert ServeSettings.from_env({"TEXTPRO_INT8": "1"}).int8 == "all"
     assert ServeSettings.from_env({"TEXTPRO_INT8": "whisperpro"}).int8 == "whisperpro"
@@ -65,3 +66,49 @@ def test_int8_setting_and_parts():
         ServeSettings(int8="whisperpro,everything")
     with pytest.raises(ConfigError):
         quantize_int8(untrained_served().pipeline, ("everything",))
+
+
+def test_chat_int8_quantizes_before_it_answers(one_thread, monkeypatch, capsys):
+    import json
+
+    import textpro.int8
+    from textpro.cli import main
+    from textpro.int8 import is_int8
+    from textpro.pipeline import DEFAULT_MODEL_DIR
+
+    quantized = []
+    real = textpro.int8.quantize_int8
+    monkeypatch.setattr(textpro.int8, "quantize_int8", lambda pipeline, parts: quantized.append((pipeline, parts))
+                        or real(pipeline, parts))
+    clip = json.loads((DEFAULT_MODEL_DIR / "examples" / "examples.jsonl").open().readline())["audio"]
+    assert main(["chat", str(DEFAULT_MODEL_DIR / "examples" / clip), "--int8", "--max-new-tokens", "8"]) == 0
+    transcript, answer = capsys.readouterr().out.split("answer:", 1)
+    assert transcript.strip().removeprefix("transcript:").strip() and answer.strip()
+    [(pipeline, parts)] = quantized
+    assert parts == ("whisperpro", "llm", "lm_head")
+    assert is_int8(pipeline.transcriber.model.model.decoder) and is_int8(pipeline.slm.llm)
+
+
+def test_chat_int8_with_an_unknown_part_fails_in_one_line_before_loading(tmp_path, monkeypatch, capsys):
+    import soundfile as sf
+
+    import textpro.pipeline
+    from textpro.cli import main
+
+    monkeypatch.setattr(textpro.pipeline.TextPro, "from_pretrained", lambda *a, **k: pytest.fail("model loaded"))
+    sf.write(tmp_path / "a.wav", (0.1 * np.sin(np.arange(8000) / 5)).astype(np.float32), 16000)
+    assert main(["chat", str(tmp_path / "a.wav"), "--int8", "whisperpro,everything"]) == 2
+    err = capsys.readouterr().err
+    assert "int8 parts 'whisperpro,everything'" in err and err.count("\n") == 1
+
+
+def test_int8_refuses_a_model_off_the_cpu():
+    from types import SimpleNamespace
+
+    from textpro.errors import ConfigError
+    from textpro.int8 import quantize_int8
+
+    on = lambda device: SimpleNamespace(device=torch.device(device))  # noqa: E731
+    pipeline = SimpleNamespace(slm=on("meta"), transcriber=SimpleNamespace(model=on("cpu")))
+    with pytest.raises(ConfigError, match="CPU only"):
+        quantize_int8(pipeline)
