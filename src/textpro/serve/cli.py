@@ -18,6 +18,27 @@ TEXTPRO_INT8, TEXTPRO_LLM_ENDPOINT, TEXTPRO_LLM_ENDPOINT_MODEL, TEXTPRO_LLM_ENDP
 TEXTPRO_LLM_ENDPOINT_API_KEY, TEXTPRO_API_KEY."""
 
 
+# The server's limits: (flag, type, help); None means "the environment's value, else the default".
+LIMIT_OPTIONS = [
+    ("--max-upload-mb", float, "largest audio file accepted, MB (default 25; $TEXTPRO_MAX_UPLOAD_BYTES)"),
+    ("--max-audio-seconds", float, "longest audio accepted (default 60; $TEXTPRO_MAX_AUDIO_SECONDS)"),
+    ("--max-queue", int, "requests allowed to wait; more get 429 (default 64; $TEXTPRO_MAX_QUEUE)"),
+    ("--timeout", float, "seconds per request, queueing included; then 504 (default 120; "
+                         "$TEXTPRO_REQUEST_TIMEOUT)"),
+    ("--max-batch-size", int, "requests run together; 1 turns batching off (default 8; $TEXTPRO_MAX_BATCH_SIZE)"),
+    ("--batch-wait-ms", float, "how long an idle server waits for a batch to fill (default 50; "
+                               "$TEXTPRO_BATCH_WAIT_MS)"),
+    ("--max-new-tokens", int, "default and cap of max_tokens (default 256; $TEXTPRO_MAX_NEW_TOKENS)"),
+    ("--max-text-chars", int, "characters of text beside the audio (default 8192; $TEXTPRO_MAX_TEXT_CHARS)"),
+    ("--max-prompt-tokens", int, "prompt tokens, instruction and the clip's longest transcript (default 2048, and "
+                                 "the model's context; $TEXTPRO_MAX_PROMPT_TOKENS)"),
+    ("--max-request-mb", float, "largest request body, MB (default: from --max-upload-mb; "
+                                "$TEXTPRO_MAX_REQUEST_BYTES)"),
+    ("--shutdown-grace", float, "seconds in-flight requests get after SIGTERM before they are cancelled (default 5; "
+                                "$TEXTPRO_SHUTDOWN_GRACE_SECONDS)"),
+]
+
+
 def add_parser(commands) -> argparse.ArgumentParser:
     parser = commands.add_parser("serve", help="OpenAI-compatible HTTP API (chat with audio, transcriptions) "
                                  "and a web page", description=__doc__, epilog=EPILOG,
@@ -29,32 +50,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
                         help="override the WhisperPro the checkpoint names (e.g. a downloaded qqjz/WhisperPro)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-    parser.add_argument("--max-upload-mb", type=float, default=None,
-                        help="largest audio file accepted, MB (default 25; $TEXTPRO_MAX_UPLOAD_BYTES)")
-    parser.add_argument("--max-audio-seconds", type=float, default=None,
-                        help="longest audio accepted (default 60; $TEXTPRO_MAX_AUDIO_SECONDS)")
-    parser.add_argument("--max-queue", type=int, default=None,
-                        help="requests allowed to wait; more get 429 (default 64; $TEXTPRO_MAX_QUEUE)")
-    parser.add_argument("--timeout", type=float, default=None,
-                        help="seconds per request, queueing included; then 504 (default 120; "
-                             "$TEXTPRO_REQUEST_TIMEOUT)")
-    parser.add_argument("--max-batch-size", type=int, default=None,
-                        help="requests run together; 1 turns batching off (default 8; $TEXTPRO_MAX_BATCH_SIZE)")
-    parser.add_argument("--batch-wait-ms", type=float, default=None,
-                        help="how long an idle server waits for a batch to fill (default 50; "
-                             "$TEXTPRO_BATCH_WAIT_MS)")
-    parser.add_argument("--max-new-tokens", type=int, default=None,
-                        help="default and cap of max_tokens (default 256; $TEXTPRO_MAX_NEW_TOKENS)")
-    parser.add_argument("--max-text-chars", type=int, default=None,
-                        help="characters of text beside the audio (default 8192; $TEXTPRO_MAX_TEXT_CHARS)")
-    parser.add_argument("--max-prompt-tokens", type=int, default=None,
-                        help="prompt tokens, instruction and the clip's longest transcript (default 2048, and the "
-                             "model's context; $TEXTPRO_MAX_PROMPT_TOKENS)")
-    parser.add_argument("--max-request-mb", type=float, default=None,
-                        help="largest request body, MB (default: from --max-upload-mb; $TEXTPRO_MAX_REQUEST_BYTES)")
-    parser.add_argument("--shutdown-grace", type=float, default=None,
-                        help="seconds in-flight requests get after SIGTERM before they are cancelled (default 5; "
-                             "$TEXTPRO_SHUTDOWN_GRACE_SECONDS)")
+    for flag, kind, help_text in LIMIT_OPTIONS:  # each also read from the environment (ServeSettings.from_env)
+        parser.add_argument(flag, type=kind, default=None, help=help_text)
     parser.add_argument("--continuous-batching", action="store_true", default=None,
                         help="requests join and leave the LLM batch at each decoding step instead of waiting for "
                              "the batch to end ($TEXTPRO_CONTINUOUS_BATCHING=1)")
