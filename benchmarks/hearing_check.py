@@ -5,7 +5,7 @@ rate of the clips in a feature cache, asked with each record's own phrasing?
 on every clip: ~15 minutes for a 180-clip dev split on 2 cores. This reads a `textpro featurize` cache instead and
 asks only the paralinguistic questions, once: about a minute, so a variant can be checked at every saved training
 checkpoint, and on the *training* cache too (can the model even fit what it was taught?). Labels are matched with
-the evaluation's own matcher (`textpro.data.labels.match_label`, yes/no questions read as such).
+the evaluation's own matcher and diagnostics (`predict_labels`, `balanced_accuracy`, `answer_histogram`).
 
     python benchmarks/hearing_check.py MODEL_OR_CHECKPOINT FEATURES [--limit N] [--threads T]
 
@@ -52,8 +52,9 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     args = parser.parse_args(argv)
 
-    from textpro.data.labels import match_label
     from textpro.eval.bench import items_from_records
+    from textpro.eval.diagnostics import answer_histogram, balanced_accuracy
+    from textpro.eval.harness import predict_labels
     from textpro.slm.featurize import FeatureStore
 
     torch.set_num_threads(args.threads)
@@ -67,18 +68,17 @@ def main(argv=None) -> None:
         per_task = {t: rows[::max(1, len(rows) // args.limit)][:args.limit] for t, rows in per_task.items()}
     for task, rows in per_task.items():
         items = items_from_records([store.index[i]["manifest"] for i in rows])
+        requests = [(store[i], item.instruction) for i, item in zip(rows, items, strict=True)]
         answers = []
-        for start in range(0, len(rows), args.batch_size):
-            chunk = list(zip(rows, items))[start:start + args.batch_size]
+        for start in range(0, len(requests), args.batch_size):
             with torch.no_grad():
-                answers += slm.generate([(store[i], item.instruction) for i, item in chunk], max_new_tokens=8)
-        predicted = [match_label(a, item.labels, yes_label=item.yes_label) for a, item in zip(answers, items)]
-        truth = [item.reference for item in items]
-        recall = [np.mean([p == t for p, t in zip(predicted, truth) if t == label]) for label in sorted(set(truth))]
-        accuracy = np.mean([p == t for p, t in zip(predicted, truth)])
-        print(f"{task}: n {len(items)}  accuracy {100 * accuracy:.1f}  balanced {100 * np.mean(recall):.1f}  "
-              f"answers {dict(collections.Counter(predicted))}  e.g. {answers[:4]}")
-
+                answers += slm.generate(requests[start:start + args.batch_size], max_new_tokens=8)
+        predicted = predict_labels(items, {item.id: a for item, a in zip(items, answers, strict=True)})
+        accuracy = np.mean([predicted[item.id] == item.reference for item in items])
+        shares = answer_histogram(items, predicted)["shares"]  # label -> % of answers
+        print(f"{task}: n {len(items)}  accuracy {100 * accuracy:.1f}  "
+              f"balanced {balanced_accuracy(items, predicted):.1f}  "
+              f"answers {', '.join(f'{label} {share:.0f}%' for label, share in shares.items())}  e.g. {answers[:4]}")
 
 if __name__ == "__main__":
     main()

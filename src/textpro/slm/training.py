@@ -224,7 +224,7 @@ class SLMObjective(nn.Module):
     def kl_to_teacher(self, student_logits: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Token-level KL(p_teacher ‖ p_student) averaged over response tokens. Both sequences hold the same response
         tokens in the same order, so the labelled positions of each line up one to one."""
-        rows = batch["kd_row"] if "kd_row" in batch else torch.ones(len(student_logits), dtype=torch.bool)  # (B,)
+        rows = batch["kd_row"]  # (B,) the rows the KL term reads (SLMCollator, kd_rows)
         if not rows.any():
             return student_logits.new_zeros(())
         with torch.no_grad():  # the teacher reads only the rows the KL term uses
