@@ -8,7 +8,7 @@ import yaml
 
 from textpro.recipe.config import MiniRecipeConfig, StageSettings
 from textpro.recipe.mini import MiniRecipe
-from textpro.recipe.runner import RecipeError, Step, done_marker, run_steps, select
+from textpro.recipe.runner import RecipeError, Step, StepContext, done_marker, run_steps, select
 from textpro.recipe.stages import stage_config
 
 
@@ -150,12 +150,43 @@ def test_commands_log_their_output_and_fail_on_nonzero_exit(tmp_path):
 def test_shipped_recipe_config_and_step_order():
     config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini.yaml")
     names = [s.name for s in MiniRecipe(config, "out").steps()]
-    assert names == ["data", "teacher", "whisperpro", "featurize", "distill", "slm-stage1", "slm-stage2", "export",
-                     "eval"]
+    assert names == ["data", "teacher", "whisperpro", "featurize", "distill", "slm-stage1", "slm-hearing",
+                     "slm-stage2", "export", "eval"]
     background = {s.name: s.background_until for s in MiniRecipe(config, "out").steps() if s.background_until}
     assert background == {"teacher": "distill"}  # it trains alongside the speech side, until its first user
-    for stage in (config.teacher, config.whisperpro, config.slm_stage1, config.slm_stage2):
+    for stage in (config.teacher, config.whisperpro, config.slm_stage1, config.slm_hearing, config.slm_stage2):
         assert (Path(__file__).parents[1] / stage.config).is_file()
+
+
+class RecordingContext(StepContext):
+    """Runs nothing: records each `textpro` command's arguments."""
+
+    def __init__(self, out: Path):
+        super().__init__(out, out / "step.log", {})
+        self.calls: list[list[str]] = []
+
+    def textpro(self, *args) -> None:
+        self.calls.append([str(a) for a in args])
+
+
+@pytest.mark.parametrize("hearing", [True, False])
+def test_stage2_continues_the_hearing_phase_when_there_is_one(tmp_path, hearing):
+    config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini.yaml")
+    if not hearing:
+        config.slm_hearing = None
+    recipe = MiniRecipe(config, tmp_path)
+    ctx = RecordingContext(tmp_path)
+    for step in recipe.steps():
+        if step.name.startswith("slm-"):
+            step.run(ctx)
+    stages = [yaml.safe_load(Path(call[call.index("--config") + 1]).read_text()) for call in ctx.calls]
+    assert [s["train"]["output_dir"] for s in stages] == [
+        str(tmp_path / name) for name in ("slm-stage1", *(["slm-hearing"] if hearing else []), "slm-stage2")]
+    assert stages[-1]["init_from"] == str(tmp_path / ("slm-hearing" if hearing else "slm-stage1") / "model")
+    if hearing:  # paralinguistic rows only, from stage 1, the recipe's size; stage 2 keeps its adapter's modules
+        assert stages[1]["init_from"] == str(tmp_path / "slm-stage1" / "model")
+        assert stages[1]["distill"] is None and stages[1]["train"]["max_steps"] == config.slm_hearing.max_steps
+        assert stages[1]["lora_settings"]["target_modules"] == stages[2]["lora_settings"]["target_modules"]
 
 
 def test_stage_config_fills_paths_and_sizes(tmp_path):

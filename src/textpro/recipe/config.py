@@ -78,6 +78,10 @@ class MiniRecipeConfig:
     featurize: FeaturizeSettings = field(default_factory=FeaturizeSettings)
     distill: DistillSettings = field(default_factory=DistillSettings)
     slm_stage1: StageSettings = field(default_factory=lambda: StageSettings("configs/slm-mini-stage1.yaml"))
+    # Stage 2's first phase, paralinguistic rows only (configs/slm-mini-stage2-hearing.yaml); stage 2 continues its
+    # adapter. None: stage 2 starts from stage 1 (the paper's single stage 2)
+    slm_hearing: StageSettings | None = field(
+        default_factory=lambda: StageSettings("configs/slm-mini-stage2-hearing.yaml"))
     slm_stage2: StageSettings = field(default_factory=lambda: StageSettings("configs/slm-mini-stage2.yaml"))
     eval: EvalSettings = field(default_factory=EvalSettings)
 

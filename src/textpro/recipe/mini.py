@@ -10,7 +10,8 @@ Steps (each a `textpro` command in a subprocess, its output in OUT/logs/<step>.l
     featurize   textpro featurize (train split)             → OUT/features/train
     distill     textpro distill (teacher answers ASR text)  → OUT/features/distill.jsonl
     slm-stage1  textpro train slm --stage 1                 → OUT/slm-stage1/model (projector; LLM = the teacher)
-    slm-stage2  textpro train slm --stage 2 (LoRA)          → OUT/slm-stage2/model
+    slm-hearing textpro train slm --stage 2 (LoRA), paralinguistic rows only → OUT/slm-hearing/model
+    slm-stage2  textpro train slm --stage 2 (same LoRA), content + paralinguistic → OUT/slm-stage2/model
     export      adapters (float16) + example clips          → OUT/default         (what ships as the default)
     eval        textpro eval + WhisperPro WER of OUT/default → OUT/eval/{test,test_robust}/results.*, OUT/eval/wer.json
 
@@ -48,6 +49,7 @@ class MiniRecipe:
         self.features = self.out / "features" / "train"
         self.distilled = self.out / "features" / "distill.jsonl"
         self.stage1 = self.out / "slm-stage1" / "model"
+        self.hearing = self.out / "slm-hearing" / "model"
         self.stage2 = self.out / "slm-stage2" / "model"
         self.default = self.out / "default"
 
@@ -60,7 +62,9 @@ class MiniRecipe:
             Step("featurize", self.featurize, "WhisperPro transcripts + prosody vectors of the train split"),
             Step("distill", self.distill, "the teacher answers the ASR transcripts"),
             Step("slm-stage1", self.slm_stage1, "SLM stage 1: projector only, LLM frozen"),
-            Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA"),
+            *([Step("slm-hearing", self.slm_hearing, "SLM stage 2, first phase: projector + LoRA on the "
+                    "paralinguistic tasks, reading the measured acoustics")] if self.config.slm_hearing else []),
+            Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA on the content mix"),
             Step("export", self.export, "pack the adapters + example clips into OUT/default (the embedded default)"),
             Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER (of OUT/default)"),
         ]
@@ -112,8 +116,15 @@ class MiniRecipe:
         ctx.textpro("train", "slm", "--stage", "1", "--config", write_stage_config(ctx, "slm-stage1", config),
                     "--resume")
 
+    def slm_hearing(self, ctx: StepContext) -> None:
+        config = stage_config(self.config.slm_hearing, {"init_from": str(self.stage1),
+                                                        "features": [str(self.features)]}, self.hearing.parent)
+        ctx.textpro("train", "slm", "--stage", "2", "--config", write_stage_config(ctx, "slm-hearing", config),
+                    "--resume")
+
     def slm_stage2(self, ctx: StepContext) -> None:
-        config = stage_config(self.config.slm_stage2, {"init_from": str(self.stage1), "features": [str(self.features)],
+        start = self.hearing if self.config.slm_hearing else self.stage1
+        config = stage_config(self.config.slm_stage2, {"init_from": str(start), "features": [str(self.features)],
                                                        "distill": str(self.distilled)}, self.stage2.parent)
         ctx.textpro("train", "slm", "--stage", "2", "--config", write_stage_config(ctx, "slm-stage2", config),
                     "--resume")

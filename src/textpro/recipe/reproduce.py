@@ -4,8 +4,9 @@
 
 Built on the mini recipe's outputs in --mini-dir (data, WhisperPro, features, teacher, distillation targets; the
 first step runs `textpro recipe mini --until …` there, which skips what is done), with the mini recipe's own stage
-settings (its config's slm_stage1 / slm_stage2 / whisperpro / featurize / distill / eval), so every system trains on
-the same records for the same steps. Each system is a YAML overlay, configs/ablations/<name>.yaml (ablations.py):
+settings (its config's slm_stage1 / slm_hearing / slm_stage2 / whisperpro / featurize / distill / eval), so every system
+trains on the same records for the same steps (stage 2 with its paralinguistic-only first phase, except w/o para).
+Each system is a YAML overlay, configs/ablations/<name>.yaml (ablations.py):
 
     textpro      TextPro-SLM, global injection (the mini recipe's own slm-stage2 when reuse_mini_textpro)
     interleave   TextPro-SLM, one prosody vector per 5 transcript tokens
@@ -214,7 +215,14 @@ class Reproduce:
                 paths["distill"] = str(distill)
         else:
             settings = self.mini_config.slm_stage2
-            paths.update(init_from=str(self.stage1_dir(system)), distill=str(distill))
+            start = self.stage1_dir(system)
+            hearing = self.mini_config.slm_hearing
+            if hearing and extra.get("use_paralinguistic") is not False:  # stage 2's first phase, as the mini recipe
+                config = stage_config(hearing, {**paths, "init_from": str(start)}, self.out / system / "hearing")
+                ctx.textpro("train", "slm", "--stage", "2", "--config",
+                            write_stage_config(ctx, f"{system}-hearing", config), "--resume")
+                start = self.out / system / "hearing" / "model"
+            paths.update(init_from=str(start), distill=str(distill))
         config = stage_config(settings, paths, output)
         ctx.textpro("train", "slm", "--stage", str(stage), "--config",
                     write_stage_config(ctx, f"{system}-stage{stage}", config), "--resume")
