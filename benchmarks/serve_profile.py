@@ -185,13 +185,12 @@ def alone_costs(served, samples: list, max_tokens: int, pairs: int) -> dict:
             heard_before, forward["cpu_s"] = hearing.cpu[name], 0.0
             started_cpu, started = time.thread_time(), time.perf_counter()
             answers[name] = run[name](job).answer
-            cpu = time.thread_time() - started_cpu
-            figures = samples_by_path[name]
-            figures["wall_s"].append(time.perf_counter() - started)
-            figures["cpu_s"].append(cpu)
-            figures["llm_cpu_s"].append(cpu - (hearing.cpu[name] - heard_before))
-            figures["llm_forward_cpu_s"].append(forward["cpu_s"])
-            figures["loop_cpu_s"].append(figures["llm_cpu_s"][-1] - forward["cpu_s"])
+            cpu, wall = time.thread_time() - started_cpu, time.perf_counter() - started
+            llm_cpu = cpu - (hearing.cpu[name] - heard_before)
+            measured = {"cpu_s": cpu, "llm_cpu_s": llm_cpu, "llm_forward_cpu_s": forward["cpu_s"],
+                        "loop_cpu_s": llm_cpu - forward["cpu_s"], "wall_s": wall}
+            for key, value in measured.items():
+                samples_by_path[name][key].append(value)
         assert answers["off"] == answers["continuous"], answers  # the same greedy answer on both paths
     figures = {name: {f"{key[:-2]}_ms": 1000 * statistics.median(values) for key, values in by_key.items()}
                for name, by_key in samples_by_path.items()}
