@@ -4,6 +4,7 @@ engine (what `textpro serve --continuous-batching` runs on its model thread).
 
     .venv/bin/python benchmarks/serve_profile.py [--groups 1,4,8,16] [--max-tokens 24] [--repeats 5] [--threads 1]
         [--alone]   # also one request at a time: batching off's path (generate) against the continuous engine's
+    .venv/bin/python benchmarks/serve_profile.py --groups none --alone --pairs 20   # that A/B only, 20 pairs
 
 Each stage is timed in the model thread's CPU time (`time.thread_time`) as well as wall time: on a machine shared
 with other jobs the wall time moves with their load, the thread's CPU time much less. Per group size: milliseconds
@@ -95,7 +96,8 @@ def run_group(engine, samples: list, size: int, max_tokens: int, stages: Stages,
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--groups", default="1,4,8,16", help="requests run together (default 1,4,8,16)")
+    parser.add_argument("--groups", default="1,4,8,16",
+                        help="requests run together (default 1,4,8,16; none: no group profile, for --alone only)")
     parser.add_argument("--max-tokens", type=int, default=24)
     parser.add_argument("--repeats", type=int, default=5, help="groups run per size (default 5: a group of 1 then "
                         "answers each of the five questions once)")
@@ -103,6 +105,8 @@ def main() -> int:
     parser.add_argument("--alone", action="store_true",
                         help="also time batching off's path (Engine.run on one request: generate), per request, "
                              "alternating with the continuous engine on the same request")
+    parser.add_argument("--pairs", type=int, default=None,
+                        help="with --alone: requests per path, taken in turns (default: --repeats)")
     parser.add_argument("--out", default="benchmarks/results/serve_profile.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -118,8 +122,8 @@ def main() -> int:
     torch.set_num_threads(args.threads)
     served = untrained_model(TextPro.untrained())
     samples = [load_audio(spoken_wav(q)) for q in QUESTIONS]
-    sizes = [int(g) for g in args.groups.split(",")]
-    engine = ContinuousEngine(served, max_rows=max(sizes))
+    sizes = [] if args.groups == "none" else [int(g) for g in args.groups.split(",")]
+    engine = ContinuousEngine(served, max_rows=max(sizes, default=2))
     run_group(engine, samples, 2, args.max_tokens, Stages())  # warm-up, untimed
     stages_by_size = {}
     instrument(timer := _Switch())
@@ -134,7 +138,7 @@ def main() -> int:
                                 "cpu_s": dict(stages.cpu), "stage_wall_s": dict(stages.wall),
                                 "calls": dict(stages.calls)}
         print(report(size, stages, size * args.repeats, sum(walls), sum(tokens)), flush=True)
-    alone = alone_costs(served, samples, args.max_tokens, args.repeats) if args.alone else None
+    alone = alone_costs(served, samples, args.max_tokens, args.pairs or args.repeats) if args.alone else None
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -144,34 +148,62 @@ def main() -> int:
     return 0
 
 
-def alone_costs(served, samples: list, max_tokens: int, repeats: int) -> dict:
+def alone_costs(served, samples: list, max_tokens: int, pairs: int) -> dict:
     """Thread CPU and wall seconds per request of one request at a time, batching off's path (Engine.run:
     WhisperPro, then transformers' generate) against the continuous engine's (a group of 1), taking turns per
-    request so that load drift hits both alike."""
+    request (on the same clip, the first of each pair alternating) so that load drift hits both alike. Each
+    request's CPU is also split into hearing (WhisperPro + clip analysis, the same code on both paths), the LLM's
+    forward calls (prefill and steps: the same model on the same inputs) and the rest ("loop": the prompt and its
+    embeddings, then generate's or the engine's own work per step: token choice, masks, positions, cache
+    bookkeeping, and the answer's decoding)."""
     from textpro.serve.continuous import ContinuousEngine
     from textpro.serve.engine import ChatJob, Engine
     from textpro.serve.schemas import Generation
 
     generation = Generation(max_tokens, do_sample=False, temperature=1.0, top_p=1.0)
     engines = {"off": Engine(served), "continuous": ContinuousEngine(served, max_rows=1)}
-    run = {"off": lambda job: engines["off"].run([job]),
-           "continuous": lambda job: engines["continuous"].advance([job], lambda *_: None)}
-    cpu, wall = defaultdict(list), defaultdict(list)
-    for r in range(repeats):
-        order = list(run) if r % 2 == 0 else list(run)[::-1]
-        for name in order:
+    hearing, forward = Stages(), {"cpu_s": 0.0}
+    for name, engine in engines.items():
+        hearing.wrap(engine, "_hear", name)
+    llm = served.pipeline.slm.llm
+    llm.register_forward_pre_hook(lambda *_: forward.__setitem__("started", time.thread_time()))
+    llm.register_forward_hook(lambda *_: forward.__setitem__("cpu_s", forward["cpu_s"] + time.thread_time()
+                                                             - forward["started"]))
+
+    def continuous(job):
+        delivered = []
+        engines["continuous"].advance([job], lambda _, result: delivered.append(result))
+        return delivered[0]
+
+    run = {"off": lambda job: engines["off"].run([job])[0], "continuous": continuous}
+    samples_by_path = {name: {"cpu_s": [], "llm_cpu_s": [], "llm_forward_cpu_s": [], "loop_cpu_s": [],
+                              "wall_s": []} for name in run}
+    for r in range(pairs):
+        answers = {}
+        for name in list(run) if r % 2 == 0 else list(run)[::-1]:
             job = ChatJob(samples[r % len(samples)], None, generation)
+            heard_before, forward["cpu_s"] = hearing.cpu[name], 0.0
             started_cpu, started = time.thread_time(), time.perf_counter()
-            run[name](job)
-            cpu[name].append(time.thread_time() - started_cpu)
-            wall[name].append(time.perf_counter() - started)
-    figures = {name: {"cpu_ms": 1000 * statistics.median(cpu[name]), "wall_ms": 1000 * statistics.median(wall[name])}
-               for name in run}
-    print(f"\none request at a time, median of {repeats}: batching off (generate) {figures['off']['cpu_ms']:.0f} ms "
-          f"cpu / {figures['off']['wall_ms']:.0f} ms wall; continuous {figures['continuous']['cpu_ms']:.0f} ms cpu / "
-          f"{figures['continuous']['wall_ms']:.0f} ms wall; cpu ratio continuous/off "
-          f"{figures['continuous']['cpu_ms'] / figures['off']['cpu_ms']:.3f}", flush=True)
-    return figures
+            answers[name] = run[name](job).answer
+            cpu, wall = time.thread_time() - started_cpu, time.perf_counter() - started
+            llm_cpu = cpu - (hearing.cpu[name] - heard_before)
+            measured = {"cpu_s": cpu, "llm_cpu_s": llm_cpu, "llm_forward_cpu_s": forward["cpu_s"],
+                        "loop_cpu_s": llm_cpu - forward["cpu_s"], "wall_s": wall}
+            for key, value in measured.items():
+                samples_by_path[name][key].append(value)
+        assert answers["off"] == answers["continuous"], answers  # the same greedy answer on both paths
+    figures = {name: {f"{key[:-2]}_ms": 1000 * statistics.median(values) for key, values in by_key.items()}
+               for name, by_key in samples_by_path.items()}
+    ratios = {key: figures["continuous"][key] / figures["off"][key] for key in figures["off"]}
+    print(f"\none request at a time, {pairs} pairs, medians in ms (cpu: thread CPU time):")
+    print(f"  {'path':<22} {'cpu':>7} {'after hearing':>14} {'llm forward':>12} {'loop':>6} {'wall p50':>9}")
+    for name, label in (("off", "batching off (generate)"), ("continuous", "continuous engine")):
+        f = figures[name]
+        print(f"  {label:<22} {f['cpu_ms']:>7.0f} {f['llm_cpu_ms']:>14.0f} {f['llm_forward_cpu_ms']:>12.0f} "
+              f"{f['loop_cpu_ms']:>6.1f} {f['wall_ms']:>9.0f}")
+    print(f"  continuous/off: cpu {ratios['cpu_ms']:.3f}, after hearing {ratios['llm_cpu_ms']:.3f}, "
+          f"wall p50 {ratios['wall_ms']:.3f}", flush=True)
+    return {**figures, "continuous_over_off": ratios, "pairs": pairs, "samples": samples_by_path}
 
 
 class _Switch(Stages):
