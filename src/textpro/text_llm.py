@@ -47,6 +47,17 @@ def pad_id(tokenizer) -> int:
     return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
 
 
+def left_padded(rows: Sequence[Sequence[int]], pad: int):
+    """(input_ids, attention_mask), both (B, L): token id rows padded on the left with `pad` (every answer then
+    starts at the same position)."""
+    import torch
+
+    width = max(len(row) for row in rows)
+    input_ids = torch.tensor([[pad] * (width - len(row)) + list(row) for row in rows])
+    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in rows])
+    return input_ids, attention_mask
+
+
 def greedy_config(model, tokenizer, max_new_tokens: int):
     """The model's generation config with sampling off (greedy, one beam), whatever sampling defaults the checkpoint
     ships with: answers must be deterministic. A copy; the model's own is left as it is."""
@@ -71,10 +82,8 @@ def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int
     if generation_config is None:
         generation_config = greedy_config(model, tokenizer, max_new_tokens)
     rows = tokenizer(list(prompts), add_special_tokens=False).input_ids  # the template holds its special tokens
-    width = max(len(row) for row in rows)
-    pad = pad_id(tokenizer)
-    input_ids = torch.tensor([[pad] * (width - len(row)) + row for row in rows])  # (B, L) padded on the left
-    attention_mask = torch.tensor([[0] * (width - len(row)) + [1] * len(row) for row in rows])  # (B, L)
+    input_ids, attention_mask = left_padded(rows, pad_id(tokenizer))
+    width = input_ids.shape[1]
     with torch.inference_mode():
         out = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
                              generation_config=generation_config)  # (B, L + new)

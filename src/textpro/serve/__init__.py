@@ -1,4 +1,5 @@
-"""HTTP serving: an OpenAI-compatible API (chat with audio, transcriptions) and a web page, over one model.
+"""HTTP serving: an OpenAI-compatible API (chat with audio, transcriptions, text completions) and a web page, over
+one model.
 
     from textpro.serve import ServeSettings, create_app
     app = create_app(TextPro.untrained(), ServeSettings(), model_id="textpro-untrained-smollm2-135m-instruct")

@@ -2,6 +2,7 @@
 
     POST /v1/chat/completions       chat with an input_audio part; `stream: true` answers as SSE chunks (chat.py)
     POST /v1/audio/transcriptions   multipart file -> transcript (json | verbose_json | text) (routes.py)
+    POST /v1/completions            text prompt -> the LLM's continuation, no audio, no chat template (completions.py)
     GET  /v1/models, GET /health, GET / (the page) (routes.py), GET /metrics (Prometheus; metrics.py)
 
 `create_app` builds the engine and its batcher and puts them, with the settings, on `app.state`; each route is one
@@ -17,9 +18,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from textpro.serve import chat, routes
+from textpro.serve import chat, completions, routes
 from textpro.serve.batching import ContinuousBatcher, MicroBatcher
-from textpro.serve.engine import Engine, ServedModel
+from textpro.serve.engine import Engine, ServedModel, end_of_turn_ids
 from textpro.serve.errors import install_error_handlers
 from textpro.serve.limits import BodySizeLimit, PromptBudget
 from textpro.serve.metrics import Metrics, RequestMetrics
@@ -29,13 +30,6 @@ from textpro.serve.settings import ServeSettings
 from textpro.serve.shutdown import drain_on_signals
 
 log = logging.getLogger("textpro.serve")
-
-
-def end_of_turn_ids(slm) -> list[int]:
-    """The ids that end an answer locally (the generation config's eos and the tokenizer's), for the endpoint."""
-    eos = slm.llm.generation_config.eos_token_id
-    eos = [eos] if isinstance(eos, int) else list(eos or [])
-    return sorted({*eos, slm.tokenizer.eos_token_id} - {None})
 
 
 def create_app(served: ServedModel, settings: ServeSettings | None = None) -> FastAPI:
@@ -57,6 +51,7 @@ def create_app(served: ServedModel, settings: ServeSettings | None = None) -> Fa
     app.include_router(routes.router)
     app.include_router(chat.router)
     app.include_router(routes.transcription_router)
+    app.include_router(completions.router)
     return app
 
 

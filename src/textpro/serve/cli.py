@@ -40,8 +40,8 @@ LIMIT_OPTIONS = [
 
 
 def add_parser(commands) -> argparse.ArgumentParser:
-    parser = commands.add_parser("serve", help="OpenAI-compatible HTTP API (chat with audio, transcriptions) "
-                                 "and a web page", description=__doc__, epilog=EPILOG,
+    parser = commands.add_parser("serve", help="OpenAI-compatible HTTP API (chat with audio, transcriptions, text "
+                                 "completions) and a web page", description=__doc__, epilog=EPILOG,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", metavar="DIR", default=None,
                         help="TextPro-SLM checkpoint directory (default: the embedded default if built, else the "

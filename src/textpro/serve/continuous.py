@@ -3,10 +3,13 @@
 One decode batch lives across requests. At each step boundary the model thread admits waiting requests (WhisperPro
 on their audio, one left-padded prefill, then their KV caches are merged into the batch's, padded on the left), and
 a row leaves the batch as soon as it ends (end of turn, max_tokens, or its request cancelled): no row rides along
-until the longest answer ends. Streamed and non-streamed requests share the batch.
+until the longest answer ends. Streamed and non-streamed requests share the batch, and so do text completions
+(text_completion.py: their prompt's ids are prefilled as they are, no WhisperPro, no chat template).
 
 Each row decodes as it would alone: its own positions, padding masked, the placeholder token suppressed, greedy
 unless its request asks for a temperature (then its own temperature and top_p), as transformers' generate does.
+A text completion's row is the plain LLM's: the placeholder token is not suppressed for it, and it also ends at
+its stop strings.
 """
 
 from __future__ import annotations
@@ -19,13 +22,15 @@ from transformers import DynamicCache
 
 from textpro.serve.cancel import Cancelled
 from textpro.serve.engine import ChatJob, Engine, StreamChatJob, Transcribed, TranscribeJob
+from textpro.serve.text_completion import CompletionJob, completed, reaches_stop
 from textpro.slm.model import TextPieces
+from textpro.text_llm import left_padded, pad_id
 
 
 @dataclass
 class Row:
-    job: ChatJob
-    heard: Transcribed
+    job: ChatJob | CompletionJob
+    heard: Transcribed | None  # None for a text completion
     position: int  # position id of the next token fed
     tokens: list[int] = field(default_factory=list)
     pieces: TextPieces | None = None  # a streamed request's text pieces
@@ -46,9 +51,6 @@ class ContinuousEngine(Engine):
         self.rows: list[Row] = []
         self.cache: DynamicCache | None = None
         self.mask: torch.Tensor | None = None  # (B, L) 1 = real position
-        eos = self.llm.generation_config.eos_token_id
-        eos = [eos] if isinstance(eos, int) else list(eos or [])
-        self.eos = {*eos, self.slm.tokenizer.eos_token_id} - {None}
 
     @property
     def active(self) -> int:
@@ -69,6 +71,8 @@ class ContinuousEngine(Engine):
     def _admit(self, jobs: list, deliver) -> None:
         results: list = [None] * len(jobs)
         heard = self._hear(jobs, results)
+        texts = self._drop_cancelled(jobs, [i for i, job in enumerate(jobs) if isinstance(job, CompletionJob)],
+                                     results)
         chats = []
         for i, job in enumerate(jobs):
             if isinstance(job, ChatJob) and results[i] is None:
@@ -78,18 +82,33 @@ class ContinuousEngine(Engine):
                     continue
             if isinstance(job, TranscribeJob) or results[i] is not None:
                 deliver(job, results[i])
+        for i in chats:
+            if isinstance(jobs[i], StreamChatJob):
+                jobs[i].emit("transcript", heard[i])
+        if chats or texts:
+            self._prefill([Row(jobs[i], heard[i], 0) for i in chats + texts], deliver)
+
+    def _prompts(self, rows: list[Row]) -> tuple[torch.Tensor, torch.Tensor]:
+        """(embeds (B, L, d_llm), mask (B, L)) of the rows' prompts, left-padded together: a chat's built around its
+        transcript and prosody, a text completion's its prompt ids' embeddings. The rows are chats first."""
+        parts = []
+        chats = [row for row in rows if row.heard is not None]
         if chats:
-            for i in chats:
-                if isinstance(jobs[i], StreamChatJob):
-                    jobs[i].emit("transcript", heard[i])
-            self._prefill([Row(jobs[i], heard[i], 0) for i in chats], deliver)
+            batch = self.slm.builder.build_generation_batch([(row.heard.transcript, row.job.prompt) for row in chats])
+            batch = {k: v.to(self.slm.device) for k, v in batch.items()}
+            parts.append((self.slm.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"]),
+                          batch["attention_mask"]))
+        if len(chats) < len(rows):
+            ids, mask = left_padded([row.job.prompt_ids for row in rows[len(chats):]], pad_id(self.slm.tokenizer))
+            ids, mask = ids.to(self.slm.device), mask.to(self.slm.device)
+            parts.append((self.llm.get_input_embeddings()(ids), mask))
+        width = max(mask.shape[1] for _, mask in parts)
+        return (torch.cat([_pad_left(embeds, width, -2) for embeds, _ in parts]),
+                torch.cat([_pad_left(mask, width, -1) for _, mask in parts]))
 
     def _prefill(self, rows: list[Row], deliver) -> None:
         """The new rows' prompts in one left-padded pass; their caches joined to the batch's; their first tokens."""
-        batch = self.slm.builder.build_generation_batch([(row.heard.transcript, row.job.prompt) for row in rows])
-        batch = {k: v.to(self.slm.device) for k, v in batch.items()}
-        mask = batch["attention_mask"]
-        embeds = self.slm.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"])
+        embeds, mask = self._prompts(rows)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.llm.config)
         try:
@@ -145,9 +164,11 @@ class ContinuousEngine(Engine):
 
     # ---- tokens --------------------------------------------------------------------------------------------------
     def _choose(self, logits: torch.Tensor, rows: list[Row]) -> list[int]:
-        """Greedy, or sampled with the row's temperature and top_p; the placeholder token never."""
+        """Greedy, or sampled with the row's temperature and top_p; the placeholder token never in a chat."""
         logits = logits.float()
-        logits[:, self.slm.placeholder_id] = float("-inf")
+        chats = [i for i, row in enumerate(rows) if row.heard is not None]
+        if chats:
+            logits[chats, self.slm.placeholder_id] = float("-inf")
         chosen = logits.argmax(-1).tolist()
         for i, row in enumerate(rows):
             generation = row.job.generation
@@ -163,7 +184,9 @@ class ContinuousEngine(Engine):
             if row.pieces is not None and token not in self.eos:
                 row.pieces.put(torch.tensor([token]))
         self._drop(lambda row: row.tokens[-1] in self.eos
-                   or len(row.tokens) >= row.job.generation.max_new_tokens, deliver)
+                   or len(row.tokens) >= row.job.generation.max_new_tokens
+                   or (isinstance(row.job, CompletionJob) and reaches_stop(self.slm.tokenizer, row.tokens,
+                                                                           row.job.stop)), deliver)
 
     def _drop(self, ends: Callable[[Row], bool], deliver) -> None:
         """Take the rows for which `ends(row)` out of the batch (their cache rows too) and deliver their results."""
@@ -189,6 +212,9 @@ class ContinuousEngine(Engine):
         if row.job.cancel.cancelled:
             self.observer.dropped(row.job.cancel)
             deliver(row.job, Cancelled(f"cancelled ({row.job.cancel.reason})"))
+            return
+        if isinstance(row.job, CompletionJob):
+            deliver(row.job, completed(row.job, row.tokens, self.slm.tokenizer, self.eos))
             return
         if row.pieces is not None:
             row.pieces.end()

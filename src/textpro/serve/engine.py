@@ -1,7 +1,8 @@
 """The model side of the server: which model is served, and how a micro-batch of requests runs on it.
 
-A batch holds transcription and chat jobs together: one WhisperPro batch for all of their audio, then one LLM batch
-per set of decoding options among the chat jobs. A streaming chat runs alone (its tokens go to one client).
+A batch holds transcription, chat and text completion jobs together: one WhisperPro batch for all of their audio,
+then one LLM batch per set of decoding options among the chat jobs, and one among the text completions
+(text_completion.py). A streaming chat runs alone (its tokens go to one client).
 Cancelled jobs cost the model at most one step (cancel.py).
 """
 
@@ -14,11 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import torch
 from transformers import StoppingCriteriaList
 
 from textpro.serve.analysis import analyze_clip
 from textpro.serve.cancel import Cancelled, CancelToken, Watch, stop_cancelled_rows
 from textpro.serve.schemas import Generation
+from textpro.serve.text_completion import CompletionJob, completed, generation_config, stop_at_strings
+from textpro.text_llm import left_padded, pad_id
 
 log = logging.getLogger("textpro.serve")
 
@@ -53,6 +57,13 @@ def untrained_model(pipeline) -> ServedModel:
                        f"UNTRAINED: real {pipeline.slm.config.whisperpro} + {base} with a fresh projector (no trained "
                        "TextPro-SLM found; it answers the transcript like the text LLM and hears no prosody)",
                        trained=False)
+
+
+def end_of_turn_ids(slm) -> list[int]:
+    """The ids that end an answer (the generation config's eos and the tokenizer's)."""
+    eos = slm.llm.generation_config.eos_token_id
+    eos = [eos] if isinstance(eos, int) else list(eos or [])
+    return sorted({*eos, slm.tokenizer.eos_token_id} - {None})
 
 
 class Observer:
@@ -120,6 +131,7 @@ class Engine:
         self.budget = budget  # limits.PromptBudget: the exact prompt is checked again once the transcript is known
         self.observer = observer or Observer()
         self.watch = Watch(on_idle=lambda seconds: self.observer.idle_on_cancelled(seconds))
+        self.eos = set(end_of_turn_ids(self.pipeline.slm))
         self.batches_run = 0
         self.largest_batch = 0
 
@@ -133,13 +145,18 @@ class Engine:
                 return [self._stream(jobs[0])]
             heard = self._hear(jobs, results)
             groups: dict[tuple, list[int]] = {}
+            texts: dict[tuple, list[int]] = {}
             for i, job in enumerate(jobs):
                 if isinstance(job, ChatJob) and results[i] is None:
                     results[i] = self._over_budget(heard[i], job)
                     if results[i] is None:
                         groups.setdefault(job.generation.key(), []).append(i)
+                elif isinstance(job, CompletionJob):
+                    texts.setdefault(job.generation.key(), []).append(i)
             for indices in groups.values():
                 self._answer(jobs, heard, indices, results)
+            for indices in texts.values():
+                self._complete(jobs, indices, results)
         return results
 
     def _drop_cancelled(self, jobs: list, indices: list[int], results: list) -> list[int]:
@@ -157,7 +174,8 @@ class Engine:
     def _hear(self, jobs: list, results: list) -> list:
         """WhisperPro on every job still wanted: a Transcribed per job (None for the cancelled)."""
         heard: list = [None] * len(jobs)
-        live = self._drop_cancelled(jobs, list(range(len(jobs))), results)
+        spoken = [i for i, job in enumerate(jobs) if not isinstance(job, CompletionJob)]
+        live = self._drop_cancelled(jobs, spoken, results)
         if not live:
             return heard
         tokens = [jobs[i].cancel for i in live]
@@ -179,7 +197,37 @@ class Engine:
         return heard
 
     def _answer(self, jobs: list, heard: list, indices: list[int], results: list) -> None:
-        """One LLM batch for chat jobs with equal decoding options; a row whose job is cancelled stops."""
+        """One LLM batch for chat jobs with equal decoding options."""
+
+        def generate(live: list[int], stop_cancelled) -> list[str]:
+            return self.pipeline.slm.generate([(heard[i].transcript, jobs[i].prompt) for i in live],
+                                              stopping_criteria=StoppingCriteriaList([stop_cancelled]),
+                                              **jobs[live[0]].generation.kwargs())
+
+        self._llm_batch(jobs, indices, results, generate, lambda i, answer: self._answered(heard[i], jobs[i], answer))
+
+    def _complete(self, jobs: list, indices: list[int], results: list) -> None:
+        """One LLM batch for text completions with equal decoding options: the prompts' ids left-padded, as the
+        local teacher's batches are (`text_llm.greedy_answers`)."""
+        slm = self.pipeline.slm
+
+        def generate(live: list[int], stop_cancelled) -> list[list[int]]:
+            input_ids, mask = left_padded([jobs[i].prompt_ids for i in live], pad_id(slm.tokenizer))
+            width = input_ids.shape[1]
+            stop_strings = stop_at_strings([jobs[i].stop for i in live], slm.tokenizer, width)
+            with torch.inference_mode():
+                out = slm.llm.generate(input_ids=input_ids.to(slm.device), attention_mask=mask.to(slm.device),
+                                       generation_config=generation_config(slm.llm, slm.tokenizer,
+                                                                           jobs[live[0]].generation, self.eos),
+                                       stopping_criteria=StoppingCriteriaList([stop_cancelled, stop_strings]))
+            return out[:, width:].tolist()  # (B, new)
+
+        self._llm_batch(jobs, indices, results, generate,
+                        lambda i, tokens: completed(jobs[i], tokens, slm.tokenizer, self.eos))
+
+    def _llm_batch(self, jobs: list, indices: list[int], results: list, generate, result_of) -> None:
+        """`generate(live, stop_cancelled)` for the jobs still wanted (one output per row; stop_cancelled is the
+        StoppingCriteria that stops a row whose job is cancelled), then `result_of(i, output)` per job."""
         live = self._drop_cancelled(jobs, indices, results)
         if not live:
             return
@@ -187,16 +235,13 @@ class Engine:
         first = lambda: [self.observer.first_token(jobs[i]) for i in live]  # noqa: E731
         try:
             with self.watch.rows(tokens):
-                answers = self.pipeline.slm.generate(
-                    [(heard[i].transcript, jobs[i].prompt) for i in live],
-                    stopping_criteria=StoppingCriteriaList([stop_cancelled_rows(tokens, first)]),
-                    **jobs[live[0]].generation.kwargs())
+                outputs = generate(live, stop_cancelled_rows(tokens, first))
         except Cancelled:
             self._drop_cancelled(jobs, live, results)
             return
-        for i, answer in zip(live, answers, strict=True):
+        for i, output in zip(live, outputs, strict=True):
             if results[i] is None and not jobs[i].cancel.cancelled:
-                results[i] = self._answered(heard[i], jobs[i], answer)
+                results[i] = result_of(i, output)
         self._drop_cancelled(jobs, live, results)
 
     def _stream(self, job: StreamChatJob) -> ChatAnswer | Exception:

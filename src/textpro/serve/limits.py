@@ -73,7 +73,8 @@ class PromptBudget:
     """Counts a chat request's prompt tokens before it is queued: the chat template with its instruction, plus the
     most LLM positions the clip's transcript can take (WhisperPro emits at most MAX_TOKENS_PER_SECOND per second
     of each ≤ 30 s segment). What cannot fit the context window with its max_tokens, or exceeds max_prompt_tokens,
-    is refused with OpenAI's context_length_exceeded before any model work."""
+    is refused with OpenAI's context_length_exceeded before any model work. A text completion's prompt is counted
+    exactly (`prompt_ids`)."""
 
     def __init__(self, pipeline, max_prompt_tokens: int):
         import copy
@@ -99,6 +100,11 @@ class PromptBudget:
         before, after, _, _ = self.builder.template(instruction)
         return len(before) + len(after)
 
+    def prompt_ids(self, text: str) -> list[int]:
+        """A text completion's prompt as the served LLM reads it: tokenized with the tokenizer's own special tokens
+        (a BOS where it adds one), as vLLM's completions tokenizes a prompt."""
+        return self.builder.tokenizer(text).input_ids
+
     def speech_positions(self, samples) -> int:
         """The most LLM input positions this clip's transcript and prosody placeholders can take."""
         from textpro.audio import SAMPLE_RATE
@@ -121,21 +127,26 @@ class PromptBudget:
         self.check_count(tokens, max_new_tokens, estimated=True)
         return tokens
 
-    def check_count(self, tokens: int, max_new_tokens: int, estimated: bool = False) -> None:
-        error = self.overflow(tokens, max_new_tokens, estimated)
+    def check_count(self, tokens: int, max_new_tokens: int, estimated: bool = False, param: str = "messages") -> None:
+        error = self.overflow(tokens, max_new_tokens, estimated, param)
         if error is not None:
             raise error
 
-    def overflow(self, tokens: int, max_new_tokens: int, estimated: bool = False) -> APIError | None:
-        """context_length_exceeded for a prompt of `tokens` that does not fit, else None."""
+    def overflow(self, tokens: int, max_new_tokens: int, estimated: bool = False,
+                 param: str = "messages") -> APIError | None:
+        """context_length_exceeded for a prompt of `tokens` that does not fit, else None. param: where the prompt
+        is in the request (a chat's messages, a text completion's prompt)."""
         if tokens <= self.limit(max_new_tokens):
             return None
         what = "up to " if estimated else ""
         if self.context is not None and tokens + max_new_tokens > self.context:
             return context_length_exceeded(
                 f"This model's maximum context length is {self.context} tokens. However, you requested {what}"
-                f"{tokens + max_new_tokens} tokens ({what}{tokens} in the messages, {max_new_tokens} in the "
-                "completion). Please reduce the length of the messages or completion.")
+                f"{tokens + max_new_tokens} tokens ({what}{tokens} in the {param}, {max_new_tokens} in the "
+                f"completion). Please reduce the length of the {param} or completion.", param)
+        if param == "prompt":
+            return context_length_exceeded(f"the prompt takes {tokens} tokens; this server accepts at most "
+                                           f"{self.max_prompt_tokens}. Please shorten the prompt.", param)
         return context_length_exceeded(
             f"the prompt takes {what}{tokens} tokens (instruction plus the longest transcript this clip can give); "
             f"this server accepts at most {self.max_prompt_tokens}. Please shorten the text or the audio.")

@@ -30,7 +30,8 @@ from textpro.serve.engine import Observer
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 40.0, 80.0, 160.0)
 BATCH_BUCKETS = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64)
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-ENDPOINTS = ("/v1/chat/completions", "/v1/audio/transcriptions", "/v1/models", "/health", "/metrics", "/")
+ENDPOINTS = ("/v1/chat/completions", "/v1/completions", "/v1/audio/transcriptions", "/v1/models", "/health",
+             "/metrics", "/")
 REJECTED = {400, 401, 404, 405, 413, 422, 429, 503}
 
 router = APIRouter()

@@ -1,4 +1,5 @@
-"""Request bodies of the OpenAI-compatible API, and how a chat request becomes one spoken turn.
+"""Request bodies of the OpenAI-compatible API, how a chat request becomes one spoken turn, and a text completion
+request one prompt.
 
 Only what the model can honour is accepted: one answer (n = 1), the last user turn holding the audio. Unknown extra
 fields (user, seed, modalities, ...) are ignored, as OpenAI-compatible servers commonly do.
@@ -44,17 +45,46 @@ class StreamOptions(BaseModel):
     include_usage: bool = False
 
 
-class ChatCompletionRequest(BaseModel):
+class SamplingRequest(BaseModel):
+    """What chat and text completion requests share: the model, streaming and the decoding options."""
+
     model_config = ConfigDict(extra="allow")
     model: str | None = None  # None: the served model (OpenAI requires it; textpro's own eval client may omit it)
-    messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
-    stream_options: StreamOptions | None = None
     max_tokens: int | None = Field(default=None, ge=1)
-    max_completion_tokens: int | None = Field(default=None, ge=1)
     temperature: float | None = Field(default=None, ge=0.0, le=2.0)
     top_p: float | None = Field(default=None, gt=0.0, le=1.0)
     n: int = 1
+
+    def asked_tokens(self) -> int | None:
+        return self.max_tokens
+
+
+class ChatCompletionRequest(SamplingRequest):
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream_options: StreamOptions | None = None
+    max_completion_tokens: int | None = Field(default=None, ge=1)
+
+    def asked_tokens(self) -> int | None:
+        return self.max_completion_tokens or self.max_tokens
+
+
+MAX_STOPS = 4  # OpenAI's limit on stop sequences
+
+
+class CompletionRequest(SamplingRequest):
+    """POST /v1/completions. The options that would change the answer's shape or its decoding beyond temperature and
+    top_p are declared so that asking for them is refused (`text_prompt`) rather than silently ignored."""
+
+    prompt: str | list[str]
+    stop: str | list[str] | None = None
+    echo: bool = False
+    logprobs: int | None = None
+    suffix: str | None = None
+    best_of: int | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    logit_bias: dict | None = None
 
 
 @dataclass
@@ -143,11 +173,35 @@ def spoken_turn(request: ChatCompletionRequest, max_bytes: int, max_text_chars: 
     return SpokenTurn(audio, audio_param, prompt)
 
 
-def generation_options(request: ChatCompletionRequest, max_new_tokens: int) -> Generation:
+def text_prompt(request: CompletionRequest, max_text_chars: int) -> tuple[str, tuple[str, ...]]:
+    """(prompt, stop strings) of a text completion request: one prompt of at most max_text_chars characters."""
+    asks = {"echo": request.echo, "logprobs": request.logprobs is not None, "suffix": bool(request.suffix),
+            "best_of": request.best_of not in (None, 1), "frequency_penalty": bool(request.frequency_penalty),
+            "presence_penalty": bool(request.presence_penalty), "logit_bias": bool(request.logit_bias)}
+    for name, asked in asks.items():
+        if asked:
+            raise APIError(400, f"{name}: not supported here (one completion, greedy or sampled with temperature "
+                           "and top_p)", param=name, code="unsupported_value")
+    prompt = request.prompt
+    if isinstance(prompt, list):
+        if len(prompt) != 1:
+            raise APIError(400, f"prompt: one prompt per request, got {len(prompt)}", param="prompt",
+                           code="unsupported_value")
+        prompt = prompt[0]
+    if not prompt:
+        raise APIError(400, "prompt: the prompt is empty", param="prompt", code="invalid_request")
+    check_text_chars(prompt, max_text_chars, "prompt")
+    stops = [request.stop] if isinstance(request.stop, str) else list(request.stop or [])
+    if len(stops) > MAX_STOPS or not all(stops) or sum(map(len, stops)) > max_text_chars:
+        raise APIError(400, f"stop: up to {MAX_STOPS} non-empty strings", param="stop", code="invalid_request")
+    return prompt, tuple(stops)
+
+
+def generation_options(request: SamplingRequest, max_new_tokens: int) -> Generation:
     """Greedy unless a temperature above 0 is asked for (deterministic answers are what an eval wants)."""
     if request.n != 1:
         raise APIError(400, "n: only n=1 is supported", param="n", code="unsupported_value")
-    asked = request.max_completion_tokens or request.max_tokens or max_new_tokens
+    asked = request.asked_tokens() or max_new_tokens
     temperature = request.temperature or 0.0
     return Generation(max_new_tokens=min(asked, max_new_tokens), do_sample=temperature > 0,
                       temperature=temperature if temperature > 0 else 1.0, top_p=request.top_p or 1.0)
