@@ -44,8 +44,10 @@ def test_steps_and_system_data(tmp_path):
     features, distill, slm, extra = recipe.system_data("adapter")
     assert features == [recipe.encoder_features]
     assert slm == {"audio_input": "encoder_baseline", "acoustic_features": False, "projector_max_norm": None}
-    assert extra == {"branch_dropout": [0.0, 0.0]}  # the peers' baseline: none of TextPro's robustness levers
+    # the peers' baseline: none of TextPro's robustness levers, and no KL term (no transcript for the text LLM)
+    assert extra == {"branch_dropout": [0.0, 0.0], "kd_alpha": 0.0}
     assert recipe.system_data("no-distill")[1] == recipe.answers
+    assert recipe.system_data("no-distill")[3] == {"kd_alpha": 0.0}  # no teacher, not even in a KL term
     assert recipe.system_data("no-para")[3] == {"use_paralinguistic": False}
     assert recipe.system_data("interleave")[2] == {"injection": "interleave"}
     # the shipped config reuses the mini recipe's own TextPro-SLM instead of training it again

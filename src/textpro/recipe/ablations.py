@@ -16,6 +16,7 @@ from textpro.train.config import load_config
 
 FEATURES = ("mini", "encoder", "norecon")  # the mini recipe's; pooled encoder states; WhisperPro w/o Recon's
 DISTILL = ("mini", "norecon", "answers")  # the teacher's answers to those transcripts; to w/o Recon's; the dataset's
+STAGE2_ONLY = {"kd_alpha", "kd_rows"}  # overrides that stage 1 (paralinguistic rows, no teacher) never reads
 
 
 @dataclass
@@ -36,8 +37,8 @@ class Ablation:
 
     @property
     def stage1_like_textpro(self) -> bool:
-        """Stage 1 is TextPro's own (it differs at most in stage 2's targets, which stage 1 does not read)."""
-        return self.trained and self.features == "mini" and not self.slm and not self.overrides
+        """Stage 1 is TextPro's own (it differs at most in stage 2's targets and loss, which stage 1 does not read)."""
+        return self.trained and self.features == "mini" and not self.slm and set(self.overrides) <= STAGE2_ONLY
 
 
 def load_ablation(directory: str | Path, name: str) -> Ablation:
