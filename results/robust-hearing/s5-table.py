@@ -24,7 +24,8 @@ def column(result: dict) -> dict[str, str]:
     for task in result["paralinguistic"]:
         rule = f" (rule {task['rule']['accuracy']:.0f})" if task.get("rule") else ""
         top = task["histogram"]["top_share"]
-        rows[f"{task['task']}, balanced [largest answer share] (n {task['n']})"] = f"{balanced(task)} [{top:.0f}%]{rule}"
+        label = f"{task['task']}, balanced [largest answer share] (n {task['n']})"
+        rows[label] = f"{balanced(task)} [{top:.0f}%]{rule}"
     for task in result.get("open") or []:
         rows[f"{task['task']}: ROUGE-L / length (n {task['n']})"] = \
             f"{task['speech']['rouge_l']:.2f} / {task['speech']['length_ratio']:.2f}"
