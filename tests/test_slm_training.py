@@ -213,9 +213,16 @@ def test_kd_rows_distill_reads_only_content_rows(features, tiny_llama, tmp_path)
 
 def test_mini_configs_load():
     one = SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage1.yaml", stage=1)
+    hearing = SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage2-hearing.yaml")
     two = SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage2.yaml")
     assert one.stage == 1 and one.slm.base_llm == "smollm2-135m-instruct" and one.distill is None
-    assert two.stage == 2 and two.lora and two.init_from == "runs/slm-mini-stage1/model" and two.kd_alpha == 0
+    # stage 2's first phase: paralinguistic rows only, from stage 1, reading the acoustics more than the learned vector
+    assert hearing.stage == 2 and hearing.lora and hearing.init_from == "runs/slm-mini-stage1/model"
+    assert hearing.distill is None and hearing.branch_dropout[0] > hearing.branch_dropout[1]
+    # the second continues that adapter (same modules) on the content mix, KL toward the text LLM on content rows
+    assert two.stage == 2 and two.lora and two.init_from == "runs/slm-mini-stage2-hearing/model"
+    assert two.lora_settings.target_modules == hearing.lora_settings.target_modules
+    assert two.kd_alpha > 0 and two.kd_rows == "distill"
     with pytest.raises(ConfigError, match="stage-1 config"):
         SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage1.yaml", stage=2)
 
