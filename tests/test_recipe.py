@@ -65,16 +65,20 @@ def test_a_background_step_runs_alongside_later_steps_until_its_user(tmp_path):
         assert started.wait(10)
         events.append("slow end")
 
+    threads = {}
+
     def step(name):
         def run(ctx):
             events.append(name)
+            threads[name] = ctx.env["OMP_NUM_THREADS"]
             if name == "b":
                 started.set()
         return run
 
     steps = [Step("a", step("a")), Step("slow", slow, background_until="c"), Step("b", step("b")),
              Step("c", step("c"))]
-    summary = run_steps(steps, tmp_path, echo=quiet)
+    summary = run_steps(steps, tmp_path, env={"OMP_NUM_THREADS": "1"}, alone_env={"OMP_NUM_THREADS": "2"}, echo=quiet)
+    assert threads == {"a": "2", "b": "1", "c": "2"}  # both cores' threads only while no background step runs
     assert events.index("slow end") < events.index("c")  # its user waited for it
     assert events.index("b") < events.index("slow end")  # the next step did not
     assert [r["status"] for r in summary["steps"]] == ["done"] * 4

@@ -6,7 +6,9 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import yaml
 
+from tests.test_recipe import RecordingContext
 from textpro.errors import ConfigError
 from textpro.eval.comparison import (
     benchmarks_section,
@@ -59,6 +61,27 @@ def test_steps_and_system_data(tmp_path):
     assert shipped.eval_splits() == ["test"]
     with pytest.raises(ConfigError, match="unknown system"):
         ReproduceConfig(systems=["textpro", "omni"])
+
+
+@pytest.mark.parametrize("hearing_phase", [True, False])
+def test_stage2_of_each_system_continues_its_own_hearing_phase(tmp_path, hearing_phase):
+    """As the mini recipe: paralinguistic rows first (not for w/o para, which has none), then stage 2 from there."""
+    config = ReproduceConfig.from_yaml(REPO / "configs" / "reproduce-mini.yaml")
+    config.hearing_phase = hearing_phase
+    recipe = Reproduce(config, tmp_path / "out", tmp_path / "mini")
+    for system in ("adapter", "no-para"):
+        ctx = RecordingContext(tmp_path / system)
+        recipe.train_stage(ctx, system, 2)
+        stages = [yaml.safe_load(Path(call[call.index("--config") + 1]).read_text()) for call in ctx.calls]
+        hears = hearing_phase and system != "no-para"
+        assert [s["train"]["output_dir"] for s in stages] == [
+            str(tmp_path / "out" / system / name) for name in (*(["hearing"] if hears else []), "stage2")]
+        assert stages[0]["init_from"] == str(recipe.stage1_dir(system))
+        if hears:
+            assert stages[1]["init_from"] == str(tmp_path / "out" / system / "hearing" / "model")
+            assert stages[0]["features"] == stages[1]["features"] == [str(recipe.encoder_features)]
+            assert stages[0]["kd_alpha"] == stages[1]["kd_alpha"] == 0.0  # the system's overrides reach both phases
+        assert stages[-1]["distill"] == str(recipe.system_data(system)[1])
 
 
 def test_dataset_answers_use_the_teachers_format():

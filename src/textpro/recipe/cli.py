@@ -18,7 +18,9 @@ def _mini(args: argparse.Namespace) -> int:
 
     config = MiniRecipeConfig.from_yaml(config_path(args.config))
     recipe = MiniRecipe(config, args.out)
-    summary = run_steps(recipe.steps(), args.out, start=args.start, until=args.until, env=recipe_env(config))
+    alone = config.threads_alone if args.threads_alone is None else args.threads_alone
+    summary = run_steps(recipe.steps(), args.out, start=args.start, until=args.until, env=recipe_env(config),
+                        alone_env=recipe_env(config, alone))
     minutes = summary["total_seconds"] / 60
     print(f"recipe mini: {sum(r['status'] == 'done' for r in summary['steps'])}/{len(summary['steps'])} steps done, "
           f"{minutes:.1f} min in all; timings in {args.out}/summary.md")
@@ -36,6 +38,9 @@ def add_parser(commands) -> None:
     mini.add_argument("--from", dest="start", choices=STEP_NAMES, default=None,
                       help="re-run this step and all later ones (earlier ones must be done)")
     mini.add_argument("--until", choices=STEP_NAMES, default=None, help="stop after this step")
+    mini.add_argument("--threads-alone", type=int, default=None, metavar="N",
+                      help="threads of a step that runs with no background step beside it (default: the config's "
+                           "threads_alone)")
     mini.set_defaults(run=_mini)
 
     _add_paper_parser(recipes)

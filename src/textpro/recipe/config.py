@@ -72,6 +72,8 @@ class EvalSettings:
 @dataclass
 class MiniRecipeConfig:
     threads: int = 1  # OMP_NUM_THREADS of every step (1 is fastest on a shared, loaded machine)
+    # OMP_NUM_THREADS of a step that starts while no background step runs beside it (None: `threads`)
+    threads_alone: int | None = None
     data: DataSettings = field(default_factory=DataSettings)
     teacher: StageSettings = field(default_factory=lambda: StageSettings("configs/teacher-mini.yaml"))
     whisperpro: StageSettings = field(default_factory=lambda: StageSettings("configs/whisperpro-mini.yaml"))
@@ -115,6 +117,9 @@ class ReproduceConfig:
     adapter_encoder: str | None = None  # Whisper whose encoder the adapter reads (None: the mini WhisperPro)
     eval_splits: list[str] | None = None  # benchmark splits every system is scored on (None: the mini recipe's)
     reuse_mini_textpro: bool = True  # the "textpro" system is the mini recipe's own slm-stage2 (same settings)
+    # Every system (but w/o para) trains stage 2's first phase as the mini recipe does (its slm_hearing). False: stage 2
+    # starts from stage 1 (the toy check, for time: the toy mini recipe inside it still runs the phase)
+    hearing_phase: bool = True
     # Deprecated: the tables step writes only under --out now; `textpro recipe report OUT --update-benchmarks FILE`
     # replaces make reproduce's section of FILE. Still read (one release), ignored with a message.
     benchmarks_md: str | None = None

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from textpro.recipe.config import DistillSettings, MiniRecipeConfig, config_path
 from textpro.recipe.runner import Step, StepContext
-from textpro.recipe.stages import distill_args, stage_config, subset_manifest, write_stage_config
+from textpro.recipe.stages import distill_args, stage_config, subset_manifest, train_slm, write_stage_config
 from textpro.train.config import read_yaml
 
 
@@ -111,23 +111,17 @@ class MiniRecipe:
     def slm_stage1(self, ctx: StepContext) -> None:
         base = read_yaml(config_path(self.config.slm_stage1.config))
         slm = {**(base.get("slm") or {}), "base_llm": str(self.teacher)}  # the teacher is the SLM's starting point
-        config = stage_config(self.config.slm_stage1, {"features": [str(self.features)], "slm": slm},
-                              self.stage1.parent)
-        ctx.textpro("train", "slm", "--stage", "1", "--config", write_stage_config(ctx, "slm-stage1", config),
-                    "--resume")
+        train_slm(ctx, "slm-stage1", 1, self.config.slm_stage1, {"features": [str(self.features)], "slm": slm},
+                  self.stage1.parent)
 
     def slm_hearing(self, ctx: StepContext) -> None:
-        config = stage_config(self.config.slm_hearing, {"init_from": str(self.stage1),
-                                                        "features": [str(self.features)]}, self.hearing.parent)
-        ctx.textpro("train", "slm", "--stage", "2", "--config", write_stage_config(ctx, "slm-hearing", config),
-                    "--resume")
+        train_slm(ctx, "slm-hearing", 2, self.config.slm_hearing,
+                  {"init_from": str(self.stage1), "features": [str(self.features)]}, self.hearing.parent)
 
     def slm_stage2(self, ctx: StepContext) -> None:
         start = self.hearing if self.config.slm_hearing else self.stage1
-        config = stage_config(self.config.slm_stage2, {"init_from": str(start), "features": [str(self.features)],
-                                                       "distill": str(self.distilled)}, self.stage2.parent)
-        ctx.textpro("train", "slm", "--stage", "2", "--config", write_stage_config(ctx, "slm-stage2", config),
-                    "--resume")
+        train_slm(ctx, "slm-stage2", 2, self.config.slm_stage2, {"init_from": str(start), "features": [
+            str(self.features)], "distill": str(self.distilled)}, self.stage2.parent)
 
     def export(self, ctx: StepContext) -> None:
         from textpro.recipe.export import directory_megabytes, export_default

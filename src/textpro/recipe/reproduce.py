@@ -45,6 +45,7 @@ from textpro.recipe.stages import (
     recipe_env,
     stage_config,
     subset_manifest,
+    train_slm,
     write_stage_config,
 )
 from textpro.train.config import read_yaml
@@ -166,8 +167,9 @@ class Reproduce:
         return steps
 
     def run_mini(self, ctx: StepContext, until: str = "distill") -> None:
+        # one core per step: this recipe's background lane may be running beside it
         ctx.textpro("recipe", "mini", "--out", self.mini.out, "--config", config_path(self.config.mini_config),
-                    "--until", until)
+                    "--until", until, "--threads-alone", str(self.mini_config.threads))
 
     def run_mini_slm(self, ctx: StepContext) -> None:
         self.run_mini(ctx, until="slm-stage2")
@@ -206,26 +208,21 @@ class Reproduce:
     def train_stage(self, ctx: StepContext, system: str, stage: int) -> None:
         features, distill, slm_overrides, extra = self.system_data(system)
         paths = {"features": [str(f) for f in features], **extra}
-        output = self.out / system / f"stage{stage}"
         if stage == 1:
             settings = self.mini_config.slm_stage1
             base = read_yaml(config_path(settings.config))
             paths["slm"] = {**(base.get("slm") or {}), "base_llm": str(self.mini.teacher), **slm_overrides}
             if extra.get("use_paralinguistic") is False:  # stage 1 is paralinguistic-only otherwise: nothing left
                 paths["distill"] = str(distill)
-        else:
-            settings = self.mini_config.slm_stage2
-            start = self.stage1_dir(system)
-            hearing = self.mini_config.slm_hearing
-            if hearing and extra.get("use_paralinguistic") is not False:  # stage 2's first phase, as the mini recipe
-                config = stage_config(hearing, {**paths, "init_from": str(start)}, self.out / system / "hearing")
-                ctx.textpro("train", "slm", "--stage", "2", "--config",
-                            write_stage_config(ctx, f"{system}-hearing", config), "--resume")
-                start = self.out / system / "hearing" / "model"
-            paths.update(init_from=str(start), distill=str(distill))
-        config = stage_config(settings, paths, output)
-        ctx.textpro("train", "slm", "--stage", str(stage), "--config",
-                    write_stage_config(ctx, f"{system}-stage{stage}", config), "--resume")
+            train_slm(ctx, f"{system}-stage1", 1, settings, paths, self.out / system / "stage1")
+            return
+        start = self.stage1_dir(system)
+        hearing = self.mini_config.slm_hearing if self.config.hearing_phase else None
+        if hearing and extra.get("use_paralinguistic") is not False:  # stage 2's first phase, as the mini recipe
+            start = train_slm(ctx, f"{system}-hearing", 2, hearing, {**paths, "init_from": str(start)},
+                              self.out / system / "hearing")
+        train_slm(ctx, f"{system}-stage2", 2, self.mini_config.slm_stage2,
+                  {**paths, "init_from": str(start), "distill": str(distill)}, self.out / system / "stage2")
 
     def evaluate(self, ctx: StepContext, system: str) -> None:
         for split in self.eval_splits():

@@ -84,8 +84,12 @@ def select(steps: Sequence[Step], start: str | None = None, until: str | None = 
 
 
 def run_steps(steps: Sequence[Step], out: str | os.PathLike, *, start: str | None = None, until: str | None = None,
-              env: dict[str, str] | None = None, echo: Callable[[str], None] = print) -> dict:
-    """Run the selected steps in order, skipping those already done. Returns the summary."""
+              env: dict[str, str] | None = None, alone_env: dict[str, str] | None = None,
+              echo: Callable[[str], None] = print) -> dict:
+    """Run the selected steps in order, skipping those already done. Returns the summary.
+
+    `env` is every subprocess's environment; `alone_env` (None: env) that of a foreground step that starts while no
+    background step runs, e.g. with both cores' threads where two steps side by side get one each."""
     out = Path(out)
     chosen = select(steps, start, until)
     if start:
@@ -98,6 +102,7 @@ def run_steps(steps: Sequence[Step], out: str | os.PathLike, *, start: str | Non
     (out / "done").mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(parents=True, exist_ok=True)
     env = dict(os.environ if env is None else env)
+    alone_env = env if alone_env is None else dict(alone_env)
 
     lock = threading.Lock()  # the summary file is written by the background step too
     # Background steps queue on one worker thread (one after another, beside the foreground steps).
@@ -112,7 +117,8 @@ def run_steps(steps: Sequence[Step], out: str | os.PathLike, *, start: str | Non
                     echo(f"[{step.name}] runs in the background until {step.background_until}")
                     background.append((step, pool.submit(_run_step, step, steps, out, env, echo, lock)))
                     continue
-                _run_step(step, steps, out, env, echo, lock)
+                alone = all(future.done() for _, future in background)
+                _run_step(step, steps, out, alone_env if alone else env, echo, lock)
             for item in background:  # --until stopped before a background step's first user
                 _wait(item, echo)
         except BaseException:

@@ -35,6 +35,13 @@ def write_stage_config(ctx: StepContext, name: str, data: dict) -> Path:
     return path
 
 
+def train_slm(ctx: StepContext, name: str, stage: int, settings: StageSettings, paths: dict, output_dir: Path) -> Path:
+    """`textpro train slm --stage N` on the shipped stage config with the recipe's paths; resumes. Returns the model."""
+    config = stage_config(settings, paths, output_dir)
+    ctx.textpro("train", "slm", "--stage", str(stage), "--config", write_stage_config(ctx, name, config), "--resume")
+    return output_dir / "model"
+
+
 def distill_args(settings: DistillSettings, features: Path, teacher: Path, out: Path) -> list:
     """`textpro distill` arguments: the teacher answers the transcripts in `features`."""
     args = ["distill", features, "--teacher", teacher, "--out", out, "--source", settings.source,
@@ -68,8 +75,10 @@ def subset_manifest(manifest: Path, out: Path, fraction: float, task_fractions: 
     return out
 
 
-def recipe_env(config: MiniRecipeConfig | PaperRecipeConfig) -> dict[str, str]:
+def recipe_env(config: MiniRecipeConfig | PaperRecipeConfig, threads: int | None = None) -> dict[str, str]:
+    """The steps' environment: `threads` (None: the config's) OpenMP/MKL threads, offline, quiet tokenizers."""
+    threads = threads or config.threads
     env = dict(os.environ)
-    env.update(OMP_NUM_THREADS=str(config.threads), MKL_NUM_THREADS=str(config.threads),
+    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads),
                TOKENIZERS_PARALLELISM="false", HF_HUB_OFFLINE="1")
     return env
