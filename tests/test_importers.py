@@ -12,7 +12,7 @@ import pytest
 from textpro.cli import main
 from textpro.data.importers import KINDS, import_dataset, import_records
 from textpro.data.importers.common import check_speaker_disjoint, speaker_split
-from textpro.data.importers.emotion import parse_emo_evaluation, parse_ravdess
+from textpro.data.importers.emotion import ESD_GENDERS, parse_emo_evaluation, parse_ravdess
 from textpro.errors import DataError
 from textpro.slm.featurize import read_manifest
 
@@ -189,6 +189,13 @@ def test_esd_folder_names_english_only_and_text(imported, tmp_path):
     assert not any(r["speaker"] == "esd/0001" for r in records.values())  # Mandarin: only with esd_all
     everyone = import_records("esd", FIXTURES / "esd", tmp_path / "m.jsonl", options={"esd_all": True})
     assert any(r["speaker"] == "esd/0001" and r["language"] == "mandarin" for r in everyone)
+    # gender from the release's speaker list: every clip of a speaker, English and Mandarin
+    genders = {r["speaker"]: r["gender"] for r in everyone}
+    assert genders == {"esd/0001": "female", "esd/0011": "male", "esd/0012": "male", "esd/0013": "male",
+                       "esd/0015": "female"}
+    assert all(r["gender"] == genders[r["speaker"]] for r in everyone)
+    assert ESD_GENDERS["0019"] == "female" and ESD_GENDERS["0020"] == "male" and len(ESD_GENDERS) == 20
+    assert sorted(ESD_GENDERS.values()).count("female") == 10
     spaced = tmp_path / "esd"
     shutil.copytree(FIXTURES / "esd", spaced)
     label_file = spaced / "Emotion Speech Dataset" / "0011" / "0011.txt"
