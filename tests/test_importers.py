@@ -12,7 +12,7 @@ import pytest
 from textpro.cli import main
 from textpro.data.importers import KINDS, import_dataset, import_records
 from textpro.data.importers.common import check_speaker_disjoint, speaker_split
-from textpro.data.importers.emotion import parse_emo_evaluation, parse_ravdess
+from textpro.data.importers.emotion import ESD_GENDERS, parse_emo_evaluation, parse_ravdess
 from textpro.errors import DataError
 from textpro.slm.featurize import read_manifest
 
@@ -189,6 +189,13 @@ def test_esd_folder_names_english_only_and_text(imported, tmp_path):
     assert not any(r["speaker"] == "esd/0001" for r in records.values())  # Mandarin: only with esd_all
     everyone = import_records("esd", FIXTURES / "esd", tmp_path / "m.jsonl", options={"esd_all": True})
     assert any(r["speaker"] == "esd/0001" and r["language"] == "mandarin" for r in everyone)
+    # gender from the release's speaker list: every clip of a speaker, English and Mandarin
+    genders = {r["speaker"]: r["gender"] for r in everyone}
+    assert genders == {"esd/0001": "female", "esd/0011": "male", "esd/0012": "male", "esd/0013": "male",
+                       "esd/0015": "female"}
+    assert all(r["gender"] == genders[r["speaker"]] for r in everyone)
+    assert ESD_GENDERS["0019"] == "female" and ESD_GENDERS["0020"] == "male" and len(ESD_GENDERS) == 20
+    assert sorted(ESD_GENDERS.values()).count("female") == 10
     spaced = tmp_path / "esd"
     shutil.copytree(FIXTURES / "esd", spaced)
     label_file = spaced / "Emotion Speech Dataset" / "0011" / "0011.txt"
@@ -257,6 +264,52 @@ def test_voxeval_and_voicebench(imported, tmp_path):
     assert {r["task"] for r in math} == {"college_mathematics"}
     bench = imported["voicebench"][1]
     assert bench[0]["task"] == "openbookqa" and bench[0]["reference"] == "B" and bench[0]["kind"] == "mcq"
+
+
+def test_spoken_storycloze_pairs_the_released_clips(imported, tmp_path):
+    manifest, records = imported["spoken-storycloze"]
+    assert [r["id"] for r in records] == ["sstorycloze/0", "sstorycloze/10", "tstorycloze/0", "tstorycloze/10"]
+    for r in records:
+        assert (r["kind"], r["split"], r["source"]) == ("pair", "test", "spoken-storycloze")
+        folder = "sSC" if r["task"] == "sstorycloze" else "tSC"
+        number = int(r["id"].split("/")[1])
+        correct, wrong = r["reference"], "B" if r["reference"] == "A" else "A"
+        # clips 2i and 2i+1 in numeric order (10 after 1, not before): the correct ending, then the incorrect
+        assert r["options_audio"][correct].endswith(f"{folder}/{number}_story.wav")
+        assert r["options_audio"][wrong].endswith(f"{folder}/{number + 1}_story.wav")
+        assert r["audio"] == r["options_audio"]["A"] and (manifest.parent / r["options_audio"]["B"]).is_file()
+        assert r["options_text"][correct].startswith(r["options_text"][wrong][:40])  # the same story
+    texts = {r["id"]: r["options_text"] for r in records}
+    assert "He is happy now." in texts["sstorycloze/0"][by_id(records)["sstorycloze/0"]["reference"]]
+    assert sorted(t.rsplit(". ", 1)[1] for t in texts["tstorycloze/0"].values()) == ["He is happy now.",
+                                                                                       "The cake was delicious."]
+    assert {r["reference"] for r in records} <= {"A", "B"}
+    only = import_records("spoken-storycloze", FIXTURES / "spoken-storycloze" / "tSC", tmp_path / "m.jsonl")
+    assert {r["task"] for r in only} == {"tstorycloze"} and len(only) == 2
+    # names that say which ending they hold are paired by name; a .txt is optional
+    marked = tmp_path / "sSC"
+    marked.mkdir()
+    for source_name, name in (("0_story", "7_correct"), ("1_story", "7_incorrect")):
+        shutil.copy(FIXTURES / "spoken-storycloze" / "sSC" / f"{source_name}.wav", marked / f"{name}.wav")
+    (record,) = import_records("spoken-storycloze", tmp_path, tmp_path / "m.jsonl", options={"subsets": "sSC"})
+    assert record["id"] == "sstorycloze/7" and "options_text" not in record
+    assert record["options_audio"][record["reference"]].endswith("7_correct.wav")
+    (marked / "7_incorrect.wav").unlink()
+    with pytest.raises(DataError, match=r"sSC/7_incorrect.wav is missing"):
+        import_records("spoken-storycloze", tmp_path, tmp_path / "m.jsonl")
+    (marked / "7_correct.wav").rename(marked / "7_story.wav")
+    with pytest.raises(DataError, match=r"1 clips in sSC/, expected correct/incorrect pairs"):
+        import_records("spoken-storycloze", tmp_path, tmp_path / "m.jsonl")
+    shutil.copy(marked / "7_story.wav", marked / "7_other.wav")
+    with pytest.raises(DataError, match=r"share the number 7"):
+        import_records("spoken-storycloze", tmp_path, tmp_path / "m.jsonl")
+    shutil.copy(marked / "7_story.wav", marked / "story.wav")
+    with pytest.raises(DataError, match=r"story.wav in sSC/ is not <n>_"):
+        import_records("spoken-storycloze", tmp_path, tmp_path / "m.jsonl")
+    with pytest.raises(DataError, match=r"no sSC/ or tSC/ folder of .wav files"):
+        import_records("spoken-storycloze", FIXTURES / "esd", tmp_path / "m.jsonl")
+    with pytest.raises(DataError, match=r"unknown subset 'xSC'"):
+        import_records("spoken-storycloze", tmp_path, tmp_path / "m.jsonl", options={"subsets": "xSC"})
 
 
 def test_eval_harness_reads_the_evaluation_manifests(imported):

@@ -4,7 +4,8 @@ our JSONL manifests (fields: `textpro.data.importers.common`). One module per fa
     speech     librispeech, commonvoice, vctk, paraspeechcaps            transcripts, gender, accent, age
     emotion    crema-d, tess, savee, ravdess, esd, iemocap                acted emotion (task "emotion")
     spoken     ultrachat, commonsenseqa, openbookqa, arc, piqa, storycloze   text → speech with an installed TTS
-    evalsets   voxeval, voicebench, cv-accents, ravdess-emotion           evaluation records with their own audio
+    evalsets   voxeval, voicebench, spoken-storycloze, cv-accents,        evaluation records with their own audio
+               ravdess-emotion
     hf         hf                                                         a local HF dataset with an Audio column
 
 Bad input (a missing folder, an unknown kind, a malformed label file) raises `textpro.errors.DataError` with a
@@ -46,6 +47,7 @@ IMPORTERS: dict[str, Callable[[ImportContext], list[dict]]] = {
     "storycloze": spoken.import_storycloze,
     "voxeval": evalsets.import_voxeval,
     "voicebench": evalsets.import_voicebench,
+    "spoken-storycloze": evalsets.import_spoken_storycloze,
     "cv-accents": evalsets.import_cv_accents,
     "ravdess-emotion": evalsets.import_ravdess_emotion,
     "hf": hf.import_hf,

@@ -153,13 +153,23 @@ def import_ravdess(ctx: ImportContext) -> list[dict]:
 # ------------------------------------------------------------------------------------------------ ESD
 ESD_EMOTIONS = {"Angry": "angry", "Happy": "happy", "Neutral": "neutral", "Sad": "sad", "Surprise": "surprised"}
 ESD_ENGLISH = tuple(f"{n:04d}" for n in range(11, 21))
+# Per-speaker gender as the readme inside the ESD download lists it ("0001: Chinese Female" … "0020: English Male";
+# the GitHub README.md does not list it): five female and five male speakers per language. Sources and a third-party
+# list that disagrees: tests/fixtures/importers/README.md.
+ESD_GENDERS = {
+    "0001": "female", "0002": "female", "0003": "female", "0004": "male", "0005": "male",
+    "0006": "male", "0007": "female", "0008": "male", "0009": "female", "0010": "male",
+    "0011": "male", "0012": "male", "0013": "male", "0014": "male", "0015": "female",
+    "0016": "female", "0017": "female", "0018": "female", "0019": "female", "0020": "male",
+}
 
 
 def import_esd(ctx: ImportContext) -> list[dict]:
     """ESD, Emotional Speech Dataset (github.com/HLTSingapore/Emotional-Speech-Data): <spk>/<Emotion>/[train|
     evaluation|test/]<spk>_<nnnnnn>.wav and <spk>/<spk>.txt ("<utt>\\t<text>\\t<emotion>"); speakers 0011–0020 are
-    English (the paper's ESD-English, the default; option esd_all=True for the Mandarin 0001–0010 too). The
-    release's own train/evaluation/test folders share speakers, so the split is ours (kept as esd_split)."""
+    English (the paper's ESD-English, the default; option esd_all=True for the Mandarin 0001–0010 too). Gender from
+    the release's speaker list (`ESD_GENDERS`). The release's own train/evaluation/test folders share speakers, so
+    the split is ours (kept as esd_split)."""
     source = require_dir(ctx.source, "esd")
     root = next((r for r in (source, source / "Emotion Speech Dataset", source / "ESD")
                  if any((r / s).is_dir() for s in ESD_ENGLISH + ("0001",))), None)
@@ -188,7 +198,8 @@ def import_esd(ctx: ImportContext) -> list[dict]:
                 part = wav.parent.name if wav.parent.name in ("train", "evaluation", "test") else None
                 records.append(_emotion_record(ctx, "esd", wav.stem, wav, speaker, emotion, folder,
                                                text=texts.get(wav.stem), esd_split=part,
-                                               language="english" if speaker in ESD_ENGLISH else "mandarin"))
+                                               language="english" if speaker in ESD_ENGLISH else "mandarin",
+                                               gender=ESD_GENDERS.get(speaker)))
     return _split(ctx, records, "esd")
 
 

@@ -1,12 +1,23 @@
 """Evaluation sets of the paper's tables that ship their own audio: VoxEval (Table 4), VoiceBench (MMSU, OBQA …),
-the Common Voice accent test (Table 5) and RAVDESS emotion (the SER probe). Records follow `textpro.eval.bench`:
-multiple choice as task, prompt, reference (letter); label tasks with instruction, labels and reference."""
+Spoken StoryCloze (Table 3's sSC, and tSC), the Common Voice accent test (Table 5) and RAVDESS emotion (the SER
+probe). Records follow `textpro.eval.bench`: multiple choice as task, prompt, reference (letter); label tasks with
+instruction, labels and reference. Spoken StoryCloze's spoken pairs are kind "pair" (`import_spoken_storycloze`),
+which `textpro.eval.bench` does not score yet."""
 
 from __future__ import annotations
 
 import csv
+import re
+from itertools import pairwise
+from pathlib import Path
 
-from textpro.data.importers.common import ImportContext, label_instruction, require_dir
+from textpro.data.importers.common import (
+    ImportContext,
+    label_instruction,
+    read_lines,
+    require_dir,
+    stable_choice,
+)
 from textpro.data.importers.emotion import RAVDESS_EMOTIONS, import_ravdess
 from textpro.data.importers.speech import import_commonvoice
 from textpro.errors import DataError
@@ -75,6 +86,87 @@ def import_voicebench(ctx: ImportContext) -> list[dict]:
             raise DataError(str(exc)) from None
     if not records:
         raise DataError(f"voicebench: no subsets under {root}")
+    return records[:ctx.limit]
+
+
+SPOKEN_STORYCLOZE = {"sSC": "sstorycloze", "tSC": "tstorycloze"}
+_CLIP_NUMBER = re.compile(r"^(?P<n>\d+)_")
+_MARKED = re.compile(r"^(?P<base>.+)_(?P<mark>correct|incorrect)$")
+
+
+def _storycloze_pairs(folder: Path) -> list[tuple[int, Path, Path]]:
+    """(number, correct clip, incorrect clip) of one sSC/tSC folder. The lab's own scorer (slp-rl/slamkit,
+    slamkit/metric/modelling_metric.py, ModellingMetricDataset) sorts the folder's <n>_….wav by the number before
+    the first "_" and takes clips 2i and 2i+1 as (correct, incorrect); names ending _correct / _incorrect (the same
+    lab's convention in slamkit/metric/cross_modal_metric.py) are paired by the rest of the name instead."""
+    wavs = sorted(folder.glob("*.wav"))
+    numbered = []
+    for wav in wavs:
+        match = _CLIP_NUMBER.match(wav.name)
+        if not match:
+            raise DataError(f"spoken-storycloze: {wav.name} in {folder.name}/ is not <n>_….wav")
+        numbered.append((int(match["n"]), wav))
+    if any(_MARKED.match(wav.stem) for wav in wavs):
+        groups: dict[str, dict[str, Path]] = {}
+        for _, wav in numbered:
+            match = _MARKED.match(wav.stem)
+            if not match:
+                raise DataError(f"spoken-storycloze: {folder.name}/{wav.name} lacks the _correct/_incorrect ending "
+                                "its neighbours have")
+            groups.setdefault(match["base"], {})[match["mark"]] = wav
+        pairs = []
+        for base, pair in groups.items():
+            if set(pair) != {"correct", "incorrect"}:
+                missing = ({"correct", "incorrect"} - set(pair)).pop()
+                raise DataError(f"spoken-storycloze: {folder.name}/{base}_{missing}.wav is missing")
+            pairs.append((int(_CLIP_NUMBER.match(base + "_")["n"]), pair["correct"], pair["incorrect"]))
+        return sorted(pairs, key=lambda p: (p[0], p[1].name))
+    numbered.sort(key=lambda item: item[0])
+    for (a, first), (b, second) in pairwise(numbered):
+        if a == b:
+            raise DataError(f"spoken-storycloze: {folder.name}/{first.name} and {second.name} share the number {a}: "
+                            "their order (which ending is correct) is undefined")
+    if len(numbered) % 2:
+        raise DataError(f"spoken-storycloze: {len(numbered)} clips in {folder.name}/, expected correct/incorrect pairs")
+    return [(numbered[i][0], numbered[i][1], numbered[i + 1][1]) for i in range(0, len(numbered), 2)]
+
+
+def import_spoken_storycloze(ctx: ImportContext) -> list[dict]:
+    """Spoken StoryCloze (github.com/slp-rl/SpokenStoryCloze; Hassid et al. 2023, TWIST): the sStoryCloze and
+    tStoryCloze downloads, folders sSC/ and tSC/ of wav files, each a whole story (four sentences and an ending)
+    spoken by one TTS voice, one clip with the correct ending and one with the incorrect (sSC: StoryCloze's own
+    wrong ending; tSC: a random ending from another story). Clips pair up as `_storycloze_pairs` reads them; a
+    <stem>.txt beside a clip, where present, is its text. DIR is sSC/ or tSC/ or a folder holding them (option
+    subsets=sSC,tSC). One record per story: task sstorycloze / tstorycloze, kind "pair", options_audio {A, B} (the
+    two clips, in an order fixed by the record id), reference the correct letter, options_text where .txt exist,
+    audio = option A's clip (a manifest needs one), split test. The benchmark scores which clip a model finds more
+    likely; a record holds no question text."""
+    root = require_dir(ctx.source, "spoken-storycloze")
+    wanted = ctx.options.get("subsets")
+    names = wanted.split(",") if wanted else list(SPOKEN_STORYCLOZE)
+    unknown = [n for n in names if n not in SPOKEN_STORYCLOZE]
+    if unknown:
+        raise DataError(f"spoken-storycloze: unknown subset {unknown[0]!r} (sSC, tSC)")
+    folders = [(root, SPOKEN_STORYCLOZE[root.name])] if root.name in names else \
+        [(root / n, SPOKEN_STORYCLOZE[n]) for n in names if (root / n).is_dir()]
+    folders = [(folder, task) for folder, task in folders if any(folder.glob("*.wav"))]
+    if not folders:
+        raise DataError(f"spoken-storycloze: no {' or '.join(n + '/' for n in names)} folder of .wav files "
+                        f"under {root}")
+    records = []
+    for folder, task in folders:
+        for number, correct, incorrect in _storycloze_pairs(folder):
+            rid = f"{task}/{number}"
+            reference = stable_choice(rid, ("A", "B"))
+            clips = {"A": correct, "B": incorrect} if reference == "A" else {"A": incorrect, "B": correct}
+            texts = {letter: clip.with_suffix(".txt") for letter, clip in clips.items()}
+            record = {"id": rid, "task": task, "kind": "pair", "audio": ctx.relative(clips["A"]),
+                      "options_audio": {letter: ctx.relative(clip) for letter, clip in clips.items()},
+                      "reference": reference, "split": "test", "source": "spoken-storycloze"}
+            if all(path.is_file() for path in texts.values()):
+                record["options_text"] = {letter: " ".join(read_lines(path)).strip()
+                                          for letter, path in texts.items()}
+            records.append(record)
     return records[:ctx.limit]
 
 

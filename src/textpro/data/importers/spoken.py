@@ -198,7 +198,8 @@ STORYCLOZE_COLUMNS = ("InputStoryid", "InputSentence1", "InputSentence2", "Input
 def import_storycloze(ctx: ImportContext) -> list[dict]:
     """StoryCloze (cs.rochester.edu/nlp/rocstories): cloze_test_{val,test}__spring2016 - cloze_test_ALL_{val,test}
     .csv with InputStoryid, InputSentence1–4, RandomFifthSentenceQuiz1–2, AnswerRightEnding (1 or 2), spoken as a
-    two-choice question. (The likelihood-scored audio pairs of Spoken StoryCloze, sSC/tSC, are not read.)"""
+    two-choice question. Spoken StoryCloze's released audio (sSC/tSC) is the kind spoken-storycloze
+    (`evalsets.import_spoken_storycloze`)."""
     root = require_dir(ctx.source, "storycloze")
     records = []
     for path in sorted(root.glob("*.csv")):
