@@ -194,6 +194,15 @@ def test_nan_free_json_for_empty_sides(bench, tmp_path):
     assert not math.isnan(saved["average"]["speech_accuracy"])
 
 
+def test_a_record_of_a_kind_eval_cannot_score_is_refused_not_guessed():
+    from textpro.eval.bench import items_from_records
+
+    pair = {"id": "ssc-0", "task": "sstorycloze", "kind": "pair", "audio": "a.wav", "reference": "A",
+            "options_audio": {"A": "a.wav", "B": "b.wav"}}
+    with pytest.raises(ConfigError, match="kind 'pair'"):
+        items_from_records([pair])
+
+
 def test_speech_side_needs_audio(bench):
     from textpro.eval.bench import items_from_records
 
