@@ -92,7 +92,7 @@ def test_phrasings_are_many_disjoint_and_answer_in_the_right_form():
     assert paralinguistic.phrasings_for("rate", "test_unseen") == paralinguistic.phrasings_for("rate", "test")
     assert paralinguistic.phrasings_for("rate", "dev_unseen") == paralinguistic.phrasings_for("rate", "dev")
     woman = next(p for p in paralinguistic.phrasings_for("gender", "train") if p.text == "Is this a woman speaking?")
-    assert woman.target("male") == "No, male." and woman.target("female") == "Yes, female."
+    assert woman.target("male") == "Male, so no." and woman.target("female") == "Female, so yes."
     two_way = next(p for p in paralinguistic.phrasings_for("rate", "test")
                    if p.text == "Is the speaker talking fast or slowly?")
     assert two_way.accepts("fast") and not two_way.accepts("normal") and two_way.target("slow") == "slow"
@@ -100,7 +100,7 @@ def test_phrasings_are_many_disjoint_and_answer_in_the_right_form():
     drawn = [paralinguistic.choose_phrasing("rate", "train", "normal", rng) for _ in range(300)]
     assert all(p.accepts("normal") for p in drawn) and {p.form for p in drawn} == set(paralinguistic.FORMS)
     answers = [p.target("normal") for p in drawn if p.form == "yes_no"]
-    assert 0.3 < np.mean([a.startswith("Yes") for a in answers]) < 0.7
+    assert 0.3 < np.mean([a.endswith("yes.") for a in answers]) < 0.7
 
 
 def test_requests_are_many_and_split_disjoint():

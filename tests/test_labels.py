@@ -46,6 +46,8 @@ def test_synonyms_map_to_their_label(answer, labels, expected):
     ("Yes.", GENDER, "female", "female"),
     ("Yes, it is a woman.", GENDER, "female", "female"),
     ("No, male.", GENDER, "female", "male"),  # the label said, not "no" negating it
+    ("Male, so no.", GENDER, "female", "male"),  # the training answer's form: the label first
+    ("Low, so yes.", PITCH, "low", "low"),
     ("No.", GENDER, "female", "male"),  # binary: the other label
     ("No, it isn't a woman.", GENDER, "female", "male"),
     ("No.", PITCH, "high", None),  # three labels: "not high" names none

@@ -8,8 +8,8 @@ Layout under OUT:
 
 A record: id, split, task ("semantic", a paralinguistic task, or "request"), audio (path relative to OUT),
 duration, prompt (the text version of the question / the instruction / the request), reference (letter A–D, the
-canonical label, or null for a request), target (paralinguistic: the training answer, the label or "Yes, <label>."
-/ "No, <label>."), phrasing_form, text (what the voice says), words ([word, start, end] seconds; None times for
+canonical label, or null for a request), target (paralinguistic: the training answer, the label or "<Label>, so
+yes." / "<Label>, so no."), phrasing_form, text (what the voice says), words ([word, start, end] seconds; None times for
 piper, festival and flite), and the generating parameters: engine, voice, variant, accent, gender (after any
 conversion), espeak prosody or the engine's stretch, world ("none", "resynth", "f0" or "convert"), conversion
 ({from, to, f0_factor, warp} or null), f0_scale, conditions (train: {kinds, gain_db, rt60, telephone, snr_db,

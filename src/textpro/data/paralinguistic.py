@@ -36,7 +36,9 @@ TASKS = list(LABELS)
 # pitch?"), yes/no about one label ("Is this a woman speaking?") and two-way about two labels ("Is the speaker
 # talking fast or slowly?", asked only of clips whose label is one of the two). The train, dev and test phrasings
 # are disjoint; dev_unseen uses the dev set and test_unseen (and test_robust) the test set. The training answer
-# (`target`) is the label word, or "Yes, <label>." / "No, <label>." for a yes/no form; `reference` stays the label.
+# (`target`) is the label word, or "<Label>, so yes." / "<Label>, so no." for a yes/no form (label first: the model
+# names what it heard as in every other form, then answers the question; "No, <label>." made the yes/no the first
+# decision, and yes/no was the weakest form); `reference` stays the label.
 FORMS = ("direct", "open", "yes_no", "two_way")
 
 
@@ -52,8 +54,8 @@ class Phrasing:
 
     def target(self, label: str) -> str:
         """The training answer for a clip whose label is `label`."""
-        if self.form == "yes_no":
-            return f"{'Yes' if self.asks[0] == label else 'No'}, {label}."
+        if self.form == "yes_no":  # the label first: the same readout as every other form, then the yes or no
+            return f"{label.capitalize()}, so {'yes' if self.asks[0] == label else 'no'}."
         return label
 
 

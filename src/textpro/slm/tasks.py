@@ -48,7 +48,7 @@ class ParalinguisticConfig:
     # once per record: with `every_clip`, gender and accent otherwise outnumber pitch, rate and style 5 to 1.
     balance_tasks: bool = False
     # Each repetition of a record asks a freshly drawn train phrasing of its task (`data.paralinguistic`), with that
-    # phrasing's answer ("No, male."), so that a clip is heard under many phrasings. Tasks without phrasings keep
+    # phrasing's answer ("Male, so no."), so that a clip is heard under many phrasings. Tasks without phrasings keep
     # the record's own instruction.
     resample_phrasings: bool = False
 
@@ -96,7 +96,7 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
                 if not prompts:
                     raise ConfigError(f"task {task!r}: record {entry['id']!r} has no prompt and none is configured")
                 instruction = prompts[zlib.crc32(entry["id"].encode()) % len(prompts)]
-            # the answer to learn: the record's own (e.g. "No, male." to a yes/no phrasing), else the label
+            # the answer to learn: the record's own (e.g. "Male, so no." to a yes/no phrasing), else the label
             target = manifest.get(config.target_field) if isinstance(manifest.get(config.prompt_field), str) else None
             response = target if isinstance(target, str) and target else label
             examples.append(Example(s, i, instruction, response, task, label))
