@@ -201,6 +201,9 @@ def test_a_record_of_a_kind_eval_cannot_score_is_refused_not_guessed():
             "options_audio": {"A": "a.wav", "B": "b.wav"}}
     with pytest.raises(ConfigError, match="kind 'pair'"):
         items_from_records([pair])
+    # the mini world's semantic records name their question kind in the same field: still multiple choice
+    semantic = {"prompt": MCQ_ITEMS[0][1], "reference": "B", "task": "semantic", "kind": "comparison"}
+    assert items_from_records([semantic])[0].kind == "mcq"
 
 
 def test_speech_side_needs_audio(bench):
