@@ -53,7 +53,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     from textpro.eval.bench import items_from_records
-    from textpro.eval.diagnostics import answer_histogram, balanced_accuracy
+    from textpro.eval.diagnostics import answer_histogram, balanced_accuracy, by_phrasing
     from textpro.eval.harness import predict_labels
     from textpro.slm.featurize import FeatureStore
 
@@ -79,11 +79,8 @@ def main(argv=None) -> None:
         print(f"{task}: n {len(items)}  accuracy {100 * accuracy:.1f}  "
               f"balanced {balanced_accuracy(items, predicted):.1f}  "
               f"answers {', '.join(f'{label} {share:.0f}%' for label, share in shares.items())}  e.g. {answers[:4]}")
-        forms = collections.defaultdict(list)  # phrasing form (direct, open, yes_no, two_way) -> right or wrong
-        for item in items:
-            forms[item.phrasing_form].append(predicted[item.id] == item.reference)
-        print("  by form: " + ", ".join(f"{form} {100 * np.mean(right):.0f}% (n {len(right)})"
-                                        for form, right in sorted(forms.items(), key=lambda kv: str(kv[0]))))
+        forms = by_phrasing(items, predicted)["forms"]  # direct, open, yes_no, two_way
+        print("  by form: " + ", ".join(f"{form} {row['accuracy']:.0f}% (n {row['n']})" for form, row in forms.items()))
 
 if __name__ == "__main__":
     main()
