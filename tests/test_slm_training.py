@@ -142,6 +142,24 @@ def test_stage2_lora_trains_saves_and_reloads(features, tiny_llama, tmp_path):
     assert trained.generate([(store[0], "Is the speaker male or female?")], max_new_tokens=3)
 
 
+def test_stage2_freeze_projector_keeps_the_stage1_projector(features, tiny_llama, tmp_path):
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 2}))
+    config = stage_config(features, tiny_llama, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir),
+                          lora=True, freeze_projector=True, train={"max_steps": 2, "learning_rate": 5e-3})
+    objective, _, _ = build(config)
+    trainable = {n for n, p in objective.named_parameters() if p.requires_grad}
+    assert trainable and all("lora_" in n for n in trainable)  # the adapter only
+    result = run(config)
+    before = load_file(stage1.model_dir / "projector.safetensors")
+    after = load_file(result.model_dir / "projector.safetensors")
+    assert before.keys() == after.keys()
+    assert all(torch.equal(before[k], after[k]) for k in before)
+    adapter = load_file(result.model_dir / "adapter_model.safetensors")
+    assert any(k.endswith("lora_B.weight") and v.abs().sum() > 0 for k, v in adapter.items())  # the LLM side trained
+    with pytest.raises(ConfigError, match="stage-2 setting"):
+        stage_config(features, tiny_llama, tmp_path / "bad", stage=1, freeze_projector=True)
+
+
 def test_stage2_needs_init_from(features, tiny_llama, tmp_path):
     with pytest.raises(ConfigError, match="init_from"):
         build(stage_config(features, tiny_llama, tmp_path / "run", stage=2))

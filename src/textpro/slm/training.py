@@ -60,6 +60,9 @@ class SLMTrainingConfig:
     use_paralinguistic: bool = True  # False: ignore the paralinguistic records (distillation only)
     lora: bool = False  # stage 2: train a LoRA adapter (settings in lora_settings) instead of the whole LLM
     lora_settings: LoraSettings = field(default_factory=LoraSettings)
+    # Stage 2: keep the projector as the previous stage left it (only the LLM or its adapter trains), so that the
+    # content rows cannot re-map what the hearing phase taught it to pass on
+    freeze_projector: bool = False
     kd_alpha: float = 0.0  # α of α·KL(teacher‖student) + (1−α)·CE (paper's best: 0, pure CE on teacher answers)
     # Share of distillation examples whose prosody vectors and acoustics come from another, randomly drawn clip
     # (fixed per example by the seed): the answer to a content question must not depend on the voice.
@@ -91,6 +94,8 @@ class SLMTrainingConfig:
             raise ConfigError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         if self.lora and self.stage == 1:
             raise ConfigError("lora is a stage-2 setting (stage 1 trains the projector only)")
+        if self.freeze_projector and self.stage == 1:
+            raise ConfigError("freeze_projector is a stage-2 setting (stage 1 trains the projector only)")
         if not 0.0 <= self.prosody_swap <= 1.0:
             raise ConfigError(f"prosody_swap must be between 0 and 1, got {self.prosody_swap}")
         if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
@@ -322,6 +327,8 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
         lora = LoraConfig(task_type="CAUSAL_LM", r=s.r, lora_alpha=s.alpha, lora_dropout=s.dropout,
                           target_modules=list(s.target_modules))
     slm.prepare_stage(config.stage, lora=lora)
+    if config.freeze_projector:
+        slm.projector.requires_grad_(False)
     if config.gradient_checkpointing:
         slm.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return slm.train()
