@@ -2,7 +2,7 @@
 Spoken StoryCloze (Table 3's sSC, and tSC), the Common Voice accent test (Table 5) and RAVDESS emotion (the SER
 probe). Records follow `textpro.eval.bench`: multiple choice as task, prompt, reference (letter); label tasks with
 instruction, labels and reference. Spoken StoryCloze's spoken pairs are kind "pair" (`import_spoken_storycloze`),
-which `textpro.eval.bench` does not score yet."""
+which `textpro eval` scores by likelihood (`textpro.eval.pairs`)."""
 
 from __future__ import annotations
 
