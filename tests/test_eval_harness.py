@@ -194,13 +194,14 @@ def test_nan_free_json_for_empty_sides(bench, tmp_path):
     assert not math.isnan(saved["average"]["speech_accuracy"])
 
 
-def test_a_record_of_a_kind_eval_cannot_score_is_refused_not_guessed():
-    from textpro.eval.bench import items_from_records
+def test_pair_records_are_pairs_and_question_kinds_stay_multiple_choice():
+    from textpro.eval.bench import PAIR, items_from_records
 
     pair = {"id": "ssc-0", "task": "sstorycloze", "kind": "pair", "audio": "a.wav", "reference": "A",
             "options_audio": {"A": "a.wav", "B": "b.wav"}}
-    with pytest.raises(ConfigError, match="kind 'pair'"):
-        items_from_records([pair])
+    assert items_from_records([pair])[0].kind == PAIR  # scored by likelihood: tests/test_eval_pairs.py
+    with pytest.raises(ConfigError, match="kind 'pair' needs options_audio"):
+        items_from_records([{**pair, "options_audio": {"A": "a.wav"}}])
     # the mini world's semantic records name their question kind in the same field: still multiple choice
     semantic = {"prompt": MCQ_ITEMS[0][1], "reference": "B", "task": "semantic", "kind": "comparison"}
     assert items_from_records([semantic])[0].kind == "mcq"

@@ -262,8 +262,28 @@ def test_voxeval_and_voicebench(imported, tmp_path):
         "college_mathematics_4o/00000001_question.mp3")
     math = import_records("voxeval", FIXTURES / "voxeval", tmp_path / "m.jsonl", options={"subjects": "math"})
     assert {r["task"] for r in math} == {"college_mathematics"}
-    bench = imported["voicebench"][1]
-    assert bench[0]["task"] == "openbookqa" and bench[0]["reference"] == "B" and bench[0]["kind"] == "mcq"
+    bench = by_id(imported["voicebench"][1])
+    obqa = bench["voicebench/openbookqa/test/0"]
+    assert obqa["task"] == "openbookqa" and obqa["reference"] == "B" and obqa["kind"] == "mcq"
+
+
+def test_voicebench_mmsu_is_every_domain_split_as_the_test_set(imported, tmp_path):
+    mmsu = [r for r in imported["voicebench"][1] if r["task"] == "mmsu"]
+    # the release's layout: mmsu/<domain>-00000-of-00001.parquet, domains in sorted order as VoiceBench concatenates
+    assert [(r["id"], r["domain"], r["reference"]) for r in mmsu] == [
+        ("voicebench/mmsu/biology/0", "biology", "C"), ("voicebench/mmsu/biology/1", "biology", "A"),
+        ("voicebench/mmsu/law/0", "law", "B")]
+    assert {(r["split"], r["kind"]) for r in mmsu} == {("test", "mcq")}
+    manifest = tmp_path / "mmsu" / "test.jsonl"
+    summary = import_dataset("voicebench", FIXTURES / "voicebench", manifest, splits=("test",),
+                             options={"subsets": "mmsu"})
+    assert summary["records"] == 3 and summary["splits"] == {"test": 3}
+    from textpro.eval.bench import load_bench
+
+    items = load_bench(manifest.parent)  # as `textpro eval --bench` reads it
+    assert [(i.kind, i.letters, i.reference) for i in items] == [("mcq", "abcd", "c"), ("mcq", "abcd", "a"),
+                                                                ("mcq", "abcd", "b")]
+    assert all(i.audio_path.is_file() for i in items)
 
 
 def test_spoken_storycloze_pairs_the_released_clips(imported, tmp_path):
@@ -397,6 +417,18 @@ def test_cli_writes_chosen_splits_with_the_same_speakers_apart(tmp_path, capsys)
     assert {r["split"] for r in train_rows} == {"train"} and {r["split"] for r in test_rows} <= {"dev", "test"}
     assert len(train_rows) + len(test_rows) == 6
     assert not {r["speaker"] for r in train_rows} & {r["speaker"] for r in test_rows}
+
+
+def test_import_summary_counts_speaker_ids_not_missing_ones(tmp_path, capsys):
+    from textpro.data.importers import speaker_count
+
+    assert main(["data", "import", "spoken-storycloze", str(FIXTURES / "spoken-storycloze"), "--out",
+                 str(tmp_path / "ssc.jsonl")]) == 0
+    assert "; no speaker ids) to" in capsys.readouterr().out  # its records carry no speaker: not "1 speakers"
+    summary = import_dataset("crema-d", FIXTURES / "crema-d", tmp_path / "crema.jsonl")
+    assert summary["speakers"] == len({r["speaker"] for r in read_manifest(tmp_path / "crema.jsonl")}) > 1
+    assert summary["speakers_text"] == f"{summary['speakers']} speakers"
+    assert [speaker_count(n) for n in (0, 1, 2)] == ["no speaker ids", "1 speaker", "2 speakers"]
 
 
 def test_hf_parquet_with_decoded_arrays_and_without_audio(tmp_path):

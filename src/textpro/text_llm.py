@@ -10,7 +10,9 @@ who shows a text LLM a chat renders it here: the eval's `TextLLMResponder`, dist
 the text the teacher is trained on, asked in distillation and scored on is the same string.
 
 `greedy_answers` pads on the left itself (every answer then starts at the same position): the tokenizer's shared
-`padding_side` and `pad_token` are left as they are.
+`padding_side` and `pad_token` are left as they are. `response_logprobs` scores given responses instead of
+generating them (the mean log-probability per response token: how `textpro eval` scores spoken StoryCloze's pairs);
+`span_logprobs` is its arithmetic, shared with the TextPro-SLM's own scorer.
 """
 
 from __future__ import annotations
@@ -88,3 +90,43 @@ def greedy_answers(model, tokenizer, prompts: Sequence[str], max_new_tokens: int
         out = model.generate(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device),
                              generation_config=generation_config)  # (B, L + new)
     return [t.strip() for t in tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)]
+
+
+def span_logprobs(logits, input_ids, spans: Sequence[tuple[int, int]]) -> list[float]:
+    """Per row, the mean log-probability of its tokens input_ids[row, start:end] under the logits of the positions
+    before them. logits (B, L, V), input_ids (B, L); spans: (start, end) per row, 1 <= start < end <= L."""
+    import torch
+
+    scores = []
+    for row, (start, end) in enumerate(spans):
+        if not 1 <= start < end <= input_ids.shape[1]:
+            raise ValueError(f"row {row}: span ({start}, {end}) is empty or outside 1..{input_ids.shape[1]}")
+        log_probs = torch.log_softmax(logits[row, start - 1:end - 1].float(), dim=-1)  # (end - start, V)
+        picked = log_probs.gather(-1, input_ids[row, start:end].to(log_probs.device)[:, None])
+        scores.append(float(picked.mean()))
+    return scores
+
+
+def response_logprobs(model, tokenizer, turns: Sequence[tuple[str, str]],
+                      system_prompt: str | None = None) -> list[float]:
+    """The mean log-probability per token of each (user, response) turn's response as the assistant's answer, in one
+    right-padded forward pass (right: left padding would shift the positions of a model given no position ids). The
+    response is tokenized apart from the prompt, as the SLM's input builder does, and the end of turn not scored."""
+    import torch
+
+    if not turns:
+        return []
+    rows, spans = [], []
+    for user, response in turns:
+        prompt = chat_prompt_ids(tokenizer, user, system_prompt)
+        answer = tokenizer.encode(response.strip(), add_special_tokens=False)
+        if not answer:
+            raise ValueError(f"empty response to score after {user[:40]!r}")
+        rows.append(prompt + answer)
+        spans.append((len(prompt), len(prompt) + len(answer)))
+    width = max(len(row) for row in rows)
+    input_ids = torch.tensor([row + [pad_id(tokenizer)] * (width - len(row)) for row in rows])
+    attention_mask = torch.tensor([[1] * len(row) + [0] * (width - len(row)) for row in rows])
+    with torch.inference_mode():
+        logits = model(input_ids=input_ids.to(model.device), attention_mask=attention_mask.to(model.device)).logits
+    return span_logprobs(logits, input_ids, spans)

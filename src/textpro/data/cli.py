@@ -61,7 +61,7 @@ def _import(args: argparse.Namespace) -> int:
                              dev_fraction=args.dev_fraction,
                              test_fraction=args.test_fraction, limit=args.limit, voice=args.voice, options=options)
     print(f"wrote {summary['records']} records ({', '.join(f'{k} {v}' for k, v in sorted(summary['splits'].items()))}"
-          f"; {summary['speakers']} speakers) to {args.out}")
+          f"; {summary['speakers_text']}) to {args.out}")
     return 0
 
 

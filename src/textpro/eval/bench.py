@@ -7,7 +7,9 @@ declare their label set (`labels`); otherwise the label set is every reference s
 Optional fields the diagnostics read: `text` (what was said), `voice`, `phrasing_form` (direct, open, yes_no,
 two_way), `yes_label` (for yes/no questions, the label a "yes" means; else the label the instruction names) and
 `phrasing_seen`. Open-ended requests (task `request`, or `reference` null) are answered by both sides and compared
-with each other, not with a reference.
+with each other, not with a reference. Pairs (`kind` "pair": spoken StoryCloze, `data.importers.evalsets`) hold two
+clips, `options_audio` {A, B}, each a whole story with one of two endings, optionally their `options_text`, and the
+correct letter: scored by likelihood, not by an answer (`textpro.eval.pairs`).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from textpro.eval.extract import option_letters, parse_options
 MCQ = "mcq"
 LABEL = "label"
 OPEN = "open"
+PAIR = "pair"
 OPEN_TASKS = ("request",)
 
 
@@ -33,7 +36,8 @@ class Item:
 
     id: str
     task: str
-    kind: str  # MCQ: scored by option letter, asked as text and as speech; LABEL: paralinguistic, speech only
+    kind: str  # MCQ: scored by option letter, asked as text and as speech; LABEL: paralinguistic, speech only;
+    # OPEN: compared with the text LLM's answer; PAIR: the likelier of two endings (eval.pairs)
     prompt: str  # the text version given to the text LLM
     reference: str  # gold letter (lowercase) or label
     audio_path: Path | None = None  # the spoken version
@@ -46,6 +50,7 @@ class Item:
     phrasing_form: str | None = None  # how a paralinguistic question is phrased: direct, open, yes_no, two_way
     yes_label: str | None = None  # yes/no questions: the label that "yes" means
     phrasing_seen: bool | None = None  # whether training saw this phrasing (None: unknown)
+    option_audio: dict[str, Path] = field(default_factory=dict, compare=False)  # PAIR: letter → clip
 
 
 def _is_open(record: dict) -> bool:
@@ -71,14 +76,14 @@ def items_from_records(records: Iterable[dict], *, base_dir: Path | None = None,
     records = list(records)
     seen_labels: dict[str, set[str]] = {}
     for record in records:
-        if not _is_mcq(record) and not _is_open(record):
+        if record.get("kind") != PAIR and not _is_mcq(record) and not _is_open(record):
             seen_labels.setdefault(str(record.get("task", "label")), set()).add(str(record.get("reference")))
 
     items = []
     for index, record in enumerate(records):
-        if record.get("kind") == "pair":  # spoken StoryCloze's two clips (importers/evalsets.py): not a label item
-            raise ConfigError(f"benchmark record {index} is of kind 'pair' (two clips to compare): textpro eval "
-                              "does not score pairs yet")
+        if record.get("kind") == PAIR:  # spoken StoryCloze's two clips (importers/evalsets.py): not a label item
+            items.append(_pair_item(record, index, base_dir, id_prefix))
+            continue
         if ("reference" not in record and not _is_open(record)) or (
                 (_is_mcq(record) or _is_open(record)) and "prompt" not in record):
             raise ConfigError(f"benchmark record {index} needs 'reference' (and 'prompt' for multiple choice "
@@ -112,6 +117,23 @@ def items_from_records(records: Iterable[dict], *, base_dir: Path | None = None,
                 audio_path=audio_path, instruction=instruction, labels=labels, **extra,
             ))
     return items
+
+
+def _pair_item(record: dict, index: int, base_dir: Path | None, id_prefix: str) -> Item:
+    """A spoken StoryCloze record: two clips (and their texts, when given) and the correct letter."""
+    clips, texts = record.get("options_audio"), record.get("options_text")
+    reference = str(record.get("reference", "")).strip().lower()
+    if not isinstance(clips, dict) or sorted(k.lower() for k in clips) != ["a", "b"] or reference not in ("a", "b"):
+        raise ConfigError(f"benchmark record {index} of kind 'pair' needs options_audio {{A, B}} and reference A or B")
+    if texts is not None and (not isinstance(texts, dict) or sorted(k.lower() for k in texts) != ["a", "b"]):
+        raise ConfigError(f"benchmark record {index} of kind 'pair': options_text must hold A and B")
+    paths = {k.lower(): Path(v) if base_dir is None or Path(v).is_absolute() else base_dir / v
+             for k, v in clips.items()}
+    options = {k.lower(): str(v) for k, v in (texts or {}).items()}
+    return Item(id=str(record.get("id", f"{id_prefix}{index}")), task=str(record.get("task", "pair")), kind=PAIR,
+                prompt="\n".join(f"{k.upper()}. {options[k]}" for k in sorted(options)), reference=reference,
+                audio_path=paths["a"], letters="ab", options=options, option_audio=paths,
+                **_diagnostic_fields(record))
 
 
 def _diagnostic_fields(record: dict) -> dict:

@@ -3,7 +3,8 @@
 For every multiple-choice item the text responder (the original text LLM) answers the text prompt and the speech
 responder answers the audio; one extractor scores both. Gap = text accuracy − speech accuracy, in points.
 Paralinguistic items are asked to the speech side only (a text LLM cannot hear a voice); open-ended requests to both,
-and the speech answer is compared with the text LLM's (ROUGE-L, length ratio).
+and the speech answer is compared with the text LLM's (ROUGE-L, length ratio). Pairs (spoken StoryCloze) are scored
+by likelihood on every side (`pairs`) and then read as multiple choice between their two endings.
 
 Diagnostics, for a speech responder that offers `answer_audio_variants` (the TextPro-SLM): the same model with its
 prosody replaced by the training mean (prosody-neutral accuracy, agreement = share of identical answers) and the
@@ -28,9 +29,17 @@ from tqdm.auto import tqdm
 from textpro.data.labels import match_label
 from textpro.errors import ConfigError
 from textpro.eval import diagnostics as diag
-from textpro.eval.bench import LABEL, MCQ, OPEN, Item
+from textpro.eval import pairs
+from textpro.eval.bench import LABEL, MCQ, OPEN, PAIR, Item
 from textpro.eval.extract import extract_choice, seeded_fallback
-from textpro.eval.responders import AudioQuery, SpeechResponder, TextResponder, cascade_prompt
+from textpro.eval.responders import (
+    AudioQuery,
+    PairQuery,
+    SpeechResponder,
+    TextResponder,
+    cascade_prompt,
+    score_pair_turns,
+)
 from textpro.eval.results import EvalResult, OpenTask, ParalinguisticTask, SemanticTask, SideScore
 
 TEXT, SPEECH = "text", "speech"
@@ -43,6 +52,8 @@ NEUTRAL, TRANSCRIPT, CASCADE = "neutral", "transcript", "cascade"  # the SLM's d
 
 def _fingerprint(item: Item, side: str) -> str:
     asked = item.prompt if side == TEXT else f"{item.audio_path}\n{item.instruction}"
+    if item.kind == PAIR:  # both clips and both texts make what is scored
+        asked = json.dumps([sorted((k, str(v)) for k, v in item.option_audio.items()), sorted(item.options.items())])
     return hashlib.sha1(asked.encode("utf-8")).hexdigest()[:12]
 
 
@@ -152,6 +163,57 @@ def collect_speech(items: Sequence[Item], speech, text, cache: ResponseCache, *,
     return answers
 
 
+def _choices(responses: dict[str, str]) -> dict[str, str]:
+    """Item id → the letter a pair side chose ("A", "B"; "" on a tie), from its cached scores."""
+    return {item_id: pairs.choice(scores).upper() for item_id, scores in responses.items()}
+
+
+def collect_pairs(items: Sequence[Item], text, speech, answers: SpeechAnswers | None, cache: ResponseCache, *,
+                  progress: bool = True) -> dict[str, str] | None:
+    """Pair items (`eval.pairs`): the text side's choices (items with texts; None without a text responder), and the
+    speech side's, added to `answers` with its prosody-neutral and cascade choices where `answers` has those sides
+    (the SLM's diagnostics). Scores are cached as they come; a choice is the letter of the likelier ending ("A"/"B",
+    "" on a tie) so that the multiple-choice scoring reads it."""
+    if not items:
+        return {} if text is not None else None
+    text_choices = None
+    if text is not None:
+        with_texts = [item for item in items if item.options]
+        if with_texts and not hasattr(text, "response_logprobs"):
+            raise ConfigError(f"{text.name} gives no likelihoods: it cannot score pair items (spoken StoryCloze)")
+        text_choices = _choices(collect_responses(with_texts, TEXT, text, cache, progress=progress,
+                                                 ask=lambda batch: pairs.text_scores(text, batch)))
+    if speech is None:
+        return text_choices
+    if not hasattr(speech, "score_pairs"):
+        raise ConfigError(f"{speech.name} gives no likelihoods: pair items (spoken StoryCloze) need --model, "
+                          "--cascade or --text-only")
+    sides = tuple(side for side, wanted in ((NEUTRAL, answers.neutral is not None),
+                                            (TRANSCRIPT, answers.cascade is not None)) if wanted)
+
+    def ask(batch):
+        rows = speech.score_pairs([PairQuery(item.option_audio, item.options or None) for item in batch],
+                                  neutral=NEUTRAL in sides)
+        if NEUTRAL in sides:
+            cache.put_many(NEUTRAL, speech.name, batch, [pairs.response(row["neutral"]) for row in rows])
+        if TRANSCRIPT in sides:
+            cache.put_many(TRANSCRIPT, speech.name, batch, [json.dumps(row["transcript"]) for row in rows])
+        return [pairs.response(row["speech"]) for row in rows]
+
+    answers.heard.update(_choices(collect_responses(items, SPEECH, speech, cache, progress=progress, ask=ask,
+                                                   also=sides)))
+    if NEUTRAL in sides:
+        answers.neutral.update(_choices({item.id: cache.get(NEUTRAL, speech.name, item) for item in items}))
+    if TRANSCRIPT in sides:
+        read = [json.loads(cache.get(TRANSCRIPT, speech.name, item)) for item in items]
+        asked = dict(zip((item.id for item in items), read, strict=True))
+        answers.cascade.update(_choices(collect_responses(
+            items, CASCADE, text, cache, progress=progress, system=answers.cascade_system,
+            ask=lambda batch: [pairs.response(s) for s in score_pair_turns([asked[i.id] for i in batch],
+                                                                           text.response_logprobs)])))
+    return text_choices
+
+
 # --------------------------------------------------------------------------------------------------------------------
 # Scores
 
@@ -201,15 +263,20 @@ def _by_task(items: Sequence[Item]) -> dict[str, list[Item]]:
     return tasks
 
 
+def _covers(answers: dict | None, items: Sequence[Item]) -> bool:
+    """Whether a side answered every item of a task (a text LLM has no text for pairs that carry none)."""
+    return answers is not None and all(item.id in answers for item in items)
+
+
 def _semantic_tasks(mcq: Sequence[Item], text: dict | None, speech: SpeechAnswers | None, score) -> list:
     tasks = []
     for task, its in _by_task(mcq).items():
-        entry = SemanticTask(task=task, n=len(its), text=score(its, text) if text is not None else None,
-                             speech=score(its, speech.heard) if speech else None)
-        if speech and speech.neutral is not None:
+        entry = SemanticTask(task=task, n=len(its), text=score(its, text) if _covers(text, its) else None,
+                             speech=score(its, speech.heard) if speech and _covers(speech.heard, its) else None)
+        if speech and _covers(speech.neutral, its):
             entry.neutral = score(its, speech.neutral)
             entry.agreement = agreement(its, speech.heard, speech.neutral)
-        if speech and speech.cascade is not None:
+        if speech and _covers(speech.cascade, its):
             entry.cascade = score(its, speech.cascade)
         tasks.append(entry)
     return tasks
@@ -262,10 +329,16 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
     mcq = [item for item in items if item.kind == MCQ]
     labelled = [item for item in items if item.kind == LABEL]
     requests = [item for item in items if item.kind == OPEN]
+    paired = [item for item in items if item.kind == PAIR]
     text = collect_responses(mcq + requests, TEXT, text_responder, cache, progress=progress) \
         if text_responder else None
     speech = collect_speech(mcq + labelled + requests, speech_responder, text_responder, cache,
                             progress=progress, diagnostics=diagnostics) if speech_responder else None
+    # pairs are scored by likelihood, then read like multiple choice: rows of the semantic table beside the others
+    text_pairs = collect_pairs(paired, text_responder, speech_responder, speech, cache, progress=progress)
+    if text is not None:
+        text.update(text_pairs)
+    mcq += paired
 
     result = EvalResult(bench=bench, split=split, seed=seed, match_option_text=match_option_text,
                         text_system=text_responder.name if text_responder else None,

@@ -15,6 +15,9 @@ The harness needs only two small interfaces, both batched (a list in, a list of 
 `AudioQuery` is (audio_path, instruction | None): instruction is the text sent with the audio (a paralinguistic
 question such as "What is the speaker's gender?"), or None when the audio is the whole question (spoken MCQ).
 `name` identifies the system in reports and in the response cache, so two different models must not share one.
+Pair items (spoken StoryCloze, `eval.pairs`) are scored by likelihood, not answered: a text responder offers
+`response_logprobs(list[(user, response)]) -> list[float]`, a speech responder `score_pairs(list[PairQuery])`
+(`TextLLMResponder`, `SLMResponder` and `CascadeResponder` do; an endpoint gives no likelihoods).
 
 Implemented here: `TextLLMResponder` (any HF causal LM directory), `EndpointResponder` (any OpenAI-compatible chat
 server with audio input; it answers text too), `CascadeResponder` (ASR transcript → text responder: the cascade
@@ -38,14 +41,21 @@ from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from textpro.errors import ModelError
-from textpro.text_llm import greedy_answers, greedy_config, render_chat
+from textpro.errors import ConfigError, DataError, ModelError
+from textpro.eval import pairs
+from textpro.text_llm import greedy_answers, greedy_config, render_chat, response_logprobs
 
 
 @dataclass(frozen=True)
 class AudioQuery:
     audio_path: Path
     instruction: str | None = None
+
+
+@dataclass(frozen=True)
+class PairQuery:
+    clips: dict[str, Path]  # letter (a, b) → a clip of the whole story with that ending
+    texts: dict[str, str] | None = None  # letter → the clip's text, when the record has it
 
 
 @runtime_checkable
@@ -101,6 +111,10 @@ class TextLLMResponder:
         chats = [render_chat(self.tokenizer, p, self.system_prompt) for p in prompts]
         return greedy_answers(self.model, self.tokenizer, chats, generation_config=self.generation_config)
 
+    def response_logprobs(self, turns: list[tuple[str, str]]) -> list[float]:
+        """Mean log-probability per token of each (user, response)'s response as this LLM's answer."""
+        return response_logprobs(self.model, self.tokenizer, turns, self.system_prompt)
+
 
 # --------------------------------------------------------------------------------------------------------------------
 # Cascade: ASR transcript → text responder
@@ -125,6 +139,36 @@ class CascadeResponder:
     def answer_audio(self, queries: list[AudioQuery]) -> list[str]:
         return self.text.answer_text([cascade_prompt(self.transcribe(query.audio_path), query.instruction)
                                       for query in queries])
+
+    def score_pairs(self, queries: list[PairQuery], neutral: bool = False) -> list[dict]:
+        """Per pair: {"speech": letter → score}: each clip's transcribed story into the text LLM, its ending scored
+        (`eval.pairs`)."""
+        if not hasattr(self.text, "response_logprobs"):
+            raise ConfigError(f"{self.text.name} gives no likelihoods: it cannot score pair items")
+        read = [pair_turns({letter: self.transcribe(query.clips[letter]) for letter in pairs.LETTERS}, query.texts)
+                for query in queries]
+        return [{"speech": scores} for scores in score_pair_turns(read, self.text.response_logprobs)]
+
+
+def pair_turns(transcripts: dict[str, str], texts: dict[str, str] | None) -> dict[str, tuple[str, str]] | None:
+    """Letter → (story, ending) of a pair's two clips as a text LLM reads them: each transcript's story, the ending
+    from the record's texts (else from the transcripts); None when the transcripts differ in no word (the ASR heard
+    no two endings)."""
+    try:
+        endings = pairs.spoken_endings(texts, transcripts)
+    except DataError:
+        return None
+    return {letter: (pairs.without_last_words(transcripts[letter], len(endings[letter].split())), endings[letter])
+            for letter in pairs.LETTERS}
+
+
+def score_pair_turns(turns: Sequence[dict | None], score: Callable[[list], list[float]]) -> list[dict[str, float]]:
+    """Letter → score per pair, from one call of `score` on every scorable pair's two requests; a pair without
+    turns (None) scores a tie, which the harness counts as a failure."""
+    requests = [turn[letter] for turn in turns if turn is not None for letter in pairs.LETTERS]
+    scores = iter(score(requests) if requests else [])
+    tie = dict.fromkeys(pairs.LETTERS, 0.0)
+    return [{letter: next(scores) for letter in pairs.LETTERS} if turn is not None else dict(tie) for turn in turns]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -312,6 +356,30 @@ class SLMResponder:
             neutral = generate(list(zip(calm, instructions, strict=True)), max_new_tokens=self.max_new_tokens)
         return [{"answer": a, "neutral": n, "transcript": s.text}
                 for a, n, s in zip(answers, neutral, speech, strict=True)]
+
+    def score_pairs(self, queries: list[PairQuery], neutral: bool = True) -> list[dict]:
+        """For `textpro eval`'s pair items, per pair from one transcription per clip: "speech", letter → the mean
+        log-probability of that clip's ending after its story heard as speech (WhisperPro's tokens and prosody vectors
+        before the ending); "neutral", the same with the prosody replaced by the training mean (None without it or
+        when not asked); "transcript", letter → [story, ending] as the cascade reads them (`eval.pairs`)."""
+        if not self.has_transcript:
+            raise ConfigError(f"{self.name} reads no transcript: it cannot score pair items (spoken StoryCloze)")
+        slm, transcriber = self.pipeline.slm, self.pipeline.transcriber
+        heard = self.pipeline.listen([str(query.clips[letter]) for query in queries for letter in pairs.LETTERS])
+        spoken, read = [], []
+        for index, query in enumerate(queries):
+            speech = dict(zip(pairs.LETTERS, heard[2 * index:2 * index + 2], strict=True))
+            turns = pair_turns({letter: s.text for letter, s in speech.items()}, query.texts)
+            read.append(turns)
+            spoken.append(None if turns is None else {  # the story as heard: the clip up to its ending
+                letter: (transcriber.without_last_words(speech[letter], len(ending.split())), None, ending)
+                for letter, (_, ending) in turns.items()})
+        scores = score_pair_turns(spoken, slm.response_logprobs)
+        calm = [None] * len(queries)
+        if neutral and self.has_neutral:
+            calm = score_pair_turns([None if turns is None else {k: (slm.neutral_speech(s), i, e) for k, (s, i, e) in
+                                                        turns.items()} for turns in spoken], slm.response_logprobs)
+        return [{"speech": s, "neutral": n, "transcript": t} for s, n, t in zip(scores, calm, read, strict=True)]
 
 
 def speech_responder_for_model(model_dir: str | os.PathLike, **kwargs) -> SpeechResponder:

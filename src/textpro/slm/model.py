@@ -36,6 +36,7 @@ from textpro.errors import ModelError
 from textpro.slm.config import CONFIG_NAME, PROJECTOR_NAME, TextProSLMConfig, checkpoint_relative  # noqa: F401 (PROJECTOR_NAME: re-exported)
 from textpro.slm.inputs import InputBuilder, as_speech_tokens
 from textpro.slm.projector import ProsodyProjector
+from textpro.train.kind import IGNORE_INDEX  # the label value outside the response
 from textpro.whisperpro.speech_tokens import SpeechTokens
 
 ADAPTER_CONFIG_NAME = "adapter_config.json"
@@ -289,6 +290,28 @@ class TextProSLM(nn.Module):
         llm_kwargs.setdefault("use_cache", False)  # training and scoring: no KV cache to build
         embeds = self.embed(input_ids, prosody_vectors, prosody_mask)
         return self.llm(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels, **llm_kwargs)
+
+    @torch.inference_mode()
+    def response_logprobs(self, requests: Sequence) -> list[float]:
+        """The mean log-probability per token of each given response as the answer to a spoken turn: requests are
+        (speech, instruction or None, response). One right-padded forward pass; the answer's template head and end
+        of turn are not scored (as `text_llm.response_logprobs` scores the text LLM)."""
+        from textpro.text_llm import span_logprobs
+
+        if not requests:
+            return []
+        prompts, spans = [], []
+        for speech, instruction, response in requests:
+            example = self.builder.example(speech, instruction, response)
+            _, _, head, tail = self.builder.template(instruction)
+            start = next(i for i, x in enumerate(example.labels) if x != IGNORE_INDEX) + len(head)
+            if start >= len(example.input_ids) - len(tail):
+                raise ValueError("empty response to score")
+            prompts.append(example)
+            spans.append((start, len(example.input_ids) - len(tail)))
+        batch = {k: v.to(self.device) for k, v in self.builder.collate(prompts, "right").items() if k != "labels"}
+        logits = self.forward(**batch).logits  # (B, L, V)
+        return span_logprobs(logits, batch["input_ids"], spans)
 
     # ---- generation -----------------------------------------------------------------------------------------------
     @torch.inference_mode()

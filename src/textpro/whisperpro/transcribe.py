@@ -15,6 +15,7 @@ by the audio's energy.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import zlib
 from collections.abc import Callable, Sequence
@@ -310,10 +311,10 @@ class Transcriber:
                             utterance=utterance, duration=duration,
                             words=self._words(token_ids, starts, ends))
 
-    def _words(self, token_ids: list[int], starts: np.ndarray, ends: np.ndarray) -> list[Word]:
-        """Group tokens into words: a token that starts with a space opens a word; punctuation-only tokens stay
-        with the word before them. A word spans its first token's start to its last token's end."""
-        groups: list[list[int]] = []  # positions in token_ids
+    def _word_groups(self, token_ids: list[int]) -> list[list[int]]:
+        """Positions in token_ids, one list per word: a token that starts with a space opens a word;
+        punctuation-only tokens stay with the word before them."""
+        groups: list[list[int]] = []
         for pos, token in enumerate(token_ids):
             piece = self.tokenizer.convert_ids_to_tokens(token)
             is_punctuation = not any(ch.isalnum() for ch in self.tokenizer.decode([token]))
@@ -321,12 +322,34 @@ class Transcriber:
                 groups.append([pos])
             else:
                 groups[-1].append(pos)
+        return groups
+
+    def _words(self, token_ids: list[int], starts: np.ndarray, ends: np.ndarray) -> list[Word]:
+        """Group tokens into words (`_word_groups`). A word spans its first token's start to its last token's end."""
         words = []
-        for group in groups:
+        for group in self._word_groups(token_ids):
             text = self.tokenizer.decode([token_ids[p] for p in group]).strip()
             start, end = float(starts[group[0]]), float(ends[group[-1]])
             words.append(Word(text=text, start=round(start, 2), end=round(max(end, start), 2)))
         return words
+
+    def without_last_words(self, speech: SpeechTokens, count: int) -> SpeechTokens:
+        """The speech before its last `count` words (words as `_words` groups them): those tokens, their times and
+        prosody vectors, the utterance vector their mean, the text their decoding. Spoken StoryCloze's story without
+        its ending (`textpro.eval.pairs`). The measured acoustics stay the whole clip's: they come from the waveform,
+        not from tokens."""
+        if count <= 0:
+            return speech
+        groups = self._word_groups(speech.token_ids)
+        keep = groups[-count][0] if count < len(groups) else 0  # the first token of the first word dropped
+        prosody = np.asarray(speech.prosody[:keep], dtype=np.float32)
+        utterance = prosody.mean(axis=0) if keep else np.asarray(speech.utterance, dtype=np.float32)
+        end = float(speech.ends[keep - 1]) if keep else 0.0
+        return dataclasses.replace(
+            speech, text=self.tokenizer.decode(speech.token_ids[:keep], skip_special_tokens=True).strip(),
+            token_ids=list(speech.token_ids[:keep]), starts=speech.starts[:keep], ends=speech.ends[:keep],
+            prosody=prosody, utterance=utterance.astype(np.float32), duration=end,
+            words=list(speech.words[:max(0, len(groups) - count)]))
 
 
 __all__ = ["Transcriber", "Word"]

@@ -70,7 +70,8 @@ def import_records(kind: str, source: str | os.PathLike, out: str | os.PathLike,
 
 def import_dataset(kind: str, source: str | os.PathLike, out: str | os.PathLike, *,
                    splits: tuple[str, ...] | None = None, **settings) -> dict:
-    """Import and write the manifest; returns a summary {records, splits: {split: n}, speakers, out}.
+    """Import and write the manifest; returns a summary {records, splits: {split: n}, speakers (distinct speaker ids),
+    speakers_text (`speaker_count`), out}.
     splits: write only the records of these splits (the split is still made over the whole corpus: a train-only
     manifest shares no speaker with the test manifest of the same seed)."""
     records = import_records(kind, source, out, **settings)
@@ -83,8 +84,14 @@ def import_dataset(kind: str, source: str | os.PathLike, out: str | os.PathLike,
     splits: dict[str, int] = {}
     for r in records:
         splits[r.get("split", "train")] = splits.get(r.get("split", "train"), 0) + 1
-    return {"records": len(records), "splits": splits, "speakers": len({r.get("speaker") for r in records}),
+    speakers = len({r["speaker"] for r in records if r.get("speaker")})  # records without a speaker id are no speaker
+    return {"records": len(records), "splits": splits, "speakers": speakers, "speakers_text": speaker_count(speakers),
             "out": str(out)}
+
+
+def speaker_count(speakers: int) -> str:
+    """How an import summary says its number of speaker ids: "no speaker ids", "1 speaker", "12 speakers"."""
+    return "no speaker ids" if not speakers else "1 speaker" if speakers == 1 else f"{speakers} speakers"
 
 
 __all__ = ["IMPORTERS", "KINDS", "ImportContext", "import_dataset", "import_records", "speaker_split",

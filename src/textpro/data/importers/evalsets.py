@@ -2,7 +2,7 @@
 Spoken StoryCloze (Table 3's sSC, and tSC), the Common Voice accent test (Table 5) and RAVDESS emotion (the SER
 probe). Records follow `textpro.eval.bench`: multiple choice as task, prompt, reference (letter); label tasks with
 instruction, labels and reference. Spoken StoryCloze's spoken pairs are kind "pair" (`import_spoken_storycloze`),
-which `textpro.eval.bench` does not score yet."""
+which `textpro eval` scores by likelihood (`textpro.eval.pairs`)."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ def import_voxeval(ctx: ImportContext) -> list[dict]:
 def import_voicebench(ctx: ImportContext) -> list[dict]:
     """VoiceBench (huggingface.co/datasets/hlt-lab/voicebench) from a local copy: <subset>/<split>-*.parquet (or a
     save_to_disk folder / JSONL), read by `textpro.data.voicebench.load_voicebench`; every subset found, or option
-    subsets=openbookqa,mmsu. Audio is decoded into <manifest folder>/audio/voicebench/."""
-    from textpro.data.voicebench import MCQ_SUBSETS, load_voicebench
+    subsets=openbookqa,mmsu. MMSU is all of its per-domain splits (<domain>-00000-of-00001.parquet), each record
+    split "test" with its `domain`. Audio is decoded into <manifest folder>/audio/voicebench/."""
+    from textpro.data.voicebench import ALL_SPLITS_SUBSETS, MCQ_SUBSETS, load_voicebench
     from textpro.errors import ConfigError
 
     root = require_dir(ctx.source, "voicebench")
@@ -79,6 +80,8 @@ def import_voicebench(ctx: ImportContext) -> list[dict]:
                                           audio_dir=ctx.audio_dir):
                 record["audio"] = ctx.relative(record["audio"])
                 record["kind"] = "mcq" if subset in MCQ_SUBSETS else "open"
+                if subset in ALL_SPLITS_SUBSETS:  # MMSU's splits are its domains: all of them are the test set
+                    record["domain"], record["split"] = record["split"], "test"
                 record["id"] = f"voicebench/{record['id']}"
                 record["source"] = "voicebench"
                 records.append(record)
