@@ -206,7 +206,7 @@ class PaperRecipe:
                                          voice=spec.voice, options={"progress": False, **spec.options})
             except TextproError as exc:  # the runner reports RecipeErrors with the step's log
                 raise RecipeError(f"import {spec.name}: {exc}") from None
-            ctx.log(f"{summary['records']} records {summary['splits']}, {summary['speakers']} speakers")
+            ctx.log(f"{summary['records']} records {summary['splits']}, {summary['speakers_text']}")
         self.write_groups(ctx)
 
     def write_groups(self, ctx: StepContext) -> None:
