@@ -1,5 +1,6 @@
 """`textpro recipe reproduce`: step list and per-system data, dataset answers (w/o KD), the shared text-side cache,
-per-kind gap scoring, the results tables; and (slow) the whole recipe at toy scale on real models."""
+per-kind gap scoring, the results tables; every system's steps through the real runner with the commands faked (the
+dry run below); and (slow) the recipe at toy scale on real models, with one system of each kind of model."""
 
 import json
 from pathlib import Path
@@ -230,20 +231,280 @@ def test_results_markdown_tables_and_ratios_to_the_adapter():
     assert "| TextPro-SLM (global) | 5.0 | 5.0 | 1.00 | 2.00 | 0.50 |" in md  # 5x fewer positions, 2x the latency
 
 
-@pytest.mark.slow
-def test_reproduce_at_toy_scale(tmp_path):
-    """The whole recipe on real tiny.en + SmolLM2 at toy scale (configs/reproduce-tiny.yaml: 2 steps per stage):
-    every step runs, results.md holds every table, a rerun skips everything."""
+# ---- the dry run: every system's steps through the real runner, each command parsed and checked, not run ----------
+# A command line is parsed by the real CLI parser; a training's config is read by the real `textpro train` handler
+# (only the training itself is replaced); every other command checks that its inputs exist (so a step that runs
+# before the step that writes them fails) and writes stand-ins for its outputs: feature caches whose index the real
+# readers read (the w/o KD answers, the distillation targets, the paralinguistic labels). The background lane runs
+# each of its steps either as soon as it is queued or only once the runner waits for it (the earliest and the latest
+# the runner allows): a step that reads another lane's output without waiting for it fails in one of the two.
+
+RECORDS = [  # make-mini's fields that the steps downstream read
+    {"id": "q1", "task": "semantic", "audio": "audio/q1.flac", "text": "what is two plus two", "reference": "B",
+     "answer_text": "four", "prompt": "What is two plus two?\nA. three\nB. four\nC. five\nD. six",
+     "gender": "female", "accent": "american", "duration": 2.0},
+    {"id": "g1", "task": "gender", "audio": "audio/g1.flac", "text": "the weather is fine", "reference": "male",
+     "gender": "male", "accent": "american", "duration": 1.5},
+]
+
+
+def must(path) -> Path:
+    path = Path(path)
+    assert path.exists(), f"{path} is read before any step wrote it"
+    return path
+
+
+def produce(directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+class Lane:
+    """The runner's background worker, without a thread: a queued step runs at once (eager) or when the runner asks
+    for its result (lazy), after the steps queued before it, as on the one worker."""
+
+    def __init__(self, eager: bool):
+        self.eager, self.queue = eager, []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        task = Task(self, lambda: fn(*args))
+        self.queue.append(task)
+        if self.eager:
+            task.result_or_error()
+        return task
+
+
+class Task:
+    def __init__(self, lane: Lane, run):
+        self.lane, self.run, self.finished, self.cancelled, self.error = lane, run, False, False, None
+
+    def done(self) -> bool:
+        return self.finished
+
+    def cancel(self) -> bool:
+        self.cancelled = not self.finished
+        return self.cancelled
+
+    def result_or_error(self) -> None:
+        for task in self.lane.queue[:self.lane.queue.index(self) + 1]:
+            if not (task.finished or task.cancelled):
+                try:
+                    task.run()
+                except BaseException as exc:  # kept for the runner's wait, as a Future keeps it
+                    task.error = exc
+                task.finished = True
+
+    def result(self):
+        self.result_or_error()
+        if self.error is not None:
+            raise self.error
+
+
+class DryRun:
+    """Patches the step context, the trainers' last call and the efficiency measurement; records what would run."""
+
+    def __init__(self, monkeypatch, eager: bool = False):
+        from textpro import cli, console
+        from textpro.eval import probe
+        from textpro.recipe import reproduce, runner
+        from textpro.recipe.runner import StepContext
+
+        self.commands: list[list[str]] = []  # every `textpro …` and `python -m …` command line, in order
+        self.trained: dict[str, tuple[str, object]] = {}  # output_dir -> (kind, the config as the CLI read it)
+        self.evals: dict[str, str] = {}  # --out -> the model (or --cascade WhisperPro) evaluated
+        self.measured: list[str] = []
+        self.probed: list[str] = []
+        dry = self
+
+        def textpro(ctx, *args):
+            dry.run(ctx, [str(a) for a in args])
+
+        def command(ctx, *argv):
+            argv = [str(a) for a in argv]
+            dry.commands.append(argv)
+            assert argv[1:3] == ["-m", "textpro.eval.probe"], f"unexpected command {argv}"
+            assert probe.main(argv[3:]) == 0  # its real parser, then dry.probe
+
+        monkeypatch.setattr(StepContext, "textpro", textpro)
+        monkeypatch.setattr(StepContext, "command", command)
+        monkeypatch.setattr(cli, "_train_kind", self.train)
+        monkeypatch.setattr(probe, "run_cli", self.probe)
+        monkeypatch.setattr(reproduce, "measure_efficiency", self.efficiency)
+        monkeypatch.setattr(console, "quiet_libraries", lambda: None)  # nothing is loaded here
+        monkeypatch.setattr(runner, "ThreadPoolExecutor", lambda max_workers: Lane(eager))  # one per run_steps
+
+    def run(self, ctx, argv: list[str]) -> None:
+        from textpro.cli import build_parser
+        from textpro.recipe.runner import RecipeError
+
+        self.commands.append(argv)
+        ctx.log("$ textpro " + " ".join(argv))
+        args = build_parser().parse_args(argv)  # a flag the CLI does not know fails here (SystemExit)
+        if argv[0] in ("recipe", "train"):  # the nested mini recipe (faked the same way); the real config loading
+            code = args.run(args)
+        else:
+            code = {"data": self.make_mini, "featurize": self.featurize, "distill": self.distill,
+                    "eval": self.eval}[argv[0]](args)
+        if code != 0:
+            raise RecipeError(f"`textpro {' '.join(argv[:3])} …` exited with status {code}")
+
+    def make_mini(self, args) -> int:
+        out = produce(Path(args.out))
+        for split in ("train", "dev", "test", "test_robust"):
+            (out / f"{split}.jsonl").write_text("".join(json.dumps({**r, "split": split}) + "\n" for r in RECORDS))
+        return 0
+
+    def featurize(self, args) -> int:
+        manifest = must(args.manifest)
+        must(args.whisperpro)
+        records = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+        out = produce(Path(args.out))
+        (out / "featurize.json").write_text(json.dumps({
+            "whisperpro": args.whisperpro, "d_whisper": 4, "shard_size": 256, "num_records": len(records),
+            **({"kind": "encoder"} if args.encoder_only else {})}))
+        (out / "index.jsonl").write_text("".join(json.dumps(
+            {"id": r["id"], "text": r["text"], "duration": r["duration"], "manifest": r}) + "\n" for r in records))
+        return 0
+
+    def distill(self, args) -> int:
+        from textpro.slm.featurize import FeatureStore
+
+        store = FeatureStore(must(args.features))
+        must(args.teacher)
+        rows = [{"id": e["id"], "source": args.source, "question": e["text"], "response": "B. four"}
+                for e in store.index if args.task is None or e["manifest"]["task"] == args.task]
+        produce(Path(args.out).parent)
+        with open(args.out, "a") as f:
+            f.write("".join(json.dumps(r) + "\n" for r in rows))
+        return 0
+
+    def train(self, config, run, args, what) -> int:
+        """`textpro train KIND`'s last call, with the config its real handler read: check its inputs, write the
+        model directory."""
+        if args.kind == "slm":
+            from textpro.slm.featurize import FeatureStore
+            from textpro.slm.tasks import distillation_examples, paralinguistic_examples
+
+            stores = [FeatureStore(must(f)) for f in config.features]
+            must(config.init_from or config.slm.base_llm)
+            distilled = distillation_examples(stores, must(config.distill)) if config.distill else []
+            para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
+            assert distilled or para, f"{config.train.output_dir}: no training examples"
+        else:
+            must(config.train_manifest if args.kind == "whisperpro" else config.train_file)
+        self.trained[config.train.output_dir] = (args.kind, config)
+        produce(Path(config.train.output_dir) / "model")
+        return 0
+
+    def eval(self, args) -> int:
+        must(args.bench)
+        must(args.text_model)
+        self.evals[args.out] = str(must(args.model or args.cascade))
+        produce(Path(args.out))
+        return 0
+
+    def probe(self, args) -> int:
+        must(args.bench)
+        self.probed = args.models  # the vanilla Whisper (a name), then trained ones
+        for model in args.models[1:]:
+            must(model)
+        produce(Path(args.out))
+        return 0
+
+    def efficiency(self, recipe, system, settings) -> dict:
+        if recipe.ablations[system].trained:
+            must(recipe.model_dir(system))
+        else:
+            must(recipe.mini.whisperpro)
+            must(recipe.mini.teacher)
+        self.measured.append(system)
+        return {"positions_per_second": 1.0, "latency_seconds": 1.0}
+
+
+@pytest.mark.parametrize("eager", [False, True], ids=["background-late", "background-early"])
+@pytest.mark.parametrize("config_name", ["reproduce-tiny.yaml", "reproduce-mini.yaml"])
+def test_every_system_runs_in_order_on_what_earlier_steps_wrote(tmp_path, monkeypatch, config_name, eager):
+    """The dry run of every system up to the efficiency step (the tables have their own tests): each command parses,
+    each training config loads and finds its features, targets, starting model and examples, each eval its model."""
     from textpro.recipe.reproduce import run_reproduce
 
-    summary = run_reproduce(str(REPO / "configs" / "reproduce-tiny.yaml"), str(tmp_path / "out"),
-                            str(tmp_path / "mini"))
+    dry = DryRun(monkeypatch, eager)
+    config_file = REPO / "configs" / config_name
+    out = tmp_path / "out"
+    summary = run_reproduce(str(config_file), str(out), str(tmp_path / "mini"), until="efficiency")
+    recipe = Reproduce(ReproduceConfig.from_yaml(config_file), out, tmp_path / "mini")
+    assert [r["step"] for r in summary["steps"] if r["status"] == "done"] == \
+        [s.name for s in recipe.steps()][:-1]  # every step but the tables
+    systems = recipe.config.systems
+    assert set(systems) == {"textpro", "interleave", "adapter", "no-recon", "no-distill", "no-para", "cascade"}
+
+    # every system is evaluated, on its own trained model (the cascade: WhisperPro -> the text LLM)
+    assert dry.evals == {str(out / "eval" / s / "test"): str(recipe.model_dir(s) if s != "cascade"
+                                                              else recipe.mini.whisperpro) for s in systems}
+    # every trained system's stages, each from the one before (its stage 1, or TextPro's for w/o KD)
+    slm = {str(Path(d).relative_to(out)): config for d, (kind, config) in dry.trained.items()
+           if kind == "slm" and Path(d).is_relative_to(out)}
+    phases = {s: ["stage1", *(["hearing"] if recipe.config.hearing_phase and s != "no-para" else []), "stage2"]
+              for s in systems if s != "cascade" and not (s == "textpro" and recipe.config.reuse_mini_textpro)}
+    phases["no-distill"].remove("stage1")
+    assert set(slm) == {f"{s}/{phase}" for s, names in phases.items() for phase in names}
+    for system, names in phases.items():
+        features, distill, _, _ = recipe.system_data(system)
+        start = recipe.stage1_dir(system)
+        for phase in names:
+            config = slm[f"{system}/{phase}"]
+            assert config.features == [str(f) for f in features]
+            if phase == "stage1":
+                assert config.stage == 1 and Path(config.train.output_dir) / "model" == start
+            else:
+                assert config.stage == 2 and config.init_from == str(start)
+                start = Path(config.train.output_dir) / "model"
+        assert slm[f"{system}/stage2"].distill == str(distill)
+    # the overlays reach the configs the trainer reads
+    assert slm["adapter/stage1"].slm.audio_input == "encoder_baseline" and slm["adapter/stage2"].kd_alpha == 0.0
+    assert slm["interleave/stage1"].slm.injection == "interleave"
+    assert slm["no-distill/stage2"].kd_alpha == 0.0
+    assert not slm["no-para/stage1"].use_paralinguistic and not slm["no-para/stage2"].use_paralinguistic
+    assert slm["no-para/stage1"].distill  # with no paralinguistic rows, its stage 1 learns the teacher's answers
+    # w/o Recon: WhisperPro trained without the reconstructor (the CLI flag), its own features and targets, probed
+    norecon = dry.trained[str(recipe.norecon_whisperpro.parent)][1]
+    assert norecon.reconstruction_weight == 0.0 and not norecon.use_reconstructor
+    assert dry.trained[str(recipe.mini.whisperpro.parent)][1].use_reconstructor
+    assert dry.probed == [recipe.config.probe.vanilla, str(recipe.mini.whisperpro), str(recipe.norecon_whisperpro)]
+    assert dry.measured == ["textpro", "interleave", "adapter", "cascade"]
+    answers = [json.loads(line) for line in recipe.answers.read_text().splitlines()]
+    assert answers == [{"id": "q1", "source": "dataset", "question": "what is two plus two", "response": "B. four"}]
+
+
+@pytest.mark.slow
+def test_reproduce_at_toy_scale(tmp_path):
+    """The recipe on real tiny.en + SmolLM2 at toy scale (configs/reproduce-tiny.yaml: 2 steps per stage) with one
+    system of each kind of model: TextPro-SLM (global, in the background lane), the continuous adapter (encoder-only
+    features, its own model kind, in the foreground lane) and the cascade (no SLM). The other overlays are the same
+    steps with other settings and inputs, which the dry run above checks for every system. Every step runs, and
+    results.md holds every table (probes, efficiency too) with a row for each system."""
+    from textpro.recipe.reproduce import run_reproduce
+
+    systems = ["textpro", "adapter", "cascade"]
+    config = yaml.safe_load((REPO / "configs" / "reproduce-tiny.yaml").read_text())
+    config["systems"] = systems
+    config_file = tmp_path / "reproduce.yaml"
+    config_file.write_text(yaml.safe_dump(config))
+    summary = run_reproduce(str(config_file), str(tmp_path / "out"), str(tmp_path / "mini"))
     assert all(r["status"] == "done" for r in summary["steps"])
     md = (tmp_path / "out" / "results.md").read_text()
     for heading in ("Modality gap", "Paralinguistic accuracy", "Probes on utterance vectors", "Efficiency"):
         assert heading in md
     results = json.loads((tmp_path / "out" / "results.json").read_text())
-    assert set(results["systems"]) == {"textpro", "interleave", "adapter", "no-recon", "no-distill", "no-para",
-                                       "cascade"}
+    assert set(results["systems"]) == set(systems)
+    for system, entry in results["systems"].items():
+        assert "test" in entry, f"{system}: no eval results collected"
+        assert f"| {entry['label']} |" in md  # its row in the tables
     efficiency = results["efficiency"]
     assert efficiency["adapter"]["positions_per_second"] > efficiency["textpro"]["positions_per_second"]
