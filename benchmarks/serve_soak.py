@@ -5,7 +5,8 @@
 Starts `textpro serve` (the CLI, as a separate process: its resident memory is measured alone) on a free port with
 small limits (queue 6, batch 4, 32 new tokens, 1 MB bodies), warms it up with one request of every kind, probes
 the wedge (3 normal requests on the idle server, the 400,000-character one, 3 normal ones right after), runs
-`--clients` client threads for `--seconds`, each picking at random (seeded) among:
+`--clients` client threads for `--seconds`, each sending its share of every kind once, then picking at random
+(seeded) among:
 
     good chat, good streamed chat, good transcription, slow upload (a good chat whose body arrives in ~2 s)
     malformed (bad JSON, bad base64, unknown model, n=2, text only, bytes that are not audio)
@@ -53,6 +54,12 @@ LIMITS = {"max_queue": 6, "max_batch_size": 4, "max_new_tokens": 32, "timeout": 
 GOOD = ("chat", "stream", "transcription", "slow_upload")
 WEIGHTS = {"chat": 26, "stream": 12, "transcription": 10, "slow_upload": 6, "malformed": 18, "oversized": 10,
            "disconnect_stream": 10, "disconnect_queued": 8}
+# Each client first sends its share of every kind (client i: kinds i, i + clients, … of this order, the instant 4xx
+# kinds first), then draws by WEIGHTS: on a loaded machine a 15 s soak makes only a few requests per client, and a
+# draw alone could leave a kind out.
+FIRST = ("malformed", "oversized", "chat", "stream", "transcription", "slow_upload", "disconnect_stream",
+         "disconnect_queued")
+assert sorted(FIRST) == sorted(WEIGHTS)
 QUESTIONS = ["What is the capital of France?", "How many legs does a spider have?", "What is the largest planet?"]
 
 
@@ -319,8 +326,10 @@ def soak(port: int, pid: int, seconds: float, clients: int, bursts_every: float,
     def client(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
         kinds, weights = list(WEIGHTS), list(WEIGHTS.values())
+        first = list(FIRST[index::clients])
         while time.monotonic() < stop:
-            outcome = getattr(traffic, rng.choices(kinds, weights)[0])(rng)
+            kind = first.pop(0) if first else rng.choices(kinds, weights)[0]
+            outcome = getattr(traffic, kind)(rng)
             with lock:
                 report.outcomes.append(outcome)
 
