@@ -53,12 +53,6 @@ def without_last_words(text: str, count: int) -> str:
     return " ".join(words[:max(0, len(words) - count)])
 
 
-def spoken_endings(record_texts: dict[str, str] | None, transcripts: dict[str, str]) -> dict[str, str]:
-    """The ending each clip's story is scored with: from the record's texts when it has them, else from the two
-    transcripts."""
-    return story_and_endings(record_texts or transcripts)[1]
-
-
 def response(scores: dict[str, float]) -> str:
     """What the response cache keeps for one side on one pair: the two scores."""
     return json.dumps({letter: round(float(scores[letter]), 6) for letter in LETTERS})

@@ -155,7 +155,7 @@ def pair_turns(transcripts: dict[str, str], texts: dict[str, str] | None) -> dic
     from the record's texts (else from the transcripts); None when the transcripts differ in no word (the ASR heard
     no two endings)."""
     try:
-        endings = pairs.spoken_endings(texts, transcripts)
+        endings = pairs.story_and_endings(texts or transcripts)[1]  # the record's texts when it has them
     except DataError:
         return None
     return {letter: (pairs.without_last_words(transcripts[letter], len(endings[letter].split())), endings[letter])

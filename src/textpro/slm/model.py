@@ -236,9 +236,9 @@ class TextProSLM(nn.Module):
             self.llm_is_base = False
         return self
 
-    def prepare_stage(self, stage: int, lora=None) -> TextProSLM:
+    def prepare_stage(self, stage: int, lora=None, train_projector: bool = True) -> TextProSLM:
         """Stage 1: LLM frozen, projector trained. Stage 2: projector + LLM; `lora` (True or a peft LoraConfig)
-        trains a LoRA adapter instead of every LLM weight."""
+        trains a LoRA adapter instead of every LLM weight; train_projector=False keeps the projector as loaded."""
         if stage == 1:
             self.llm.requires_grad_(False)
         elif stage == 2:
@@ -249,7 +249,7 @@ class TextProSLM(nn.Module):
                 self.llm.requires_grad_(True)
         else:
             raise ValueError(f"stage must be 1 or 2, got {stage}")
-        self.projector.requires_grad_(True)
+        self.projector.requires_grad_(train_projector)
         return self
 
     def neutral_speech(self, speech) -> SpeechTokens:

@@ -326,9 +326,7 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
         s = config.lora_settings
         lora = LoraConfig(task_type="CAUSAL_LM", r=s.r, lora_alpha=s.alpha, lora_dropout=s.dropout,
                           target_modules=list(s.target_modules))
-    slm.prepare_stage(config.stage, lora=lora)
-    if config.freeze_projector:
-        slm.projector.requires_grad_(False)
+    slm.prepare_stage(config.stage, lora=lora, train_projector=not config.freeze_projector)
     if config.gradient_checkpointing:
         slm.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return slm.train()
