@@ -60,8 +60,8 @@ def test_int8_setting_and_parts():
 
     assert ServeSettings.from_env({"TEXTPRO_INT8": "1"}).int8 == "all"
     assert ServeSettings.from_env({"TEXTPRO_INT8": "whisperpro"}).int8 == "whisperpro"
-    assert ServeSettings.from_env({"TEXTPRO_INT8": "0"}).int8 is None
-    assert ServeSettings().int8 is None  # opt-in until the full measurement says otherwise
+    assert ServeSettings.from_env({"TEXTPRO_INT8": "0"}).int8 == "none"
+    assert ServeSettings().int8 is None  # nothing asked: the CPU default (resolve_int8)
     with pytest.raises(ConfigError):
         ServeSettings(int8="whisperpro,everything")
     with pytest.raises(ConfigError):
@@ -87,6 +87,41 @@ def test_chat_int8_quantizes_before_it_answers(one_thread, monkeypatch, capsys):
     [(pipeline, parts)] = quantized
     assert parts == ("whisperpro", "llm", "lm_head")
     assert is_int8(pipeline.transcriber.model.model.decoder) and is_int8(pipeline.slm.llm)
+
+
+def test_the_cpu_default_is_whisperpro_s_decoder_only():
+    from types import SimpleNamespace
+
+    from textpro.int8 import CPU_DEFAULT_PARTS, int8_parts, resolve_int8
+
+    pipeline = untrained_served().pipeline
+    assert resolve_int8(None, pipeline) == CPU_DEFAULT_PARTS == ("whisperpro",)
+    assert resolve_int8("none", pipeline) == int8_parts("none") == ()
+    assert resolve_int8("llm", pipeline) == ("llm",)
+    gpu = SimpleNamespace(type="cuda")
+    on_gpu = SimpleNamespace(slm=SimpleNamespace(device=gpu), transcriber=SimpleNamespace(
+        model=SimpleNamespace(device=gpu)))
+    assert resolve_int8(None, on_gpu) == ()  # int8 is for CPU: a GPU model stays as loaded
+
+
+def test_chat_without_the_flag_quantizes_whisperpro_s_decoder_only(one_thread, monkeypatch, capsys):
+    import json
+
+    import textpro.int8
+    from textpro.cli import main
+    from textpro.int8 import is_int8
+    from textpro.pipeline import DEFAULT_MODEL_DIR
+
+    quantized = []
+    real = textpro.int8.quantize_int8
+    monkeypatch.setattr(textpro.int8, "quantize_int8", lambda pipeline, parts: quantized.append((pipeline, parts))
+                        or real(pipeline, parts))
+    clip = json.loads((DEFAULT_MODEL_DIR / "examples" / "examples.jsonl").open().readline())["audio"]
+    assert main(["chat", str(DEFAULT_MODEL_DIR / "examples" / clip), "--max-new-tokens", "8"]) == 0
+    assert capsys.readouterr().out.split("answer:", 1)[1].strip()
+    [(pipeline, parts)] = quantized
+    assert parts == ("whisperpro",)
+    assert is_int8(pipeline.transcriber.model.model.decoder) and not is_int8(pipeline.slm.llm)
 
 
 def test_chat_int8_with_an_unknown_part_fails_in_one_line_before_loading(tmp_path, monkeypatch, capsys):

@@ -140,7 +140,10 @@ def _chat(args: argparse.Namespace) -> int:
     from textpro.errors import ModelError
 
     samples = load_audio(args.audio)  # bad audio (or an unknown --int8 part) fails before any model loads
-    int8 = _int8_parts(args.int8)
+    if args.int8 is not None:
+        from textpro.int8 import int8_parts
+
+        int8_parts(args.int8)
     from textpro.pipeline import DEFAULT_MODEL_DIR
 
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL_DIR
@@ -151,9 +154,10 @@ def _chat(args: argparse.Namespace) -> int:
     from textpro.pipeline import TextPro
 
     pipeline = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
-    if int8:
-        from textpro.int8 import quantize_int8
+    from textpro.int8 import quantize_int8, resolve_int8
 
+    int8 = resolve_int8(args.int8, pipeline)  # nothing asked: WhisperPro's decoder on CPU
+    if int8:
         quantize_int8(pipeline, int8)
     transcript = pipeline.listen(samples)
     print(f"transcript: {transcript.text}", flush=True)
@@ -169,14 +173,6 @@ def _chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def _int8_parts(value: str | None) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    from textpro.int8 import int8_parts
-
-    return int8_parts(value)
-
-
 def _add_chat_parser(commands) -> None:
     chat = commands.add_parser("chat", help="answer a spoken question: prints the transcript and the streamed answer")
     chat.add_argument("audio", help="WAV/FLAC/OGG/MP3 file")
@@ -188,8 +184,8 @@ def _add_chat_parser(commands) -> None:
     chat.add_argument("--temperature", type=float, default=0.0, help="0 = greedy (default); > 0 samples")
     chat.add_argument("--int8", nargs="?", const="all", default=None, metavar="PARTS",
                       help="CPU: int8 dynamic quantization of the Linear layers of WhisperPro's decoder and of the "
-                           "LLM, as `textpro serve --int8`; PARTS: all (default) or some of whisperpro,llm,lm_head. "
-                           "Faster, but answers can differ from fp32 (BENCHMARKS.md)")
+                           "LLM, as `textpro serve --int8`; PARTS: all (the flag alone), none, or some of "
+                           "whisperpro,llm,lm_head. Without the flag: whisperpro on CPU (BENCHMARKS.md)")
     chat.set_defaults(run=_chat)
 
 

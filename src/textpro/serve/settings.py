@@ -37,7 +37,8 @@ class ServeSettings:
     shutdown_grace_seconds: float = 5.0  # on SIGTERM, in-flight requests get this long to finish, then are cancelled
     continuous_batching: bool = False  # requests join and leave the LLM batch at step boundaries (continuous.py)
     int8: str | None = None  # int8 dynamic quantization (textpro.int8), CPU only: "all" (WhisperPro's decoder and the
-    # LLM) or some of whisperpro,llm,lm_head; $TEXTPRO_INT8=1 means all, 0 none
+    # LLM), some of whisperpro,llm,lm_head, or "none"; None: the CPU default (WhisperPro's decoder, textpro.int8);
+    # $TEXTPRO_INT8=1 means all, 0 none
     llm_endpoint: str | None = None  # an OpenAI-compatible Completions server taking prompt_embeds (vLLM); remote.py
     llm_endpoint_model: str | None = None  # the model name it serves (None: the first one it lists)
     llm_endpoint_dtype: str = "float32"  # dtype of the prompt embeddings sent (float32, bfloat16, float16)
@@ -89,7 +90,9 @@ class ServeSettings:
             raw = str(self.int8).strip().lower()
             if self.int8 is True or raw in ("1", "true", "yes", "on"):
                 self.int8 = "all"
-            elif self.int8 is False or raw in ("", "0", "false", "no", "off"):
+            elif self.int8 is False or raw in ("0", "false", "no", "off", "none"):
+                self.int8 = "none"
+            elif raw == "":
                 self.int8 = None
             else:
                 int8_parts(self.int8)  # ConfigError for an unknown part
