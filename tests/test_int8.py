@@ -68,27 +68,6 @@ def test_int8_setting_and_parts():
         quantize_int8(untrained_served().pipeline, ("everything",))
 
 
-def test_chat_int8_quantizes_before_it_answers(one_thread, monkeypatch, capsys):
-    import json
-
-    import textpro.int8
-    from textpro.cli import main
-    from textpro.int8 import is_int8
-    from textpro.pipeline import DEFAULT_MODEL_DIR
-
-    quantized = []
-    real = textpro.int8.quantize_int8
-    monkeypatch.setattr(textpro.int8, "quantize_int8", lambda pipeline, parts: quantized.append((pipeline, parts))
-                        or real(pipeline, parts))
-    clip = json.loads((DEFAULT_MODEL_DIR / "examples" / "examples.jsonl").open().readline())["audio"]
-    assert main(["chat", str(DEFAULT_MODEL_DIR / "examples" / clip), "--int8", "--max-new-tokens", "8"]) == 0
-    transcript, answer = capsys.readouterr().out.split("answer:", 1)
-    assert transcript.strip().removeprefix("transcript:").strip() and answer.strip()
-    [(pipeline, parts)] = quantized
-    assert parts == ("whisperpro", "llm", "lm_head")
-    assert is_int8(pipeline.transcriber.model.model.decoder) and is_int8(pipeline.slm.llm)
-
-
 def test_the_cpu_default_is_whisperpro_s_decoder_only():
     from types import SimpleNamespace
 
@@ -104,7 +83,9 @@ def test_the_cpu_default_is_whisperpro_s_decoder_only():
     assert resolve_int8(None, on_gpu) == ()  # int8 is for CPU: a GPU model stays as loaded
 
 
-def test_chat_without_the_flag_quantizes_whisperpro_s_decoder_only(one_thread, monkeypatch, capsys):
+@pytest.mark.parametrize("flags, parts", [([], ("whisperpro",)), (["--int8"], ("whisperpro", "llm", "lm_head"))],
+                         ids=["cpu-default", "all"])
+def test_chat_quantizes_before_it_answers(flags, parts, one_thread, monkeypatch, capsys):
     import json
 
     import textpro.int8
@@ -117,11 +98,13 @@ def test_chat_without_the_flag_quantizes_whisperpro_s_decoder_only(one_thread, m
     monkeypatch.setattr(textpro.int8, "quantize_int8", lambda pipeline, parts: quantized.append((pipeline, parts))
                         or real(pipeline, parts))
     clip = json.loads((DEFAULT_MODEL_DIR / "examples" / "examples.jsonl").open().readline())["audio"]
-    assert main(["chat", str(DEFAULT_MODEL_DIR / "examples" / clip), "--max-new-tokens", "8"]) == 0
-    assert capsys.readouterr().out.split("answer:", 1)[1].strip()
-    [(pipeline, parts)] = quantized
-    assert parts == ("whisperpro",)
-    assert is_int8(pipeline.transcriber.model.model.decoder) and not is_int8(pipeline.slm.llm)
+    assert main(["chat", str(DEFAULT_MODEL_DIR / "examples" / clip), *flags, "--max-new-tokens", "8"]) == 0
+    transcript, answer = capsys.readouterr().out.split("answer:", 1)
+    assert transcript.strip().removeprefix("transcript:").strip() and answer.strip()
+    [(pipeline, quantized_parts)] = quantized
+    assert quantized_parts == parts
+    assert is_int8(pipeline.transcriber.model.model.decoder)
+    assert is_int8(pipeline.slm.llm) == ("llm" in parts)  # without the flag the LLM stays float32
 
 
 def test_chat_int8_with_an_unknown_part_fails_in_one_line_before_loading(tmp_path, monkeypatch, capsys):
