@@ -74,13 +74,14 @@ def test_the_cpu_default_is_whisperpro_s_decoder_only():
     from textpro.int8 import CPU_DEFAULT_PARTS, int8_parts, resolve_int8
 
     pipeline = untrained_served().pipeline
-    assert resolve_int8(None, pipeline) == CPU_DEFAULT_PARTS == ("whisperpro",)
-    assert resolve_int8("none", pipeline) == int8_parts("none") == ()
-    assert resolve_int8("llm", pipeline) == ("llm",)
+    assert resolve_int8(None, pipeline, embedded_default=True) == CPU_DEFAULT_PARTS == ("whisperpro",)
+    assert resolve_int8(None, pipeline, embedded_default=False) == ()  # not the model the criterion was measured on
+    assert resolve_int8("none", pipeline, embedded_default=True) == int8_parts("none") == ()
+    assert resolve_int8("llm", pipeline, embedded_default=False) == ("llm",)
     gpu = SimpleNamespace(type="cuda")
     on_gpu = SimpleNamespace(slm=SimpleNamespace(device=gpu), transcriber=SimpleNamespace(
         model=SimpleNamespace(device=gpu)))
-    assert resolve_int8(None, on_gpu) == ()  # int8 is for CPU: a GPU model stays as loaded
+    assert resolve_int8(None, on_gpu, embedded_default=True) == ()  # int8 is for CPU: a GPU model stays as loaded
 
 
 @pytest.mark.parametrize("flags, parts", [([], ("whisperpro",)), (["--int8"], ("whisperpro", "llm", "lm_head"))],

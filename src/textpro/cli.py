@@ -156,7 +156,8 @@ def _chat(args: argparse.Namespace) -> int:
     pipeline = TextPro.from_pretrained(model_dir, whisperpro=args.whisperpro)
     from textpro.int8 import quantize_int8, resolve_int8
 
-    int8 = resolve_int8(args.int8, pipeline)  # nothing asked: WhisperPro's decoder on CPU
+    # nothing asked: the embedded default's WhisperPro decoder on CPU
+    int8 = resolve_int8(args.int8, pipeline, embedded_default=not (args.model or args.whisperpro))
     if int8:
         quantize_int8(pipeline, int8)
     transcript = pipeline.listen(samples)
@@ -185,7 +186,8 @@ def _add_chat_parser(commands) -> None:
     chat.add_argument("--int8", nargs="?", const="all", default=None, metavar="PARTS",
                       help="CPU: int8 dynamic quantization of the Linear layers of WhisperPro's decoder and of the "
                            "LLM, as `textpro serve --int8`; PARTS: all (the flag alone), none, or some of "
-                           "whisperpro,llm,lm_head. Without the flag: whisperpro on CPU (BENCHMARKS.md)")
+                           "whisperpro,llm,lm_head. Without the flag: whisperpro for the embedded default on CPU "
+                           "(BENCHMARKS.md)")
     chat.set_defaults(run=_chat)
 
 

@@ -59,7 +59,8 @@ def add_parser(commands) -> argparse.ArgumentParser:
     parser.add_argument("--int8", nargs="?", const="all", default=None, metavar="PARTS",
                         help="CPU: int8 dynamic quantization of the Linear layers of WhisperPro's decoder and of the "
                              "LLM; PARTS: all (the flag alone), none, or some of whisperpro,llm,lm_head. Without the "
-                             "flag: whisperpro on CPU (98%% of answers identical to fp32 on 300 items, BENCHMARKS.md); "
+                             "flag: whisperpro for the embedded default on CPU (98%% of answers identical to fp32 on "
+                             "300 items, BENCHMARKS.md); "
                              "the LLM in int8 is faster but changes most answers; $TEXTPRO_INT8=1, =0 or =PARTS")
     parser.add_argument("--llm-endpoint", metavar="URL", default=None,
                         help="run the LLM on this OpenAI-compatible server (vLLM started with "
@@ -108,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
         served = load_model(args.model, whisperpro=args.whisperpro)
     from textpro.int8 import quantize_int8, resolve_int8
 
-    parts = resolve_int8(settings.int8, served.pipeline)  # nothing asked: WhisperPro's decoder on CPU
+    # nothing asked: the embedded default's WhisperPro decoder on CPU
+    parts = resolve_int8(settings.int8, served.pipeline, embedded_default=not (args.model or args.whisperpro))
     if settings.llm_endpoint:  # the local LLM only looks up embeddings: WhisperPro's decoder is all there is
         parts = tuple(p for p in parts if p == "whisperpro")
     if parts:
