@@ -43,7 +43,7 @@ def int8_parts(value: str) -> tuple[str, ...]:
         return ()
     parts = tuple(p.strip() for p in value.split(",") if p.strip())
     if not parts or set(parts) - set(INT8_PARTS):
-        raise ConfigError(f"int8 parts {value!r}: use all, or some of {', '.join(INT8_PARTS)}")
+        raise ConfigError(f"int8 parts {value!r}: use all, none, or some of {', '.join(INT8_PARTS)}")
     return parts
 
 
