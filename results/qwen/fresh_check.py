@@ -1,8 +1,13 @@
 # Load a fetched Qwen2.5-Coder and answer one question greedily (session 8, BENCHMARKS.md "Qwen2.5-Coder backbones").
 # HF_HUB_OFFLINE=1 .venv/bin/python results/qwen/fresh_check.py
-import time, resource, torch
+import resource
+import time
+
+import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
+
 from textpro.hub import resolve_model
+
 t = time.perf_counter()
 path = resolve_model("qwen2.5-coder-1.5b-instruct")
 tok = AutoTokenizer.from_pretrained(path)
