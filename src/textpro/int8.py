@@ -37,10 +37,9 @@ CPU_DEFAULT_PARTS = ("whisperpro",)  # what serve and chat quantize on CPU when 
 def int8_parts(value: str) -> tuple[str, ...]:
     """"whisperpro,llm" -> ("whisperpro", "llm"); "all" -> every part; "none" -> (); ConfigError for an unknown
     part."""
-    if value.strip().lower() == "all":
-        return INT8_PARTS
-    if value.strip().lower() == "none":
-        return ()
+    word = value.strip().lower()
+    if word in ("all", "none"):
+        return INT8_PARTS if word == "all" else ()
     parts = tuple(p.strip() for p in value.split(",") if p.strip())
     if not parts or set(parts) - set(INT8_PARTS):
         raise ConfigError(f"int8 parts {value!r}: use all, none, or some of {', '.join(INT8_PARTS)}")
@@ -75,8 +74,11 @@ def resolve_int8(value: str | None, pipeline, embedded_default: bool) -> tuple[s
     on, and nothing otherwise (measure another with benchmarks/int8_cpu.py, then ask for it)."""
     if value is not None:
         return int8_parts(value)
-    on_cpu = pipeline.slm.device.type == "cpu" and pipeline.transcriber.model.device.type == "cpu"
-    return CPU_DEFAULT_PARTS if on_cpu and embedded_default else ()
+    return CPU_DEFAULT_PARTS if embedded_default and _on_cpu(pipeline) else ()
+
+
+def _on_cpu(pipeline) -> bool:
+    return pipeline.slm.device.type == "cpu" and pipeline.transcriber.model.device.type == "cpu"
 
 
 def is_int8(module: nn.Module) -> bool:
@@ -89,7 +91,7 @@ def quantize_int8(pipeline, parts=INT8_PARTS) -> dict:
     merged into the LLM first (its weights then quantize with the rest). Returns the Linear layers quantized per
     part."""
     int8_parts(",".join(parts))  # ConfigError for an unknown part
-    if pipeline.slm.device.type != "cpu" or pipeline.transcriber.model.device.type != "cpu":
+    if not _on_cpu(pipeline):
         raise ConfigError("int8 dynamic quantization runs on CPU only: load the model on the CPU")
     whisper = pipeline.transcriber.model
     slm = pipeline.slm
