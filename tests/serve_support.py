@@ -28,15 +28,9 @@ def untrained_served():
 def spoken(text: str = QUESTION, fmt: str = "WAV") -> bytes:
     """`text` spoken by piper, as the bytes of a `fmt` file. Piper's noise is switched off: its default random
     variation sometimes gives a clip that tiny.en transcribes in a loop, and tests want the same clip every run."""
-    import numpy as np
-    from piper import SynthesisConfig
+    from textpro.data.synth import synthesize_piper
 
-    from textpro.data.synth import _piper_voice
-
-    voice = _piper_voice()
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
-    samples = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(text, config)])
-    rate = voice.config.sample_rate
+    samples, rate = synthesize_piper(text, noise=False)
     buffer = io.BytesIO()
     sf.write(buffer, samples, rate, format=fmt)
     return buffer.getvalue()

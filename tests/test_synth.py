@@ -94,6 +94,18 @@ def test_threads_share_the_engine_safely():
         assert median_f0(results[variant]) == pytest.approx(median_f0(samples), rel=0.05)
 
 
+def test_piper_without_noise_speaks_the_same_samples_twice():
+    """Piper samples noise inside onnxruntime: the same sentence differs run to run (and Whisper may hear a word
+    differently, which failed a CI run); noise=False gives the same audio every time."""
+    from textpro.data.synth import synthesize_piper
+
+    text = "The same words, the same voice."
+    first, second = (synthesize_piper(text, noise=False)[0] for _ in range(2))
+    assert np.array_equal(first, second)
+    noisy = [synthesize_piper(text)[0] for _ in range(2)]
+    assert not (len(noisy[0]) == len(noisy[1]) and np.array_equal(*noisy))
+
+
 @pytest.fixture(scope="module")
 def male_clip():
     return clip(variant="m3").samples

