@@ -162,6 +162,29 @@ def test_shipped_recipe_config_and_step_order():
         assert (Path(__file__).parents[1] / stage.config).is_file()
 
 
+def test_qwen_recipe_hears_through_the_default_whisperpro(tmp_path):
+    """recipe-mini-qwen.yaml changes only the LLM: whisperpro.use trains nothing and featurize reads the embedded
+    default's WhisperPro; a `use` that holds no WhisperPro fails at once, naming the path."""
+    from textpro.errors import ConfigError
+    from textpro.pipeline import DEFAULT_MODEL_DIR
+
+    config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini-qwen.yaml")
+    assert config.teacher.overrides["model"] == "qwen2.5-coder-0.5b-instruct"
+    recipe = MiniRecipe(config, tmp_path)
+    assert recipe.whisperpro == DEFAULT_MODEL_DIR / "whisperpro"
+    ctx = RecordingContext(tmp_path)
+    steps = {step.name: step for step in recipe.steps()}
+    steps["whisperpro"].run(ctx)
+    assert ctx.calls == []
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "train.jsonl").write_text(json.dumps({"id": "a", "task": "gender", "audio": "a.flac"}) + "\n")
+    steps["featurize"].run(ctx)
+    assert ctx.calls[0][ctx.calls[0].index("--whisperpro") + 1] == str(DEFAULT_MODEL_DIR / "whisperpro")
+    config.whisperpro = StageSettings(config.whisperpro.config, use=str(tmp_path))
+    with pytest.raises(ConfigError, match="holds no WhisperPro"):
+        MiniRecipe(config, tmp_path)
+
+
 class RecordingContext(StepContext):
     """Runs nothing: records each `textpro` command's arguments."""
 

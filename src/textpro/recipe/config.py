@@ -37,6 +37,10 @@ class StageSettings:
     config: str = ""  # the stage's YAML (relative to the repository root, or absolute)
     max_steps: int | None = None  # overrides train.max_steps (None: the config's)
     overrides: dict = field(default_factory=dict)  # more top-level keys to override in the stage config
+    # An existing model instead of training this stage (mini recipe, whisperpro only): a directory, or "default" for
+    # the embedded default's WhisperPro. The speech side does not depend on the LLM, so a recipe that changes only the
+    # LLM (recipe-mini-qwen.yaml) hears through the same WhisperPro as the default: the comparison isolates the LLM.
+    use: str | None = None
 
 
 @dataclass

@@ -31,10 +31,23 @@ import json
 import sys
 from pathlib import Path
 
+from textpro.errors import ConfigError
 from textpro.recipe.config import DistillSettings, MiniRecipeConfig, config_path
 from textpro.recipe.runner import Step, StepContext
 from textpro.recipe.stages import distill_args, stage_config, subset_manifest, train_slm, write_stage_config
 from textpro.train.config import read_yaml
+
+
+def _existing_whisperpro(use: str | None) -> Path | None:
+    """whisperpro.use as a directory: "default" is the embedded default's WhisperPro."""
+    if not use:
+        return None
+    from textpro.pipeline import DEFAULT_MODEL_DIR
+
+    path = DEFAULT_MODEL_DIR / "whisperpro" if use == "default" else config_path(use)
+    if not (path / "config.json").is_file():
+        raise ConfigError(f"whisperpro.use {use!r}: {path} holds no WhisperPro (no config.json)")
+    return path
 
 
 class MiniRecipe:
@@ -45,7 +58,7 @@ class MiniRecipe:
         self.out = Path(out)
         self.data = self.out / "data"
         self.teacher = self.out / "teacher" / "model"
-        self.whisperpro = self.out / "whisperpro" / "model"
+        self.whisperpro = _existing_whisperpro(config.whisperpro.use) or self.out / "whisperpro" / "model"
         self.features = self.out / "features" / "train"
         self.distilled = self.out / "features" / "distill.jsonl"
         self.stage1 = self.out / "slm-stage1" / "model"
@@ -89,6 +102,9 @@ class MiniRecipe:
         ctx.textpro("train", "text-llm", "--config", write_stage_config(ctx, "teacher", config), "--resume")
 
     def train_whisperpro(self, ctx: StepContext) -> None:
+        if self.config.whisperpro.use:
+            ctx.log(f"whisperpro: using {self.whisperpro} (whisperpro.use), nothing trained")
+            return
         config = stage_config(self.config.whisperpro, {"train_manifest": str(self.data / "train.jsonl")},
                               self.whisperpro.parent)
         ctx.textpro("train", "whisperpro", "--config", write_stage_config(ctx, "whisperpro", config), "--resume")
