@@ -180,6 +180,10 @@ def test_qwen_recipe_hears_through_the_default_whisperpro(tmp_path):
     (tmp_path / "data" / "train.jsonl").write_text(json.dumps({"id": "a", "task": "gender", "audio": "a.flac"}) + "\n")
     steps["featurize"].run(ctx)
     assert ctx.calls[0][ctx.calls[0].index("--whisperpro") + 1] == str(DEFAULT_MODEL_DIR / "whisperpro")
+    steps["distill"].run(ctx)  # the semantic answers in full, then the first 64 everyday requests
+    semantic, request = ctx.calls[1:]
+    assert "--limit" not in semantic and request[request.index("--task") + 1] == "request"
+    assert request[request.index("--limit") + 1] == "64" and request[request.index("--max-new-tokens") + 1] == "96"
     config.whisperpro = StageSettings(config.whisperpro.config, use=str(tmp_path))
     with pytest.raises(ConfigError, match="holds no WhisperPro"):
         MiniRecipe(config, tmp_path)

@@ -61,7 +61,8 @@ class DistillSettings:
     batch_size: int = 8
     limit: int | None = None  # only the first N records (None: all)
     # More tasks the teacher answers into the same file, each with its own answer length (e.g. {request: 96}: the
-    # everyday spoken requests, so that the SLM keeps talking like its LLM, not only picking letters)
+    # everyday spoken requests, so that the SLM keeps talking like its LLM, not only picking letters), or with a
+    # limit too ({request: {max_new_tokens: 96, limit: 64}}: the first 64 of them)
     more_tasks: dict = field(default_factory=dict)
 
 

@@ -120,8 +120,10 @@ class MiniRecipe:
     def distill(self, ctx: StepContext) -> None:
         settings = self.config.distill
         ctx.textpro(*distill_args(settings, self.features, self.teacher, self.distilled))
-        for task, max_new_tokens in settings.more_tasks.items():  # appended to the same file (ids are unique)
-            more = DistillSettings(task, settings.source, int(max_new_tokens), settings.batch_size, settings.limit)
+        for task, spec in settings.more_tasks.items():  # appended to the same file (ids are unique)
+            spec = spec if isinstance(spec, dict) else {"max_new_tokens": spec}
+            more = DistillSettings(task, settings.source, int(spec["max_new_tokens"]), settings.batch_size,
+                                   spec.get("limit", settings.limit))
             ctx.textpro(*distill_args(more, self.features, self.teacher, self.distilled))
 
     def slm_stage1(self, ctx: StepContext) -> None:
