@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from textpro.recipe.config import MiniRecipeConfig, StageSettings
+from textpro.recipe.config import MiniRecipeConfig, MiniWhisperProSettings, StageSettings
 from textpro.recipe.mini import MiniRecipe
 from textpro.recipe.runner import RecipeError, Step, StepContext, done_marker, run_steps, select
 from textpro.recipe.stages import stage_config
@@ -184,7 +184,7 @@ def test_qwen_recipe_hears_through_the_default_whisperpro(tmp_path):
     semantic, request = ctx.calls[1:]
     assert "--limit" not in semantic and request[request.index("--task") + 1] == "request"
     assert request[request.index("--limit") + 1] == "64" and request[request.index("--max-new-tokens") + 1] == "96"
-    config.whisperpro = StageSettings(config.whisperpro.config, use=str(tmp_path))
+    config.whisperpro = MiniWhisperProSettings(config.whisperpro.config, use=str(tmp_path))
     with pytest.raises(ConfigError, match="holds no WhisperPro"):
         MiniRecipe(config, tmp_path)
 

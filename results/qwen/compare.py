@@ -5,6 +5,7 @@
 
 import json
 import sys
+from pathlib import Path
 
 
 def rows(result: dict) -> dict[str, str]:
@@ -31,7 +32,7 @@ def rows(result: dict) -> dict[str, str]:
 
 
 def main(paths: list[str]) -> None:
-    results = [json.load(open(path)) for path in paths]
+    results = [json.loads(Path(path).read_text()) for path in paths]
     tables = [rows(result) for result in results]
     print("| " + " | ".join(["", *(r["speech_system"] for r in results)]) + " |")
     print("|---" * (len(results) + 1) + "|")

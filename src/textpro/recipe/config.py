@@ -37,9 +37,13 @@ class StageSettings:
     config: str = ""  # the stage's YAML (relative to the repository root, or absolute)
     max_steps: int | None = None  # overrides train.max_steps (None: the config's)
     overrides: dict = field(default_factory=dict)  # more top-level keys to override in the stage config
-    # An existing model instead of training this stage (mini recipe, whisperpro only): a directory, or "default" for
-    # the embedded default's WhisperPro. The speech side does not depend on the LLM, so a recipe that changes only the
-    # LLM (recipe-mini-qwen.yaml) hears through the same WhisperPro as the default: the comparison isolates the LLM.
+
+
+@dataclass
+class MiniWhisperProSettings(StageSettings):
+    # An existing WhisperPro instead of training one: a directory, or "default" for the embedded default's. The speech
+    # side does not depend on the LLM, so a recipe that changes only the LLM (recipe-mini-qwen.yaml) hears through
+    # the same WhisperPro as the default: the comparison isolates the LLM.
     use: str | None = None
 
 
@@ -81,7 +85,8 @@ class MiniRecipeConfig:
     threads_alone: int | None = None
     data: DataSettings = field(default_factory=DataSettings)
     teacher: StageSettings = field(default_factory=lambda: StageSettings("configs/teacher-mini.yaml"))
-    whisperpro: StageSettings = field(default_factory=lambda: StageSettings("configs/whisperpro-mini.yaml"))
+    whisperpro: MiniWhisperProSettings = field(
+        default_factory=lambda: MiniWhisperProSettings("configs/whisperpro-mini.yaml"))
     featurize: FeaturizeSettings = field(default_factory=FeaturizeSettings)
     distill: DistillSettings = field(default_factory=DistillSettings)
     slm_stage1: StageSettings = field(default_factory=lambda: StageSettings("configs/slm-mini-stage1.yaml"))
