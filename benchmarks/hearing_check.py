@@ -7,7 +7,7 @@ asks only the paralinguistic questions, once: about a minute, so a variant can b
 checkpoint, and on the *training* cache too (can the model even fit what it was taught?). Labels are matched with
 the evaluation's own matcher and diagnostics (`predict_labels`, `balanced_accuracy`, `answer_histogram`).
 
-    python benchmarks/hearing_check.py MODEL_OR_CHECKPOINT FEATURES [--limit N] [--threads T]
+    python benchmarks/hearing_check.py MODEL_OR_CHECKPOINT FEATURES [--limit N] [--threads T] [--branch B]
 
 MODEL_OR_CHECKPOINT: a TextPro-SLM directory, or `<output_dir>/checkpoints/step-N` of `textpro train slm` (rebuilt
 from the run's config.yaml, then loaded). FEATURES: a feature cache whose manifest records carry `task`,
@@ -43,6 +43,22 @@ def load_model(path: Path):
     return objective.slm.eval()
 
 
+def neutralize_branch(slm, branch: str) -> None:
+    """Every prosody row's learned vector (the first d_whisper values) or measured acoustics (the rest) replaced by
+    the projector's training mean, before the projector reads it."""
+    projector, d = slm.projector, slm.config.d_whisper
+    forward = projector.forward
+
+    def neutral_forward(prosody):
+        mean = projector.neutral_input().to(prosody)
+        part = slice(0, d) if branch == "learned" else slice(d, None)
+        prosody = prosody.clone()
+        prosody[..., part] = mean[part]
+        return forward(prosody)
+
+    projector.forward = neutral_forward
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="TextPro-SLM directory or a training checkpoint step-N directory")
@@ -50,6 +66,8 @@ def main(argv=None) -> None:
     parser.add_argument("--limit", type=int, default=0, help="at most N clips per task, evenly spaced (0: all)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--branch", choices=("learned", "acoustic"),
+                        help="replace this branch of every clip's prosody by its training mean")
     args = parser.parse_args(argv)
 
     from textpro.eval.bench import items_from_records
@@ -59,6 +77,8 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(args.threads)
     slm = load_model(args.model)
+    if args.branch:
+        neutralize_branch(slm, args.branch)
     store = FeatureStore(args.features)
     per_task = collections.defaultdict(list)
     for i, entry in enumerate(store.index):

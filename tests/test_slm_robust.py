@@ -97,33 +97,51 @@ def test_branch_dropout_only_in_training():
     assert 0.15 < share < 0.35  # both branches dropped in about a quarter of the rows
 
 
+class _VectorStore:  # a feature store's interface: records with a transcript and vectors that all read its number
+    def __init__(self, n):
+        self.records = [{"id": str(i), "text": f"clip {i}", "prosody": np.full((2, 4), i, np.float32),
+                         "utterance": np.full(4, i, np.float32), "acoustics": np.full(K, i, np.float32)}
+                        for i in range(n)]
+        self.index = self.records
+
+    def __len__(self):
+        return len(self.records)
+
+    def __getitem__(self, i):
+        return self.records[i]
+
+
 def test_prosody_swap_changes_vectors_of_distillation_rows_only():
     from textpro.slm.tasks import Example
     from textpro.slm.training import SLMDataset
 
-    class Store:  # a feature store's interface: records with a transcript and their vectors
-        def __init__(self, n):
-            self.records = [{"id": str(i), "text": f"clip {i}", "prosody": np.full((2, 4), i, np.float32),
-                             "utterance": np.full(4, i, np.float32), "acoustics": np.full(K, i, np.float32)}
-                            for i in range(n)]
-            self.index = self.records
-
-        def __len__(self):
-            return len(self.records)
-
-        def __getitem__(self, i):
-            return self.records[i]
-
     examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
     examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
-    dataset = SLMDataset([Store(100)], examples, prosody_swap=0.5, seed=0)
+    dataset = SLMDataset([_VectorStore(100)], examples, prosody_swap=0.5, seed=0)
     swapped = [i for i in range(200) if dataset[i]["speech"]["utterance"][0] != examples[i].index]
     assert 30 < len(swapped) < 70 and all(examples[i].kind == "distill" for i in swapped)
     for i in swapped:
         item = dataset[i]["speech"]
         assert item["text"] == f"clip {examples[i].index}"  # the words stay, the voice comes from elsewhere
         assert item["acoustics"][0] == item["utterance"][0] == item["prosody"][0, 0]
-    assert SLMDataset([Store(100)], examples, prosody_swap=0.0).swaps == {}
+    assert SLMDataset([_VectorStore(100)], examples, prosody_swap=0.0).swaps == {}
+
+
+def test_learned_swap_changes_the_learned_vectors_of_paralinguistic_rows_only():
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset
+
+    store = _VectorStore(100)
+    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
+    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5)
+    swapped = [i for i in range(200) if dataset[i]["speech"]["utterance"][0] != examples[i].index]
+    assert 30 < len(swapped) < 70 and all(examples[i].kind == "gender" for i in swapped)
+    for i in swapped:
+        item = dataset[i]["speech"]
+        assert item["text"] == f"clip {examples[i].index}"
+        assert item["acoustics"][0] == examples[i].index  # the measured acoustics stay the clip's own
+        assert item["utterance"][0] == item["prosody"][0, 0] != examples[i].index
 
 
 def test_template_cache_is_bounded(smol_dir):
