@@ -71,7 +71,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     from textpro.eval.bench import items_from_records
-    from textpro.eval.diagnostics import answer_histogram, balanced_accuracy, by_phrasing
+    from textpro.eval.diagnostics import answer_histogram, balanced_accuracy, by_phrasing, per_speaker
     from textpro.eval.harness import predict_labels
     from textpro.slm.featurize import FeatureStore
 
@@ -101,6 +101,8 @@ def main(argv=None) -> None:
               f"answers {', '.join(f'{label} {share:.0f}%' for label, share in shares.items())}  e.g. {answers[:4]}")
         forms = by_phrasing(items, predicted)["forms"]  # direct, open, yes_no, two_way
         print("  by form: " + ", ".join(f"{form} {row['accuracy']:.0f}% (n {row['n']})" for form, row in forms.items()))
+        print("  by voice: " + ", ".join(f"{row['voice']} {row['accuracy']:.0f}% (n {row['n']})"
+                                         for row in per_speaker(items, predicted)))
 
 if __name__ == "__main__":
     main()

@@ -8,5 +8,5 @@ export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=${3:-1}
 out=results/robust-hearing/s9
 for branch in "" learned; do
   .venv/bin/python benchmarks/hearing_check.py "$1" runs/s9/feat/bigdev_default --threads ${3:-1} \
-    ${branch:+--branch $branch} 2>&1 | grep -E "^(gender|pitch|rate)|by form" > $out/hc-$2${branch:+-${branch}mean}.txt
+    ${branch:+--branch $branch} 2>&1 | grep -E "^(gender|pitch|rate)|  by " > $out/hc-$2${branch:+-${branch}mean}.txt
 done

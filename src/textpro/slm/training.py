@@ -67,11 +67,11 @@ class SLMTrainingConfig:
     # Share of distillation examples whose prosody vectors and acoustics come from another, randomly drawn clip
     # (fixed per example by the seed): the answer to a content question must not depend on the voice.
     prosody_swap: float = 0.0
-    # Share of paralinguistic examples whose *learned* WhisperPro vectors (not the measured acoustics) come from another,
-    # randomly drawn clip (fixed per example by the seed). Branch dropout shows the LLM the learned vector's training
-    # mean; an unseen voice shows it a vector it never met, which moved the default's gender answers (dev_unseen 95.8%
-    # as heard, 99.2% with the learned vector at its mean): swapped rows teach it that a learned vector which
-    # contradicts the acoustics does not decide gender, pitch or rate.
+    # Share of paralinguistic examples whose *learned* WhisperPro vectors (not the measured acoustics) come from
+    # another, randomly drawn clip (fixed per example by the seed). Branch dropout shows the LLM the learned vector's
+    # training mean; an unseen voice shows it a vector it never met, which moved the default's gender answers
+    # (dev_unseen 95.8% as heard, 99.2% with the learned vector at its mean): swapped rows teach it that a learned
+    # vector which contradicts the acoustics does not decide gender, pitch or rate.
     learned_swap: float = 0.0
     # Per row, the chance that the projector sees the training mean instead of the learned vector / the acoustics
     branch_dropout: list[float] = field(default_factory=lambda: [0.0, 0.0])
