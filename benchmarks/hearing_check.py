@@ -43,22 +43,6 @@ def load_model(path: Path):
     return objective.slm.eval()
 
 
-def neutralize_branch(slm, branch: str) -> None:
-    """Every prosody row's learned vector (the first d_whisper values) or measured acoustics (the rest) replaced by
-    the projector's training mean, before the projector reads it."""
-    projector, d = slm.projector, slm.config.d_whisper
-    forward = projector.forward
-
-    def neutral_forward(prosody):
-        mean = projector.neutral_input().to(prosody)
-        part = slice(0, d) if branch == "learned" else slice(d, None)
-        prosody = prosody.clone()
-        prosody[..., part] = mean[part]
-        return forward(prosody)
-
-    projector.forward = neutral_forward
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("model", type=Path, help="TextPro-SLM directory or a training checkpoint step-N directory")
@@ -77,8 +61,6 @@ def main(argv=None) -> None:
 
     torch.set_num_threads(args.threads)
     slm = load_model(args.model)
-    if args.branch:
-        neutralize_branch(slm, args.branch)
     store = FeatureStore(args.features)
     per_task = collections.defaultdict(list)
     for i, entry in enumerate(store.index):
@@ -88,7 +70,8 @@ def main(argv=None) -> None:
         per_task = {t: rows[::max(1, len(rows) // args.limit)][:args.limit] for t, rows in per_task.items()}
     for task, rows in per_task.items():
         items = items_from_records([store.index[i]["manifest"] for i in rows])
-        requests = [(store[i], item.instruction) for i, item in zip(rows, items, strict=True)]
+        speech = [store[i] if args.branch is None else slm.neutral_speech(store[i], args.branch) for i in rows]
+        requests = [(s, item.instruction) for s, item in zip(speech, items, strict=True)]
         answers = []
         for start in range(0, len(requests), args.batch_size):
             with torch.no_grad():

@@ -81,6 +81,13 @@ def test_neutral_speech_reads_the_training_means(smol_dir):
     other = model.neutral_speech(spoken(" the same words", seed=7, f0_oct=-0.9))
     rows = [torch.from_numpy(model.builder.speech(s)[1]) for s in (neutral, other)]
     assert torch.allclose(model.projector(rows[0]), model.projector(rows[1]))
+    # one branch at a time: the other keeps the clip's own values
+    learned_only = model.neutral_speech(original, branch="learned")
+    assert np.allclose(learned_only.utterance, model.projector.input_mean.numpy())
+    assert np.array_equal(learned_only.acoustics, original.acoustics)
+    acoustic_only = model.neutral_speech(original, branch="acoustic")
+    assert np.array_equal(acoustic_only.utterance, original.utterance)
+    assert np.allclose(acoustic_only.acoustics, model.projector.acoustic_mean.numpy())
 
 
 def test_branch_dropout_only_in_training():

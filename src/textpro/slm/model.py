@@ -252,16 +252,22 @@ class TextProSLM(nn.Module):
         self.projector.requires_grad_(train_projector)
         return self
 
-    def neutral_speech(self, speech) -> SpeechTokens:
+    def neutral_speech(self, speech, branch: str | None = None) -> SpeechTokens:
         """The same speech with every prosody vector (and the measured acoustics) replaced by the projector's training
         mean: what `textpro eval` asks beside the real speech (prosody-neutral accuracy and agreement), to show how
-        much the voice moves the answers. Transcript and times are kept."""
+        much the voice moves the answers. Transcript and times are kept. branch "learned" or "acoustic": only that
+        part is replaced (an ablation: which branch do the answers come from?)."""
+        if branch not in (None, "learned", "acoustic"):
+            raise ValueError(f"branch must be 'learned', 'acoustic' or None, got {branch!r}")
         speech = as_speech_tokens(speech)
         mean = self.projector.neutral_input().detach().cpu().numpy().astype(np.float32)
         learned, acoustic = mean[:self.config.d_whisper], mean[self.config.d_whisper:]
-        return dataclasses.replace(speech, prosody=np.repeat(learned[None], len(speech.prosody), axis=0),
-                                   utterance=learned.copy(),
-                                   acoustics=acoustic.copy() if self.config.acoustic_features else speech.acoustics)
+        changes = {}
+        if branch != "acoustic":
+            changes.update(prosody=np.repeat(learned[None], len(speech.prosody), axis=0), utterance=learned.copy())
+        if branch != "learned" and self.config.acoustic_features:
+            changes.update(acoustics=acoustic.copy())
+        return dataclasses.replace(speech, **changes)
 
     # ---- forward --------------------------------------------------------------------------------------------------
     def embed(self, input_ids: torch.Tensor, prosody_vectors: torch.Tensor | None = None,

@@ -150,17 +150,15 @@ class SLMDataset(Dataset):
             raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
                               "records carry paralinguistic tasks")
         self.stores, self.examples = stores, examples
-        # example -> (store, index) of the clip whose vectors it reads instead of its own, and which of them: all of
-        # them (prosody_swap, distillation rows) or the learned ones only (learned_swap, paralinguistic rows)
+        # example -> (store, index) of the clip whose vectors it reads instead of its own: all of them on a distillation
+        # row (prosody_swap), the learned ones only on a paralinguistic row (learned_swap)
         rng = np.random.default_rng([seed, 1])
         clips = [(s, i) for s, store in enumerate(stores) for i in range(len(store))]
         self.swaps: dict[int, tuple[int, int]] = {}
-        self.swapped_keys: dict[int, tuple[str, ...]] = {}
         for n, e in enumerate(examples):
-            share, keys = (prosody_swap, ALL_VECTORS) if e.kind == "distill" else (learned_swap, LEARNED_VECTORS)
+            share = prosody_swap if e.kind == "distill" else learned_swap
             if share and rng.random() < share and len(clips) > 1:
                 self.swaps[n] = clips[int(rng.integers(len(clips)))]
-                self.swapped_keys[n] = keys
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -177,7 +175,8 @@ class SLMDataset(Dataset):
         if i in self.swaps:  # the transcript stays; how it was said (or its learned part) comes from another clip
             s, j = self.swaps[i]
             other = self.stores[s][j]
-            speech = {**speech, **{k: other[k] for k in self.swapped_keys[i] if k in other}}
+            keys = ALL_VECTORS if e.kind == "distill" else LEARNED_VECTORS
+            speech = {**speech, **{k: other[k] for k in keys if k in other}}
         return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind}
 
 
