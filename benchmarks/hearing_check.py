@@ -8,6 +8,11 @@ checkpoint, and on the *training* cache too (can the model even fit what it was 
 the evaluation's own matcher and diagnostics (`predict_labels`, `balanced_accuracy`, `answer_histogram`).
 
     python benchmarks/hearing_check.py MODEL_OR_CHECKPOINT FEATURES [--limit N] [--threads T] [--branch B]
+                                       [--phrasings FILE --phrasings-split SPLIT]
+
+`--phrasings`: ask every clip a phrasing drawn (seeded per clip) from SPLIT of a file laid out as
+`textpro/data/phrasings.yaml`, instead of its own: how well the hearing carries over to questions worded in ways
+neither training nor the dev split used.
 
 MODEL_OR_CHECKPOINT: a TextPro-SLM directory, or `<output_dir>/checkpoints/step-N` of `textpro train slm` (rebuilt
 from the run's config.yaml, then loaded). FEATURES: a feature cache whose manifest records carry `task`,
@@ -52,8 +57,12 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--branch", choices=("learned", "acoustic"),
                         help="replace this branch of every clip's prosody by its training mean")
+    parser.add_argument("--phrasings", type=Path, help="phrasings file (phrasings.yaml's layout) to ask from")
+    parser.add_argument("--phrasings-split", default="probe", help="which split of --phrasings (default probe)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the --phrasings draw")
     args = parser.parse_args(argv)
 
+    from textpro.data.paralinguistic import read_phrasings
     from textpro.eval.bench import items_from_records
     from textpro.eval.diagnostics import answer_histogram, balanced_accuracy, by_phrasing, per_speaker
     from textpro.eval.harness import predict_labels
@@ -69,7 +78,10 @@ def main(argv=None) -> None:
     if args.limit:
         per_task = {t: rows[::max(1, len(rows) // args.limit)][:args.limit] for t, rows in per_task.items()}
     for task, rows in per_task.items():
-        items = items_from_records([store.index[i]["manifest"] for i in rows])
+        records = [store.index[i]["manifest"] for i in rows]
+        if args.phrasings:
+            records = rephrased(records, read_phrasings(args.phrasings)[task][args.phrasings_split], args.seed)
+        items = items_from_records(records)
         speech = [store[i] if args.branch is None else slm.neutral_speech(store[i], args.branch) for i in rows]
         requests = [(s, item.instruction) for s, item in zip(speech, items, strict=True)]
         answers = []
@@ -86,6 +98,19 @@ def main(argv=None) -> None:
         print("  by form: " + ", ".join(f"{form} {row['accuracy']:.0f}% (n {row['n']})" for form, row in forms.items()))
         print("  by voice: " + ", ".join(f"{row['voice']} {row['accuracy']:.0f}% (n {row['n']})"
                                          for row in per_speaker(items, predicted)))
+
+
+def rephrased(records: list[dict], phrasings: list, seed: int) -> list[dict]:
+    """Each record asked with a phrasing drawn from `phrasings` for its label (the same draw for the same clip)."""
+    from textpro.data.paralinguistic import draw_phrasing
+
+    out = []
+    for index, record in enumerate(records):
+        phrasing = draw_phrasing(phrasings, record["reference"], np.random.default_rng([seed, index]))
+        out.append({**record, "prompt": phrasing.text, "instruction": phrasing.text, "phrasing_form": phrasing.form, "phrasing_seen": False,
+                    "yes_label": phrasing.asks[0] if phrasing.form == "yes_no" else None})
+    return out
+
 
 if __name__ == "__main__":
     main()

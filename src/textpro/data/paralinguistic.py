@@ -59,9 +59,9 @@ class Phrasing:
         return label
 
 
-def _read_phrasings(path: Path) -> dict[str, dict[str, list[Phrasing]]]:
-    """The phrasings file: per task and split, the phrasings of each form in FORMS order, as listed (the seeded draw
-    indexes into these lists, so their order is part of every generated dataset)."""
+def read_phrasings(path: Path) -> dict[str, dict[str, list[Phrasing]]]:
+    """A phrasings file (phrasings.yaml's layout): per task and split, the phrasings of each form in FORMS order, as
+    listed (the seeded draw indexes into these lists, so their order is part of every generated dataset)."""
     table = yaml.safe_load(path.read_text(encoding="utf-8"))
     return {task: {split: [_phrasing(row, form) for form in FORMS for row in by_form.get(form, ())]
                    for split, by_form in splits.items()}
@@ -73,8 +73,8 @@ def _phrasing(row, form: str) -> Phrasing:
     return Phrasing(row, form) if isinstance(row, str) else Phrasing(row[0], form, tuple(row[1:]))
 
 
-# Data, not code: 169 questions in one table (phrasings.yaml, beside this file) instead of 169 constructor calls.
-PHRASINGS: dict[str, dict[str, list[Phrasing]]] = _read_phrasings(Path(__file__).with_name("phrasings.yaml"))
+# Data, not code: 247 questions in one table (phrasings.yaml, beside this file) instead of 247 constructor calls.
+PHRASINGS: dict[str, dict[str, list[Phrasing]]] = read_phrasings(Path(__file__).with_name("phrasings.yaml"))
 
 # Which phrasing set each split uses (the unseen splits and test_robust reuse dev's or test's).
 PHRASING_SPLIT = {"train": "train", "dev": "dev", "test": "test", "test_robust": "test", "dev_unseen": "dev",
@@ -89,9 +89,14 @@ def phrasings_for(task: str, split: str) -> list[Phrasing]:
 
 
 def choose_phrasing(task: str, split: str, label: str, rng) -> Phrasing:
-    """Draw a phrasing for a clip with `label`: a form by FORM_WEIGHTS, then a phrasing of it; a yes/no question
-    asks about the clip's own label half of the time (so that "Yes" and "No" are equally common)."""
-    pool = [p for p in phrasings_for(task, split) if p.accepts(label)]
+    """Draw a phrasing of `task` in `split` for a clip with `label` (see draw_phrasing)."""
+    return draw_phrasing(phrasings_for(task, split), label, rng)
+
+
+def draw_phrasing(phrasings: list[Phrasing], label: str, rng) -> Phrasing:
+    """Draw one of `phrasings` for a clip with `label`: a form by FORM_WEIGHTS, then a phrasing of it; a yes/no
+    question asks about the clip's own label half of the time (so that "Yes" and "No" are equally common)."""
+    pool = [p for p in phrasings if p.accepts(label)]
     forms = [f for f in FORMS if any(p.form == f for p in pool)]
     weights = [FORM_WEIGHTS[f] for f in forms]
     form = forms[int(rng.choice(len(forms), p=[w / sum(weights) for w in weights]))]
