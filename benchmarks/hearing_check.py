@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,10 @@ def main(argv=None) -> None:
     parser.add_argument("--phrasings", type=Path, help="phrasings file (phrasings.yaml's layout) to ask from")
     parser.add_argument("--phrasings-split", default="probe", help="which split of --phrasings (default probe)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --phrasings draw")
+    parser.add_argument("--dump", type=Path, help="write every item's question, reference and answer here (JSONL)")
     args = parser.parse_args(argv)
+    if args.dump:
+        args.dump.unlink(missing_ok=True)
 
     from textpro.data.paralinguistic import read_phrasings
     from textpro.eval.bench import items_from_records
@@ -89,6 +93,13 @@ def main(argv=None) -> None:
             with torch.no_grad():
                 answers += slm.generate(requests[start:start + args.batch_size], max_new_tokens=8)
         predicted = predict_labels(items, {item.id: a for item, a in zip(items, answers, strict=True)})
+        if args.dump:
+            with args.dump.open("a", encoding="utf-8") as out:
+                for item, answer in zip(items, answers, strict=True):
+                    out.write(json.dumps({"id": item.id, "task": task, "form": item.phrasing_form,
+                                          "question": item.instruction, "yes_label": item.yes_label,
+                                          "voice": item.voice, "reference": item.reference, "answer": answer,
+                                          "predicted": predicted[item.id]}) + "\n")
         accuracy = np.mean([predicted[item.id] == item.reference for item in items])
         shares = answer_histogram(items, predicted)["shares"]  # label -> % of answers
         print(f"{task}: n {len(items)}  accuracy {100 * accuracy:.1f}  "

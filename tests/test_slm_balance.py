@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from textpro.data import paralinguistic
 from textpro.errors import ConfigError
-from textpro.slm.tasks import Example, mix
+from textpro.slm.tasks import Example, ParalinguisticConfig, mix
 from textpro.slm.training import SLMTrainingConfig, per_example_ce
 from textpro.train.kind import IGNORE_INDEX
 
@@ -41,6 +41,24 @@ def test_resampled_phrasings_are_train_phrasings_with_their_answers():
     assert {train[e.instruction].form for e in drawn} == set(paralinguistic.FORMS)
     custom = [Example(0, 0, "How old is the speaker?", "adult", "age", "adult")]  # a task without phrasings
     assert mix([], custom, None, seed=0, resample_phrasings=True) == custom
+
+
+def test_yes_no_questions_ask_the_own_label_at_the_chosen_share():
+    examples = _examples("pitch", "mid", 3000)
+    train = {p.text: p for p in paralinguistic.phrasings_for("pitch", "train")}
+
+    def own_share(drawn):
+        asks = [train[e.instruction].asks[0] for e in drawn if train[e.instruction].form == "yes_no"]
+        return sum(label == "mid" for label in asks) / len(asks)
+
+    default = mix([], examples, None, seed=0, resample_phrasings=True)
+    assert default == mix([], examples, None, seed=0, resample_phrasings=True, yes_no_own_share=0.5)
+    assert own_share(default) == pytest.approx(0.5, abs=0.05)
+    uniform = mix([], examples, None, seed=0, resample_phrasings=True, yes_no_own_share=None)  # 1 of 3 labels
+    assert own_share(uniform) == pytest.approx(1 / 3, abs=0.05)
+    assert all(e.response == train[e.instruction].target("mid") for e in uniform)  # "Mid, so no." when not asked
+    with pytest.raises(ConfigError, match="yes_no_own_share"):
+        ParalinguisticConfig(yes_no_own_share=1.5)
 
 
 def test_per_example_ce_weighs_rows_equally():

@@ -73,7 +73,7 @@ def _phrasing(row, form: str) -> Phrasing:
     return Phrasing(row, form) if isinstance(row, str) else Phrasing(row[0], form, tuple(row[1:]))
 
 
-# Data, not code: 247 questions in one table (phrasings.yaml, beside this file) instead of 247 constructor calls.
+# Data, not code: 169 questions in one table (phrasings.yaml, beside this file) instead of 169 constructor calls.
 PHRASINGS: dict[str, dict[str, list[Phrasing]]] = read_phrasings(Path(__file__).with_name("phrasings.yaml"))
 
 # Which phrasing set each split uses (the unseen splits and test_robust reuse dev's or test's).
@@ -88,14 +88,14 @@ def phrasings_for(task: str, split: str) -> list[Phrasing]:
     return list(PHRASINGS[task][PHRASING_SPLIT[split]])
 
 
-def choose_phrasing(task: str, split: str, label: str, rng) -> Phrasing:
+def choose_phrasing(task: str, split: str, label: str, rng, own_share: float = 0.5) -> Phrasing:
     """Draw a phrasing of `task` in `split` for a clip with `label` (see draw_phrasing)."""
-    return draw_phrasing(phrasings_for(task, split), label, rng)
+    return draw_phrasing(phrasings_for(task, split), label, rng, own_share)
 
 
-def draw_phrasing(phrasings: list[Phrasing], label: str, rng) -> Phrasing:
+def draw_phrasing(phrasings: list[Phrasing], label: str, rng, own_share: float = 0.5) -> Phrasing:
     """Draw one of `phrasings` for a clip with `label`: a form by FORM_WEIGHTS, then a phrasing of it; a yes/no
-    question asks about the clip's own label half of the time (so that "Yes" and "No" are equally common)."""
+    question asks about the clip's own label `own_share` of the time (0.5: "Yes" and "No" equally common)."""
     pool = [p for p in phrasings if p.accepts(label)]
     forms = [f for f in FORMS if any(p.form == f for p in pool)]
     weights = [FORM_WEIGHTS[f] for f in forms]
@@ -104,7 +104,7 @@ def draw_phrasing(phrasings: list[Phrasing], label: str, rng) -> Phrasing:
     if form == "yes_no":
         same = [p for p in pool if p.asks[0] == label]
         other = [p for p in pool if p.asks[0] != label]
-        pool = same if same and (not other or rng.random() < 0.5) else other
+        pool = same if same and (not other or rng.random() < own_share) else other
     return pool[int(rng.integers(len(pool)))]
 
 

@@ -359,7 +359,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
     examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed,
                    balance_tasks=config.paralinguistic.balance_tasks,
-                   resample_phrasings=config.paralinguistic.resample_phrasings)
+                   resample_phrasings=config.paralinguistic.resample_phrasings,
+                   yes_no_own_share=config.paralinguistic.yes_no_own_share)
     dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap)
 
     slm = build_model(config, stores, llm, tokenizer)
