@@ -118,8 +118,8 @@ def rephrased(records: list[dict], phrasings: list, seed: int) -> list[dict]:
     out = []
     for index, record in enumerate(records):
         phrasing = draw_phrasing(phrasings, record["reference"], np.random.default_rng([seed, index]))
-        out.append({**record, "prompt": phrasing.text, "instruction": phrasing.text, "phrasing_form": phrasing.form, "phrasing_seen": False,
-                    "yes_label": phrasing.asks[0] if phrasing.form == "yes_no" else None})
+        out.append({**record, "prompt": phrasing.text, "instruction": phrasing.text, "phrasing_form": phrasing.form,
+                    "phrasing_seen": False, "yes_label": phrasing.asks[0] if phrasing.form == "yes_no" else None})
     return out
 
 
