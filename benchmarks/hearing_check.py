@@ -73,18 +73,21 @@ def main(argv=None) -> None:
     from textpro.slm.featurize import FeatureStore
 
     torch.set_num_threads(args.threads)
+    pool = read_phrasings(args.phrasings) if args.phrasings else None  # task -> split -> phrasings
     slm = load_model(args.model)
     store = FeatureStore(args.features)
     per_task = collections.defaultdict(list)
     for i, entry in enumerate(store.index):
         if entry["manifest"].get("task") in TASKS:
             per_task[entry["manifest"]["task"]].append(i)
+    # a clip's place among its task's clips seeds its --phrasings draw, so --limit asks it the same question
+    place = {i: n for rows in per_task.values() for n, i in enumerate(rows)}
     if args.limit:
         per_task = {t: rows[::max(1, len(rows) // args.limit)][:args.limit] for t, rows in per_task.items()}
     for task, rows in per_task.items():
         records = [store.index[i]["manifest"] for i in rows]
-        if args.phrasings:
-            records = rephrased(records, read_phrasings(args.phrasings)[task][args.phrasings_split], args.seed)
+        if pool:
+            records = rephrased(records, [place[i] for i in rows], pool[task][args.phrasings_split], args.seed)
         items = items_from_records(records)
         speech = [store[i] if args.branch is None else slm.neutral_speech(store[i], args.branch) for i in rows]
         requests = [(s, item.instruction) for s, item in zip(speech, items, strict=True)]
@@ -111,13 +114,13 @@ def main(argv=None) -> None:
                                          for row in per_speaker(items, predicted)))
 
 
-def rephrased(records: list[dict], phrasings: list, seed: int) -> list[dict]:
-    """Each record asked with a phrasing drawn from `phrasings` for its label (the same draw for the same clip)."""
+def rephrased(records: list[dict], places: list[int], phrasings: list, seed: int) -> list[dict]:
+    """Each record asked with a phrasing drawn from `phrasings` for its label, seeded by the clip's place."""
     from textpro.data.paralinguistic import draw_phrasing
 
     out = []
-    for index, record in enumerate(records):
-        phrasing = draw_phrasing(phrasings, record["reference"], np.random.default_rng([seed, index]))
+    for place, record in zip(places, records, strict=True):
+        phrasing = draw_phrasing(phrasings, record["reference"], np.random.default_rng([seed, place]))
         out.append({**record, "prompt": phrasing.text, "instruction": phrasing.text, "phrasing_form": phrasing.form,
                     "phrasing_seen": False, "yes_label": phrasing.asks[0] if phrasing.form == "yes_no" else None})
     return out
