@@ -241,6 +241,9 @@ def test_mini_configs_load():
     assert two.stage == 2 and two.lora and two.init_from == "runs/slm-mini-stage2-hearing/model"
     assert two.lora_settings.target_modules == hearing.lora_settings.target_modules
     assert two.kd_alpha > 0 and two.kd_rows == "distill"
+    # the learned-vector swap only once the hearing phase has learned to read the acoustics (session 10: from the
+    # hearing phase on, one seed never learned the readout)
+    assert hearing.learned_swap == 0.0 and two.learned_swap > 0.5
     with pytest.raises(ConfigError, match="stage-1 config"):
         SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage1.yaml", stage=2)
 
