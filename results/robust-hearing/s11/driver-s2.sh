@@ -7,8 +7,8 @@ S=results/robust-hearing/s11
 $S/rebuild.sh stage1 2 2 > runs/s11-stage1-s2.log 2>&1; echo "$(date +%T) stage1 s2 done"
 HEARING_THREADS=2 $S/paired.sh 2 1 > runs/s11-s2.log 2>&1; echo "$(date +%T) s2 pair done"
 for step in stage2-swap stage2-ctl; do
-  [ -e $S/hc-s2-$step-probe.txt ] || $S/check.sh 2 $step 1 > runs/check-s2-$step.log 2>&1 &
+  [ -e $S/hc-s2-$step-probe.txt ] || $S/check.sh s2/$step 1 > runs/check-s2-$step.log 2>&1 &
 done; wait; echo "$(date +%T) checks s2 done"
 for step in stage2-swap stage2-ctl; do
-  [ -e $S/s2-$step-dev_unseen/results.md ] || $S/eval.sh 2 $step 1 &
+  [ -e $S/s2-$step-dev_unseen/results.md ] || $S/eval.sh s2/$step dev_unseen 1 &
 done; wait; echo "$(date +%T) ALL DONE"

@@ -5,13 +5,7 @@
 set -e
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=1
-python3 -c "
-import json
-rows = [json.loads(l) for l in open('runs/mini/data/test_unseen.jsonl')]
-open('runs/mini/data/test_unseen_para.jsonl', 'w').write(
-    ''.join(json.dumps(r) + '\n' for r in rows if r.get('task') in ('gender', 'pitch', 'rate')))"
-[ -d runs/s9/feat/test_unseen_para ] || .venv/bin/textpro featurize runs/mini/data/test_unseen_para.jsonl \
-  --whisperpro src/textpro/assets/default/whisperpro --out runs/s9/feat/test_unseen_para
+results/robust-hearing/s9/test-unseen-features.sh
 mkdir -p runs/s9/s7-default
 git archive b2bc6fe src/textpro/assets/default | tar -x -C runs/s9/s7-default --strip-components=4
 for pair in s7=runs/s9/s7-default new=src/textpro/assets/default; do
