@@ -43,6 +43,23 @@ def test_resampled_phrasings_are_train_phrasings_with_their_answers():
     assert mix([], custom, None, seed=0, resample_phrasings=True) == custom
 
 
+def test_open_answers_about_another_trait_name_the_speaker_gender():
+    from textpro.data.labels import match_label
+
+    pitch = [Example(0, i, "q", "high", "pitch", "high", speaker="female") for i in range(200)]
+    gender = [Example(0, i, "q", "male", "gender", "male", speaker="male") for i in range(200)]
+    phrasings = {p.text: p for task in ("pitch", "gender") for p in paralinguistic.phrasings_for(task, "train")}
+    drawn = mix([], pitch + gender, None, seed=0, resample_phrasings=True)
+    open_pitch = [e.response for e in drawn if e.kind == "pitch" and phrasings[e.instruction].form == "open"]
+    assert open_pitch and set(open_pitch) == {"High, a female voice."}
+    assert match_label(open_pitch[0], ["low", "mid", "high"]) == "high"  # each task's matcher reads its own trait
+    assert match_label(open_pitch[0], ["male", "female"]) == "female"
+    other_pitch = {e.response for e in drawn if e.kind == "pitch" and phrasings[e.instruction].form != "open"}
+    assert "female" not in " ".join(other_pitch)  # direct, yes/no and two-way answers name only the asked trait
+    assert {e.response for e in drawn if e.kind == "gender" and phrasings[e.instruction].form == "open"} == {"male"}
+    assert all(e.speaker == "female" for e in drawn if e.kind == "pitch")
+
+
 def test_yes_no_questions_ask_the_own_label_at_the_chosen_share():
     examples = _examples("pitch", "mid", 3000)
     train = {p.text: p for p in paralinguistic.phrasings_for("pitch", "train")}

@@ -38,7 +38,10 @@ TASKS = list(LABELS)
 # are disjoint; dev_unseen uses the dev set and test_unseen (and test_robust) the test set. The training answer
 # (`target`) is the label word, or "<Label>, so yes." / "<Label>, so no." for a yes/no form (label first: the model
 # names what it heard as in every other form, then answers the question; "No, <label>." made the yes/no the first
-# decision, and yes/no was the weakest form); `reference` stays the label.
+# decision, and yes/no was the weakest form); `reference` stays the label. An open question about another trait may
+# be answered with the speaker's gender too ("Sad, a male voice."): open questions that name no trait ("How would you
+# describe the speaker?") then yield the gender whichever trait the model takes them to ask about (session 12: the
+# default answered that test phrasing with a mood 14 times of 38).
 FORMS = ("direct", "open", "yes_no", "two_way")
 
 
@@ -52,10 +55,13 @@ class Phrasing:
         """Whether this phrasing may be asked of a clip with `label` (two-way forms only of their two labels)."""
         return self.form != "two_way" or label in self.asks
 
-    def target(self, label: str) -> str:
-        """The training answer for a clip whose label is `label`."""
+    def target(self, label: str, speaker: str | None = None) -> str:
+        """The training answer for a clip whose label is `label`. `speaker`: the clip's speaker gender, for a task
+        other than gender; an open answer names it after the label ("High, a female voice.")."""
         if self.form == "yes_no":  # the label first: the same readout as every other form, then the yes or no
             return f"{label.capitalize()}, so {'yes' if self.asks[0] == label else 'no'}."
+        if self.form == "open" and speaker:
+            return f"{label.capitalize()}, a {speaker} voice."
         return label
 
 

@@ -78,6 +78,7 @@ class Example:
     response: str  # the target text: teacher answer or label
     kind: str  # "distill" or the paralinguistic task name
     label: str | None = None  # paralinguistic: the true label (the response may say it in a sentence)
+    speaker: str | None = None  # the clip's speaker gender, where its manifest record gives one (open answers name it)
 
 
 def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[Example]:
@@ -91,7 +92,7 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
                 if other in config.labels and label in config.labels[other]:
                     prompts = config.prompts[other]
                     instruction = prompts[zlib.crc32(f"{entry['id']}/{other}".encode()) % len(prompts)]
-                    examples.append(Example(s, i, instruction, label, other, label))
+                    examples.append(Example(s, i, instruction, label, other, label, _speaker(manifest)))
             if task not in config.labels:
                 continue
             label = manifest.get(config.label_field)
@@ -107,8 +108,14 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
             # the answer to learn: the record's own (e.g. "Male, so no." to a yes/no phrasing), else the label
             target = manifest.get(config.target_field) if isinstance(manifest.get(config.prompt_field), str) else None
             response = target if isinstance(target, str) and target else label
-            examples.append(Example(s, i, instruction, response, task, label))
+            examples.append(Example(s, i, instruction, response, task, label, _speaker(manifest)))
     return examples
+
+
+def _speaker(manifest: dict) -> str | None:
+    """The speaker gender a manifest record gives (the mini world's records all carry one), else None."""
+    gender = manifest.get("gender")
+    return gender if gender in paralinguistic.LABELS["gender"] else None
 
 
 def read_distillation(path: str | os.PathLike) -> list[dict]:
@@ -189,7 +196,9 @@ def _rephrase(example: Example, rng, yes_no_own_share: float | None = 0.5) -> Ex
     labels = paralinguistic.LABELS[example.kind]
     own = 1.0 / len(labels) if yes_no_own_share is None else yes_no_own_share
     phrasing = paralinguistic.choose_phrasing(example.kind, "train", label, rng, own_share=own)
-    return Example(example.store, example.index, phrasing.text, phrasing.target(label), example.kind, label)
+    speaker = example.speaker if example.kind != "gender" else None
+    return Example(example.store, example.index, phrasing.text, phrasing.target(label, speaker), example.kind, label,
+                   example.speaker)
 
 
 # ---- scoring ----------------------------------------------------------------------------------------------------
