@@ -93,8 +93,8 @@ def main(argv=None) -> None:
         requests = [(s, item.instruction) for s, item in zip(speech, items, strict=True)]
         answers = []
         for start in range(0, len(requests), args.batch_size):
-            with torch.no_grad():
-                answers += slm.generate(requests[start:start + args.batch_size], max_new_tokens=8)
+            with torch.no_grad():  # 24 tokens: room for an open answer that describes the whole voice
+                answers += slm.generate(requests[start:start + args.batch_size], max_new_tokens=24)
         predicted = predict_labels(items, {item.id: a for item, a in zip(items, answers, strict=True)})
         if args.dump:
             with args.dump.open("a", encoding="utf-8") as out:

@@ -267,12 +267,10 @@ def _content(job: Job, rng: np.random.Generator) -> tuple[str, dict, str | None]
     return text, dict(labels=paralinguistic.LABELS[job.task]), label
 
 
-def _phrase(job: Job, fields: dict, label: str, speaker: str) -> dict:
-    """Prompt, reference, target and phrasing form of a paralinguistic record with (measured) `label`, spoken by a
-    `speaker` ("male" or "female") voice."""
+def _phrase(job: Job, fields: dict, label: str) -> dict:
+    """Prompt, reference, target and phrasing form of a paralinguistic record with (measured) `label`."""
     phrasing = paralinguistic.choose_phrasing(job.task, job.split, label, job.rng("phrasing"))
-    target = phrasing.target(label, speaker if job.task != "gender" else None)
-    return {**fields, "prompt": phrasing.text, "reference": label, "target": target,
+    return {**fields, "prompt": phrasing.text, "reference": label, "target": phrasing.target(label),
             "phrasing_form": phrasing.form}
 
 
@@ -388,7 +386,7 @@ def _speak(job: Job) -> tuple[SynthResult, dict]:
         measured = _median_f0(clip.samples)
         extra["median_f0"] = None if measured is None else round(measured, 1)
     if job.task != "semantic" and job.task != REQUEST:
-        fields = _phrase(job, fields, label, gender)
+        fields = _phrase(job, fields, label)
     params = {k: v for k, v in clip.params.items() if k != "gender"}
     params.setdefault("accent", accent)
     conversion = ({"from": source_gender, "to": gender, "f0_factor": round(f0_factor, 4), "warp": round(warp, 4)}
@@ -436,7 +434,7 @@ def _speak_unseen(job: Job) -> tuple[SynthResult, dict]:
     else:
         clip = synthesize_flite(text, voice=voice, duration_stretch=stretch, f0_mean=f0_mean).resampled(SAMPLE_RATE)
     if job.task in paralinguistic.TASKS:
-        fields = _phrase(job, fields, label, FLITE_VOICES[voice])
+        fields = _phrase(job, fields, label)
     params = {k: v for k, v in clip.params.items() if k != "gender"}
     return clip, {**fields, "text": text, "gender": FLITE_VOICES[voice], **params, "f0_scale": 1.0,
                   "world": "none", "conversion": None, **extra}
