@@ -3,7 +3,8 @@
 # (s11/cont-yn.yaml): ctl-s5 trained with the code before the lever (a worktree of 51e372e on PYTHONPATH); desc-s5
 # with open answers naming the speaker's gender after the asked label ("High, a female voice.", commit cf4bf60, the
 # first try); voice-s5 with open answers describing the whole voice ("A female voice, high-pitched, speaking
-# slowly."). Then, side by side on one thread each: session 10's hearing check (own dev and probe phrasings),
+# slowly."; commit 200b34e); pair-s5 with the label and one more trait ("High, a female voice.", "Female, a
+# high-pitched voice."). Then, side by side on one thread each: session 10's hearing check (own dev and probe phrasings),
 # open-probe.yaml's open-only check, and `textpro eval` on dev_unseen, dev and a 300-question dev_unseen (bigsem.sh).
 # Resumable.   driver.sh ARM ARM   -> runs/driver-s12.log, results/robust-hearing/s12/
 cd "$(dirname "$0")/../../.."

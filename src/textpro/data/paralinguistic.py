@@ -163,16 +163,11 @@ class Voice:
 
 
 def describe(voice: Voice, task: str, label: str) -> str:
-    """The answer to an open question of `task` about a clip whose `task` label is `label`: gender, pitch and pace
-    (the label overriding the measured band of its own trait), then the mood or the accent when one is asked:
-    "A male voice, low-pitched, speaking slowly, sounding sad."."""
-    traits = {"gender": voice.gender, "pitch": voice.pitch, "rate": voice.rate, task: label}
-    words = [f"A {traits['gender']} voice", PITCH_WORDS[traits["pitch"]], PACE_WORDS[traits["rate"]]]
-    if task == "style":
-        words.append(f"sounding {label}")
-    elif task == "accent":
-        words.append(f"with {'an' if label[0] in 'aeiou' else 'a'} {label.capitalize()} accent")
-    return ", ".join(words) + "."
+    """The answer to an open question of `task` about a clip whose `task` label is `label`: the label, then the
+    speaker's gender ("High, a female voice."), or to a gender question the measured pitch ("Female, a
+    high-pitched voice.")."""
+    second = PITCH_WORDS[voice.pitch] if task == "gender" else voice.gender
+    return f"{label.capitalize()}, a {second} voice."
 
 
 PITCH_BANDS_HZ = {"low": (80.0, 110.0), "mid": (135.0, 175.0), "high": (220.0, 290.0)}
