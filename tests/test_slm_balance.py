@@ -43,32 +43,6 @@ def test_resampled_phrasings_are_train_phrasings_with_their_answers():
     assert mix([], custom, None, seed=0, resample_phrasings=True) == custom
 
 
-def test_open_answers_name_a_second_trait():
-    from textpro.data.labels import match_label
-
-    voice = paralinguistic.Voice("female", "mid", "slow")  # the clip's gender and measured bands
-    pitch = [Example(0, i, "q", "high", "pitch", "high", voice) for i in range(200)]
-    gender = [Example(0, i, "q", "female", "gender", "female", voice) for i in range(200)]
-    phrasings = {p.text: p for task in ("pitch", "gender") for p in paralinguistic.phrasings_for(task, "train")}
-    drawn = mix([], pitch + gender, None, seed=0, resample_phrasings=True)
-    answers = {kind: {e.response for e in drawn if e.kind == kind and phrasings[e.instruction].form == "open"}
-               for kind in ("pitch", "gender")}
-    assert answers == {"pitch": {"High, a female voice."}, "gender": {"Female, a mid-pitched voice."}}
-    for answer, pitch_label in (("High, a female voice.", "high"), ("Female, a mid-pitched voice.", "mid")):
-        assert match_label(answer, paralinguistic.LABELS["gender"]) == "female"  # each matcher reads its own trait
-        assert match_label(answer, paralinguistic.LABELS["pitch"]) == pitch_label
-        assert match_label(answer, paralinguistic.LABELS["rate"]) is None
-    for task in ("rate", "style", "accent"):  # a label's own words and the gender never cross over
-        for label in paralinguistic.LABELS[task]:
-            text = paralinguistic.describe(voice, task, label)
-            assert match_label(text, paralinguistic.LABELS[task]) == label
-            assert match_label(text, paralinguistic.LABELS["gender"]) == "female"
-    other = {e.response for e in drawn if e.kind == "pitch" and phrasings[e.instruction].form != "open"}
-    assert not any("voice" in answer for answer in other)  # direct, yes/no and two-way answers name the asked trait
-    assert paralinguistic.Voice.measured("male", 100.0, 6.0) == paralinguistic.Voice("male", "low", "fast")
-    assert paralinguistic.Voice.measured("male", None, 3.0).pitch == "mid"  # unvoiced: no pitch claim beyond mid
-
-
 def test_yes_no_questions_ask_the_own_label_at_the_chosen_share():
     examples = _examples("pitch", "mid", 3000)
     train = {p.text: p for p in paralinguistic.phrasings_for("pitch", "train")}

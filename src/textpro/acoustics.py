@@ -92,8 +92,6 @@ ACOUSTIC_FEATURES = (
     "voiced_ratio",  # share of active frames that are voiced
 )
 ACTIVE_DB = 35.0  # a frame is active when within this many dB of the clip's loudest frame
-F0_REFERENCE_HZ = 150.0  # f0_median_oct's zero
-RATE_REFERENCE_WPS = 3.0  # rate_log2's zero
 
 
 @dataclass
@@ -107,9 +105,9 @@ class UtteranceAcoustics:
 
     def vector(self) -> np.ndarray:
         """(len(ACOUSTIC_FEATURES),) float32 on the fixed scales above; an unvoiced clip reads F0 at 150 Hz."""
-        f0 = 0.0 if self.f0_median is None else float(np.log2(self.f0_median / F0_REFERENCE_HZ))
+        f0 = 0.0 if self.f0_median is None else float(np.log2(self.f0_median / 150.0))
         return np.array([f0, self.f0_range_oct, self.energy_range_db / 20.0,
-                         float(np.log2(max(self.words_per_second, 0.1) / RATE_REFERENCE_WPS)), self.pause_ratio,
+                         float(np.log2(max(self.words_per_second, 0.1) / 3.0)), self.pause_ratio,
                          self.voiced_ratio], dtype=np.float32)
 
 

@@ -15,7 +15,6 @@ Every label is produced by synthesis parameters, so it is known by construction:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,11 +38,7 @@ TASKS = list(LABELS)
 # are disjoint; dev_unseen uses the dev set and test_unseen (and test_robust) the test set. The training answer
 # (`target`) is the label word, or "<Label>, so yes." / "<Label>, so no." for a yes/no form (label first: the model
 # names what it heard as in every other form, then answers the question; "No, <label>." made the yes/no the first
-# decision, and yes/no was the weakest form); `reference` stays the label. In training, an open question is answered
-# with a description of the whole voice (`describe`: "A female voice, high-pitched, speaking fast."), so an open
-# question that names no trait ("How would you describe the speaker?") yields gender, pitch and pace whichever trait
-# it is taken to ask about (session 12: a default trained on the bare label answered that test phrasing with a mood
-# 14 times of 38, and a held-out open pitch question with the gender).
+# decision, and yes/no was the weakest form); `reference` stays the label.
 FORMS = ("direct", "open", "yes_no", "two_way")
 
 
@@ -57,13 +52,10 @@ class Phrasing:
         """Whether this phrasing may be asked of a clip with `label` (two-way forms only of their two labels)."""
         return self.form != "two_way" or label in self.asks
 
-    def target(self, label: str, description: str | None = None) -> str:
-        """The training answer for a clip whose label is `label`; an open phrasing answers with `description`, the
-        clip's voice in words (`describe`), where there is one."""
+    def target(self, label: str) -> str:
+        """The training answer for a clip whose label is `label`."""
         if self.form == "yes_no":  # the label first: the same readout as every other form, then the yes or no
             return f"{label.capitalize()}, so {'yes' if self.asks[0] == label else 'no'}."
-        if self.form == "open" and description:
-            return description
         return label
 
 
@@ -142,34 +134,6 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
               "angry": ["angry", "annoyed", "furious", "mad", "upset"]},
 }
 
-# ---- open answers: the whole voice in words -------------------------------------------------------------------
-# Each label's words are ones only its own task's matcher reads ("mid-pitched" is no pace, "a normal pace" no pitch).
-PITCH_WORDS = {"low": "low-pitched", "mid": "mid-pitched", "high": "high-pitched"}
-PACE_WORDS = {"slow": "speaking slowly", "normal": "speaking at a normal pace", "fast": "speaking fast"}
-
-
-@dataclass(frozen=True)
-class Voice:
-    """A clip's speaker gender, pitch band and pace: what an open answer says about any clip."""
-
-    gender: str  # "male" or "female"
-    pitch: str  # a PITCH_BANDS_HZ band
-    rate: str  # a RATE_WPS band
-
-    @classmethod
-    def measured(cls, gender: str, f0_median: float | None, words_per_second: float) -> Voice:
-        """The bands of a measured median F0 (Hz; None: unvoiced, read as mid) and pace, as the data labels them."""
-        return cls(gender, "mid" if f0_median is None else pitch_band(f0_median), rate_band(words_per_second))
-
-
-def describe(voice: Voice, task: str, label: str) -> str:
-    """The answer to an open question of `task` about a clip whose `task` label is `label`: the label, then the
-    speaker's gender ("High, a female voice."), or to a gender question the measured pitch ("Female, a
-    high-pitched voice.")."""
-    second = PITCH_WORDS[voice.pitch] if task == "gender" else voice.gender
-    return f"{label.capitalize()}, a {second} voice."
-
-
 PITCH_BANDS_HZ = {"low": (80.0, 110.0), "mid": (135.0, 175.0), "high": (220.0, 290.0)}
 RATE_WPM = {"slow": (95, 120), "normal": (160, 185), "fast": (260, 300)}
 # The same bands as measured words per second (`acoustics.utterance_acoustics`, speech span only) on espeak clips
@@ -180,20 +144,14 @@ RATE_WPS = {"slow": (2.0, 2.7), "normal": (3.4, 4.2), "fast": (5.3, 6.6)}
 
 def pitch_band(f0_median: float) -> str:
     """The pitch label of a measured median F0: the band it lies in, else the nearest band (log distance)."""
-    return _nearest_band(f0_median, PITCH_BANDS_HZ)
+    import math
 
-
-def rate_band(words_per_second: float) -> str:
-    """The rate label of a measured pace: the RATE_WPS band it lies in, else the nearest band (log distance)."""
-    return _nearest_band(max(words_per_second, 0.1), RATE_WPS)
-
-
-def _nearest_band(value: float, bands: dict[str, tuple[float, float]]) -> str:
     def distance(band):
-        low, high = bands[band]
-        return 0.0 if low <= value <= high else min(abs(math.log(value / low)), abs(math.log(value / high)))
+        low, high = PITCH_BANDS_HZ[band]
+        return 0.0 if low <= f0_median <= high else min(abs(math.log(f0_median / low)),
+                                                       abs(math.log(f0_median / high)))
 
-    return min(bands, key=distance)
+    return min(PITCH_BANDS_HZ, key=distance)
 
 
 NEUTRAL = {"pitch": (42, 58), "pitch_range": (40, 60), "rate": (155, 185), "volume": (90, 110)}

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import numpy as np
 
-from textpro.acoustics import ACOUSTIC_FEATURES, F0_REFERENCE_HZ, RATE_REFERENCE_WPS
 from textpro.data import paralinguistic
 from textpro.data.labels import match_label  # the one matcher training and evaluation share
 from textpro.errors import ConfigError
@@ -79,7 +78,6 @@ class Example:
     response: str  # the target text: teacher answer or label
     kind: str  # "distill" or the paralinguistic task name
     label: str | None = None  # paralinguistic: the true label (the response may say it in a sentence)
-    voice: paralinguistic.Voice | None = None  # the clip's gender, pitch and pace, which open answers describe
 
 
 def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[Example]:
@@ -93,7 +91,7 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
                 if other in config.labels and label in config.labels[other]:
                     prompts = config.prompts[other]
                     instruction = prompts[zlib.crc32(f"{entry['id']}/{other}".encode()) % len(prompts)]
-                    examples.append(Example(s, i, instruction, label, other, label, _voice(store, i)))
+                    examples.append(Example(s, i, instruction, label, other, label))
             if task not in config.labels:
                 continue
             label = manifest.get(config.label_field)
@@ -109,22 +107,8 @@ def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[
             # the answer to learn: the record's own (e.g. "Male, so no." to a yes/no phrasing), else the label
             target = manifest.get(config.target_field) if isinstance(manifest.get(config.prompt_field), str) else None
             response = target if isinstance(target, str) and target else label
-            voice = _voice(store, i)
-            if voice is not None and manifest.get("phrasing_form") == "open":  # the data's own open question
-                response = paralinguistic.describe(voice, task, label)
-            examples.append(Example(s, i, instruction, response, task, label, voice))
+            examples.append(Example(s, i, instruction, response, task, label))
     return examples
-
-
-def _voice(store, index: int) -> paralinguistic.Voice | None:
-    """What an open answer says about a record's clip: the speaker gender its manifest gives and the pitch and pace
-    bands of the cache's measured acoustics (`acoustics.ACOUSTIC_FEATURES`); None without either."""
-    gender = store.index[index].get("manifest", {}).get("gender")
-    acoustics = store[index].get("acoustics") if gender in paralinguistic.LABELS["gender"] else None
-    if acoustics is None:
-        return None
-    f0_oct, rate_log2 = (float(acoustics[ACOUSTIC_FEATURES.index(k)]) for k in ("f0_median_oct", "rate_log2"))
-    return paralinguistic.Voice.measured(gender, F0_REFERENCE_HZ * 2.0 ** f0_oct, RATE_REFERENCE_WPS * 2.0 ** rate_log2)
 
 
 def read_distillation(path: str | os.PathLike) -> list[dict]:
@@ -205,15 +189,13 @@ def _rephrase(example: Example, rng, yes_no_own_share: float | None = 0.5) -> Ex
     labels = paralinguistic.LABELS[example.kind]
     own = 1.0 / len(labels) if yes_no_own_share is None else yes_no_own_share
     phrasing = paralinguistic.choose_phrasing(example.kind, "train", label, rng, own_share=own)
-    description = paralinguistic.describe(example.voice, example.kind, label) if example.voice else None
-    return Example(example.store, example.index, phrasing.text, phrasing.target(label, description), example.kind,
-                   label, example.voice)
+    return Example(example.store, example.index, phrasing.text, phrasing.target(label), example.kind, label)
 
 
 # ---- scoring ----------------------------------------------------------------------------------------------------
 
 def paralinguistic_accuracy(model, store, config: ParalinguisticConfig | None = None, batch_size: int = 8,
-                            max_new_tokens: int = 24, limit: int | None = None) -> dict:
+                            max_new_tokens: int = 8, limit: int | None = None) -> dict:
     """Accuracy per task (and "mean" over tasks) of `model` (a TextProSLM) on the paralinguistic records of a
     feature store, greedy decoding; the answer's first-named label is its prediction."""
     config = config or ParalinguisticConfig()
