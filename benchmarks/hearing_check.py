@@ -93,7 +93,7 @@ def main(argv=None) -> None:
         requests = [(s, item.instruction) for s, item in zip(speech, items, strict=True)]
         answers = []
         for start in range(0, len(requests), args.batch_size):
-            with torch.no_grad():  # 24 tokens: room for an open answer that describes the whole voice
+            with torch.no_grad():  # 24 tokens: room for answers longer than a label (session 12 tried such targets)
                 answers += slm.generate(requests[start:start + args.batch_size], max_new_tokens=24)
         predicted = predict_labels(items, {item.id: a for item, a in zip(items, answers, strict=True)})
         if args.dump:

@@ -44,16 +44,11 @@ def test_demo_hears_and_answers_the_shipped_clips(one_thread, capsys):
 @pytest.mark.slow
 def test_chat_with_the_default_answers_a_shipped_clip(one_thread, capsys):
     from textpro.cli import main
-    from textpro.data.paralinguistic import LABELS, PROMPTS
+    from textpro.data.paralinguistic import PROMPTS
 
     examples = [json.loads(line) for line in (DEFAULT_MODEL_DIR / "examples" / "examples.jsonl").open()]
-    answers = {}
     for task in ("pitch", "rate"):  # the shipped high-pitched and fast clips, asked as the demo asks
         clip = next(e for e in examples if e["task"] == task)
         assert main(["chat", str(DEFAULT_MODEL_DIR / "examples" / clip["audio"]), "--prompt", PROMPTS[task][0]]) == 0
         transcript, answer = capsys.readouterr().out.split("answer:", 1)
-        answers[task] = answer.strip().lower().strip(".")
-        assert answers[task] in LABELS[task], (task, answer)  # a bare label, as the prompt asks
-    # the high-pitched clip is heard as high and the fast one (5.4 words/s) as fast (session 11's default called it
-    # "normal"; rate is the weakest task, 75.0% balanced on dev: results/robust-hearing.md, session 12)
-    assert answers == {task: next(e for e in examples if e["task"] == task)["reference"] for task in answers}, answers
+        assert answer.strip().lower().strip(".") == clip["reference"], (task, answer)
