@@ -151,6 +151,35 @@ def test_learned_swap_changes_the_learned_vectors_of_paralinguistic_rows_only():
         assert item["utterance"][0] == item["prosody"][0, 0] != examples[i].index
 
 
+def test_task_acoustics_keep_a_tasks_own_cues_and_take_the_rest_from_another_clip():
+    from textpro.acoustics import ACOUSTIC_FEATURES
+    from textpro.errors import ConfigError
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset, SLMTrainingConfig
+
+    store = _VectorStore(100)
+    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
+    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5, task_acoustics={"gender": ["f0_median_oct"]})
+    f0, rest = ACOUSTIC_FEATURES.index("f0_median_oct"), [k for k in range(K) if k != 0]
+    moved = 0
+    for i, e in enumerate(examples):
+        item = dataset[i]["speech"]
+        if e.kind == "distill":
+            assert (item["acoustics"] == e.index).all()  # untouched: no prosody_swap here
+            continue
+        assert item["acoustics"][f0] == e.index  # the gender cue is the clip's own
+        partner = item["acoustics"][rest]
+        assert (partner == partner[0]).all()  # the rest comes from one other clip ...
+        if i in dataset.swaps:  # ... the learned-swap partner where the row has one
+            assert partner[0] == item["utterance"][0]
+        moved += partner[0] != e.index
+    assert moved > 90  # a partner is drawn for the rows without a learned swap too
+    assert SLMDataset([store], examples, seed=0, learned_swap=0.5).swaps == dataset.swaps  # the same swaps
+    with pytest.raises(ConfigError, match="task_acoustics.gender"):
+        SLMTrainingConfig(stage=2, task_acoustics={"gender": ["f0"]})
+
+
 def test_template_cache_is_bounded(smol_dir):
     from textpro.slm.inputs import TEMPLATE_CACHE_SIZE
 

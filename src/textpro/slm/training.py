@@ -29,6 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import Dataset
 
+from textpro.acoustics import ACOUSTIC_FEATURES
 from textpro.errors import ConfigError
 from textpro.slm.config import TextProSLMConfig
 from textpro.slm.featurize import FeatureStore
@@ -73,6 +74,12 @@ class SLMTrainingConfig:
     # (dev_unseen 95.8% as heard, 99.2% with the learned vector at its mean): swapped rows teach it that a learned
     # vector which contradicts the acoustics does not decide gender, pitch or rate.
     learned_swap: float = 0.0
+    # Task -> the measured acoustics (names in `textpro.acoustics.ACOUSTIC_FEATURES`) its answer may follow. A row of
+    # such a task reads those from its own clip and every other acoustic from another clip (its learned-swap partner,
+    # else one drawn for it), so that e.g. a gender answer can follow F0 and nothing else the mini world happens to
+    # pair with gender: on recorded speech the default called a 112 Hz man female, and on test_unseen flite's kal16 at
+    # 107-126 Hz (results/robust-hearing.md, session 13). Empty: every row reads its own acoustics.
+    task_acoustics: dict[str, list[str]] = field(default_factory=dict)
     # Per row, the chance that the projector sees the training mean instead of the learned vector / the acoustics
     branch_dropout: list[float] = field(default_factory=lambda: [0.0, 0.0])
     kd_temperature: float = 1.0  # softens both distributions in the KL term
@@ -105,6 +112,11 @@ class SLMTrainingConfig:
         for name in ("prosody_swap", "learned_swap"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ConfigError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        for task, names in self.task_acoustics.items():
+            unknown = sorted(set(names) - set(ACOUSTIC_FEATURES))
+            if unknown or not names:
+                raise ConfigError(f"task_acoustics.{task}: expected names from {', '.join(ACOUSTIC_FEATURES)}, "
+                                  f"got {names}")
         if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
             raise ConfigError(f"branch_dropout: two probabilities in [0, 1) (learned, acoustic), "
                               f"got {self.branch_dropout}")
@@ -145,7 +157,7 @@ class SLMDataset(Dataset):
     """Examples over feature stores; a feature record is loaded only when its example is drawn."""
 
     def __init__(self, stores: list[FeatureStore], examples: list[Example], prosody_swap: float = 0.0, seed: int = 0,
-                 learned_swap: float = 0.0):
+                 learned_swap: float = 0.0, task_acoustics: dict[str, list[str]] | None = None):
         if not examples:
             raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
                               "records carry paralinguistic tasks")
@@ -155,10 +167,17 @@ class SLMDataset(Dataset):
         rng = np.random.default_rng([seed, 1])
         clips = [(s, i) for s, store in enumerate(stores) for i in range(len(store))]
         self.swaps: dict[int, tuple[int, int]] = {}
+        # example -> (store, index) of the clip whose acoustics it reads, but for those of its task in task_acoustics
+        self.partners: dict[int, tuple[int, int]] = {}
+        partner_rng = np.random.default_rng([seed, 2])  # a stream of its own: the swaps do not move with task_acoustics
+        self.own_acoustics = {task: [ACOUSTIC_FEATURES.index(name) for name in names]
+                              for task, names in (task_acoustics or {}).items()}
         for n, e in enumerate(examples):
             share = prosody_swap if e.kind == "distill" else learned_swap
             if share and rng.random() < share and len(clips) > 1:
                 self.swaps[n] = clips[int(rng.integers(len(clips)))]
+            if e.kind in self.own_acoustics and len(clips) > 1:
+                self.partners[n] = self.swaps.get(n) or clips[int(partner_rng.integers(len(clips)))]
 
     def __len__(self) -> int:
         return len(self.examples)
@@ -177,6 +196,12 @@ class SLMDataset(Dataset):
             other = self.stores[s][j]
             keys = ALL_VECTORS if e.kind == "distill" else LEARNED_VECTORS
             speech = {**speech, **{k: other[k] for k in keys if k in other}}
+        if i in self.partners and "acoustics" in speech:  # the task's own cues stay, the rest from another voice
+            s, j = self.partners[i]
+            acoustics = np.array(self.stores[s][j]["acoustics"], dtype=np.float32)
+            own = self.own_acoustics[e.kind]
+            acoustics[own] = np.asarray(speech["acoustics"], dtype=np.float32)[own]
+            speech = {**speech, "acoustics": acoustics}
         return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind}
 
 
@@ -361,7 +386,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
                    balance_tasks=config.paralinguistic.balance_tasks,
                    resample_phrasings=config.paralinguistic.resample_phrasings,
                    yes_no_own_share=config.paralinguistic.yes_no_own_share)
-    dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap)
+    dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap,
+                         config.task_acoustics)
 
     slm = build_model(config, stores, llm, tokenizer)
     slm.projector.branch_dropout = tuple(config.branch_dropout)
