@@ -104,6 +104,21 @@ def test_branch_dropout_only_in_training():
     assert 0.15 < share < 0.35  # both branches dropped in about a quarter of the rows
 
 
+def test_learned_noise_moves_the_learned_branch_only_and_only_in_training():
+    projector = ProsodyProjector(D_WHISPER, 32, zero_init=False, n_acoustic=K)
+    projector.learned_noise = 1.0
+    x = torch.randn(8, D_WHISPER + K)
+    projector.eval()
+    assert torch.equal(projector(x), projector(x))
+    projector.train()
+    assert not torch.allclose(projector(x), projector(x))
+    learned_off = x.clone()
+    learned_off[:, :D_WHISPER] = 0.0
+    with torch.no_grad():
+        projector.linear_in.weight[:, :D_WHISPER] = 0.0  # the output now reads the acoustics alone
+    assert torch.equal(projector(x), projector(learned_off))
+
+
 class _VectorStore:  # a feature store's interface: records with a transcript and vectors that all read its number
     def __init__(self, n):
         self.records = [{"id": str(i), "text": f"clip {i}", "prosody": np.full((2, 4), i, np.float32),

@@ -42,6 +42,9 @@ class ProsodyProjector(nn.Module):
         # Training only: per row, the chance that the learned vector / the acoustics are replaced by their training
         # mean, so that neither branch alone carries every answer (set by the training config, not saved).
         self.branch_dropout = (0.0, 0.0)
+        # Training only: the std of Gaussian noise added to the standardised learned vector, so that answers cannot
+        # hang on directions of it that an unseen voice moves (set by the training config, not saved).
+        self.learned_noise = 0.0
         self.linear_in = nn.Linear(d_whisper + n_acoustic, d_llm)
         self.act = nn.GELU()
         self.linear_out = nn.Linear(d_llm, d_llm)
@@ -74,6 +77,8 @@ class ProsodyProjector(nn.Module):
         x = prosody.to(self.linear_in.weight.dtype)
         learned = (x[..., :self.d_whisper] - self.input_mean) / self.input_std  # the training mean reads as 0
         acoustic = (x[..., self.d_whisper:] - self.acoustic_mean) * self.acoustic_scale
+        if self.training and self.learned_noise:
+            learned = learned + self.learned_noise * torch.randn_like(learned)
         if self.training and any(self.branch_dropout):
             keep_learned = torch.rand(learned.shape[:-1] + (1,), device=x.device) >= self.branch_dropout[0]
             keep_acoustic = torch.rand(acoustic.shape[:-1] + (1,), device=x.device) >= self.branch_dropout[1]
