@@ -75,18 +75,19 @@ class SLMTrainingConfig:
     # vector which contradicts the acoustics does not decide gender, pitch or rate.
     learned_swap: float = 0.0
     # Task -> its own learned_swap share, overriding the one above: gender, pitch and rate can be heard from the
-    # acoustics alone, accent cannot (results/robust-hearing.md, session 13: with the learned vector at its mean the
-    # default names the gender of recorded English voices right 89% of the time, as heard 65%).
+    # acoustics alone, accent cannot. (Session 13: with the learned vector at its mean the default names the gender of
+    # recorded English voices right 89% of the time, as heard 65%; 50 steps at 1.0 for those three did not change it.)
     task_learned_swap: dict[str, float] = field(default_factory=dict)
     # Task -> the measured acoustics (names in `textpro.acoustics.ACOUSTIC_FEATURES`) its answer may follow. A row of
     # such a task reads those from its own clip and every other acoustic from another clip (its learned-swap partner,
     # else one drawn for it), so that e.g. a gender answer can follow F0 and nothing else the mini world happens to
     # pair with gender: on recorded speech the default called a 112 Hz man female, and on test_unseen flite's kal16 at
-    # 107-126 Hz (results/robust-hearing.md, session 13). Empty: every row reads its own acoustics.
+    # 107-126 Hz (results/robust-hearing.md, session 13; 50 steps of it moved the gender switch from 129 towards 144 Hz
+    # but lost gender on held-out yes/no wordings). Empty: every row reads its own acoustics.
     task_acoustics: dict[str, list[str]] = field(default_factory=dict)
-    # Std of Gaussian noise on the standardised learned vector of every row in training (0: none): with the learned
-    # vector at its mean the default names the gender of recorded English voices right 89% of the time, as heard 65%
-    # (results/robust-hearing.md, session 13), and 50 steps of swapping it with training clips' did not change that.
+    # Std of Gaussian noise on the standardised learned vector of every row in training (0: none), so that answers
+    # cannot hang on directions of it that an unseen voice moves (session 13: 50 steps at 1.0 kept dev hearing and did
+    # not lift recorded-speech gender above the control's).
     learned_noise: float = 0.0
     # Per row, the chance that the projector sees the training mean instead of the learned vector / the acoustics
     branch_dropout: list[float] = field(default_factory=lambda: [0.0, 0.0])
