@@ -49,6 +49,8 @@ Reproduce (data in /tmp/recorded; nothing is copied into the repository):
 DATA/clips16k and the manifest (paths relative to DATA). `run` loads the model once, transcribes each clip once and
 asks it the gender questions below (phrasings.yaml's *dev* split), reads answers with `textpro eval`'s label matcher
 and scores them and the F0 rule (threshold fitted on the mini world's train split) with its diagnostics.
+`--model DIR`: another TextPro-SLM than the embedded default; `--branch learned|acoustic`: that part of every clip's
+prosody at its training mean (which part misleads on recorded voices? results/robust-hearing.md, session 13).
 """
 
 from __future__ import annotations
