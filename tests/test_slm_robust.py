@@ -209,6 +209,39 @@ def test_task_acoustics_keep_a_tasks_own_cues_and_take_the_rest_from_another_cli
         SLMTrainingConfig(stage=2, task_acoustics={"gender": ["f0"]})
 
 
+def test_task_f0_shift_moves_only_the_median_f0_of_the_named_task_and_label():
+    from textpro.acoustics import ACOUSTIC_FEATURES
+    from textpro.errors import ConfigError
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset, SLMTrainingConfig
+
+    store = _VectorStore(100)
+    examples = [Example(0, i, None, "answer", "distill") for i in range(50)]
+    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(50)]
+    examples += [Example(0, i, "Is the speaker male?", "female", "gender", "female") for i in range(50, 100)]
+    examples += [Example(0, i, "High or low?", "low", "pitch", "low") for i in range(50)]
+    shift = {"gender": {"male": [0.0, 0.45]}}
+    dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5, task_f0_shift=shift)
+    f0 = ACOUSTIC_FEATURES.index("f0_median_oct")
+    moved = []
+    for i, e in enumerate(examples):
+        acoustics = dataset[i]["speech"]["acoustics"]
+        assert (acoustics[np.arange(K) != f0] == e.index).all()  # every other cue is the clip's own
+        delta = acoustics[f0] - e.index
+        if e.kind == "gender" and e.label == "male":
+            assert 0.0 <= delta <= 0.45
+            moved.append(delta)
+        else:
+            assert delta == 0.0
+    assert np.std(moved) > 0.08  # drawn per example, not one shift for all
+    assert [dataset[i]["speech"]["acoustics"][f0] for i in range(len(examples))] == \
+        [SLMDataset([store], examples, seed=0, learned_swap=0.5, task_f0_shift=shift)[i]["speech"]["acoustics"][f0]
+         for i in range(len(examples))]  # fixed by the seed
+    assert SLMDataset([store], examples, seed=0, learned_swap=0.5).swaps == dataset.swaps  # the same swaps
+    with pytest.raises(ConfigError, match="task_f0_shift.gender"):
+        SLMTrainingConfig(stage=2, task_f0_shift={"gender": {"male": [0.4, 0.1]}})
+
+
 def test_template_cache_is_bounded(smol_dir):
     from textpro.slm.inputs import TEMPLATE_CACHE_SIZE
 

@@ -85,6 +85,13 @@ class SLMTrainingConfig:
     # 107-126 Hz (results/robust-hearing.md, session 13; 50 steps of it moved the gender switch from 129 towards 144 Hz
     # but lost gender on held-out yes/no wordings). Empty: every row reads its own acoustics.
     task_acoustics: dict[str, list[str]] = field(default_factory=dict)
+    # Task -> label -> [low, high] octaves: a row of that task and label reads its clip's median F0 (the acoustic
+    # feature f0_median_oct) moved by a shift drawn uniformly from the range (fixed per example by the seed). The mini
+    # world's male voices sit at 88-112 Hz (gender clips, 5th-75th percentile) and its female ones from 158 Hz, so any
+    # gender line in the empty band between fits them; the default drew it at 129 Hz (the band's geometric middle),
+    # under many recorded men and flite's kal16 (107-126 Hz). E.g. {gender: {male: [0.0, 0.45]}} spreads the men over
+    # the range of men's speaking F0 (up to ~150 Hz), so that the line has to move above it. Empty: no shift.
+    task_f0_shift: dict[str, dict[str, list[float]]] = field(default_factory=dict)
     # Std of Gaussian noise on the standardised learned vector of every row in training (0: none), so that answers
     # cannot hang on directions of it that an unseen voice moves (session 13: 50 steps at 1.0 kept dev hearing and did
     # not lift recorded-speech gender above the control's).
@@ -128,6 +135,11 @@ class SLMTrainingConfig:
             if unknown or not names:
                 raise ConfigError(f"task_acoustics.{task}: expected names from {', '.join(ACOUSTIC_FEATURES)}, "
                                   f"got {names}")
+        for task, ranges in self.task_f0_shift.items():
+            for label, bounds in (ranges.items() if isinstance(ranges, dict) else [(None, ranges)]):
+                if label is None or not (isinstance(bounds, (list, tuple)) and len(bounds) == 2
+                                         and all(isinstance(b, (int, float)) for b in bounds) and bounds[0] <= bounds[1]):
+                    raise ConfigError(f"task_f0_shift.{task}: expected label -> [low, high] octaves, got {ranges}")
         if not self.learned_noise >= 0.0:
             raise ConfigError(f"learned_noise must be >= 0, got {self.learned_noise}")
         if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
@@ -164,6 +176,7 @@ class SLMTrainingConfig:
 
 ALL_VECTORS = ("prosody", "utterance", "acoustics")  # a feature record's vectors: everything but the words
 LEARNED_VECTORS = ("prosody", "utterance")  # WhisperPro's learned vectors, not the measured acoustics
+F0_FEATURE = ACOUSTIC_FEATURES.index("f0_median_oct")
 
 
 class SLMDataset(Dataset):
@@ -171,7 +184,8 @@ class SLMDataset(Dataset):
 
     def __init__(self, stores: list[FeatureStore], examples: list[Example], prosody_swap: float = 0.0, seed: int = 0,
                  learned_swap: float = 0.0, task_acoustics: dict[str, list[str]] | None = None,
-                 task_learned_swap: dict[str, float] | None = None):
+                 task_learned_swap: dict[str, float] | None = None,
+                 task_f0_shift: dict[str, dict[str, list[float]]] | None = None):
         if not examples:
             raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
                               "records carry paralinguistic tasks")
@@ -186,7 +200,13 @@ class SLMDataset(Dataset):
         partner_rng = np.random.default_rng([seed, 2])  # a stream of its own: the swaps do not move with task_acoustics
         self.own_acoustics = {task: [ACOUSTIC_FEATURES.index(name) for name in names]
                               for task, names in (task_acoustics or {}).items()}
+        # example -> octaves added to the median F0 it reads (task_f0_shift), from a stream of its own as well
+        self.f0_shifts: dict[int, float] = {}
+        shift_rng = np.random.default_rng([seed, 3])
         for n, e in enumerate(examples):
+            low, high = (task_f0_shift or {}).get(e.kind, {}).get(e.label, (0.0, 0.0))
+            if high > low or low:
+                self.f0_shifts[n] = float(shift_rng.uniform(low, high))
             share = prosody_swap if e.kind == "distill" else (task_learned_swap or {}).get(e.kind, learned_swap)
             if share and rng.random() < share and len(clips) > 1:
                 self.swaps[n] = clips[int(rng.integers(len(clips)))]
@@ -215,6 +235,10 @@ class SLMDataset(Dataset):
             acoustics = np.array(self.stores[s][j]["acoustics"], dtype=np.float32)
             own = self.own_acoustics[e.kind]
             acoustics[own] = np.asarray(speech["acoustics"], dtype=np.float32)[own]
+            speech = {**speech, "acoustics": acoustics}
+        if i in self.f0_shifts and "acoustics" in speech:  # the same voice, heard higher or lower
+            acoustics = np.array(speech["acoustics"], dtype=np.float32)
+            acoustics[F0_FEATURE] += self.f0_shifts[i]
             speech = {**speech, "acoustics": acoustics}
         return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind}
 
@@ -401,7 +425,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
                    resample_phrasings=config.paralinguistic.resample_phrasings,
                    yes_no_own_share=config.paralinguistic.yes_no_own_share)
     dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap,
-                         config.task_acoustics, config.task_learned_swap)
+                         config.task_acoustics, config.task_learned_swap, config.task_f0_shift)
 
     slm = build_model(config, stores, llm, tokenizer)
     slm.projector.branch_dropout = tuple(config.branch_dropout)
