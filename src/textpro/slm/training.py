@@ -136,10 +136,8 @@ class SLMTrainingConfig:
                 raise ConfigError(f"task_acoustics.{task}: expected names from {', '.join(ACOUSTIC_FEATURES)}, "
                                   f"got {names}")
         for task, ranges in self.task_f0_shift.items():
-            for label, bounds in (ranges.items() if isinstance(ranges, dict) else [(None, ranges)]):
-                if label is None or not (isinstance(bounds, (list, tuple)) and len(bounds) == 2
-                                         and all(isinstance(b, (int, float)) for b in bounds) and bounds[0] <= bounds[1]):
-                    raise ConfigError(f"task_f0_shift.{task}: expected label -> [low, high] octaves, got {ranges}")
+            if not isinstance(ranges, dict) or not all(map(_is_range, ranges.values())):
+                raise ConfigError(f"task_f0_shift.{task}: expected label -> [low, high] octaves, got {ranges}")
         if not self.learned_noise >= 0.0:
             raise ConfigError(f"learned_noise must be >= 0, got {self.learned_noise}")
         if len(self.branch_dropout) != 2 or not all(0.0 <= p < 1.0 for p in self.branch_dropout):
@@ -170,6 +168,12 @@ class SLMTrainingConfig:
             if data.setdefault("stage", stage) != stage:
                 raise ConfigError(f"{path} is a stage-{data['stage']} config, but --stage {stage} was given")
         return config_from_dict(cls, override(data, overrides), str(path))
+
+
+def _is_range(bounds) -> bool:
+    """[low, high] numbers with low <= high."""
+    return (isinstance(bounds, (list, tuple)) and len(bounds) == 2
+            and all(isinstance(b, (int, float)) for b in bounds) and bounds[0] <= bounds[1])
 
 
 # ---- data -------------------------------------------------------------------------------------------------------
