@@ -223,6 +223,9 @@ def test_open_requests_are_compared_with_the_text_llm(bench, tmp_path):
     assert request.speech["length_ratio"] == pytest.approx(1.0)
     assert request.cascade["rouge_l"] < 0.2
     assert request.cascade["length_ratio"] == pytest.approx(1 / len(RECIPE.split()))  # "Pancakes" for a recipe
+    # against the text LLM on the same transcript (the cascade's answer): the recipe is far from "Pancakes"
+    assert request.same_transcript["rouge_l"] == pytest.approx(request.cascade["rouge_l"])
+    assert request.same_transcript["length_ratio"] == pytest.approx(len(RECIPE.split()))
     assert load_bench(bench, "test")[-1].kind == OPEN
     assert "| request | 1 | 1.00 | 1.00 |" in (tmp_path / "out-test" / "results.md").read_text()
 

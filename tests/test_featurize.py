@@ -210,6 +210,16 @@ def test_distill_writes_teacher_answers_and_resumes(manifest, transcriber, tmp_p
     examples = distillation_examples([store], out)
     assert [(e.index, e.instruction, e.kind) for e in examples] == [(4, None, "distill"), (5, None, "distill")]
 
+    # written prompts instead of a feature cache: the prompt is the question, resumable the same way
+    written = tmp_path / "written.jsonl"
+    prompts = ["Why do cats sleep so much?", "Describe a quiet harbour."]
+    assert distill(None, "tiny", written, prompts=prompts, limit=1, **kwargs) == 1
+    assert distill(None, "tiny", written, prompts=prompts, **kwargs) == 1
+    rows = [json.loads(line) for line in open(written)]
+    assert [(r["id"], r["source"], r["question"]) for r in rows] == [("prompt-00000", "text", prompts[0]),
+                                                                     ("prompt-00001", "text", prompts[1])]
+    assert [r["response"] for r in rows] == answer(llm, tokenizer, prompts, 5)
+
 
 @pytest.fixture(scope="module")
 def smol_dir():

@@ -149,6 +149,32 @@ def test_prosody_swap_changes_vectors_of_distillation_rows_only():
     assert SLMDataset([_VectorStore(100)], examples, prosody_swap=0.0).swaps == {}
 
 
+def test_written_prompts_are_read_around_a_random_clips_prosody(tmp_path):
+    import json
+
+    from textpro.errors import ConfigError
+    from textpro.slm.tasks import written_examples
+    from textpro.slm.training import SLMDataset
+
+    path = tmp_path / "written.jsonl"
+    rows = [{"id": f"prompt-{i:05d}", "source": "text", "question": f"Why is {i} odd?", "response": f"Because {i}."}
+            for i in range(40)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    examples = written_examples([_VectorStore(100)], path, seed=0)
+    assert [e.text for e in examples] == [r["question"] for r in rows] and {e.kind for e in examples} == {"distill"}
+    assert len({e.index for e in examples}) > 20  # spread over the clips, seeded
+    assert [e.index for e in written_examples([_VectorStore(100)], path, seed=0)] == [e.index for e in examples]
+    dataset = SLMDataset([_VectorStore(100)], examples, seed=0)
+    for i, e in enumerate(examples):
+        item = dataset[i]
+        assert item["speech"]["text"] == e.text and item["response"] == e.response  # the prompt's words are read
+        assert item["speech"]["utterance"][0] == e.index  # with the drawn clip's prosody
+    assert dataset.lengths[0] == len(examples[0].text) + len(examples[0].response)
+    path.write_text(json.dumps({"id": "prompt-00000", "response": "no question"}) + "\n")
+    with pytest.raises(ConfigError, match="question"):
+        written_examples([_VectorStore(100)], path, seed=0)
+
+
 def test_learned_swap_changes_the_learned_vectors_of_paralinguistic_rows_only():
     from textpro.slm.tasks import Example
     from textpro.slm.training import SLMDataset

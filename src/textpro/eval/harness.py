@@ -300,8 +300,10 @@ def _paralinguistic_task(task: str, its: list[Item], speech: SpeechAnswers, *, s
 
 
 def _open_tasks(items: Sequence[Item], text: dict, speech: SpeechAnswers) -> list[OpenTask]:
+    cascade = speech.cascade is not None
     return [OpenTask(task=task, n=len(its), speech=diag.open_scores(its, speech.heard, text),
-                     cascade=diag.open_scores(its, speech.cascade, text) if speech.cascade is not None else None)
+                     cascade=diag.open_scores(its, speech.cascade, text) if cascade else None,
+                     same_transcript=diag.open_scores(its, speech.heard, speech.cascade) if cascade else None)
             for task, its in _by_task(items).items()]
 
 

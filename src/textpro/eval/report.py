@@ -159,14 +159,15 @@ def _open(result: EvalResult) -> list[str]:
     if not result.open:
         return []
     lines = _head("Open requests", "n", "ROUGE-L F vs text LLM", "Length ratio", "Cascade ROUGE-L",
-                  "Cascade length ratio", align="lrrrrr")
+                  "Cascade length ratio", "ROUGE-L vs text LLM, same transcript", align="lrrrrrr")
     for t in result.open:
-        c = t.cascade or {}
+        c, same = t.cascade or {}, t.same_transcript or {}
         lines.append(_row(t.task, t.n, _num(t.speech["rouge_l"]), _num(t.speech["length_ratio"]),
-                          _num(c.get("rouge_l")), _num(c.get("length_ratio"))))
+                          _num(c.get("rouge_l")), _num(c.get("length_ratio")), _num(same.get("rouge_l"))))
     backend = result.open[0].speech["backend"]
-    return lines + ["", f"ROUGE-L computed with {backend}; both against the text LLM's answer to the ground-truth "
-                    "text; length ratio = answer words / text LLM answer words.", ""]
+    return lines + ["", f"ROUGE-L computed with {backend}; against the text LLM's answer to the ground-truth text, "
+                    "and (last column) to the speech system's own transcript, the cascade's answer: what the LLM "
+                    "changed, transcription errors left out; length ratio = answer words / text LLM answer words.", ""]
 
 
 def _num(value: float | None) -> str:

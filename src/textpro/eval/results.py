@@ -101,15 +101,18 @@ class ParalinguisticTask:
 
 @dataclass
 class OpenTask:
-    """Open-ended requests: the speech answers against the text LLM's answers to the ground-truth text."""
+    """Open-ended requests: the speech answers against the text LLM's answers to the ground-truth text; and against
+    its answers to the speech system's own transcript (the cascade's), which leaves out what the transcription lost."""
 
     task: str
     n: int
     speech: dict  # diagnostics.open_scores: rouge_l (0–1), length_ratio
     cascade: dict | None = None
+    same_transcript: dict | None = None  # the speech answers against the cascade's
 
     def to_dict(self) -> dict:
-        return {"task": self.task, "n": self.n, "speech": self.speech, "cascade": self.cascade}
+        return {"task": self.task, "n": self.n, "speech": self.speech, "cascade": self.cascade,
+                "same_transcript": self.same_transcript}
 
 
 def _mean(values) -> float | None:

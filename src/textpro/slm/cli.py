@@ -33,10 +33,19 @@ def _distill(args: argparse.Namespace) -> int:
 
         endpoint = {"model": args.teacher_model, "concurrency": args.concurrency, "retries": args.retries,
                     "timeout": args.request_timeout, "api_key": os.environ.get("TEXTPRO_TEACHER_API_KEY")}
+    prompts = None
+    if args.prompts:
+        from textpro.data.chat_prompts import chat_prompts
+
+        prompts = chat_prompts()
+    elif args.features is None:
+        from textpro.errors import ConfigError
+
+        raise ConfigError("textpro distill: give a feature cache directory, or --prompts written")
     written = distill(args.features, args.teacher, args.out, source=args.source, task=args.task,
                       batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
                       system_prompt=args.system_prompt, limit=args.limit, progress=not args.quiet,
-                      teacher_endpoint=args.teacher_endpoint, endpoint_options=endpoint)
+                      teacher_endpoint=args.teacher_endpoint, endpoint_options=endpoint, prompts=prompts)
     print(f"wrote {written} teacher answers to {args.out}" + ("" if written else " (all were done already)"))
     return 0
 
@@ -70,7 +79,10 @@ def add_parsers(commands) -> None:
 
     distill = commands.add_parser("distill", help="the original text LLM answers each cached transcript: the "
                                   "distillation targets for TextPro-SLM stage 2 (resumable JSONL)")
-    distill.add_argument("features", help="feature cache directory (`textpro featurize`)")
+    distill.add_argument("features", nargs="?", default=None, help="feature cache directory (`textpro featurize`)")
+    distill.add_argument("--prompts", choices=("written",), default=None,
+                         help="answer textpro's written everyday prompts (data/chat_prompts.py) instead of a feature "
+                              "cache: the stage-2 `text_distill` rows")
     distill.add_argument("--teacher", default="smollm2-135m-instruct", help="text LLM name or HF directory")
     distill.add_argument("--out", required=True, help="JSONL file (appended; ids already there are skipped)")
     distill.add_argument("--source", choices=("asr", "ground_truth"), default="asr",

@@ -30,11 +30,12 @@ from textpro.slm.featurize import FeatureStore
 from textpro.text_llm import greedy_answers, render_chat
 
 SOURCES = ("asr", "ground_truth")
+PROMPT_SOURCE = "text"  # the source of a written prompt's answer: no audio, no transcript
 
 
 def question_text(entry: dict, source: str) -> str:
-    """What the teacher reads: the ASR transcript, or the manifest's ground-truth text."""
-    if source == "asr":
+    """What the teacher reads: the ASR transcript (or a written prompt), or the manifest's ground-truth text."""
+    if source in ("asr", PROMPT_SOURCE):
         return entry["text"]
     text = entry.get("manifest", {}).get("text")
     if not isinstance(text, str):
@@ -97,13 +98,15 @@ def answer(llm, tokenizer, questions: list[str], max_new_tokens: int = 256,
     return greedy_answers(llm, tokenizer, prompts, max_new_tokens)
 
 
-def distill(features: str | os.PathLike, teacher: str | os.PathLike, out: str | os.PathLike, *,
+def distill(features: str | os.PathLike | None, teacher: str | os.PathLike, out: str | os.PathLike, *,
             source: str = "asr", task: str | None = None, batch_size: int = 8, max_new_tokens: int = 256,
             system_prompt: str | None = None, limit: int | None = None, progress: bool = True,
-            llm=None, tokenizer=None, teacher_endpoint: str | None = None, endpoint_options: dict | None = None
-            ) -> int:
+            llm=None, tokenizer=None, teacher_endpoint: str | None = None, endpoint_options: dict | None = None,
+            prompts: list[str] | None = None) -> int:
     """Write the teacher's answers for the records of a feature cache to `out`; returns how many were written now.
     task: only records whose manifest `task` equals it (e.g. "semantic"); llm/tokenizer: a loaded teacher.
+    prompts: written prompts instead of a feature cache (ids `prompt-00000`…, source "text"; `text_distill` in the
+    stage-2 config reads them around other clips' prosody).
     teacher_endpoint: an OpenAI-compatible server's URL instead of a local model (`teacher` then only supplies the
     tokenizer whose chat template renders the prompts); endpoint_options: `remote_teacher.distill_remote` options
     (model, concurrency, retries, timeout, api_key)."""
@@ -111,8 +114,12 @@ def distill(features: str | os.PathLike, teacher: str | os.PathLike, out: str | 
 
     if source not in SOURCES:
         raise ConfigError(f"--source must be one of {', '.join(SOURCES)}, got {source!r}")
-    store = FeatureStore(features)
-    entries = [e for e in store.index if task is None or e.get("manifest", {}).get("task") == task][:limit]
+    if prompts is not None:  # written prompts: the text is the question whatever the source
+        source = PROMPT_SOURCE
+        entries = [{"id": f"prompt-{i:05d}", "text": p} for i, p in enumerate(prompts)][:limit]
+    else:
+        store = FeatureStore(features)
+        entries = [e for e in store.index if task is None or e.get("manifest", {}).get("task") == task][:limit]
     out = Path(out)
     if tokenizer is None and (llm is None or teacher_endpoint):
         tokenizer = load_tokenizer(teacher)

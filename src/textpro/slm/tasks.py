@@ -78,6 +78,7 @@ class Example:
     response: str  # the target text: teacher answer or label
     kind: str  # "distill" or the paralinguistic task name
     label: str | None = None  # paralinguistic: the true label (the response may say it in a sentence)
+    text: str | None = None  # a written prompt read in place of the record's transcript (`written_examples`)
 
 
 def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[Example]:
@@ -137,6 +138,22 @@ def distillation_examples(stores: list, path: str | os.PathLike) -> list[Example
             raise ConfigError(f"{path}: record id {record.get('id')!r} is in none of the feature caches")
         s, i = where[record["id"]]
         examples.append(Example(s, i, record.get("instruction"), record["response"], "distill"))
+    return examples
+
+
+def written_examples(stores: list, path: str | os.PathLike, seed: int) -> list[Example]:
+    """Teacher answers to written prompts (`textpro distill --prompts`), each read as the transcript of a clip drawn
+    at random (seeded) from the stores: that clip gives the row its prosody, its own words are not read."""
+    clips = [(s, i) for s, store in enumerate(stores) for i in range(len(store))]
+    if not clips:
+        raise ConfigError("text_distill needs feature records to borrow prosody from: the feature caches are empty")
+    rng = np.random.default_rng([seed, 4])
+    examples = []
+    for record in read_distillation(path):
+        if not isinstance(record.get("question"), str) or not isinstance(record.get("response"), str):
+            raise ConfigError(f"{path}: record {record.get('id')!r} has no question and response text")
+        s, i = clips[int(rng.integers(len(clips)))]
+        examples.append(Example(s, i, None, record["response"], "distill", text=record["question"]))
     return examples
 
 

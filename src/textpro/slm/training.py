@@ -33,7 +33,14 @@ from textpro.acoustics import ACOUSTIC_FEATURES
 from textpro.errors import ConfigError
 from textpro.slm.config import TextProSLMConfig
 from textpro.slm.featurize import FeatureStore
-from textpro.slm.tasks import Example, ParalinguisticConfig, distillation_examples, mix, paralinguistic_examples
+from textpro.slm.tasks import (
+    Example,
+    ParalinguisticConfig,
+    distillation_examples,
+    mix,
+    paralinguistic_examples,
+    written_examples,
+)
 from textpro.train.config import TrainConfig, config_from_dict, merge, override, read_yaml
 from textpro.train.kind import IGNORE_INDEX, run_training
 
@@ -57,6 +64,9 @@ class SLMTrainingConfig:
     init_from: str | None = None  # a TextPro-SLM checkpoint to start from (stage 2: the stage-1 model dir)
     features: list[str] = field(default_factory=list)  # feature cache directories (`textpro featurize`)
     distill: str | None = None  # distillation JSONL (`textpro distill`); None = no distillation examples
+    # Teacher answers to written prompts (`textpro distill --prompts written`): more content rows, each read as the
+    # transcript of a random clip, so that the LLM's answers to unseen requests stay its own (session 15)
+    text_distill: str | None = None
     paralinguistic: ParalinguisticConfig = field(default_factory=ParalinguisticConfig)
     use_paralinguistic: bool = True  # False: ignore the paralinguistic records (distillation only)
     lora: bool = False  # stage 2: train a LoRA adapter (settings in lora_settings) instead of the whole LLM
@@ -223,12 +233,14 @@ class SLMDataset(Dataset):
     @property
     def lengths(self) -> list[int]:
         """Characters of transcript + instruction + response: a cheap proxy of token count for length grouping."""
-        return [_speech_length(self.stores[e.store].index[e.index]) + len(e.instruction or "") + len(e.response)
-                for e in self.examples]
+        return [(len(e.text) if e.text is not None else _speech_length(self.stores[e.store].index[e.index]))
+                + len(e.instruction or "") + len(e.response) for e in self.examples]
 
     def __getitem__(self, i: int) -> dict:
         e = self.examples[i]
         speech = self.stores[e.store][e.index]
+        if e.text is not None:  # a written prompt: this clip's prosody around the prompt's words
+            speech = {**speech, "text": e.text, "token_ids": []}
         if i in self.swaps:  # the transcript stays; how it was said (or its learned part) comes from another clip
             s, j = self.swaps[i]
             other = self.stores[s][j]
@@ -423,6 +435,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
         raise ConfigError("kd_alpha > 0 needs a transcript for the teacher to read: the encoder baseline has none "
                           "(use kd_alpha: 0, CE on the teacher's answers)")
     distill = distillation_examples(stores, config.distill) if config.distill else []
+    if config.text_distill:
+        distill += written_examples(stores, config.text_distill, config.train.seed)
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
     examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed,
                    balance_tasks=config.paralinguistic.balance_tasks,
