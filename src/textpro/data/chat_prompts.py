@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from textpro.data.requests import render
+
 FILLERS: dict[str, list[str]] = {
     "food": ["carrot cake", "lentil soup", "a tuna sandwich", "roast potatoes", "blueberry muffins", "a bean salad",
              "mashed potatoes", "vegetable lasagne", "a chocolate milkshake", "grilled cheese", "porridge",
@@ -110,15 +112,8 @@ TEMPLATES: list[tuple[str, str]] = [
 ]
 
 
-def _render(template: str, filler) -> str:
-    if isinstance(filler, tuple):
-        return template.format(a=filler[0], b=filler[1])
-    text = template.format(x=filler)
-    return text[0].upper() + text[1:]
-
-
 def chat_prompts(limit: int | None = None, seed: int = 0) -> list[str]:
     """Every template × filler prompt, distinct, in a seeded order; the first `limit` of them."""
-    prompts = list(dict.fromkeys(_render(t, f) for t, name in TEMPLATES for f in FILLERS[name]))
+    prompts = list(dict.fromkeys(render(t, f) for t, name in TEMPLATES for f in FILLERS[name]))
     order = np.random.default_rng(seed).permutation(len(prompts))
     return [prompts[i] for i in order][:limit]

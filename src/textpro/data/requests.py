@@ -105,7 +105,8 @@ def _split_of_fillers(name: str) -> dict[str, list]:
     return {split: items[bounds[k]:bounds[k + 1]] for k, split in enumerate(REQUEST_SPLITS)}
 
 
-def _render(template: str, filler) -> str:
+def render(template: str, filler) -> str:
+    """A template with its filler: {x} a topic (first letter capitalised), {a}/{b} a pair."""
     if isinstance(filler, tuple):
         return template.format(a=filler[0], b=filler[1])
     text = template.format(x=filler)
@@ -120,5 +121,5 @@ def requests_for(split: str) -> list[tuple[str, str]]:
     out = []
     for family, template, fillers in TEMPLATES:
         for filler in _split_of_fillers(fillers)[split]:
-            out.append((family, _render(template, filler)))
+            out.append((family, render(template, filler)))
     return out
