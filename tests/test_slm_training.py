@@ -205,6 +205,40 @@ def test_kd_term(features, tiny_llama, tmp_path, stage, lora):
     assert objective.slm.projector.linear_out.bias.grad.abs().sum() > 0
 
 
+def test_base_kd_term_trains_the_projector_against_the_original_llm(features, tiny_llama, tmp_path):
+    """base_kd β > 0: + β·KL(teacher ‖ the same input read with the LoRA adapter off). That term's gradient reaches the
+    projector and no adapter weight; with a fresh adapter (lora_B = 0) the two KL terms are equal."""
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 1}))
+    config = stage_config(features, tiny_llama, tmp_path / "run", stage=2, lora=True, kd_alpha=0.5, base_kd=2.0,
+                          init_from=str(stage1.model_dir))
+    objective, dataset, collator = build(config)
+    objective.eval()  # no dropout: the two losses below must be comparable
+    assert objective.base_kd == 2.0
+    batch = collator([dataset[i] for i in range(3)])
+    assert batch["kd_row"].any()
+    out = objective(batch)
+    torch.testing.assert_close(out["kl_base"], out["kl"])  # the adapter is still the identity
+    torch.testing.assert_close(out["loss"], 0.5 * out["ce"] + 0.5 * out["kl"] + 2.0 * out["kl_base"])
+    with torch.no_grad():  # a trained adapter: the original weights now answer differently
+        for name, p in objective.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    with_base = objective(batch)
+    assert with_base["kl_base"] != with_base["kl"]
+    objective.base_kd = 0.0
+    without = objective(batch)
+    assert "kl_base" not in without
+    (with_base["loss"] - without["loss"]).backward()  # the base term's gradient alone
+    assert objective.slm.projector.linear_out.weight.grad.abs().sum() > 0
+    lora = [p.grad for n, p in objective.named_parameters() if "lora_" in n]
+    assert lora and all(g is None or g.abs().sum() == 0 for g in lora)
+    with pytest.raises(ConfigError, match="base_kd"):
+        stage_config(features, tiny_llama, tmp_path / "bad", stage=2, lora=True, kd_alpha=0.0, base_kd=1.0,
+                     init_from=str(stage1.model_dir))
+    with pytest.raises(ConfigError, match="base_kd"):
+        stage_config(features, tiny_llama, tmp_path / "bad", kd_alpha=0.5, base_kd=1.0)
+
+
 def test_kd_rows_distill_reads_only_content_rows(features, tiny_llama, tmp_path):
     """kd_rows: distill: the KL term skips paralinguistic rows (a teacher that cannot hear would pull the label
     towards its guess); with no content row in a batch it is exactly 0, and the teacher does not run."""
