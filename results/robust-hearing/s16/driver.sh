@@ -21,7 +21,7 @@ for arm in "r65-s7" "bk-s7 --set base_kd=1.0"; do
     runs/s13/recorded-62.jsonl --model runs/s16/$N-default --answers runs/s16/recorded-$N.jsonl \
     --report $S/recorded-$N.md --threads 2 > runs/s16/recorded-$N.log 2>&1
   echo "$(date +%T) $N recorded checked"
-  [ -e runs/s15/bigreq/dev_unseen ] || results/robust-hearing/s15/bigreq.sh > runs/s16/bigreq.log 2>&1
+  [ -e runs/s15/bigreq/dev_unseen.jsonl ] || results/robust-hearing/s15/bigreq.sh > runs/s16/bigreq.log 2>&1
   [ -e $S/requests-$N.txt ] || OMP_NUM_THREADS=2 .venv/bin/python results/robust-hearing/s15/request_diag.py \
     runs/s16/$N-default runs/s15/bigreq dev_unseen --jsonl runs/s16/requests-$N.jsonl 2>/dev/null > $S/requests-$N.txt
   echo "$(date +%T) $N requests checked"
