@@ -1,5 +1,5 @@
 """Fast hearing check on cached features: does a TextPro-SLM (or a training checkpoint) name the gender, pitch and
-rate of the clips in a feature cache, asked with each record's own phrasing?
+rate (or, with --tasks, the accent and style) of the clips in a feature cache, asked with each record's own phrasing?
 
 `textpro eval` answers every item three times from audio (as heard, prosody-neutral, cascade) and runs WhisperPro
 on every clip: ~15 minutes for a 180-clip dev split on 2 cores. This reads a `textpro featurize` cache instead and
@@ -8,7 +8,7 @@ checkpoint, and on the *training* cache too (can the model even fit what it was 
 the evaluation's own matcher and diagnostics (`predict_labels`, `balanced_accuracy`, `answer_histogram`).
 
     python benchmarks/hearing_check.py MODEL_OR_CHECKPOINT FEATURES [--limit N] [--threads T] [--branch B]
-                                       [--phrasings FILE --phrasings-split SPLIT]
+                                       [--phrasings FILE --phrasings-split SPLIT] [--tasks T ...]
 
 `--phrasings`: ask every clip a phrasing drawn (seeded per clip) from SPLIT of a file laid out as
 `textpro/data/phrasings.yaml`, instead of its own: how well the hearing carries over to questions worded in ways
@@ -62,6 +62,8 @@ def main(argv=None) -> None:
     parser.add_argument("--phrasings-split", default="probe", help="which split of --phrasings (default probe)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the --phrasings draw")
     parser.add_argument("--dump", type=Path, help="write every item's question, reference and answer here (JSONL)")
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS),
+                        help=f"tasks to ask (default {' '.join(TASKS)}; accent and style need espeak clips)")
     args = parser.parse_args(argv)
     if args.dump:
         args.dump.unlink(missing_ok=True)
@@ -78,7 +80,7 @@ def main(argv=None) -> None:
     store = FeatureStore(args.features)
     per_task = collections.defaultdict(list)
     for i, entry in enumerate(store.index):
-        if entry["manifest"].get("task") in TASKS:
+        if entry["manifest"].get("task") in args.tasks:
             per_task[entry["manifest"]["task"]].append(i)
     # a clip's place among its task's clips seeds its --phrasings draw, so --limit asks it the same question
     place = {i: n for rows in per_task.values() for n, i in enumerate(rows)}
