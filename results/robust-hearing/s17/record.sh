@@ -2,7 +2,7 @@
 # Session 17: bk-s7 (session 16's r65 + base_kd continuation) as the next default. (1) The 300-question dev_unseen
 # content check (runs/s12/bigsem); (2) only if it holds content (speech − cascade ≥ −1.0 points and agreement with
 # the prosody-neutral answer ≥ 89%, fixed before it ran; the default: +0.3, 91.0), one record on test_unseen (every
-# item) and test (100 per task), ledger lines in results/ledger.jsonl.   record.sh -> runs/s17/, record.log
+# item) and test (every item: 300 questions, 150 per task), ledger lines in results/ledger.jsonl.   record.sh -> runs/s17/, record.log
 cd "$(dirname "$0")/../../.."
 export RUNS=runs/s17 RESULTS=results/robust-hearing/s17 HF_HUB_OFFLINE=1
 S=results/robust-hearing/s17
@@ -21,5 +21,5 @@ sys.exit(0 if diff >= -1.0 and agreement >= 89.0 else 1)
 PY
 [ -e $S/$N-test_unseen/results.json ] || results/robust-hearing/s11/eval.sh $N test_unseen 2
 echo "$(date +%T) $N test_unseen evaluated"
-[ -e $S/$N-test/results.json ] || LIMIT=100 results/robust-hearing/s11/eval.sh $N test 2
+[ -e $S/$N-test/results.json ] || results/robust-hearing/s11/eval.sh $N test 2
 echo "$(date +%T) $N test evaluated"
