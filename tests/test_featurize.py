@@ -9,6 +9,7 @@ import pytest
 import soundfile as sf
 import torch
 
+from textpro.audio import load_audio
 from textpro.errors import ConfigError
 from textpro.slm.featurize import FeatureStore, featurize, read_manifest, shard_name
 from textpro.slm.tasks import (
@@ -89,6 +90,10 @@ def test_read_back_equals_direct_transcription(manifest, transcriber, tmp_path):
         np.testing.assert_array_equal(cached["prosody"], direct.prosody)
         np.testing.assert_array_equal(cached["utterance"], direct.utterance)
         np.testing.assert_array_equal(cached["starts"], direct.starts)
+        # the clip's mean encoder state rides along (featurize measures it for the SLMs that read it)
+        clip = load_audio(record["audio"])
+        np.testing.assert_allclose(cached["encoder_mean"], transcriber.encoder_states([clip])[0].mean(0), atol=1e-5)
+        assert cached["encoder_mean"].shape == (32,)
         assert cached["duration"] == pytest.approx(direct.duration, abs=1e-3)
         assert cached["manifest"]["task"] == record["task"]  # the manifest record rides along
         assert cached["manifest"]["text"] == record["text"]  # ground truth, next to the ASR `text`

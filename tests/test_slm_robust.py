@@ -277,3 +277,77 @@ def test_template_cache_is_bounded(smol_dir):
         builder.template(f"question {i}")
     assert len(builder._templates) == TEMPLATE_CACHE_SIZE
     assert builder.template("question 0") == first  # dropped, then rendered again the same
+
+
+def with_encoder_mean(s, value: float = 0.0, seed: int = 0):
+    s.encoder_mean = (np.random.default_rng(seed).standard_normal(D_WHISPER) + value).astype(np.float32)
+    return s
+
+
+def test_encoder_mean_rows_reach_the_projector_and_survive_save_and_load(smol_dir, tmp_path):
+    model = make_model(smol_dir, acoustic_features=True, encoder_summary=True, injection="interleave")
+    clip = with_encoder_mean(spoken(" one two three four five six seven eight nine ten eleven"), seed=1)
+    ids, rows = model.builder.speech(clip)
+    assert rows.shape == (ids.count(model.placeholder_id), 2 * D_WHISPER + K) and len(rows) == 3
+    assert np.allclose(rows[:, D_WHISPER:D_WHISPER + K], clip.acoustics)  # order: learned, acoustics, encoder
+    assert np.allclose(rows[:, D_WHISPER + K:], clip.encoder_mean)
+    with pytest.raises(TextproError, match="encoder state"):
+        model.builder.speech(spoken(" no encoder mean here"))
+    a = model.builder.build_generation_batch([with_encoder_mean(spoken(" hello there"), -2.0)])
+    b = model.builder.build_generation_batch([with_encoder_mean(spoken(" hello there"), 2.0)])
+    assert a["prosody_vectors"].shape[-1] == model.config.projector_width == 2 * D_WHISPER + K
+    ea = model.embed(a["input_ids"], a["prosody_vectors"], a["prosody_mask"])
+    eb = model.embed(b["input_ids"], b["prosody_vectors"], b["prosody_mask"])
+    assert not torch.allclose(ea, eb)  # two clips that differ only in their encoder mean embed differently
+    model.projector.fit_input(torch.randn(50, 2 * D_WHISPER + K) * 3 + 1)
+    model.save_pretrained(tmp_path / "m")
+    loaded = type(model).from_pretrained(tmp_path / "m")
+    assert loaded.config.encoder_summary and loaded.projector.linear_in.in_features == 2 * D_WHISPER + K
+    assert torch.equal(loaded.projector.encoder_input_std, model.projector.encoder_input_std)
+    # the prosody-neutral diagnostic puts the encoder mean at its training mean too, as part of the learned branch
+    neutral = loaded.neutral_speech(clip)
+    assert np.allclose(neutral.encoder_mean, model.projector.encoder_input_mean.numpy())
+    assert np.array_equal(loaded.neutral_speech(clip, branch="acoustic").encoder_mean, clip.encoder_mean)
+
+
+def test_adding_the_encoder_branch_keeps_a_trained_projectors_output():
+    projector = ProsodyProjector(D_WHISPER, 32, zero_init=False, n_acoustic=K)
+    projector.fit_input(torch.randn(50, D_WHISPER + K) * 2 + 1)
+    x = torch.randn(8, D_WHISPER + K)
+    before = projector(x).detach()
+    projector.add_encoder_branch(D_WHISPER)
+    encoder = torch.randn(8, D_WHISPER) * 5
+    projector.fit_encoder_input(torch.randn(50, D_WHISPER) * 4)
+    after = projector(torch.cat([x, encoder], dim=-1))
+    assert torch.allclose(before, after.detach(), atol=1e-6)  # the new columns start at zero
+    after.sum().backward()
+    assert projector.linear_in.weight.grad[:, D_WHISPER + K:].abs().sum() > 0  # and training moves them
+    with pytest.raises(ValueError, match="already"):
+        projector.add_encoder_branch(D_WHISPER)
+
+
+def test_learned_noise_and_dropout_treat_the_encoder_mean_as_learned():
+    projector = ProsodyProjector(D_WHISPER, 32, zero_init=False, n_acoustic=K, n_encoder=D_WHISPER)
+    x = torch.randn(400, 2 * D_WHISPER + K)
+    with torch.no_grad():
+        projector.linear_in.weight[:, :D_WHISPER + K] = 0.0  # the output reads the encoder mean alone
+    projector.train()
+    projector.learned_noise = 1.0
+    assert not torch.allclose(projector(x[:8]), projector(x[:8]))
+    projector.learned_noise, projector.branch_dropout = 0.0, (0.5, 0.0)
+    encoder_off = projector.linear_out(projector.act(projector.linear_in.bias))  # what a dropped row reads
+    share = float(torch.isclose(projector(x), encoder_off.expand(400, -1), atol=1e-6).all(-1).float().mean())
+    assert 0.35 < share < 0.65  # the learned dropout takes the encoder mean with it
+
+
+def test_swaps_carry_the_encoder_mean_with_the_learned_vectors():
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset
+
+    store = _VectorStore(100)
+    for record in store.records:
+        record["encoder_mean"] = np.full(4, float(record["id"]), np.float32)
+    examples = [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5)
+    swapped = [dataset[i]["speech"] for i in range(100) if dataset[i]["speech"]["utterance"][0] != i]
+    assert swapped and all(s["encoder_mean"][0] == s["utterance"][0] for s in swapped)

@@ -33,8 +33,10 @@ class TextPro:
     def __init__(self, transcriber, slm):
         self.transcriber = transcriber  # textpro.whisperpro.Transcriber
         self.slm = slm  # textpro.slm.TextProSLM
-        # measure pitch, rate and pauses from the waveform only for a model that reads them
+        # measure pitch, rate and pauses from the waveform, and average the encoder states, only for a model that
+        # reads them
         transcriber.measure_acoustics = bool(getattr(slm.config, "acoustic_features", False))
+        transcriber.measure_encoder_mean = bool(getattr(slm.config, "encoder_summary", False))
 
     @classmethod
     def from_pretrained(cls, slm_dir: str | os.PathLike = DEFAULT_MODEL_DIR,

@@ -164,7 +164,7 @@ def load_for_endpoint(model_dir: str | None = None):
     full = (directory / "config.json").is_file()  # a full fine-tune: the directory is the LLM
     llm = embedding_only_llm(directory if full else resolve_model(base), len(tokenizer))
     projector = ProsodyProjector(config.d_whisper, llm.get_input_embeddings().embedding_dim, zero_init=False,
-                                 n_acoustic=config.n_acoustic)
+                                 n_acoustic=config.n_acoustic, n_encoder=config.n_encoder)
     projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False)
     slm = TextProSLM(llm, tokenizer, config, projector).eval()
     pipeline = TextPro(Transcriber.from_pretrained(checkpoint_relative(directory, config.whisperpro)), slm)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from textpro.audio import SAMPLE_RATE, WINDOW_SECONDS, AudioSource, load_audio, log_mel_batch
+from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
 
 
 @dataclass
@@ -47,20 +47,9 @@ def pool_frames(states: np.ndarray, pool: int) -> np.ndarray:
     return (padded.reshape(groups, pool, -1).sum(1) / counts).astype(np.float32)
 
 
-@torch.inference_mode()
 def encode_clips(transcriber, clips: Sequence[np.ndarray], pool: int = 2) -> list[np.ndarray]:
-    """Pooled Whisper encoder states (K_i, d) of 16 kHz clips, one padded batch per call. Each clip is encoded on
-    its own frames only (no 30 s padding; padded frames masked, as `WhisperPro.encode` does), in 30 s windows."""
-    model, extractor = transcriber.model, transcriber.processor.feature_extractor
-    window = int(WINDOW_SECONDS * SAMPLE_RATE)  # longer audio is encoded window by window
-    pieces = [(i, clip[start:start + window]) for i, clip in enumerate(clips)
-              for start in range(0, max(len(clip), 1), window)]
-    features, mask, frames = log_mel_batch(extractor, [piece for _, piece in pieces])  # (P, n_mels, T), (P, T)
-    states, _ = model.encode(features.to(model.device), mask.to(model.device))  # (P, S, d)
-    per_clip: list[list[np.ndarray]] = [[] for _ in clips]
-    for (i, _), n_mel, row in zip(pieces, frames, states.float().cpu().numpy(), strict=True):
-        per_clip[i].append(row[:-(-n_mel // 2)])  # the piece's own encoder frames: ceil(T_j / 2)
-    return [pool_frames(np.concatenate(parts), pool) for parts in per_clip]
+    """Pooled Whisper encoder states (K_i, d) of 16 kHz clips (`Transcriber.encoder_states`, pooled by `pool`)."""
+    return [pool_frames(states, pool) for states in transcriber.encoder_states(clips)]
 
 
 @dataclass

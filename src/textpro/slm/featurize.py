@@ -23,8 +23,8 @@ complete, and a rerun skips it (resume). Shard k belongs to process k mod world_
 
     store = FeatureStore("features/train")
     record = store[0]      # {"id", "text", "prosody" (N, d), "utterance" (d,), "token_ids", "starts", "ends",
-                           #  "duration", "manifest", "acoustics" (k,)}: usable directly as `speech` in
-                           #  TextPro-SLM examples
+                           #  "duration", "manifest", "acoustics" (k,), "encoder_mean" (d,)}: usable directly
+                           #  as `speech` in TextPro-SLM examples
 """
 
 from __future__ import annotations
@@ -78,6 +78,7 @@ def featurize(manifest: str | os.PathLike, whisperpro: str | os.PathLike, out: s
         transcriber.model.to(state.device)  # under torchrun / accelerate launch: this process's GPU
     if not encoder_only:
         transcriber.measure_acoustics = True  # the cache keeps them for the SLMs that read them
+        transcriber.measure_encoder_mean = True
     name = str(Path(whisperpro).resolve()) if Path(whisperpro).is_dir() else str(whisperpro)
     num_shards = -(-len(records) // shard_size)
     meta = {"format": FORMAT_VERSION, "whisperpro": name, "d_whisper": int(transcriber.model.config.d_model),
@@ -176,6 +177,8 @@ def write_shard(out: Path, k: int, records: list[dict], speech: list) -> None:
     }
     if speech and all(s.acoustics is not None for s in speech):
         tensors["acoustics"] = np.stack([s.acoustics for s in speech]).astype(np.float32)  # (n, k)
+    if speech and all(s.encoder_mean is not None for s in speech):
+        tensors["encoder_mean"] = np.stack([s.encoder_mean for s in speech]).astype(np.float32)  # (n, d)
     _write_shard_files(out, k, records, speech, tensors)
 
 
@@ -264,6 +267,8 @@ class FeatureStore:
             "utterance": shard.get_slice("utterance")[row:row + 1][0],  # (d,)
             **({"acoustics": shard.get_slice("acoustics")[row:row + 1][0]}  # (k,) measured acoustics
                if "acoustics" in shard.keys() else {}),
+            **({"encoder_mean": shard.get_slice("encoder_mean")[row:row + 1][0]}  # (d,) mean encoder state
+               if "encoder_mean" in shard.keys() else {}),
         }
 
     def __getstate__(self):  # DataLoader workers reopen the files themselves

@@ -49,12 +49,13 @@ def as_speech_tokens(speech) -> SpeechTokens:
                 raise TextproError("speech features have no prosody vectors and no utterance vector")
             utterance = prosody.mean(axis=0)
         n = len(prosody)
-        acoustics = speech.get("acoustics")
+        acoustics, encoder_mean = speech.get("acoustics"), speech.get("encoder_mean")
         return SpeechTokens(text=str(speech["text"]), token_ids=list(speech.get("token_ids", [])),
                             starts=np.zeros(n, np.float32), ends=np.zeros(n, np.float32), prosody=prosody,
                             utterance=np.asarray(utterance, dtype=np.float32),
                             duration=float(speech.get("duration", 0)),
-                            acoustics=None if acoustics is None else np.asarray(acoustics, dtype=np.float32))
+                            acoustics=None if acoustics is None else np.asarray(acoustics, dtype=np.float32),
+                            encoder_mean=None if encoder_mean is None else np.asarray(encoder_mean, np.float32))
     raise TypeError(f"expected SpeechTokens or a mapping with 'text' and 'prosody', got {type(speech).__name__}")
 
 
@@ -158,28 +159,36 @@ class InputBuilder:
             raise TextproError(f"prosody vectors have width {speech.utterance.shape[-1]}, "
                                f"the model expects d_whisper = {self.config.d_whisper}")
         if self.config.injection == "global":
-            return [self.placeholder_id] + text_ids, self._with_acoustics(speech, speech.utterance[None])  # (1, d')
+            return [self.placeholder_id] + text_ids, self._with_measured(speech, speech.utterance[None])  # (1, d')
         r = self.config.interleave_ratio
         groups = max(1, math.ceil(len(text_ids) / r))  # M; an empty transcript still carries its prosody
         ids = []
         for j in range(groups):
             ids += [self.placeholder_id] + text_ids[j * r:(j + 1) * r]
-        return ids, self._with_acoustics(speech, speech.grouped(groups))  # (M, d')
+        return ids, self._with_measured(speech, speech.grouped(groups))  # (M, d')
 
-    def _with_acoustics(self, speech: SpeechTokens, rows: np.ndarray) -> np.ndarray:
-        """(M, d) learned rows -> (M, d + k): the utterance's measured acoustics appended to every row (k = 0 for
-        a model that reads none)."""
+    def _with_measured(self, speech: SpeechTokens, rows: np.ndarray) -> np.ndarray:
+        """(M, d) learned rows -> (M, d + k + e): the utterance's measured acoustics (k) and its mean encoder state
+        (e = d) appended to every row, each only for a model that reads it (config.n_acoustic, config.n_encoder)."""
         rows = rows.astype(np.float32)
-        if not self.config.acoustic_features:
-            return rows
-        if speech.acoustics is None:
-            raise TextproError("this model reads measured acoustics, but the speech has none: featurize again "
-                               "with this version of textpro (older feature caches lack them)")
-        acoustics = np.asarray(speech.acoustics, dtype=np.float32).reshape(1, -1)
-        if acoustics.shape[1] != self.config.n_acoustic:
-            raise TextproError(f"speech has {acoustics.shape[1]} acoustic features, the model reads "
-                               f"{self.config.n_acoustic}")
-        return np.concatenate([rows, np.repeat(acoustics, len(rows), axis=0)], axis=1)
+        extra = []
+        if self.config.acoustic_features:
+            if speech.acoustics is None:
+                raise TextproError("this model reads measured acoustics, but the speech has none: featurize again "
+                                   "with this version of textpro (older feature caches lack them)")
+            extra.append(np.asarray(speech.acoustics, dtype=np.float32).reshape(1, -1))
+            if extra[-1].shape[1] != self.config.n_acoustic:
+                raise TextproError(f"speech has {extra[-1].shape[1]} acoustic features, the model reads "
+                                   f"{self.config.n_acoustic}")
+        if self.config.encoder_summary:
+            if speech.encoder_mean is None:
+                raise TextproError("this model reads the mean encoder state, but the speech has none: featurize "
+                                   "again with this version of textpro (older feature caches lack it)")
+            extra.append(np.asarray(speech.encoder_mean, dtype=np.float32).reshape(1, -1))
+            if extra[-1].shape[1] != self.config.n_encoder:
+                raise TextproError(f"speech has an encoder mean of width {extra[-1].shape[1]}, the model reads "
+                                   f"{self.config.n_encoder}")
+        return np.concatenate([rows, *(np.repeat(x, len(rows), axis=0) for x in extra)], axis=1)
 
     def speech_positions(self, speech) -> int:
         """LLM input positions the audio takes (placeholders + transcript tokens; the chat template not counted)."""
@@ -205,7 +214,7 @@ class InputBuilder:
 
     # ---- batches --------------------------------------------------------------------------------------------------
     def collate(self, prompts: Sequence[Prompt], padding_side: str) -> dict[str, torch.Tensor]:
-        """input_ids, attention_mask (B, L), [labels (B, L)], prosody_vectors (B, M_max, d + k), prosody_mask
+        """input_ids, attention_mask (B, L), [labels (B, L)], prosody_vectors (B, M_max, d + k + e), prosody_mask
         (B, M_max).
         Every tensor is batch-first, so a batch can be split or gathered along dim 0 like any other."""
         width = max(len(p.input_ids) for p in prompts)
@@ -214,7 +223,7 @@ class InputBuilder:
         input_ids = torch.full((batch, width), self.pad_id, dtype=torch.long)
         attention_mask = torch.zeros((batch, width), dtype=torch.long)
         labels = torch.full((batch, width), IGNORE_INDEX, dtype=torch.long)
-        width_in = self.config.d_whisper + self.config.n_acoustic  # what the projector reads per row
+        width_in = self.config.projector_width  # what the projector reads per row
         prosody = torch.zeros((batch, groups, width_in), dtype=torch.float32)
         prosody_mask = torch.zeros((batch, groups), dtype=torch.bool)
         for i, p in enumerate(prompts):

@@ -103,7 +103,8 @@ class TextProSLM(nn.Module):
                 norms = table.float().norm(dim=1)
                 max_norm = float(norms[norms > 0].median())
             projector = ProsodyProjector(config.d_whisper, table.shape[1], zero_init=config.projector_init != "default",
-                                         output_bias=bias, n_acoustic=config.n_acoustic, max_norm=max_norm)
+                                         output_bias=bias, n_acoustic=config.n_acoustic, max_norm=max_norm,
+                                         n_encoder=config.n_encoder)
         self.projector = projector.to(llm.get_input_embeddings().weight.device)
 
     @property
@@ -183,7 +184,8 @@ class TextProSLM(nn.Module):
         else:
             raise ModelError(f"{directory}: holds neither LLM weights (config.json) nor a LoRA adapter")
         d_llm = llm.get_input_embeddings().embedding_dim
-        projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False, n_acoustic=config.n_acoustic)
+        projector = ProsodyProjector(config.d_whisper, d_llm, zero_init=False, n_acoustic=config.n_acoustic,
+                                     n_encoder=config.n_encoder)
         missing = projector.load_state_dict(load_file(directory / PROJECTOR_NAME), strict=False).missing_keys
         # older checkpoints lack the standardisation, the acoustic mean (none read) and scale (physical units) and
         # the norm bound (unbounded)
@@ -253,18 +255,22 @@ class TextProSLM(nn.Module):
         return self
 
     def neutral_speech(self, speech, branch: str | None = None) -> SpeechTokens:
-        """The same speech with every prosody vector (and the measured acoustics) replaced by the projector's training
-        mean: what `textpro eval` asks beside the real speech (prosody-neutral accuracy and agreement), to show how
-        much the voice moves the answers. Transcript and times are kept. branch "learned" or "acoustic": only that
-        part is replaced (an ablation: which branch do the answers come from?)."""
+        """The same speech with every prosody vector (and the measured acoustics and mean encoder state) replaced by
+        the projector's training mean: what `textpro eval` asks beside the real speech (prosody-neutral accuracy and
+        agreement), to show how much the voice moves the answers. Transcript and times are kept. branch "learned"
+        (WhisperPro's vectors: prosody and mean encoder state) or "acoustic": only that part is replaced (an
+        ablation: which branch do the answers come from?)."""
         if branch not in (None, "learned", "acoustic"):
             raise ValueError(f"branch must be 'learned', 'acoustic' or None, got {branch!r}")
         speech = as_speech_tokens(speech)
         mean = self.projector.neutral_input().detach().cpu().numpy().astype(np.float32)
-        learned, acoustic = mean[:self.config.d_whisper], mean[self.config.d_whisper:]
+        d, k = self.config.d_whisper, self.config.n_acoustic
+        learned, acoustic, encoder = mean[:d], mean[d:d + k], mean[d + k:]
         changes = {}
         if branch != "acoustic":
             changes.update(prosody=np.repeat(learned[None], len(speech.prosody), axis=0), utterance=learned.copy())
+            if self.config.encoder_summary:
+                changes.update(encoder_mean=encoder.copy())
         if branch != "learned" and self.config.acoustic_features:
             changes.update(acoustics=acoustic.copy())
         return dataclasses.replace(speech, **changes)

@@ -11,7 +11,8 @@ class ProsodyProjector(nn.Module):
     (1280->3584->3584), optionally bounded in norm.
 
     Input rows are a learned WhisperPro vector (d_whisper), optionally followed by k measured acoustic features
-    (`textpro.acoustics.ACOUSTIC_FEATURES`, already on fixed physical scales; n_acoustic = k).
+    (`textpro.acoustics.ACOUSTIC_FEATURES`, already on fixed physical scales; n_acoustic = k) and by the clip's mean
+    encoder state (n_encoder = d_whisper, `SpeechTokens.encoder_mean`).
 
     zero_init: start the last layer at zero, so an untrained projector writes the same vector (its bias, 0 or what
     `output_bias` says) at every placeholder whatever the prosody, and the model begins as the text LLM reading the
@@ -21,9 +22,9 @@ class ProsodyProjector(nn.Module):
     """
 
     def __init__(self, d_whisper: int, d_llm: int, zero_init: bool = True, output_bias: torch.Tensor | None = None,
-                 n_acoustic: int = 0, max_norm: float | None = None):
+                 n_acoustic: int = 0, max_norm: float | None = None, n_encoder: int = 0):
         super().__init__()
-        self.d_whisper, self.n_acoustic = d_whisper, n_acoustic
+        self.d_whisper, self.n_acoustic, self.n_encoder = d_whisper, n_acoustic, n_encoder
         # Per-dimension standardisation of the learned vector, fitted once on the training features (`fit_input`): a
         # few Whisper dimensions are ~30x larger than the median one, and a linear probe on standardised utterance
         # vectors reads accent at 75% against 42% raw (tiny.en WhisperPro, mini world). Identity until fitted.
@@ -39,13 +40,17 @@ class ProsodyProjector(nn.Module):
         # (not saved without acoustics: safetensors treats two empty buffers as one shared tensor and drops one)
         self.register_buffer("acoustic_scale", torch.ones(n_acoustic), persistent=n_acoustic > 0)
         self.register_buffer("max_norm", torch.tensor(float("inf") if max_norm is None else float(max_norm)))
+        # The mean encoder state is standardised like the learned vector (and counts as learned for the noise and the
+        # branch dropout below: it is WhisperPro's too, and an unseen voice moves it as much)
+        self.register_buffer("encoder_input_mean", torch.zeros(n_encoder), persistent=n_encoder > 0)
+        self.register_buffer("encoder_input_std", torch.ones(n_encoder), persistent=n_encoder > 0)
         # Training only: per row, the chance that the learned vector / the acoustics are replaced by their training
         # mean, so that neither branch alone carries every answer (set by the training config, not saved).
         self.branch_dropout = (0.0, 0.0)
         # Training only: the std of Gaussian noise added to the standardised learned vector, so that answers cannot
         # hang on directions of it that an unseen voice moves (set by the training config, not saved).
         self.learned_noise = 0.0
-        self.linear_in = nn.Linear(d_whisper + n_acoustic, d_llm)
+        self.linear_in = nn.Linear(d_whisper + n_acoustic + n_encoder, d_llm)
         self.act = nn.GELU()
         self.linear_out = nn.Linear(d_llm, d_llm)
         if zero_init:
@@ -57,33 +62,67 @@ class ProsodyProjector(nn.Module):
 
     @torch.no_grad()
     def fit_input(self, vectors: torch.Tensor, balance: bool = False) -> None:
-        """vectors: (N, d_whisper + n_acoustic), what the projector will read in training; sets the statistics.
-        balance: also scale the acoustics to the learned branch's energy (see `acoustic_scale`)."""
-        vectors = vectors.to(self.input_mean)
-        learned, acoustic = vectors[:, :self.d_whisper], vectors[:, self.d_whisper:]
+        """vectors: (N, d_whisper + n_acoustic + n_encoder), what the projector will read in training; sets the
+        statistics. balance: also scale the acoustics to the learned branch's energy (see `acoustic_scale`)."""
+        learned, acoustic, encoder = self._branches(vectors.to(self.input_mean))
         self.input_mean.copy_(learned.mean(0))
         self.input_std.copy_(learned.std(0).clamp(min=1e-3))  # a constant dimension stays as it is
         self.acoustic_mean.copy_(acoustic.mean(0))
         if balance and self.n_acoustic:
             gain = (self.d_whisper / self.n_acoustic) ** 0.5
             self.acoustic_scale.copy_(gain / acoustic.std(0).clamp(min=1e-3))
+        if self.n_encoder:
+            self.fit_encoder_input(encoder)
+
+    @torch.no_grad()
+    def fit_encoder_input(self, encoder: torch.Tensor) -> None:
+        """encoder: (N, n_encoder) mean encoder states of training clips; sets their standardisation."""
+        encoder = encoder.to(self.encoder_input_mean)
+        self.encoder_input_mean.copy_(encoder.mean(0))
+        self.encoder_input_std.copy_(encoder.std(0).clamp(min=1e-3))
+
+    @torch.no_grad()
+    def add_encoder_branch(self, n_encoder: int) -> None:
+        """Read the mean encoder state too: n_encoder new input columns, all zero, so the output is unchanged until
+        training moves them (a trained projector gains the branch without losing what it does)."""
+        if self.n_encoder:
+            raise ValueError(f"the projector already reads a mean encoder state ({self.n_encoder} dims)")
+        old = self.linear_in
+        self.linear_in = nn.Linear(old.in_features + n_encoder, old.out_features, device=old.weight.device,
+                                   dtype=old.weight.dtype)
+        self.linear_in.weight.zero_()
+        self.linear_in.weight[:, :old.in_features] = old.weight
+        self.linear_in.bias.copy_(old.bias)
+        self.linear_in.requires_grad_(old.weight.requires_grad)
+        self.n_encoder = n_encoder
+        like = self.input_mean
+        self.register_buffer("encoder_input_mean", torch.zeros(n_encoder, dtype=like.dtype, device=like.device))
+        self.register_buffer("encoder_input_std", torch.ones(n_encoder, dtype=like.dtype, device=like.device))
 
     def neutral_input(self) -> torch.Tensor:
-        """(d_whisper + n_acoustic,): the training means, i.e. what an average training voice reads as."""
-        return torch.cat([self.input_mean, self.acoustic_mean])
+        """(d_whisper + n_acoustic + n_encoder,): the training means, i.e. what an average training voice reads as."""
+        return torch.cat([self.input_mean, self.acoustic_mean, self.encoder_input_mean])
+
+    def _branches(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(..., d_whisper + n_acoustic + n_encoder) -> learned, acoustic, encoder parts."""
+        d, k = self.d_whisper, self.n_acoustic
+        return x[..., :d], x[..., d:d + k], x[..., d + k:]
 
     def forward(self, prosody: torch.Tensor) -> torch.Tensor:
-        # prosody: (..., d_whisper + n_acoustic) -> (..., d_llm), in the projector's own dtype (fp32 unless cast)
-        x = prosody.to(self.linear_in.weight.dtype)
-        learned = (x[..., :self.d_whisper] - self.input_mean) / self.input_std  # the training mean reads as 0
-        acoustic = (x[..., self.d_whisper:] - self.acoustic_mean) * self.acoustic_scale
+        # prosody: (..., d_whisper + n_acoustic + n_encoder) -> (..., d_llm), in the projector's own dtype (fp32
+        # unless cast)
+        learned, acoustic, encoder = self._branches(prosody.to(self.linear_in.weight.dtype))
+        learned = (learned - self.input_mean) / self.input_std  # the training mean reads as 0
+        acoustic = (acoustic - self.acoustic_mean) * self.acoustic_scale
+        encoder = (encoder - self.encoder_input_mean) / self.encoder_input_std
         if self.training and self.learned_noise:
             learned = learned + self.learned_noise * torch.randn_like(learned)
+            encoder = encoder + self.learned_noise * torch.randn_like(encoder)
         if self.training and any(self.branch_dropout):
-            keep_learned = torch.rand(learned.shape[:-1] + (1,), device=x.device) >= self.branch_dropout[0]
-            keep_acoustic = torch.rand(acoustic.shape[:-1] + (1,), device=x.device) >= self.branch_dropout[1]
-            learned, acoustic = learned * keep_learned, acoustic * keep_acoustic
-        out = self.linear_out(self.act(self.linear_in(torch.cat([learned, acoustic], dim=-1))))
+            keep_learned = torch.rand(learned.shape[:-1] + (1,), device=learned.device) >= self.branch_dropout[0]
+            keep_acoustic = torch.rand(acoustic.shape[:-1] + (1,), device=learned.device) >= self.branch_dropout[1]
+            learned, acoustic, encoder = learned * keep_learned, acoustic * keep_acoustic, encoder * keep_learned
+        out = self.linear_out(self.act(self.linear_in(torch.cat([learned, acoustic, encoder], dim=-1))))
         if torch.isfinite(self.max_norm):
             norm = out.norm(dim=-1, keepdim=True).clamp(min=1e-6)
             out = out * (self.max_norm / norm).clamp(max=1.0)

@@ -58,8 +58,9 @@ class LoraSettings:
 @dataclass
 class SLMTrainingConfig:
     stage: int = 1  # 1: projector only (LLM frozen); 2: projector + LLM
-    # the model to build in stage 1 (ignored with init_from): base LLM, injection mode, placeholder, …;
-    # d_whisper and whisperpro are taken from the feature caches
+    # the model to build in stage 1 (ignored with init_from, but for `encoder_summary: true`, which adds the mean
+    # encoder state to a trained model's projector): base LLM, injection mode, placeholder, …; d_whisper and
+    # whisperpro are taken from the feature caches
     slm: TextProSLMConfig = field(default_factory=TextProSLMConfig)
     init_from: str | None = None  # a TextPro-SLM checkpoint to start from (stage 2: the stage-1 model dir)
     features: list[str] = field(default_factory=list)  # feature cache directories (`textpro featurize`)
@@ -197,8 +198,8 @@ def _is_range(bounds) -> bool:
 
 # ---- data -------------------------------------------------------------------------------------------------------
 
-ALL_VECTORS = ("prosody", "utterance", "acoustics")  # a feature record's vectors: everything but the words
-LEARNED_VECTORS = ("prosody", "utterance")  # WhisperPro's learned vectors, not the measured acoustics
+ALL_VECTORS = ("prosody", "utterance", "acoustics", "encoder_mean")  # a feature record's vectors: all but the words
+LEARNED_VECTORS = ("prosody", "utterance", "encoder_mean")  # WhisperPro's learned vectors, not the measured acoustics
 F0_FEATURE = ACOUSTIC_FEATURES.index("f0_median_oct")
 
 
@@ -397,7 +398,7 @@ def _allow_missing_frozen(module, incompatible_keys) -> None:
 
 
 def projector_inputs(slm, stores: list[FeatureStore], limit: int = 2000) -> torch.Tensor:
-    """(N, d_whisper): the vectors the projector reads for (up to `limit`, evenly spaced) training records."""
+    """(N, projector width): the vectors the projector reads for (up to `limit`, evenly spaced) training records."""
     records = [(store, i) for store in stores for i in range(len(store))]
     step = max(1, len(records) // limit)
     rows = [slm.builder.speech(store[i])[1] for store, i in records[::step]]
@@ -411,6 +412,11 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
     dtype = DTYPES[config.dtype]
     if config.init_from:
         slm = TextProSLM.from_pretrained(config.init_from, dtype=dtype, is_trainable=True)
+        if config.slm.encoder_summary and not slm.config.encoder_summary:  # a trained model gains the encoder branch
+            slm.config.encoder_summary = True
+            slm.projector.add_encoder_branch(slm.config.n_encoder)
+            start = slm.config.d_whisper + slm.config.n_acoustic
+            slm.projector.fit_encoder_input(projector_inputs(slm, stores)[:, start:])
     else:
         if config.stage == 2:
             raise ConfigError("stage 2 starts from the stage-1 model: set init_from to its directory")

@@ -25,10 +25,15 @@ class SpeechTokens:
     # (len(textpro.acoustics.ACOUSTIC_FEATURES),) float32: pitch, pitch range, loudness range, rate and pauses
     # measured from the waveform on fixed physical scales; None where nobody measured them
     acoustics: np.ndarray | None = None
+    # (d,) float32: the mean of WhisperPro's encoder states over the clip's own frames (`Transcriber.encoder_means`):
+    # how the whole clip sounds, accent included, which the decoder's prosody vectors carry little of; None where
+    # nobody computed it
+    encoder_mean: np.ndarray | None = None
 
     def to_dict(self, prosody_vectors: bool = False, tokenizer=None) -> dict:
         """JSON-ready: text, duration, words and per-token ids and times (with each token's text when a tokenizer
-        is given); the (N, d) prosody matrix and the utterance vector only with `prosody_vectors`."""
+        is given); the (N, d) prosody matrix, the utterance vector (and the acoustics and encoder mean, where measured) only
+        with `prosody_vectors`."""
         tokens = []
         for i, token_id in enumerate(self.token_ids):
             start, end = round(float(self.starts[i]), 2), round(float(self.ends[i]), 2)
@@ -47,6 +52,8 @@ class SpeechTokens:
             out["utterance"] = np.asarray(self.utterance, dtype=np.float32).round(5).tolist()
             if self.acoustics is not None:
                 out["acoustics"] = np.asarray(self.acoustics, dtype=np.float32).round(5).tolist()
+            if self.encoder_mean is not None:
+                out["encoder_mean"] = np.asarray(self.encoder_mean, dtype=np.float32).round(5).tolist()
         return out
 
     def grouped(self, groups: int) -> np.ndarray:

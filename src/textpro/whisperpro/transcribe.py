@@ -66,14 +66,16 @@ class Transcriber:
 
     def __init__(self, model, processor, language: str | None = "en", full_window: bool = False,
                  batch_size: int = 8, condition_on_previous_text: bool = False, loop_fallback: bool = True,
-                 measure_acoustics: bool = False):
+                 measure_acoustics: bool = False, measure_encoder_mean: bool = False):
         """model: a WhisperPro. language: for multilingual checkpoints ("en" by default; None detects it per
         utterance); English-only checkpoints ignore it. full_window: pad every clip to Whisper's 30 s window (HF's
         behaviour, for comparison) instead of the clip's own frames plus `config.encoder_padding_seconds`.
         condition_on_previous_text: in long audio, prompt each segment with the previous segment's text.
         loop_fallback: decode again in the 30 s window any clip whose short-window decoding loops.
         measure_acoustics: also measure each clip's pitch, rate and pauses (SpeechTokens.acoustics, an F0 pass over
-        the waveform): only for an SLM that reads them, and for the feature caches it trains on."""
+        the waveform): only for an SLM that reads them, and for the feature caches it trains on.
+        measure_encoder_mean: also average each clip's encoder states (SpeechTokens.encoder_mean, one more encoder
+        pass on the clip's own frames): likewise only for an SLM that reads it."""
         from textpro.whisperpro.model import WhisperPro
 
         if not isinstance(model, WhisperPro):
@@ -86,6 +88,7 @@ class Transcriber:
         self.loop_fallback = loop_fallback
         self.condition_on_previous_text = condition_on_previous_text
         self.measure_acoustics = measure_acoustics
+        self.measure_encoder_mean = measure_encoder_mean
 
         generation = model.generation_config
         self.eot = generation.eos_token_id if isinstance(generation.eos_token_id, int) else generation.eos_token_id[0]
@@ -167,7 +170,30 @@ class Transcriber:
             for clip, result in zip(clips, results, strict=True):
                 if result is not None:
                     result.acoustics = utterance_acoustics(clip, max(1, len(result.words))).vector()
+        if self.measure_encoder_mean:  # how the whole clip sounds, in the encoder's own terms
+            for first in range(0, len(clips), self.batch_size):
+                batch = clips[first : first + self.batch_size]
+                for result, states in zip(results[first : first + self.batch_size], self.encoder_states(batch),
+                                          strict=True):
+                    if result is not None:
+                        result.encoder_mean = states.mean(axis=0)
         return results[0] if single else results
+
+    @torch.inference_mode()
+    def encoder_states(self, clips: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """(S_i, d) float32 encoder states of 16 kHz clips (S_i = 50 per second), one padded batch per call. Each
+        clip is encoded on its own frames only (no 30 s padding, no added silence; padded frames masked, as
+        `WhisperPro.encode` does), in 30 s windows."""
+        model, extractor = self.model, self.processor.feature_extractor
+        window = int(WINDOW_SECONDS * SAMPLE_RATE)  # longer audio is encoded window by window
+        pieces = [(i, clip[start:start + window]) for i, clip in enumerate(clips)
+                  for start in range(0, max(len(clip), 1), window)]
+        features, mask, frames = log_mel_batch(extractor, [piece for _, piece in pieces])  # (P, n_mels, T), (P, T)
+        states, _ = model.encode(features.to(model.device), mask.to(model.device))  # (P, S, d)
+        per_clip: list[list[np.ndarray]] = [[] for _ in clips]
+        for (i, _), n_mel, row in zip(pieces, frames, states.float().cpu().numpy(), strict=True):
+            per_clip[i].append(row[:-(-n_mel // 2)])  # the piece's own encoder frames: ceil(T_j / 2)
+        return [np.concatenate(parts) for parts in per_clip]
 
     # ----------------------------------------------------------------------------------------------- internals
     def _transcribe_long(self, samples: np.ndarray, segments: list[tuple[int, int]],
