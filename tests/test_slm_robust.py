@@ -351,3 +351,19 @@ def test_swaps_carry_the_encoder_mean_with_the_learned_vectors():
     dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5)
     swapped = [dataset[i]["speech"] for i in range(100) if dataset[i]["speech"]["utterance"][0] != i]
     assert swapped and all(s["encoder_mean"][0] == s["utterance"][0] for s in swapped)
+
+
+def test_own_encoder_mean_keeps_a_tasks_encoder_mean_through_the_learned_swap():
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset
+
+    store = _VectorStore(100)
+    for record in store.records:
+        record["encoder_mean"] = np.full(4, float(record["id"]), np.float32)
+    examples = [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    examples += [Example(0, i, "Which accent?", "british", "accent", "british") for i in range(100)]
+    dataset = SLMDataset([store], examples, seed=0, learned_swap=1.0, own_encoder_mean=["gender"])
+    swapped = [(e, dataset[i]["speech"]) for i, e in enumerate(examples) if dataset[i]["speech"]["utterance"][0] != e.index]
+    assert len(swapped) > 180  # nearly every row reads another clip's decoder-layer vectors (a draw may hit its own)
+    for e, item in swapped:
+        assert (item["encoder_mean"][0] == e.index) == (e.kind == "gender")  # gender rows keep their encoder mean
