@@ -363,7 +363,8 @@ def test_own_encoder_mean_keeps_a_tasks_encoder_mean_through_the_learned_swap():
     examples = [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
     examples += [Example(0, i, "Which accent?", "british", "accent", "british") for i in range(100)]
     dataset = SLMDataset([store], examples, seed=0, learned_swap=1.0, own_encoder_mean=["gender"])
-    swapped = [(e, dataset[i]["speech"]) for i, e in enumerate(examples) if dataset[i]["speech"]["utterance"][0] != e.index]
+    items = [dataset[i]["speech"] for i in range(len(examples))]
+    swapped = [(e, item) for e, item in zip(examples, items, strict=True) if item["utterance"][0] != e.index]
     assert len(swapped) > 180  # nearly every row reads another clip's decoder-layer vectors (a draw may hit its own)
     for e, item in swapped:
         assert (item["encoder_mean"][0] == e.index) == (e.kind == "gender")  # gender rows keep their encoder mean

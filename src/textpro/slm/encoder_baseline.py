@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from textpro.audio import SAMPLE_RATE, AudioSource, load_audio
 

@@ -32,8 +32,8 @@ class SpeechTokens:
 
     def to_dict(self, prosody_vectors: bool = False, tokenizer=None) -> dict:
         """JSON-ready: text, duration, words and per-token ids and times (with each token's text when a tokenizer
-        is given); the (N, d) prosody matrix, the utterance vector (and the acoustics and encoder mean, where measured) only
-        with `prosody_vectors`."""
+        is given); the (N, d) prosody matrix, the utterance vector (and the acoustics and encoder mean, where
+        measured) only with `prosody_vectors`."""
         tokens = []
         for i, token_id in enumerate(self.token_ids):
             start, end = round(float(self.starts[i]), 2), round(float(self.ends[i]), 2)
