@@ -334,6 +334,9 @@ def test_learned_noise_and_dropout_treat_the_encoder_mean_as_learned():
     projector.train()
     projector.learned_noise = 1.0
     assert not torch.allclose(projector(x[:8]), projector(x[:8]))
+    projector.encoder_noise = 0.0  # its own level: none, while the learned vector keeps its noise
+    assert torch.equal(projector(x[:8]), projector(x[:8]))
+    projector.encoder_noise = None
     projector.learned_noise, projector.branch_dropout = 0.0, (0.5, 0.0)
     encoder_off = projector.linear_out(projector.act(projector.linear_in.bias))  # what a dropped row reads
     share = float(torch.isclose(projector(x), encoder_off.expand(400, -1), atol=1e-6).all(-1).float().mean())

@@ -4,8 +4,9 @@
 # gender/pitch/rate) with `slm.encoder_summary: true` (the projector gains the clip's mean encoder state, zero columns
 # at the start) and accent rows reading their own learned vectors (task_learned_swap accent 0.0), seed 7: `enc-s7`.
 # `encg-s7`: enc-s7 plus gender rows reading their own clip's encoder mean (own_encoder_mean [gender]) while their
-# median F0 is shifted by up to an octave against the label (task_f0_shift): the gender answer must come from the
-# encoder mean where F0 misleads (a linear probe on it reads recorded English gender at 100%, JFK at 223 Hz included).
+# median F0 is shifted by up to 0.8 octave against the label (task_f0_shift): the gender answer must come from the
+# encoder mean where F0 misleads (a linear probe on it reads recorded English gender at 100%, JFK at 223 Hz included);
+# no noise on the encoder mean (encoder_noise 0: in enc-s7 its new columns barely moved under learned_noise 2.0).
 # Control without the encoder branch (`ctl-s7`, if time allows). Checks: accent on the 210-clip dev set,
 # own/probe hearing on the 360-clip dev_unseen, both featurized with encoder means (featurize.sh).
 # Resumable.   driver.sh ARM... (enc, encg, ctl) -> runs/s19/, results/robust-hearing/s19/
@@ -13,7 +14,7 @@ cd "$(dirname "$0")/../../.."
 export RUNS=runs/s19 RESULTS=results/robust-hearing/s19 HF_HUB_OFFLINE=1
 S=results/robust-hearing/s19
 D=src/textpro/assets/default
-while pgrep -f "s19/featurize.sh|output runs/s19/enc-s7" > /dev/null; do sleep 10; done  # a run already under way
+while pgrep -f "s19/featurize.sh|output runs/s19/enc-s7|hearing_check" > /dev/null; do sleep 10; done  # under way
 [ -e runs/s19/feat/bigdev/index.jsonl ] || OMP_NUM_THREADS=2 .venv/bin/textpro featurize \
   runs/s9/data/dev_unseen_para.jsonl --whisperpro $D/whisperpro --out runs/s19/feat/bigdev --quiet
 hc() {  # hc MODEL TAG: accent on the 210 dev clips, own and probe phrasings on the 360-clip dev_unseen
@@ -32,7 +33,7 @@ for arm in "$@"; do
   N=$arm-s7
   extra=(); [ $arm != ctl ] && extra=(--set slm.encoder_summary=true)
   [ $arm == encg ] && extra+=(--set "own_encoder_mean=[gender]" \
-    --set "task_f0_shift={gender: {male: [0.0, 1.0], female: [-1.0, 0.0]}}")
+    --set "task_f0_shift={gender: {male: [0.0, 0.8], female: [-0.8, 0.0]}}" --set encoder_noise=0.0)
   [ -e runs/s19/$N/model ] || .venv/bin/textpro train slm --stage 2 \
     --config results/robust-hearing/s11/cont-yn.yaml --output runs/s19/$N --resume --set train.seed=7 \
     --set features=[runs/s19/features/train] --set train.max_steps=100 --set learned_noise=2.0 \

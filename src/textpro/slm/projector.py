@@ -50,6 +50,7 @@ class ProsodyProjector(nn.Module):
         # Training only: the std of Gaussian noise added to the standardised learned vector, so that answers cannot
         # hang on directions of it that an unseen voice moves (set by the training config, not saved).
         self.learned_noise = 0.0
+        self.encoder_noise: float | None = None  # the same for the mean encoder state (None: learned_noise)
         self.linear_in = nn.Linear(d_whisper + n_acoustic + n_encoder, d_llm)
         self.act = nn.GELU()
         self.linear_out = nn.Linear(d_llm, d_llm)
@@ -117,7 +118,9 @@ class ProsodyProjector(nn.Module):
         encoder = (encoder - self.encoder_input_mean) / self.encoder_input_std
         if self.training and self.learned_noise:
             learned = learned + self.learned_noise * torch.randn_like(learned)
-            encoder = encoder + self.learned_noise * torch.randn_like(encoder)
+        encoder_noise = self.learned_noise if self.encoder_noise is None else self.encoder_noise
+        if self.training and encoder_noise:
+            encoder = encoder + encoder_noise * torch.randn_like(encoder)
         if self.training and any(self.branch_dropout):
             keep_learned = torch.rand(learned.shape[:-1] + (1,), device=learned.device) >= self.branch_dropout[0]
             keep_acoustic = torch.rand(acoustic.shape[:-1] + (1,), device=learned.device) >= self.branch_dropout[1]
