@@ -302,7 +302,8 @@ def test_encoder_mean_rows_reach_the_projector_and_survive_save_and_load(smol_di
     model.projector.fit_input(torch.randn(50, 2 * D_WHISPER + K) * 3 + 1)
     model.save_pretrained(tmp_path / "m")
     loaded = type(model).from_pretrained(tmp_path / "m")
-    assert loaded.config.encoder_summary and loaded.projector.linear_in.in_features == 2 * D_WHISPER + K
+    assert loaded.config.encoder_summary and loaded.projector.linear_encoder.in_features == D_WHISPER
+    assert torch.equal(loaded.projector.linear_encoder.weight, model.projector.linear_encoder.weight)
     assert torch.equal(loaded.projector.encoder_input_std, model.projector.encoder_input_std)
     # the prosody-neutral diagnostic puts the encoder mean at its training mean too, as part of the learned branch
     neutral = loaded.neutral_speech(clip)
@@ -319,9 +320,9 @@ def test_adding_the_encoder_branch_keeps_a_trained_projectors_output():
     encoder = torch.randn(8, D_WHISPER) * 5
     projector.fit_encoder_input(torch.randn(50, D_WHISPER) * 4)
     after = projector(torch.cat([x, encoder], dim=-1))
-    assert torch.allclose(before, after.detach(), atol=1e-6)  # the new columns start at zero
+    assert torch.allclose(before, after.detach(), atol=1e-6)  # the new weight starts at zero
     after.sum().backward()
-    assert projector.linear_in.weight.grad[:, D_WHISPER + K:].abs().sum() > 0  # and training moves them
+    assert projector.linear_encoder.weight.grad.abs().sum() > 0  # and training moves it
     with pytest.raises(ValueError, match="already"):
         projector.add_encoder_branch(D_WHISPER)
 
@@ -330,7 +331,7 @@ def test_learned_noise_and_dropout_treat_the_encoder_mean_as_learned():
     projector = ProsodyProjector(D_WHISPER, 32, zero_init=False, n_acoustic=K, n_encoder=D_WHISPER)
     x = torch.randn(400, 2 * D_WHISPER + K)
     with torch.no_grad():
-        projector.linear_in.weight[:, :D_WHISPER + K] = 0.0  # the output reads the encoder mean alone
+        projector.linear_in.weight.zero_()  # the output reads the encoder mean alone
     projector.train()
     projector.learned_noise = 1.0
     assert not torch.allclose(projector(x[:8]), projector(x[:8]))
@@ -371,3 +372,18 @@ def test_own_encoder_mean_keeps_a_tasks_encoder_mean_through_the_learned_swap():
     assert len(swapped) > 180  # nearly every row reads another clip's decoder-layer vectors (a draw may hit its own)
     for e, item in swapped:
         assert (item["encoder_mean"][0] == e.index) == (e.kind == "gender")  # gender rows keep their encoder mean
+
+
+def test_encoder_lr_scale_gives_the_encoder_weight_its_own_learning_rate(smol_dir):
+    from textpro.slm.training import SLMObjective
+    from textpro.train.config import TrainConfig
+    from textpro.train.loop import build_optimizer
+
+    model = make_model(smol_dir, encoder_summary=True)
+    objective = SLMObjective(model, encoder_lr_scale=20.0)
+    optimizer = build_optimizer(objective, list(objective.parameters()), TrainConfig(learning_rate=1e-4))
+    rates = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    assert rates[id(model.projector.linear_encoder.weight)] == pytest.approx(2e-3)
+    assert rates[id(model.projector.linear_in.weight)] == pytest.approx(1e-4)
+    trainable = [p for p in objective.parameters() if p.requires_grad]
+    assert len(rates) == len(trainable)  # every trainable parameter in exactly one group

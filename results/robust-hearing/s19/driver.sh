@@ -7,9 +7,12 @@
 # median F0 is shifted by up to 0.8 octave against the label (task_f0_shift): the gender answer must come from the
 # encoder mean where F0 misleads (a linear probe on it reads recorded English gender at 100%, JFK at 223 Hz included);
 # no noise on the encoder mean (encoder_noise 0: in enc-s7 its new columns barely moved under learned_noise 2.0).
+# `encl-s7`: enc-s7 with the encoder weight at 10x the learning rate (`encoder_lr_scale`, the branch now its own
+# nn.Linear; enc-s7 and encg-s7 were trained with it as extra columns of linear_in, which no longer load), noise 0.5
+# on it, gender rows reading their own encoder mean, no F0 shift.
 # Control without the encoder branch (`ctl-s7`, if time allows). Checks: accent on the 210-clip dev set,
 # own/probe hearing on the 360-clip dev_unseen, both featurized with encoder means (featurize.sh).
-# Resumable.   driver.sh ARM... (enc, encg, ctl) -> runs/s19/, results/robust-hearing/s19/
+# Resumable.   driver.sh ARM... (enc, encg, encl, ctl) -> runs/s19/, results/robust-hearing/s19/
 cd "$(dirname "$0")/../../.."
 export RUNS=runs/s19 RESULTS=results/robust-hearing/s19 HF_HUB_OFFLINE=1
 S=results/robust-hearing/s19
@@ -32,6 +35,7 @@ echo "$(date +%T) default checked"
 for arm in "$@"; do
   N=$arm-s7
   extra=(); [ $arm != ctl ] && extra=(--set slm.encoder_summary=true)
+  [ $arm == encl ] && extra+=(--set encoder_lr_scale=10.0 --set encoder_noise=0.5 --set "own_encoder_mean=[gender]")
   [ $arm == encg ] && extra+=(--set "own_encoder_mean=[gender]" \
     --set "task_f0_shift={gender: {male: [0.0, 0.8], female: [-0.8, 0.0]}}" --set encoder_noise=0.0)
   [ -e runs/s19/$N/model ] || .venv/bin/textpro train slm --stage 2 \

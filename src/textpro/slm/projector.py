@@ -51,7 +51,10 @@ class ProsodyProjector(nn.Module):
         # hang on directions of it that an unseen voice moves (set by the training config, not saved).
         self.learned_noise = 0.0
         self.encoder_noise: float | None = None  # the same for the mean encoder state (None: learned_noise)
-        self.linear_in = nn.Linear(d_whisper + n_acoustic + n_encoder, d_llm)
+        self.linear_in = nn.Linear(d_whisper + n_acoustic, d_llm)
+        # The mean encoder state enters the first layer through its own weight (added to linear_in's output: the same
+        # as more input columns), so that a trained projector can gain it at zero and train it at its own rate
+        self.linear_encoder = nn.Linear(n_encoder, d_llm, bias=False) if n_encoder else None
         self.act = nn.GELU()
         self.linear_out = nn.Linear(d_llm, d_llm)
         if zero_init:
@@ -84,19 +87,16 @@ class ProsodyProjector(nn.Module):
 
     @torch.no_grad()
     def add_encoder_branch(self, n_encoder: int) -> None:
-        """Read the mean encoder state too: n_encoder new input columns, all zero, so the output is unchanged until
-        training moves them (a trained projector gains the branch without losing what it does)."""
+        """Read the mean encoder state too, through a new weight that starts at zero: the output is unchanged until
+        training moves it (a trained projector gains the branch without losing what it does)."""
         if self.n_encoder:
             raise ValueError(f"the projector already reads a mean encoder state ({self.n_encoder} dims)")
-        old = self.linear_in
-        self.linear_in = nn.Linear(old.in_features + n_encoder, old.out_features, device=old.weight.device,
-                                   dtype=old.weight.dtype)
-        self.linear_in.weight.zero_()
-        self.linear_in.weight[:, :old.in_features] = old.weight
-        self.linear_in.bias.copy_(old.bias)
-        self.linear_in.requires_grad_(old.weight.requires_grad)
+        like = self.linear_in.weight
+        self.linear_encoder = nn.Linear(n_encoder, self.linear_in.out_features, bias=False, device=like.device,
+                                        dtype=like.dtype)
+        self.linear_encoder.weight.zero_()
+        self.linear_encoder.requires_grad_(like.requires_grad)
         self.n_encoder = n_encoder
-        like = self.input_mean
         self.register_buffer("encoder_input_mean", torch.zeros(n_encoder, dtype=like.dtype, device=like.device))
         self.register_buffer("encoder_input_std", torch.ones(n_encoder, dtype=like.dtype, device=like.device))
 
@@ -125,7 +125,10 @@ class ProsodyProjector(nn.Module):
             keep_learned = torch.rand(learned.shape[:-1] + (1,), device=learned.device) >= self.branch_dropout[0]
             keep_acoustic = torch.rand(acoustic.shape[:-1] + (1,), device=learned.device) >= self.branch_dropout[1]
             learned, acoustic, encoder = learned * keep_learned, acoustic * keep_acoustic, encoder * keep_learned
-        out = self.linear_out(self.act(self.linear_in(torch.cat([learned, acoustic, encoder], dim=-1))))
+        hidden = self.linear_in(torch.cat([learned, acoustic], dim=-1))  # (..., d_llm)
+        if self.linear_encoder is not None:
+            hidden = hidden + self.linear_encoder(encoder)
+        out = self.linear_out(self.act(hidden))
         if torch.isfinite(self.max_norm):
             norm = out.norm(dim=-1, keepdim=True).clamp(min=1e-6)
             out = out * (self.max_norm / norm).clamp(max=1.0)
