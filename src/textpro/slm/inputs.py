@@ -172,22 +172,17 @@ class InputBuilder:
         (e = d) appended to every row, each only for a model that reads it (config.n_acoustic, config.n_encoder)."""
         rows = rows.astype(np.float32)
         extra = []
-        if self.config.acoustic_features:
-            if speech.acoustics is None:
-                raise TextproError("this model reads measured acoustics, but the speech has none: featurize again "
-                                   "with this version of textpro (older feature caches lack them)")
-            extra.append(np.asarray(speech.acoustics, dtype=np.float32).reshape(1, -1))
-            if extra[-1].shape[1] != self.config.n_acoustic:
-                raise TextproError(f"speech has {extra[-1].shape[1]} acoustic features, the model reads "
-                                   f"{self.config.n_acoustic}")
-        if self.config.encoder_summary:
-            if speech.encoder_mean is None:
-                raise TextproError("this model reads the mean encoder state, but the speech has none: featurize "
-                                   "again with this version of textpro (older feature caches lack it)")
-            extra.append(np.asarray(speech.encoder_mean, dtype=np.float32).reshape(1, -1))
-            if extra[-1].shape[1] != self.config.n_encoder:
-                raise TextproError(f"speech has an encoder mean of width {extra[-1].shape[1]}, the model reads "
-                                   f"{self.config.n_encoder}")
+        for wanted, value, width, what in (
+                (self.config.acoustic_features, speech.acoustics, self.config.n_acoustic, "measured acoustics"),
+                (self.config.encoder_summary, speech.encoder_mean, self.config.n_encoder, "the mean encoder state")):
+            if not wanted:
+                continue
+            if value is None:
+                raise TextproError(f"this model reads {what}, but the speech has none: featurize again with this "
+                                   "version of textpro (older feature caches lack them)")
+            extra.append(np.asarray(value, dtype=np.float32).reshape(1, -1))
+            if extra[-1].shape[1] != width:
+                raise TextproError(f"speech has {what} of width {extra[-1].shape[1]}, the model reads {width}")
         return np.concatenate([rows, *(np.repeat(x, len(rows), axis=0) for x in extra)], axis=1)
 
     def speech_positions(self, speech) -> int:
