@@ -30,6 +30,24 @@ def test_balanced_tasks_draw_every_task_equally():
     assert mixed == mix(distill, examples, 0.5, seed=1, balance_tasks=True)  # deterministic by seed
 
 
+def test_balanced_labels_draw_every_label_of_a_task_equally():
+    examples = (_examples("accent", "american", 60) + _examples("accent", "british", 6, 60)
+                + _examples("accent", "scottish", 3, 66) + _examples("gender", "male", 40, 69)
+                + _examples("gender", "female", 4, 109))
+    plain = mix([], examples, None, seed=0, balance_tasks=True)
+    balanced = mix([], examples, None, seed=0, balance_tasks=True, balance_labels=("accent",))
+    assert Counter(e.label for e in plain if e.kind == "accent") == {"american": 60, "british": 6, "scottish": 3}
+    assert Counter(e.label for e in balanced if e.kind == "accent") == {"american": 23, "british": 23, "scottish": 23}
+    assert Counter(e.kind for e in balanced) == {"accent": 69, "gender": 69}  # tasks still balanced
+    assert 4 <= sum(e.label == "female" for e in balanced if e.kind == "gender") <= 8  # gender keeps its prior
+    assert len({e.index for e in balanced if e.label == "scottish"}) == 3  # every scottish record, repeated
+    assert balanced == mix([], examples, None, seed=0, balance_tasks=True, balance_labels=("accent",))
+    with pytest.raises(ConfigError, match="balance_tasks"):
+        ParalinguisticConfig(balance_labels=["accent"])
+    with pytest.raises(ConfigError, match="balance_labels"):
+        ParalinguisticConfig(balance_tasks=True, balance_labels=["dialect"])
+
+
 def test_resampled_phrasings_are_train_phrasings_with_their_answers():
     examples = _examples("gender", "female", 200)
     drawn = mix([], examples, None, seed=0, resample_phrasings=True)

@@ -47,6 +47,10 @@ class ParalinguisticConfig:
     # Draw every task equally often (each repeated, in fresh shuffles, up to the largest task's count) instead of
     # once per record: with `every_clip`, gender and accent otherwise outnumber pitch, rate and style 5 to 1.
     balance_tasks: bool = False
+    # Tasks whose labels are drawn equally often within the task's share (with balance_tasks): the mini world's accent
+    # rows are mostly "american" (piper, festival and every converted clip of theirs are American voices), and a model
+    # trained on that prior answers "american" to three quarters of any accent question (session 19).
+    balance_labels: list[str] = field(default_factory=list)
     # Each repetition of a record asks a freshly drawn train phrasing of its task (`data.paralinguistic`), with that
     # phrasing's answer ("Male, so no."), so that a clip is heard under many phrasings. Tasks without phrasings keep
     # the record's own instruction.
@@ -66,6 +70,11 @@ class ParalinguisticConfig:
         for task, labels in self.labels.items():
             if not labels or not all(isinstance(x, str) and x for x in labels):
                 raise ConfigError(f"paralinguistic.labels.{task}: expected a list of label strings")
+        if self.balance_labels and not self.balance_tasks:
+            raise ConfigError("paralinguistic.balance_labels needs balance_tasks: true (it balances within a task's share)")
+        unknown = sorted(set(self.balance_labels) - set(self.labels))
+        if unknown:
+            raise ConfigError(f"paralinguistic.balance_labels: {unknown} not among the tasks {sorted(self.labels)}")
 
 
 @dataclass(frozen=True)
@@ -158,11 +167,12 @@ def written_examples(stores: list, path: str | os.PathLike, seed: int) -> list[E
 
 
 def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | None, seed: int,
-        balance_tasks: bool = False, resample_phrasings: bool = False, yes_no_own_share: float | None = 0.5
-        ) -> list[Example]:
+        balance_tasks: bool = False, resample_phrasings: bool = False, yes_no_own_share: float | None = 0.5,
+        balance_labels: tuple[str, ...] = ()) -> list[Example]:
     """Distillation + paralinguistic examples with `ratio` of the result paralinguistic (None: all of both).
     Paralinguistic examples are repeated (in fresh shuffles) or subsampled to the count; same seed, same list.
-    `balance_tasks`: every task contributes the same count (None: the largest task's size, per task);
+    `balance_tasks`: every task contributes the same count (None: the largest task's size, per task), and within a
+    task of `balance_labels` every label the same share of it;
     `resample_phrasings`: each drawn example asks a fresh train phrasing of its task, a yes/no one about the clip's
     own label `yes_no_own_share` of the time (None: 1/len(labels))."""
     rng = np.random.default_rng(seed)
@@ -177,7 +187,9 @@ def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | No
         for e in paralinguistic:
             by_task.setdefault(e.kind, []).append(e)
         per_task = max(len(v) for v in by_task.values()) if count is None else -(-count // len(by_task))
-        drawn = [e for task in sorted(by_task) for e in _repeat(by_task[task], per_task, rng)]
+        drawn = [e for task in sorted(by_task)
+                 for e in (_repeat_by_label(by_task[task], per_task, rng) if task in balance_labels
+                           else _repeat(by_task[task], per_task, rng))]
         drawn = [drawn[i] for i in rng.permutation(len(drawn))][:count]
     elif count is None:
         drawn = list(paralinguistic)
@@ -196,6 +208,16 @@ def _repeat(examples: list[Example], count: int, rng) -> list[Example]:
     while len(order) < count:
         order += rng.permutation(len(examples)).tolist()
     return [examples[i] for i in order[:count]]
+
+
+def _repeat_by_label(examples: list[Example], count: int, rng) -> list[Example]:
+    """`count` examples, each label present drawn equally often (`_repeat` within each label), in one shuffle."""
+    by_label: dict[str, list[Example]] = {}
+    for e in examples:
+        by_label.setdefault(e.label or e.response, []).append(e)
+    per_label = -(-count // len(by_label))
+    drawn = [e for label in sorted(by_label) for e in _repeat(by_label[label], per_label, rng)]
+    return [drawn[i] for i in rng.permutation(len(drawn))][:count]
 
 
 def _rephrase(example: Example, rng, yes_no_own_share: float | None = 0.5) -> Example:
