@@ -8,14 +8,16 @@
 #   (3) recorded speech: >= 130 of the 135 answers right on the clips the F0 rule reads right (default 135);
 #   (4) the 300-question dev_unseen: speech - cascade >= -1.0 and agreement >= 89% (session 17's guard).
 # Then one record each on test_unseen and test (ledger lines).   record.sh NAME -> runs/s19/record-NAME.log
+# Session 20's arms, with the same guards: SESSION=s20 record.sh NAME (runs/s20, results/robust-hearing/s20).
 cd "$(dirname "$0")/../../.."
-export RUNS=runs/s19 RESULTS=results/robust-hearing/s19 HF_HUB_OFFLINE=1
-S=results/robust-hearing/s19
+SESSION=${SESSION:-s19}
+export RUNS=runs/$SESSION RESULTS=results/robust-hearing/$SESSION HF_HUB_OFFLINE=1
+S=$RESULTS
 N=${1:-enc-s7}
-until grep -q "$N checked" runs/s19/driver.log; do sleep 20; done
+until grep -q "$N checked" $RUNS/driver.log; do sleep 20; done
 [ -e $S/recorded-$N.md ] || OMP_NUM_THREADS=2 .venv/bin/python benchmarks/recorded_gender.py run /tmp/recorded \
-  runs/s13/recorded-62.jsonl --model runs/s19/$N-default --answers runs/s19/recorded-$N.jsonl \
-  --report $S/recorded-$N.md --threads 2 > runs/s19/recorded-$N.log 2>&1
+  runs/s13/recorded-62.jsonl --model $RUNS/$N-default --answers $RUNS/recorded-$N.jsonl \
+  --report $S/recorded-$N.md --threads 2 > $RUNS/recorded-$N.log 2>&1
 .venv/bin/python - $S $N <<'PY' || { echo "$(date +%T) dev guard failed: no record"; exit 0; }
 import re, sys
 S, N = sys.argv[1:3]
