@@ -3,6 +3,8 @@ k-th, four accents), the mean log-probability per token of each accent label ("A
 "What accent does the speaker have?", averaged per true accent. A model that hears accent puts its highest value on
 the diagonal; rows that are the same whatever the true accent mean the answer ignores the input.
     python accent_logprobs.py MODEL... > accent_logprobs.txt     (caches: runs/s19/feat/dev_accent210, runs/s9/features/train)
+    TASK=gender python accent_logprobs.py MODEL > gender_logprobs.txt   the control: "Male"/"Female" to "Is the speaker
+    male or female?" on the same clips, where the model does hear (the diagonal must stand out)
 """
 import collections
 import sys
@@ -16,10 +18,14 @@ from hearing_check import load_model  # noqa: E402
 
 from textpro.slm.featurize import FeatureStore  # noqa: E402
 
-LABELS = ["american", "british", "scottish", "caribbean"]
-QUESTION = "What accent does the speaker have?"
+import os  # noqa: E402
+
+GENDER = os.environ.get("TASK") == "gender"
+LABELS = ["male", "female"] if GENDER else ["american", "british", "scottish", "caribbean"]
+QUESTION = "Is the speaker male or female?" if GENDER else "What accent does the speaker have?"
 torch.set_num_threads(2)
-for cache, field in (("runs/s19/feat/dev_accent210", "reference"), ("runs/s9/features/train", "accent")):
+for cache, field in (("runs/s19/feat/dev_accent210", "gender" if GENDER else "reference"),
+                     ("runs/s9/features/train", "gender" if GENDER else "accent")):
     store = FeatureStore(cache)
     picked = [i for i, e in enumerate(store.index) if e["manifest"].get(field) in LABELS
               and e["manifest"].get("engine", "espeak-ng") == "espeak-ng"]
