@@ -2,11 +2,13 @@
 k-th, four accents), the mean log-probability per token of each accent label ("American", ...) as the answer to
 "What accent does the speaker have?", averaged per true accent. A model that hears accent puts its highest value on
 the diagonal; rows that are the same whatever the true accent mean the answer ignores the input.
-    python accent_logprobs.py MODEL... > accent_logprobs.txt     (caches: runs/s19/feat/dev_accent210, runs/s9/features/train)
+    python accent_logprobs.py MODEL... > accent_logprobs.txt
+    (caches: runs/s19/feat/dev_accent210, runs/s9/features/train)
     TASK=gender python accent_logprobs.py MODEL > gender_logprobs.txt   the control: "Male"/"Female" to "Is the speaker
     male or female?" on the same clips, where the model does hear (the diagonal must stand out)
 """
 import collections
+import os
 import sys
 from pathlib import Path
 
@@ -17,8 +19,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
 from hearing_check import load_model  # noqa: E402
 
 from textpro.slm.featurize import FeatureStore  # noqa: E402
-
-import os  # noqa: E402
 
 GENDER = os.environ.get("TASK") == "gender"
 LABELS = ["male", "female"] if GENDER else ["american", "british", "scottish", "caribbean"]
@@ -40,4 +40,5 @@ for cache, field in (("runs/s19/feat/dev_accent210", "gender" if GENDER else "re
         print(f"{Path(cache).name} {path} n {len(picked)}")
         for true in LABELS:
             row = total[true] / max(n[true], 1)
-            print(f"  true {true:10s} n {n[true]:2d} mean logprob " + " ".join(f"{x[:4]} {v:6.2f}" for x, v in zip(LABELS, row)))
+            scores = " ".join(f"{x[:4]} {v:6.2f}" for x, v in zip(LABELS, row, strict=True))
+            print(f"  true {true:10s} n {n[true]:2d} mean logprob {scores}")

@@ -47,9 +47,9 @@ class ParalinguisticConfig:
     # Draw every task equally often (each repeated, in fresh shuffles, up to the largest task's count) instead of
     # once per record: with `every_clip`, gender and accent otherwise outnumber pitch, rate and style 5 to 1.
     balance_tasks: bool = False
-    # Tasks whose labels are drawn equally often within the task's share (with balance_tasks): the mini world's accent
-    # rows are mostly "american" (piper, festival and every converted clip of theirs are American voices), and a model
-    # trained on that prior answers "american" to three quarters of any accent question (session 19).
+    # Tasks whose labels are drawn equally often within the task's share (with balance_tasks): 38% of the mini world's
+    # accent rows say "american" (piper, festival and their converted clips are American voices). Session 20: balanced,
+    # the model still answers "american" to ~70% of dev accent clips; its accent answer ignores the clip.
     balance_labels: list[str] = field(default_factory=list)
     # Each repetition of a record asks a freshly drawn train phrasing of its task (`data.paralinguistic`), with that
     # phrasing's answer ("Male, so no."), so that a clip is heard under many phrasings. Tasks without phrasings keep
@@ -71,7 +71,8 @@ class ParalinguisticConfig:
             if not labels or not all(isinstance(x, str) and x for x in labels):
                 raise ConfigError(f"paralinguistic.labels.{task}: expected a list of label strings")
         if self.balance_labels and not self.balance_tasks:
-            raise ConfigError("paralinguistic.balance_labels needs balance_tasks: true (it balances within a task's share)")
+            raise ConfigError("paralinguistic.balance_labels needs balance_tasks: true "
+                              "(it balances labels within a task's share)")
         unknown = sorted(set(self.balance_labels) - set(self.labels))
         if unknown:
             raise ConfigError(f"paralinguistic.balance_labels: {unknown} not among the tasks {sorted(self.labels)}")
