@@ -13,6 +13,7 @@
 # hearing on the 360-clip dev_unseen. Resumable.   driver.sh -> runs/s21/, results/robust-hearing/s21/
 #   [THREADS=N] driver.sh seed8   hacc-s7's recipe at train.seed=8 (the later --set wins), and its checks
 #   [THREADS=N] driver.sh mix     hmix-s7: hacc-s7 + 50 steps of the content mix, and its checks
+#   [THREADS=N] driver.sh noise   haccn2-s7: hacc-s7's recipe with learned_noise 2.0 (which change lifted hearing?)
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
 S=results/robust-hearing/s21
@@ -48,6 +49,11 @@ hc() {  # hc MODEL TAG: accent on the 210 dev clips, own and probe phrasings on 
 if [ "$1" = seed8 ]; then  # hacc-s7's recipe at a second seed (after hacc-s7 passed its dev and recorded guards)
   train hacc-s8 ${THREADS:-1} --set train.seed=8
   hc runs/s21/hacc-s8-default hacc-s8
+  exit
+fi
+if [ "$1" = noise ]; then  # the ablation: hacc-s7's recipe with bk-s7's learned_noise 2.0 (the later --set wins)
+  train haccn2-s7 ${THREADS:-2} --set learned_noise=2.0
+  hc runs/s21/haccn2-s7-default haccn2-s7
   exit
 fi
 if [ "$1" = mix ]; then  # hacc-s7 + 50 steps of the content mix (bk-s7's: paralinguistic ratio 0.65, base_kd 1.0), no
