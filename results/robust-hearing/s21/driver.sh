@@ -17,21 +17,26 @@
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
 S=results/robust-hearing/s21
-D=src/textpro/assets/default
+D=src/textpro/assets/default  # its teacher and WhisperPro; its SLM is hacc-s7 itself since this session
+BASE=runs/s21/bk-s7-default   # what the arms continue: the default before this session (bk-s7, commit 6aec095)
 mkdir -p runs/s21
+[ -e $BASE/projector.safetensors ] || { mkdir -p $BASE && git archive 6aec095 $D | tar -x --strip-components=4 -C $BASE; }
+export_default() {  # export_default NAME: runs/s21/NAME/model -> runs/s21/NAME-default with the default's teacher
+  [ -e runs/s21/$1-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
+e('runs/s21/$1/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s21/$1-default')" > /dev/null
+  echo "$(date +%T) $1 trained"
+}
 train() {  # train NAME THREADS EXTRA...
   local N=$1 T=$2; shift 2
   [ -e runs/s21/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 \
     --config configs/slm-mini-stage2-hearing.yaml --output runs/s21/$N --resume --set train.seed=7 \
-    --set init_from=$D --set "features=[runs/s9/features/train]" --set train.max_steps=100 \
+    --set init_from=$BASE --set "features=[runs/s9/features/train]" --set train.max_steps=100 \
     --set train.learning_rate=4.0e-4 --set train.micro_batch_size=8 --set train.save_every=20 \
     --set "branch_dropout=[0.0, 0.0]" --set learned_noise=0.0 \
     --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}" \
     --set paralinguistic.yes_no_own_share=null --set "paralinguistic.balance_labels=[accent]" "$@" \
     >> runs/s21/$N.log 2>&1
-  [ -e runs/s21/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s21/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s21/$N-default')" > /dev/null
-  echo "$(date +%T) $N trained"
+  export_default $N
 }
 hc() {  # hc MODEL TAG: accent on the 210 dev clips, own and probe phrasings on the 360-clip dev_unseen
   export OMP_NUM_THREADS=2
@@ -66,9 +71,7 @@ if [ "$1" = mix ]; then  # hacc-s7 + 50 steps of the content mix (bk-s7's: paral
     --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, accent: 0.0}" \
     --set paralinguistic.ratio=0.65 --set base_kd=1.0 --set "paralinguistic.balance_labels=[accent]" \
     >> runs/s21/$N.log 2>&1
-  [ -e runs/s21/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s21/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s21/$N-default')" > /dev/null
-  echo "$(date +%T) $N trained"
+  export_default $N
   hc runs/s21/$N-default $N
   exit
 fi
