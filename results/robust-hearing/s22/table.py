@@ -6,7 +6,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 ARMS = [("s21", "bk-s7"), ("s21", "hacc-s7"), ("s21", "hacc-s8"), ("s21", "hmix-s7")] + [
-    ("s22", p.name.removeprefix("hc-").removesuffix("-probe.txt")) for p in sorted((ROOT / "s22").glob("hc-*-probe.txt"))]
+    ("s22", p.name.removeprefix("hc-").removesuffix("-probe.txt"))
+    for p in sorted((ROOT / "s22").glob("hc-*-probe.txt"))]
 
 
 def hearing(path: Path) -> list[float] | None:
@@ -38,6 +39,7 @@ for session, arm in ARMS:
     if res.exists():
         r = json.loads(res.read_text())
         b = r["bootstrap"]
-        content = f"{b['mean_difference']:+.1f} ({b['low']:+.1f} … {b['high']:+.1f})", f"{r['average']['agreement']:.1f}"
+        content = (f"{b['mean_difference']:+.1f} ({b['low']:+.1f} … {b['high']:+.1f})",
+                   f"{r['average']['agreement']:.1f}")
     print(f"| {arm} | {cell(own)} | {cell(probe)} | {heard[1] + ' / ' + heard[3] if heard else '–'} | "
           f"{content[0]} | {content[1]} |")
