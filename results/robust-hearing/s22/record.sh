@@ -16,23 +16,18 @@ S=$RESULTS N=$1 T=${THREADS:-2}
   runs/s13/recorded-62.jsonl --model $RUNS/$N-default --answers $RUNS/recorded-$N.jsonl \
   --report $S/recorded-$N.md --threads $T > $RUNS/recorded-$N.log 2>&1
 .venv/bin/python - $S $N <<'PY' || { echo "$(date +%T) $N guards failed: no record"; exit 1; }
-import json, re, sys
+import re, sys
+from pathlib import Path
 S, N = sys.argv[1:3]
-def balanced(path, task):
-    for line in open(path):
-        if line.startswith(task + ":"):
-            return float(re.search(r"balanced ([\d.]+)", line).group(1))
-own = sum(balanced(f"{S}/hc-{N}.txt", t) for t in ("gender", "pitch", "rate")) / 3
-probe = sum(balanced(f"{S}/hc-{N}-probe.txt", t) for t in ("gender", "pitch", "rate")) / 3
+sys.path.insert(0, "results/robust-hearing/s22")
+from table import dev_checks  # the dev numbers table.md shows, read once
+c = dev_checks(Path(S), N)
 report = open(f"{S}/recorded-{N}.md").read()
 english = float(re.search(r"English only \| ([\d.]+)", report).group(1))
 right = int(re.search(r"clips where the F0 rule is right \| [\d.]+ \((\d+)/135\)", report).group(1))
-r = json.load(open(f"{S}/{N}-dev_unseen-bigsem/results.json"))
-diff, agreement = r["bootstrap"]["mean_difference"], r["average"]["agreement"]
-heard = next(line for line in open(f"{S}/requests-{N}.txt") if line.split()[:1] == ["heard"])
-rouge = float(heard.split()[3])
-checks = {"own": (own, 95.0), "probe": (probe, 90.0), "recorded rule-right": (right, 130), "English": (english, 88.9),
-          "speech - cascade": (diff, -1.0), "agreement": (agreement, 91.0), "requests ROUGE-L": (rouge, 0.48)}
+checks = {"own": (sum(c["own"]) / 3, 95.0), "probe": (sum(c["probe"]) / 3, 90.0), "recorded rule-right": (right, 130),
+          "English": (english, 88.9), "speech - cascade": (c["bootstrap"]["mean_difference"], -1.0),
+          "agreement": (c["agreement"], 91.0), "requests ROUGE-L": (c["requests"][1], 0.48)}
 print(", ".join(f"{k} {v:.3g} (>= {floor})" for k, (v, floor) in checks.items()))
 sys.exit(0 if all(v >= floor for v, floor in checks.values()) else 1)
 PY
