@@ -43,8 +43,8 @@ def main() -> None:
     arms = [("s21", "bk-s7"), ("s21", "hacc-s7"), ("s21", "hacc-s8"), ("s21", "hmix-s7")] + [
         ("s22", p.name.removeprefix("hc-").removesuffix("-probe.txt"))
         for p in sorted((ROOT / "s22").glob("hc-*-probe.txt"))]
-    print("| arm | own phrasings g / p / r (mean) | probe phrasings (mean) | requests ROUGE-L vs text / same transcript |"
-          " 300 questions: speech − cascade (95% CI) | agreement |")
+    print("| arm | own phrasings g / p / r (mean) | probe phrasings (mean) | requests ROUGE-L vs text / same "
+          "transcript | 300 questions: speech − cascade (95% CI) | agreement |")
     print("|---|---|---|---|---|---|")
     for session, arm in arms:
         c = dev_checks(ROOT / session, arm)
