@@ -387,3 +387,42 @@ def test_encoder_lr_scale_gives_the_encoder_weight_its_own_learning_rate(smol_di
     assert rates[id(model.projector.linear_in.weight)] == pytest.approx(1e-4)
     trainable = [p for p in objective.parameters() if p.requires_grad]
     assert len(rates) == len(trainable)  # every trainable parameter in exactly one group
+
+
+def test_label_heads_read_the_projected_vector_and_train_only_the_projector(smol_dir, tmp_path):
+    from textpro.slm.training import SLMCollator, SLMObjective
+    from textpro.train.config import TrainConfig
+    from textpro.train.loop import build_optimizer
+
+    model = make_model(smol_dir).train()
+    tasks = {"gender": ["male", "female"], "accent": ["american", "british", "scottish", "caribbean"]}
+    objective = SLMObjective(model, label_aux=0.5, label_tasks=tasks)
+    rows = [{"speech": speech(" hello there", seed=0), "instruction": "Male or female?", "response": "female",
+             "kind": "gender", "label": "female"},
+            {"speech": speech(" hello there", seed=1), "instruction": "Which accent?", "response": "scottish",
+             "kind": "accent", "label": "scottish"},
+            {"speech": speech(" what is two and two", seed=2), "instruction": None, "response": "four",
+             "kind": "distill", "label": None}]
+    batch = SLMCollator(model.builder, 64, label_tasks=tasks)(rows)
+    assert batch["label_task"].tolist() == [0, 1, -1] and batch["label_index"].tolist() == [1, 2, -1]
+    out = objective(batch)
+    # zero heads: uniform over each task's labels, so the term is the mean of log 2 and log 4
+    assert float(out["label_ce"]) == pytest.approx((np.log(2) + np.log(4)) / 2, rel=1e-5)
+    response = objective.response_loss(batch)["loss"].detach()
+    assert float(out["loss"].detach()) == pytest.approx(float(response + 0.5 * out["label_ce"]), rel=1e-5)
+    # a head that has learned something sends gradient to the projector and to nothing in the LLM
+    torch.nn.init.normal_(objective.label_heads[1].weight)
+    objective.zero_grad()
+    objective.label_loss(batch)[0].backward()
+    assert model.projector.linear_out.weight.grad.abs().sum() > 0
+    assert all(p.grad is None or not p.grad.any() for p in model.llm.parameters())
+    # the heads learn at their own rate and are not part of the exported model
+    optimizer = build_optimizer(objective, list(objective.parameters()), TrainConfig(learning_rate=1e-4))
+    rates = {id(p): group["lr"] for group in optimizer.param_groups for p in group["params"]}
+    assert rates[id(objective.label_heads[0].weight)] == pytest.approx(1e-4 * SLMObjective.LABEL_HEAD_LR_SCALE)
+    assert rates[id(model.projector.linear_in.weight)] == pytest.approx(1e-4)
+    objective.save_pretrained(tmp_path / "m")
+    from safetensors.torch import load_file
+
+    saved = [k for f in (tmp_path / "m").rglob("*.safetensors") for k in load_file(f)]
+    assert saved and not any("label_heads" in k for k in saved)

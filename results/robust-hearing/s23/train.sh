@@ -1,0 +1,30 @@
+#!/bin/bash
+# Session 23: an auxiliary label term on the projected vector (`label_aux`, SLMObjective.label_loss). Session 21 found
+# that the projector drops accent (a linear probe reads it at 29-31% from the token the LLM sees, 49% from the
+# projector's input, 71% from the mean encoder state; chance 25%) and that the LLM's accent answers ignore the clip.
+# Every arm is hacc85-s7's step (the default since session 22: bk-s7 + 100 steps, 15% content rows, accent rows their
+# own noise-free vectors, gender/pitch/rate rows another clip's learned vector) with one change:
+#   aux-s7:    label_aux 1.0: a linear head per task (zero-initialised, 25x the learning rate, not exported) reads the
+#              projected vector of each paralinguistic row; its gradient reaches the projector only.
+#   auxenc-s7: aux-s7 + slm.encoder_summary (the projector also reads the clip's mean encoder state, new weight at zero;
+#              accent rows keep their own: own_encoder_mean [accent], no noise on it).
+#   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
+cd "$(dirname "$0")/../../.."
+export HF_HUB_OFFLINE=1
+D=src/textpro/assets/default N=$1 T=${2:-2}
+hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s21/bk-s7-default
+        --set train.max_steps=100 --set learned_noise=0.0 --set "branch_dropout=[0.0, 0.0]"
+        --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}"
+        --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
+case $N in
+  aux-s7) args=("${hacc85[@]}" --set label_aux=1.0) ;;
+  auxenc-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
+                   --set "own_encoder_mean=[accent]" --set encoder_noise=0.0) ;;
+  *) echo "unknown arm $N"; exit 1 ;;
+esac
+mkdir -p runs/s23
+[ -e runs/s23/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s23/$N --resume \
+  --set train.seed=7 "${args[@]}" >> runs/s23/$N.log 2>&1
+[ -e runs/s23/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
+e('runs/s23/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s23/$N-default')" > /dev/null
+echo "$(date +%T) $N trained"
