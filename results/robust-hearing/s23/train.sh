@@ -6,8 +6,9 @@
 # own noise-free vectors, gender/pitch/rate rows another clip's learned vector) with one change:
 #   aux-s7:    label_aux 1.0: a linear head per task (zero-initialised, 25x the learning rate, not exported) reads the
 #              projected vector of each paralinguistic row; its gradient reaches the projector only.
-#   auxenc-s7: aux-s7 + slm.encoder_summary (the projector also reads the clip's mean encoder state, new weight at zero;
-#              accent rows keep their own: own_encoder_mean [accent], no noise on it).
+#   auxenc-s7: aux-s7 + slm.encoder_summary (the projector also reads the clip's mean encoder state, new weight at zero,
+#              at 10x the learning rate; accent rows keep their own: own_encoder_mean [accent], no noise on it). Offline
+#              (projector_fit.py), that weight and an accent head alone reach 70% on the 210 dev clips.
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -19,7 +20,7 @@ hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s2
 case $N in
   aux-s7) args=("${hacc85[@]}" --set label_aux=1.0) ;;
   auxenc-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
-                   --set "own_encoder_mean=[accent]" --set encoder_noise=0.0) ;;
+                   --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
