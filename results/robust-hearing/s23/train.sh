@@ -9,6 +9,9 @@
 #   auxenc-s7: aux-s7 + slm.encoder_summary (the projector also reads the clip's mean encoder state, new weight at zero,
 #              at 10x the learning rate; accent rows keep their own: own_encoder_mean [accent], no noise on it). Offline
 #              (projector_fit.py), that weight and an accent head alone reach 70% on the 210 dev clips.
+#   auxenc2-s7: auxenc-s7 + 100 more steps of its own recipe (fresh draws: train.seed 71). auxenc-s7's projected token
+#              carries accent (a linear probe reads it at 48.0% on the 210 dev clips, 29.4% from hacc85-s7's) but its
+#              accent answers do not follow (28.6%): does the LLM learn to read it with more steps?
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -21,6 +24,9 @@ case $N in
   aux-s7) args=("${hacc85[@]}" --set label_aux=1.0) ;;
   auxenc-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
                    --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0) ;;
+  auxenc2-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
+                   --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0
+                   --set init_from=runs/s23/auxenc-s7-default --set train.seed=71) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
