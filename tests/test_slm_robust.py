@@ -426,3 +426,23 @@ def test_label_heads_read_the_projected_vector_and_train_only_the_projector(smol
 
     saved = [k for f in (tmp_path / "m").rglob("*.safetensors") for k in load_file(f)]
     assert saved and not any("label_heads" in k for k in saved)
+
+
+def test_a_bounded_label_head_cannot_grow_its_margin(smol_dir):
+    from textpro.slm.training import SLMCollator, SLMObjective
+
+    model = make_model(smol_dir).train()
+    tasks = {"gender": ["male", "female"]}
+    rows = [{"speech": speech(" hi", seed=0), "instruction": "Male or female?", "response": "female", "kind": "gender",
+             "label": "female"}]
+    batch = SLMCollator(model.builder, 64, label_tasks=tasks)(rows)
+    free, bounded = (SLMObjective(model, label_aux=1.0, label_tasks=tasks, label_head_norm=norm)
+                     for norm in (None, 0.5))
+    token = model.projector(batch["prosody_vectors"][0, 0]).detach()  # (d_llm,) the row's one projected vector
+    for objective in (free, bounded):
+        with torch.no_grad():  # "female" along the token, "male" nowhere: both heads point the right way
+            objective.label_heads[0].weight.copy_(torch.stack([torch.zeros_like(token), token / token.norm()]) * 1e3)
+    # the free head's margin grows with its weights; the bounded one's is its norm x the token's
+    assert float(free.label_loss(batch)[0].detach()) < 1e-3
+    expected = float(torch.log1p(torch.exp(-0.5 * token.norm())))
+    assert float(bounded.label_loss(batch)[0].detach()) == pytest.approx(expected, rel=1e-4)

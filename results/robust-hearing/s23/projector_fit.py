@@ -76,8 +76,8 @@ def main():
                 dev_acc = balanced(head(projector(Xd)).argmax(1).numpy(), yd.numpy())
                 moved = (projector(X) - before).norm(dim=1).mean() / before.norm(dim=1).mean()
                 projector.train()
-            print(f"step {step:4d}  train {train_acc:5.1f}  dev {dev_acc:5.1f}  output moved {100 * moved:5.1f}% of its norm",
-                  flush=True)
+            print(f"step {step:4d}  train {train_acc:5.1f}  dev {dev_acc:5.1f}  "
+                  f"output moved {100 * moved:5.1f}% of its norm", flush=True)
         loss = torch.nn.functional.cross_entropy(head(projector(X)), y)
         optimizer.zero_grad()
         loss.backward()

@@ -12,6 +12,8 @@
 #   auxenc2-s7: auxenc-s7 + 100 more steps of its own recipe (fresh draws: train.seed 71). auxenc-s7's projected token
 #              carries accent (a linear probe reads it at 48.0% on the 210 dev clips, 29.4% from hacc85-s7's) but its
 #              accent answers do not follow (28.6%): does the LLM learn to read it with more steps?
+#   auxencu-s7: auxenc2-s7 with bounded label heads (label_head_norm 1.0: each head's rows at unit norm, so that the
+#              label's margin must come from the projected vector, whose norm is the token scale, ~3.15).
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -27,6 +29,9 @@ case $N in
   auxenc2-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
                    --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0
                    --set init_from=runs/s23/auxenc-s7-default --set train.seed=71) ;;
+  auxencu-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
+                   --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0
+                   --set init_from=runs/s23/auxenc-s7-default --set train.seed=71 --set label_head_norm=1.0) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
