@@ -14,6 +14,9 @@
 #              accent answers do not follow (28.6%): does the LLM learn to read it with more steps?
 #   auxencu-s7: auxenc2-s7 with bounded label heads (label_head_norm 1.0: each head's rows at unit norm, so that the
 #              label's margin must come from the projected vector, whose norm is the token scale, ~3.15).
+#   auxenco-s7: auxenc-s7 with every task's rows reading their own clip's encoder mean (own_encoder_mean: all five).
+#              auxenc-s7 lost pitch and rate (own 99.3/89.5 -> 70.0/81.4): its gender/pitch/rate rows read another
+#              clip's encoder mean, which the growing branch wrote into the token over their own acoustics.
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -32,6 +35,9 @@ case $N in
   auxencu-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
                    --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0
                    --set init_from=runs/s23/auxenc-s7-default --set train.seed=71 --set label_head_norm=1.0) ;;
+  auxenco-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
+                   --set "own_encoder_mean=[accent, gender, pitch, rate, style]" --set encoder_noise=0.0
+                   --set encoder_lr_scale=10.0) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
