@@ -17,6 +17,8 @@
 #   auxenco-s7: auxenc-s7 with every task's rows reading their own clip's encoder mean (own_encoder_mean: all five).
 #              auxenc-s7 lost pitch and rate (own 99.3/89.5 -> 70.0/81.4): its gender/pitch/rate rows read another
 #              clip's encoder mean, which the growing branch wrote into the token over their own acoustics.
+#   auxu-s7:   aux-s7 with bounded heads (label_head_norm 1.0), no encoder branch: does the bound alone make the
+#              learned vector's accent readable in the token, without the branch that cost pitch and rate?
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -38,6 +40,7 @@ case $N in
   auxenco-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
                    --set "own_encoder_mean=[accent, gender, pitch, rate, style]" --set encoder_noise=0.0
                    --set encoder_lr_scale=10.0) ;;
+  auxu-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set label_head_norm=1.0) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
