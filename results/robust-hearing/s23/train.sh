@@ -19,6 +19,8 @@
 #              clip's encoder mean, which the growing branch wrote into the token over their own acoustics.
 #   auxu-s7:   aux-s7 with bounded heads (label_head_norm 1.0), no encoder branch: does the bound alone make the
 #              learned vector's accent readable in the token, without the branch that cost pitch and rate?
+#   auxencu2-s7: auxencu-s7 + 100 more steps of its own recipe (seed 72): does accent keep rising, and do pitch and
+#              rate come back?
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -41,6 +43,9 @@ case $N in
                    --set "own_encoder_mean=[accent, gender, pitch, rate, style]" --set encoder_noise=0.0
                    --set encoder_lr_scale=10.0) ;;
   auxu-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set label_head_norm=1.0) ;;
+  auxencu2-s7) args=("${hacc85[@]}" --set label_aux=1.0 --set slm.encoder_summary=true
+                   --set "own_encoder_mean=[accent]" --set encoder_noise=0.0 --set encoder_lr_scale=10.0
+                   --set init_from=runs/s23/auxencu-s7-default --set train.seed=72 --set label_head_norm=1.0) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
