@@ -39,6 +39,15 @@ def cell(values: list[float] | None) -> str:
     return " / ".join(f"{v:.1f}" for v in values) + f" ({sum(values) / 3:.1f})" if values else "–"
 
 
+def row_cells(c: dict) -> list[str]:
+    """dev_checks' numbers as table cells: own, probe, requests, speech − cascade (95% CI), agreement."""
+    b = c["bootstrap"]
+    content = f"{b['mean_difference']:+.1f} ({b['low']:+.1f} … {b['high']:+.1f})" if b else "–"
+    requests = "{:.3f} / {:.3f}".format(*c["requests"]) if c["requests"] else "–"
+    agreement = f"{c['agreement']:.1f}" if c["agreement"] is not None else "–"
+    return [cell(c["own"]), cell(c["probe"]), requests, content, agreement]
+
+
 def main() -> None:
     arms = [("s21", "bk-s7"), ("s21", "hacc-s7"), ("s21", "hacc-s8"), ("s21", "hmix-s7")] + [
         ("s22", p.name.removeprefix("hc-").removesuffix("-probe.txt"))
@@ -47,12 +56,7 @@ def main() -> None:
           "transcript | 300 questions: speech − cascade (95% CI) | agreement |")
     print("|---|---|---|---|---|---|")
     for session, arm in arms:
-        c = dev_checks(ROOT / session, arm)
-        b = c["bootstrap"]
-        content = f"{b['mean_difference']:+.1f} ({b['low']:+.1f} … {b['high']:+.1f})" if b else "–"
-        requests = "{:.3f} / {:.3f}".format(*c["requests"]) if c["requests"] else "–"
-        agreement = f"{c['agreement']:.1f}" if c["agreement"] is not None else "–"
-        print(f"| {arm} | {cell(c['own'])} | {cell(c['probe'])} | {requests} | {content} | {agreement} |")
+        print(f"| {arm} | {' | '.join(row_cells(dev_checks(ROOT / session, arm)))} |")
 
 
 if __name__ == "__main__":

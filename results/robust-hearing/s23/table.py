@@ -7,7 +7,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "s22"))
-from table import cell, dev_checks  # noqa: E402
+from table import dev_checks, row_cells  # noqa: E402
 
 
 def accent(path: Path) -> str:
@@ -23,14 +23,8 @@ def main() -> None:
           "| requests ROUGE-L vs text / same transcript | 300 questions: speech − cascade (95% CI) | agreement |")
     print("|---|---|---|---|---|---|---|")
     for session, arm in arms:
-        c = dev_checks(ROOT / session, arm)
-        b = c["bootstrap"]
-        content = f"{b['mean_difference']:+.1f} ({b['low']:+.1f} … {b['high']:+.1f})" if b else "–"
-        requests = "{:.3f} / {:.3f}".format(*c["requests"]) if c["requests"] else "–"
-        agreement = f"{c['agreement']:.1f}" if c["agreement"] is not None else "–"
-        print(f"| {arm} | {accent(ROOT / 's23' / f'accent-{arm}.txt')} | {cell(c['own'])} | {cell(c['probe'])} "
-              f"| {requests} | {content} | {agreement} |")
-
+        cells = [accent(ROOT / "s23" / f"accent-{arm}.txt"), *row_cells(dev_checks(ROOT / session, arm))]
+        print(f"| {arm} | {' | '.join(cells)} |")
 
 if __name__ == "__main__":
     main()
