@@ -261,6 +261,69 @@ def test_kd_rows_distill_reads_only_content_rows(features, tiny_llama, tmp_path)
         stage_config(features, tiny_llama, tmp_path / "bad", kd_alpha=0.5, kd_rows="some")
 
 
+def test_on_policy_rows_train_the_kl_term_alone(features, tiny_llama, tmp_path):
+    """on_policy: the student's own answers are content rows that only the KL term reads. A micro-batch of them has
+    CE 0 and loss α·KL; beside a teacher row, the CE is that row's alone and the KL covers both."""
+    rows = [{"id": "utt4", "response": "Paris is a city."}, {"id": "utt5", "response": "Four legs, and a tail."}]
+    (tmp_path / "own.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    config = stage_config(features, tiny_llama, tmp_path / "run", kd_alpha=0.5, kd_rows="distill",
+                          on_policy=str(tmp_path / "own.jsonl"))
+    objective, dataset, collator = build(config)
+    objective.eval()  # no dropout: the values below must be comparable
+    own = [i for i, e in enumerate(dataset.examples) if not e.ce]
+    teacher = [i for i, e in enumerate(dataset.examples) if e.kind == "distill" and e.ce]
+    assert sorted(dataset.examples[i].response for i in own) == sorted(r["response"] for r in rows)
+    only_own = collator([dataset[i] for i in own])
+    assert not only_own["ce_row"].any() and only_own["kd_row"].all()
+    out = objective(only_own)
+    assert out["ce"] == 0 and out["kl"] > 0
+    torch.testing.assert_close(out["loss"], 0.5 * out["kl"])
+    out["loss"].backward()
+    assert objective.slm.projector.linear_out.weight.grad.abs().sum() > 0
+    mixed = objective(collator([dataset[teacher[0]], dataset[own[0]]]))
+    alone = objective(collator([dataset[teacher[0]]]))
+    torch.testing.assert_close(mixed["ce"], alone["ce"])  # the student's own words are no CE target
+    assert mixed["kl"] != alone["kl"]  # the KL term reads both rows
+    with pytest.raises(ConfigError, match="on_policy"):
+        stage_config(features, tiny_llama, tmp_path / "bad", on_policy=str(tmp_path / "own.jsonl"))
+
+
+def test_distill_student_writes_the_models_own_answers(features, tiny_llama, tmp_path, capsys):
+    """`textpro distill FEATURES --student MODEL`: one line per record with the SLM's greedy answer to the clip (the
+    on_policy rows), resumable; --student with --prompts is a one-line error."""
+    from textpro.cli import main
+    from textpro.slm.distill import student_answers
+    from textpro.slm.tasks import distillation_examples
+
+    model = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 1})).model_dir
+    out = tmp_path / "own.jsonl"
+    assert main(["distill", str(features / "train"), "--student", str(model), "--out", str(out),
+                 "--max-new-tokens", "4", "--batch-size", "4", "--quiet"]) == 0
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    store = FeatureStore(features / "train")
+    assert [r["id"] for r in lines] == [e["id"] for e in store.index]
+    slm = TextProSLM.from_pretrained(model).eval()
+    assert [r["response"] for r in lines] == slm.generate([store[i] for i in range(len(store))], max_new_tokens=4)
+    assert {r["answered_by"] for r in lines} == {"student"}
+    assert [r["question"] for r in lines] == [e["text"] for e in store.index]
+    assert student_answers(features / "train", model, out, max_new_tokens=4, progress=False) == 0  # resumed
+    # written prompts: each read as the transcript of a seeded clip, whose id the line keeps for training
+    prompts = ["Tell me a joke.", "Name a colour.", "Why is the sky blue?"]
+    written = tmp_path / "own-written.jsonl"
+    assert student_answers(features / "train", model, written, max_new_tokens=4, progress=False, prompts=prompts,
+                           seed=3) == 3
+    lines = [json.loads(line) for line in written.read_text().splitlines()]
+    where = {e["id"]: i for i, e in enumerate(store.index)}
+    assert [r["question"] for r in lines] == prompts and all(r["clip"] in where for r in lines)
+    heard = [{**store[where[r["clip"]]], "text": r["question"], "token_ids": []} for r in lines]
+    assert [r["response"] for r in lines] == slm.generate(heard, max_new_tokens=4)
+    examples = distillation_examples([store], written, ce=False)
+    assert [(e.index, e.text, e.ce) for e in examples] == [(where[r["clip"]], r["question"], False) for r in lines]
+    assert main(["distill", "--prompts", "written", "--student", str(model), "--out", str(tmp_path / "x.jsonl")]) != 0
+    assert "textpro distill --student: give a feature cache directory" in capsys.readouterr().err
+    assert not (tmp_path / "x.jsonl").exists()
+
+
 # ---- configs ----------------------------------------------------------------------------------------------------
 
 def test_mini_configs_load():

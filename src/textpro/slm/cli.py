@@ -24,23 +24,31 @@ def _featurize(args: argparse.Namespace) -> int:
 
 def _distill(args: argparse.Namespace) -> int:
     from textpro.console import quiet_libraries
-    from textpro.slm.distill import distill
+    from textpro.errors import ConfigError
+    from textpro.slm.distill import distill, student_answers
 
     quiet_libraries()
+    prompts = None
+    if args.prompts:
+        from textpro.data.chat_prompts import chat_prompts
+
+        prompts = chat_prompts()
+    if args.student:
+        if args.features is None or args.teacher_endpoint:
+            raise ConfigError("textpro distill --student: give a feature cache directory (the student reads its "
+                              "clips; with --prompts written, their prosody), and no --teacher-endpoint")
+        written = student_answers(args.features, args.student, args.out, task=args.task,
+                                  batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, limit=args.limit,
+                                  progress=not args.quiet, prompts=prompts, seed=args.seed)
+        print(f"wrote {written} student answers to {args.out}" + ("" if written else " (all were done already)"))
+        return 0
     endpoint = None
     if args.teacher_endpoint:
         import os
 
         endpoint = {"model": args.teacher_model, "concurrency": args.concurrency, "retries": args.retries,
                     "timeout": args.request_timeout, "api_key": os.environ.get("TEXTPRO_TEACHER_API_KEY")}
-    prompts = None
-    if args.prompts:
-        from textpro.data.chat_prompts import chat_prompts
-
-        prompts = chat_prompts()
-    elif args.features is None:
-        from textpro.errors import ConfigError
-
+    if prompts is None and args.features is None:
         raise ConfigError("textpro distill: give a feature cache directory, or --prompts written")
     written = distill(args.features, args.teacher, args.out, source=args.source, task=args.task,
                       batch_size=args.batch_size, max_new_tokens=args.max_new_tokens,
@@ -84,6 +92,11 @@ def add_parsers(commands) -> None:
                          help="answer textpro's written everyday prompts (data/chat_prompts.py) instead of a feature "
                               "cache: the stage-2 `text_distill` rows")
     distill.add_argument("--teacher", default="smollm2-135m-instruct", help="text LLM name or HF directory")
+    distill.add_argument("--student", default=None, metavar="DIR",
+                         help="a TextPro-SLM directory: write its own answers to the clips instead of the teacher's "
+                              "to the transcripts (stage 2's on_policy rows)")
+    distill.add_argument("--seed", type=int, default=0,
+                         help="with --student --prompts written: draws the clip each prompt is read around")
     distill.add_argument("--out", required=True, help="JSONL file (appended; ids already there are skipped)")
     distill.add_argument("--source", choices=("asr", "ground_truth"), default="asr",
                          help="what the teacher reads: the ASR transcript (default, the paper's best) or the "

@@ -14,6 +14,13 @@ batch by batch; a rerun skips ids already in the file (resume) and refuses a fil
 sends the same prompts, rendered here by `textpro.text_llm.render_chat` from DIR's tokenizer (only the tokenizer is
 loaded), as raw text to any OpenAI-compatible server's /v1/completions (vLLM, llama.cpp server;
 `slm.remote_teacher`), so a server's own default system prompt or template never changes the targets.
+
+    textpro distill FEATURES --student DIR --task request --out on_policy.jsonl [--prompts written --seed N]
+
+writes a TextPro-SLM's *own* greedy answers to the cached utterances (or to the written prompts, each read around
+a seeded clip's prosody) instead, in the same line format with `answered_by` "student": stage 2's `on_policy`
+rows, where the KL term alone teaches the student what the teacher would say next at every position of the
+student's own answer (on-policy distillation).
 """
 
 from __future__ import annotations
@@ -147,6 +154,57 @@ def distill(features: str | os.PathLike | None, teacher: str | os.PathLike, out:
             for e, q, r in zip(batch, questions, responses, strict=True):
                 f.write(json.dumps({"id": e["id"], "source": source, "question": q, "response": r,
                                     "template_sha256": framing}, ensure_ascii=False) + "\n")
+            f.flush()
+            bar.update(len(batch))
+    return len(todo)
+
+
+def student_answers(features: str | os.PathLike, student: str | os.PathLike, out: str | os.PathLike, *,
+                    task: str | None = None, batch_size: int = 8, max_new_tokens: int = 256,
+                    limit: int | None = None, progress: bool = True, slm=None, prompts: list[str] | None = None,
+                    seed: int = 0) -> int:
+    """Write a TextPro-SLM's own greedy answers to the records of a feature cache (reading each clip as at
+    inference: transcript and prosody) to `out`, in `distill`'s line format; returns how many were written now.
+    prompts: written prompts instead, each read as the transcript of a clip drawn at random (seeded) from the cache,
+    whose id the line keeps (`clip`) so that training reads the same prosody. `student`: a TextPro-SLM directory
+    (slm: a loaded TextProSLM instead). Resumable as `distill`."""
+    import numpy as np
+    from tqdm.auto import tqdm
+
+    store = FeatureStore(features)
+    if prompts is not None:
+        draws = np.random.default_rng([seed, 4]).integers(len(store), size=len(prompts))
+        items = [(f"prompt-{n:05d}", int(clip), text)
+                 for n, (clip, text) in enumerate(zip(draws, prompts, strict=True))]
+    else:
+        items = [(e["id"], i, None) for i, e in enumerate(store.index)
+                 if task is None or e.get("manifest", {}).get("task") == task]
+    items = items[:limit]
+    if slm is None:
+        from textpro.slm.model import TextProSLM
+
+        slm = TextProSLM.from_pretrained(student).eval()
+    out = Path(out)
+    framing = template_hash(slm.tokenizer, slm.config.system_prompt)
+    done = answered_ids(out, framing)
+    todo = [item for item in items if item[0] not in done]
+    if not todo:
+        return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "a", encoding="utf-8") as f, tqdm(total=len(items), initial=len(items) - len(todo),
+                                                      desc="student answers", unit="utt",
+                                                      disable=not progress) as bar, torch.no_grad():
+        for first in range(0, len(todo), batch_size):
+            batch = todo[first:first + batch_size]
+            # a written prompt is read as the clip's transcript, with the clip's prosody (as `written_examples`)
+            records = [store[i] if text is None else {**store[i], "text": text, "token_ids": []}
+                       for _, i, text in batch]
+            responses = slm.generate(records, max_new_tokens=max_new_tokens)
+            for (item_id, i, text), record, response in zip(batch, records, responses, strict=True):
+                line = {"id": item_id, "source": "asr" if text is None else PROMPT_SOURCE,
+                        **({} if text is None else {"clip": store.index[i]["id"]}), "question": record["text"],
+                        "response": response, "answered_by": "student", "template_sha256": framing}
+                f.write(json.dumps(line, ensure_ascii=False) + "\n")
             f.flush()
             bar.update(len(batch))
     return len(todo)

@@ -89,6 +89,7 @@ class Example:
     kind: str  # "distill" or the paralinguistic task name
     label: str | None = None  # paralinguistic: the true label (the response may say it in a sentence)
     text: str | None = None  # a written prompt read in place of the record's transcript (`written_examples`)
+    ce: bool = True  # False: only the KL term reads this row (its response is the student's own answer: `on_policy`)
 
 
 def paralinguistic_examples(stores: list, config: ParalinguisticConfig) -> list[Example]:
@@ -134,8 +135,9 @@ def read_distillation(path: str | os.PathLike) -> list[dict]:
         raise ConfigError(f"{path}: not valid JSONL ({exc.msg})") from None
 
 
-def distillation_examples(stores: list, path: str | os.PathLike) -> list[Example]:
-    """Teacher answers, matched to feature records by id (ids must be unique over the stores)."""
+def distillation_examples(stores: list, path: str | os.PathLike, ce: bool = True) -> list[Example]:
+    """Teacher answers (or, with ce False, the student's own: `on_policy`), matched to feature records by id (ids
+    must be unique over the stores)."""
     where: dict[str, tuple[int, int]] = {}
     for s, store in enumerate(stores):
         for record_id, i in store.by_id.items():
@@ -144,10 +146,12 @@ def distillation_examples(stores: list, path: str | os.PathLike) -> list[Example
             where[record_id] = (s, i)
     examples = []
     for record in read_distillation(path):
-        if record.get("id") not in where:
-            raise ConfigError(f"{path}: record id {record.get('id')!r} is in none of the feature caches")
-        s, i = where[record["id"]]
-        examples.append(Example(s, i, record.get("instruction"), record["response"], "distill"))
+        clip = record.get("clip", record.get("id"))  # `clip`: a written prompt read around that clip's prosody
+        if clip not in where:
+            raise ConfigError(f"{path}: record id {clip!r} is in none of the feature caches")
+        s, i = where[clip]
+        text = record["question"] if "clip" in record else None
+        examples.append(Example(s, i, record.get("instruction"), record["response"], "distill", text=text, ce=ce))
     return examples
 
 

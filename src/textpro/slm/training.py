@@ -69,6 +69,13 @@ class SLMTrainingConfig:
     # Teacher answers to written prompts (`textpro distill --prompts written`): more content rows, each read as the
     # transcript of a random clip, so that the LLM's answers to unseen requests stay its own (session 15)
     text_distill: str | None = None
+    # The SLM's own greedy answers to the cached spoken requests (`textpro distill FEATURES --student MODEL`): rows
+    # trained by the KL term alone, the text LLM's next-token distribution at every position of the *student's*
+    # answer (on-policy distillation, GKD: Agarwal et al. 2024). Teacher-written rows only ever show the student the
+    # teacher's prefixes; greedy decoding leaves them at the first disagreement (session 15: the SLM's argmax is the
+    # text LLM's token on 91% of answer tokens, the first disagreement at token 10), and from there on the student
+    # was never taught what the teacher would say. Needs kd_alpha > 0.
+    on_policy: str | None = None
     paralinguistic: ParalinguisticConfig = field(default_factory=ParalinguisticConfig)
     use_paralinguistic: bool = True  # False: ignore the paralinguistic records (distillation only)
     lora: bool = False  # stage 2: train a LoRA adapter (settings in lora_settings) instead of the whole LLM
@@ -193,6 +200,8 @@ class SLMTrainingConfig:
         if self.base_kd < 0 or (self.base_kd > 0 and not (self.lora and self.kd_alpha > 0)):
             raise ConfigError(f"base_kd must be >= 0 and needs lora: true and kd_alpha > 0 (the adapter is switched "
                               f"off to read the original LLM), got base_kd {self.base_kd}")
+        if self.on_policy and not self.kd_alpha > 0:
+            raise ConfigError("on_policy rows are trained by the KL term alone: set kd_alpha > 0")
         if self.kd_rows not in ("all", "distill"):
             raise ConfigError(f"kd_rows must be 'all' or 'distill', got {self.kd_rows!r}")
         if self.ce_average not in ("token", "example"):
@@ -305,7 +314,7 @@ class SLMDataset(Dataset):
             acoustics[F0_FEATURE] += self.f0_shifts[i]
             speech = {**speech, "acoustics": acoustics}
         return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind,
-                "label": e.label}
+                "label": e.label, "ce": e.ce}
 
 
 def _speech_length(entry: dict) -> int:
@@ -324,6 +333,7 @@ class SLMCollator:
 
     def __call__(self, examples: list[dict]) -> dict[str, torch.Tensor]:
         batch = self.builder.build_training_batch(examples, self.max_length)
+        batch["ce_row"] = torch.tensor([ex.get("ce", True) for ex in examples])  # (B,) False: the KL term alone
         if self.label_tasks:
             tasks = list(self.label_tasks)
             pairs = [(tasks.index(ex["kind"]), self.label_tasks[ex["kind"]].index(ex["label"]))
@@ -351,7 +361,8 @@ class SLMCollator:
 
 class SLMObjective(nn.Module):
     """loss = (1−α)·CE(response) + α·KL(teacher ‖ student) [+ β·KL(teacher ‖ student with the adapter off)] over the
-    response tokens [+ γ·CE(the label heads on the projected vector) over the paralinguistic rows]."""
+    response tokens [+ γ·CE(the label heads on the projected vector) over the paralinguistic rows]. The CE skips
+    on-policy rows (`ce_row` False: the response is the student's own answer)."""
 
     def __init__(self, slm, kd_alpha: float = 0.0, kd_temperature: float = 1.0, teacher: nn.Module | None = None,
                  ce_average: str = "token", base_kd: float = 0.0, encoder_lr_scale: float = 1.0,
@@ -401,8 +412,14 @@ class SLMObjective(nn.Module):
 
     def response_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """(1−α)·CE + α·KL [+ β·KL with the adapter off] over the response tokens, with the logged parts."""
-        out = self.slm(**{k: batch[k] for k in self.STUDENT_KEYS})
-        ce = out.loss if self.ce_average == "token" else per_example_ce(out.logits, batch["labels"])
+        ce_row = batch.get("ce_row")
+        if ce_row is None or ce_row.all():
+            out = self.slm(**{k: batch[k] for k in self.STUDENT_KEYS})
+            ce = out.loss if self.ce_average == "token" else per_example_ce(out.logits, batch["labels"])
+        else:  # on-policy rows: their response is the student's own answer, only the KL term may read it
+            out = self.slm(**{k: batch[k] for k in self.STUDENT_KEYS if k != "labels"})
+            labels = batch["labels"].masked_fill(~ce_row[:, None], IGNORE_INDEX)
+            ce = token_ce(out.logits, labels) if self.ce_average == "token" else per_example_ce(out.logits, labels)
         metrics = {"ce": ce.detach(), "prosody_norm": self.projected_norm(batch)}
         if self.kd_alpha == 0:
             return {"loss": ce, **metrics}
@@ -476,15 +493,30 @@ class SLMObjective(nn.Module):
 
 
 
-def per_example_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy averaged over each row's response tokens, then over the rows that have any.
-    logits: (B, L, V); labels: (B, L) with IGNORE_INDEX outside the response."""
+def _response_token_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, L-1) cross-entropy of each position on the next label (0 where ignored) and (B,) labelled counts."""
     targets = labels[:, 1:]  # (B, L-1): position t predicts token t+1
-    token_ce = F.cross_entropy(logits[:, :-1].transpose(1, 2).float(), targets, ignore_index=IGNORE_INDEX,
-                               reduction="none")  # (B, L-1)
-    counts = (targets != IGNORE_INDEX).sum(1)  # (B,)
+    losses = F.cross_entropy(logits[:, :-1].transpose(1, 2).float(), targets, ignore_index=IGNORE_INDEX,
+                             reduction="none")  # (B, L-1)
+    return losses, (targets != IGNORE_INDEX).sum(1)
+
+
+def per_example_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over each row's response tokens, then over the rows that have any (0 if none has).
+    logits: (B, L, V); labels: (B, L) with IGNORE_INDEX outside the response."""
+    losses, counts = _response_token_ce(logits, labels)
     rows = counts > 0
-    return (token_ce.sum(1)[rows] / counts[rows]).mean()
+    if not rows.any():
+        return logits.sum() * 0.0  # keeps the graph: a micro-batch of on-policy rows only
+    return (losses.sum(1)[rows] / counts[rows]).mean()
+
+
+def token_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over every response token of the batch (0 if there is none). Shapes as above."""
+    losses, counts = _response_token_ce(logits, labels)
+    if not counts.any():
+        return logits.sum() * 0.0
+    return losses.sum() / counts.sum()
 
 
 def _drop_frozen_from_state_dict(module, state_dict, prefix, local_metadata) -> None:
@@ -569,6 +601,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     distill = distillation_examples(stores, config.distill) if config.distill else []
     if config.text_distill:
         distill += written_examples(stores, config.text_distill, config.train.seed)
+    if config.on_policy:
+        distill += distillation_examples(stores, config.on_policy, ce=False)
     para = paralinguistic_examples(stores, config.paralinguistic) if config.use_paralinguistic else []
     examples = mix(distill, para, config.paralinguistic.ratio, config.train.seed,
                    balance_tasks=config.paralinguistic.balance_tasks,

@@ -1,0 +1,41 @@
+#!/bin/bash
+# Session 24: on-policy distillation (`on_policy` in SLM training; `textpro distill FEATURES --student MODEL`).
+# Session 15 found that the SLM's open answers leave its text LLM's at the first token where their argmax differs
+# (91% per-token agreement, first disagreement at token 10 median), and sessions 15-16 that more teacher-written
+# content rows lift ROUGE-L only a little (40 content-only steps: 0.55 against the same transcript). Teacher-written
+# rows only show the student the teacher's prefixes; on-policy rows show it its own answer, and the KL term alone
+# (no CE on the student's words) teaches what the teacher would say next at every position of it (GKD).
+# Every arm is hacc85-s7's step (the default: bk-s7 + 100 steps, 15% content rows) with one change:
+#   op-s7:  + the default's own greedy answers (96 tokens) to the 300 train requests, KL only
+#           (runs/s24/onpolicy-hacc85-s7.jsonl: `textpro distill runs/s9/features/train --student
+#           runs/s22/hacc85-s7-default --task request --max-new-tokens 96`)
+#   opw-s7: op-s7 + the default's own answers to the 905 written prompts (data/chat_prompts.py), each read around a
+#           seeded train clip's prosody (runs/s24/onpolicy-written-hacc85-s7.jsonl: the same with --prompts written)
+#   train.sh ARM [THREADS]   -> runs/s24/ARM, runs/s24/ARM-default
+cd "$(dirname "$0")/../../.."
+export HF_HUB_OFFLINE=1
+D=src/textpro/assets/default N=$1 T=${2:-2}
+hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s21/bk-s7-default
+        --set train.max_steps=100 --set learned_noise=0.0 --set "branch_dropout=[0.0, 0.0]"
+        --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}"
+        --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
+student=(--student runs/s22/hacc85-s7-default --max-new-tokens 96)
+case $N in
+  op-s7) own=runs/s24/onpolicy-hacc85-s7.jsonl
+         [ -e $own.done ] || { OMP_NUM_THREADS=$T .venv/bin/textpro distill runs/s9/features/train "${student[@]}" \
+           --task request --out $own --quiet && touch $own.done; } || exit 1
+         args=("${hacc85[@]}" --set on_policy=$own) ;;
+  opw-s7) own=runs/s24/onpolicy-both-hacc85-s7.jsonl
+          written=runs/s24/onpolicy-written-hacc85-s7.jsonl
+          [ -e $written.done ] || { OMP_NUM_THREADS=$T .venv/bin/textpro distill runs/s9/features/train \
+            "${student[@]}" --prompts written --seed 7 --out $written --quiet && touch $written.done; } || exit 1
+          cat runs/s24/onpolicy-hacc85-s7.jsonl $written > $own
+          args=("${hacc85[@]}" --set on_policy=$own) ;;
+  *) echo "unknown arm $N"; exit 1 ;;
+esac
+mkdir -p runs/s24
+[ -e runs/s24/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s24/$N --resume \
+  --set train.seed=7 "${args[@]}" >> runs/s24/$N.log 2>&1
+[ -e runs/s24/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
+e('runs/s24/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s24/$N-default')" > /dev/null
+echo "$(date +%T) $N trained"
