@@ -11,6 +11,7 @@
 #           runs/s22/hacc85-s7-default --task request --max-new-tokens 96`)
 #   opw-s7: op-s7 + the default's own answers to the 905 written prompts (data/chat_prompts.py), each read around a
 #           seeded train clip's prosody (runs/s24/onpolicy-written-hacc85-s7.jsonl: the same with --prompts written)
+#   opw-s8: opw-s7 at train.seed=8 (the same on-policy files), for decision.md
 #   train.sh ARM [THREADS]   -> runs/s24/ARM, runs/s24/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -25,7 +26,7 @@ case $N in
          [ -e $own.done ] || { OMP_NUM_THREADS=$T .venv/bin/textpro distill runs/s9/features/train "${student[@]}" \
            --task request --out $own --quiet && touch $own.done; } || exit 1
          args=("${hacc85[@]}" --set on_policy=$own) ;;
-  opw-s7) own=runs/s24/onpolicy-both-hacc85-s7.jsonl
+  opw-s7|opw-s8) own=runs/s24/onpolicy-both-hacc85-s7.jsonl
           written=runs/s24/onpolicy-written-hacc85-s7.jsonl
           [ -e $written.done ] || { OMP_NUM_THREADS=$T .venv/bin/textpro distill runs/s9/features/train \
             "${student[@]}" --prompts written --seed 7 --out $written --quiet && touch $written.done; } || exit 1
@@ -35,7 +36,7 @@ case $N in
 esac
 mkdir -p runs/s24
 [ -e runs/s24/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s24/$N --resume \
-  --set train.seed=7 "${args[@]}" >> runs/s24/$N.log 2>&1
+  --set train.seed=${N##*-s} "${args[@]}" >> runs/s24/$N.log 2>&1
 [ -e runs/s24/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
 e('runs/s24/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s24/$N-default')" > /dev/null
 echo "$(date +%T) $N trained"
