@@ -12,6 +12,8 @@
 #   opw-s7: op-s7 + the default's own answers to the 905 written prompts (data/chat_prompts.py), each read around a
 #           seeded train clip's prosody (runs/s24/onpolicy-written-hacc85-s7.jsonl: the same with --prompts written)
 #   opw-s8: opw-s7 at train.seed=8 (the same on-policy files), for decision.md
+#   opw65-s7: opw-s7 with 35% content rows (paralinguistic.ratio 0.65): does the on-policy signal move the open
+#           answers at a larger dose? ctl65-s7: the same without the on-policy rows (its control)
 #   train.sh ARM [THREADS]   -> runs/s24/ARM, runs/s24/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -32,6 +34,9 @@ case $N in
             "${student[@]}" --prompts written --seed 7 --out $written --quiet && touch $written.done; } || exit 1
           cat runs/s24/onpolicy-hacc85-s7.jsonl $written > $own
           args=("${hacc85[@]}" --set on_policy=$own) ;;
+  opw65-s7) args=("${hacc85[@]}" --set on_policy=runs/s24/onpolicy-both-hacc85-s7.jsonl
+                  --set paralinguistic.ratio=0.65) ;;
+  ctl65-s7) args=("${hacc85[@]}" --set paralinguistic.ratio=0.65) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s24
