@@ -1,6 +1,6 @@
 """Session 24: one line per arm of its dev checks (s22/table.py's; the requests' length ratio beside their ROUGE-L)
-beside the default (hacc85-s7, session 22).
-  table.py > results/robust-hearing/s24/table.md"""
+beside the default (hacc85-s7, session 22); the arms of the sessions named (default s24).
+  table.py [SESSION...] > results/robust-hearing/s24/table.md   (session 25: table.py s25 > s25/table.md)"""
 import re
 import sys
 from pathlib import Path
@@ -16,8 +16,9 @@ def length_ratio(path: Path) -> str:
 
 
 def main() -> None:
-    arms = [("s22", "hacc85-s7")] + [("s24", p.name.removeprefix("hc-").removesuffix("-probe.txt"))
-                                     for p in sorted((ROOT / "s24").glob("hc-*-probe.txt"))]
+    arms = [("s22", "hacc85-s7")] + [(s, p.name.removeprefix("hc-").removesuffix("-probe.txt"))
+                                     for s in sys.argv[1:] or ["s24"]
+                                     for p in sorted((ROOT / s).glob("hc-*-probe.txt"))]
     print("| arm | own phrasings g / p / r (mean) | probe phrasings (mean) "
           "| requests ROUGE-L vs text / same transcript | requests length ratio "
           "| 300 questions: speech − cascade (95% CI) | agreement |")
