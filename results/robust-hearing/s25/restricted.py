@@ -49,25 +49,20 @@ def _load_restricted(cls, *args, **kwargs):
     return restrict(_load(cls, *args, **kwargs))
 
 
-def prompt_placeholder_last(self, speech, instruction=None):
-    before, after, _, _ = self.template(instruction)
+def prompt_placeholder_moved(self, speech, instruction=None):
+    """The prompt with the global placeholder moved from before the transcript to PLACEHOLDER_AT: "end" (after the
+    assistant turn's opening) or "user" (before the user turn's end-of-turn ids, the template's tail)."""
+    before, after, _, tail = self.template(instruction)
     speech_ids, prosody = self.speech(speech)
     assert self.config.injection == "global" and speech_ids[0] == self.placeholder_id
-    return Prompt(before + speech_ids[1:] + after + speech_ids[:1], None, prosody)
-
-
-def prompt_placeholder_end_of_user_turn(self, speech, instruction=None):
-    before, after, _, tail = self.template(instruction)  # tail: the end-of-turn ids (<|im_end|>)
-    speech_ids, prosody = self.speech(speech)
-    assert self.config.injection == "global" and speech_ids[0] == self.placeholder_id
-    at = next(i for i in range(len(after)) if after[i:i + len(tail)] == tail)
+    at = len(after) if PLACEHOLDER_AT == "end" else next(i for i in range(len(after)) if after[i:i + len(tail)] == tail)
     return Prompt(before + speech_ids[1:] + after[:at] + speech_ids[:1] + after[at:], None, prosody)
 
 
-if os.environ.get("PLACEHOLDER_AT") in ("end", "user"):
-    InputBuilder.prompt = {"end": prompt_placeholder_last,
-                           "user": prompt_placeholder_end_of_user_turn}[os.environ["PLACEHOLDER_AT"]]
-    print(f"[restricted] the placeholder goes at {os.environ['PLACEHOLDER_AT']}", file=sys.stderr)
+PLACEHOLDER_AT = os.environ.get("PLACEHOLDER_AT")
+if PLACEHOLDER_AT in ("end", "user"):
+    InputBuilder.prompt = prompt_placeholder_moved
+    print(f"[restricted] the placeholder goes at {PLACEHOLDER_AT}", file=sys.stderr)
 TextProSLM.embed = embed
 TextProSLM._load = classmethod(_load_restricted)
 torch.manual_seed(0)
