@@ -4,9 +4,10 @@
 # on the 360-clip dev_unseen, the 53 dev_unseen requests (s15/request_diag.py), the 300-question dev_unseen.
 #   [CONTENT_ONLY=1] driver.sh ARM...   -> runs/s24/ARM-default, results/robust-hearing/s24/{accent,hc,requests}-ARM*.txt,
 #   ...   (CONTENT_ONLY: without the accent and projected-token checks, as dose.sh)
+#   RUNS=runs/sN RESULTS=results/robust-hearing/sN driver.sh ARM...: another session's arms, trained by its train.sh
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
-S=results/robust-hearing/s24 R=runs/s24
+S=${RESULTS:-results/robust-hearing/s24} R=${RUNS:-runs/s24}
 for arm in "$@"; do
   $S/train.sh $arm 2 || exit 1
   m=$R/$arm-default
