@@ -6,6 +6,7 @@
 #   mid75-s7, mid75-s8: 25% content rows (ratio 0.75), seeds 7 and 8
 #   ph-s7: two phases, content then hearing: ctl65-s7 (35% content rows, 100 steps) + 30 steps at the default's mix
 #          (ratio 0.85): does a short hearing phase bring the held-out hearing back before the open answers drift?
+#   ctl65-s8: session 24's ctl65-s7 (35% content rows) at seed 8: is its 0.540 on the requests a dose effect or a draw?
 #   train.sh ARM [THREADS]   -> runs/s26/ARM, runs/s26/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -16,6 +17,7 @@ hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s2
         --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
 case $N in
   mid75-s7|mid75-s8) args=("${hacc85[@]}" --set paralinguistic.ratio=0.75) ;;
+  ctl65-s8) args=("${hacc85[@]}" --set paralinguistic.ratio=0.65) ;;
   ph-s7) [ -e runs/s24/ctl65-s7-default ] || results/robust-hearing/s24/train.sh ctl65-s7 $T || exit 1
          args=("${hacc85[@]}" --set init_from=runs/s24/ctl65-s7-default --set train.max_steps=30) ;;
   *) echo "unknown arm $N"; exit 1 ;;
