@@ -3,6 +3,7 @@ baselines, answer histograms, balanced accuracy, speakers, phrasings, paired boo
 Responders are scripted stand-ins keyed by audio file name; the last test runs a tiny real TextPro-SLM."""
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -227,7 +228,19 @@ def test_open_requests_are_compared_with_the_text_llm(bench, tmp_path):
     assert request.same_transcript["rouge_l"] == pytest.approx(request.cascade["rouge_l"])
     assert request.same_transcript["length_ratio"] == pytest.approx(len(RECIPE.split()))
     assert load_bench(bench, "test")[-1].kind == OPEN
-    assert "| request | 1 | 1.00 | 1.00 |" in (tmp_path / "out-test" / "results.md").read_text()
+    assert "| request | 1 | 1.00 (1.00–1.00) | 1.00 |" in (tmp_path / "out-test" / "results.md").read_text()
+
+
+def test_open_scores_carry_a_bootstrap_interval():
+    items = [SimpleNamespace(id=f"r{i}") for i in range(40)]
+    references = {item.id: "mix the flour and the eggs then fry" for item in items}
+    # half the answers copy the reference (ROUGE-L 1), half share no word with it (0): mean 0.5, clearly uncertain
+    answers = {item.id: references[item.id] if i % 2 else "pancakes" for i, item in enumerate(items)}
+    scores = diag.open_scores(items, answers, references)
+    low, high = scores["rouge_l_interval"]
+    assert scores["rouge_l"] == pytest.approx(0.5) and 0.3 < low < 0.5 < high < 0.7
+    assert diag.open_scores(items, references, references)["rouge_l_interval"] == pytest.approx([1.0, 1.0])
+    assert diag.open_scores([], {}, {})["rouge_l_interval"] is None
 
 
 def test_rouge_l_fallback_matches_rouge_score():

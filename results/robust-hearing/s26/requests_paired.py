@@ -2,7 +2,8 @@
 --jsonl files) paired by item: each arm's ROUGE-L against the text LLM's answer to the same transcript, and the mean
 difference of every arm from the first with its 95% paired-bootstrap interval (textpro's paired_bootstrap, 10,000
 resamples; in ROUGE-L points x 100).
-  requests_paired.py BASE.jsonl ARM.jsonl...   (e.g. runs/s26/requests-hacc85-s7.jsonl runs/s24/requests-ctl65-s7.jsonl)"""
+  requests_paired.py BASE.jsonl ARM.jsonl...
+  (e.g. runs/s26/requests-hacc85-s7.jsonl runs/s24/requests-ctl65-s7.jsonl)"""
 import json
 import sys
 from pathlib import Path

@@ -162,12 +162,19 @@ def _open(result: EvalResult) -> list[str]:
                   "Cascade length ratio", "ROUGE-L vs text LLM, same transcript", align="lrrrrrr")
     for t in result.open:
         c, same = t.cascade or {}, t.same_transcript or {}
-        lines.append(_row(t.task, t.n, _num(t.speech["rouge_l"]), _num(t.speech["length_ratio"]),
-                          _num(c.get("rouge_l")), _num(c.get("length_ratio")), _num(same.get("rouge_l"))))
+        lines.append(_row(t.task, t.n, _rouge(t.speech), _num(t.speech["length_ratio"]),
+                          _rouge(c), _num(c.get("length_ratio")), _rouge(same)))
     backend = result.open[0].speech["backend"]
-    return lines + ["", f"ROUGE-L computed with {backend}; against the text LLM's answer to the ground-truth text, "
-                    "and (last column) to the speech system's own transcript, the cascade's answer: what the LLM "
-                    "changed, transcription errors left out; length ratio = answer words / text LLM answer words.", ""]
+    return lines + ["", f"ROUGE-L computed with {backend}, mean (95% bootstrap interval over the requests); against "
+                    "the text LLM's answer to the ground-truth text, and (last column) to the speech system's own "
+                    "transcript, the cascade's answer: what the LLM changed, transcription errors left out; length "
+                    "ratio = answer words / text LLM answer words.", ""]
+
+
+def _rouge(scores: dict) -> str:
+    """A mean ROUGE-L with its interval where the scores have one (results written before it was added do not)."""
+    interval = scores.get("rouge_l_interval")
+    return _num(scores.get("rouge_l")) + (f" ({interval[0]:.2f}–{interval[1]:.2f})" if interval else "")
 
 
 def _num(value: float | None) -> str:
