@@ -6,9 +6,11 @@
 #   mid75-s7, mid75-s8: 25% content rows (ratio 0.75), seeds 7 and 8
 #   ph-s7: two phases, content then hearing: ctl65-s7 (35% content rows, 100 steps) + 30 steps at the default's mix
 #          (ratio 0.85): does a short hearing phase bring the held-out hearing back before the open answers drift?
-#   ctl65-s8: session 24's ctl65-s7 (35% content rows) at seed 8: is its 0.540 on the requests a dose effect or a draw?
+#   ctl65-s8 (-s9, -s10): session 24's ctl65-s7 (35% content rows) at seed 8 (9, 10): is its 0.540 on the
+#          requests a dose effect or a draw?
 #   soup65: no training: ctl65-s7 and ctl65-s8 averaged in weight space (s22/interpolate.py, alpha 0.5; model soups):
 #          does averaging two seeds of the same dose keep the content of both and the hearing that one of them lost?
+#          soup65b: the same soup of seeds 9 and 10 (its replicate)
 #   train.sh ARM [THREADS]   -> runs/s26/ARM, runs/s26/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -17,15 +19,17 @@ hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s2
         --set train.max_steps=100 --set learned_noise=0.0 --set "branch_dropout=[0.0, 0.0]"
         --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}"
         --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
-if [ $N = soup65 ]; then
-  [ -e runs/s26/ctl65-s8-default ] || $0 ctl65-s8 $T || exit 1
-  [ -e runs/s26/$N-default ] || .venv/bin/python results/robust-hearing/s22/interpolate.py runs/s24/ctl65-s7-default \
-    runs/s26/ctl65-s8-default runs/s26/$N-default --alpha 0.5 || exit 1
+if [[ $N == soup65* ]]; then  # soup65: seeds 7 and 8; soup65b: seeds 9 and 10 (its replicate)
+  [ $N = soup65 ] && first=runs/s24/ctl65-s7 second=ctl65-s8 || { first=runs/s26/ctl65-s9 second=ctl65-s10; }
+  [ -e $first-default ] || $0 ${first##*/} $T || exit 1
+  [ -e runs/s26/$second-default ] || $0 $second $T || exit 1
+  [ -e runs/s26/$N-default ] || .venv/bin/python results/robust-hearing/s22/interpolate.py $first-default \
+    runs/s26/$second-default runs/s26/$N-default --alpha 0.5 || exit 1
   echo "$(date +%T) $N averaged"; exit 0
 fi
 case $N in
   mid75-s7|mid75-s8) args=("${hacc85[@]}" --set paralinguistic.ratio=0.75) ;;
-  ctl65-s8) args=("${hacc85[@]}" --set paralinguistic.ratio=0.65) ;;
+  ctl65-s8|ctl65-s9|ctl65-s10) args=("${hacc85[@]}" --set paralinguistic.ratio=0.65) ;;
   ph-s7) [ -e runs/s24/ctl65-s7-default ] || results/robust-hearing/s24/train.sh ctl65-s7 $T || exit 1
          args=("${hacc85[@]}" --set init_from=runs/s24/ctl65-s7-default --set train.max_steps=30) ;;
   *) echo "unknown arm $N"; exit 1 ;;
