@@ -10,7 +10,7 @@
 #          requests a dose effect or a draw?
 #   soup65: no training: ctl65-s7 and ctl65-s8 averaged in weight space (s22/interpolate.py, alpha 0.5; model soups):
 #          does averaging two seeds of the same dose keep the content of both and the hearing that one of them lost?
-#          soup65b: the same soup of seeds 9 and 10 (its replicate)
+#          soup65b: the same soup of seeds 9 and 10 (its replicate); soup65x4: all four seeds averaged
 #   train.sh ARM [THREADS]   -> runs/s26/ARM, runs/s26/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -19,6 +19,12 @@ hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s2
         --set train.max_steps=100 --set learned_noise=0.0 --set "branch_dropout=[0.0, 0.0]"
         --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}"
         --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
+if [ $N = soup65x4 ]; then  # the four seeds averaged: soup65 and soup65b, half and half
+  for half in soup65 soup65b; do [ -e runs/s26/$half-default ] || $0 $half $T || exit 1; done
+  [ -e runs/s26/$N-default ] || .venv/bin/python results/robust-hearing/s22/interpolate.py runs/s26/soup65-default \
+    runs/s26/soup65b-default runs/s26/$N-default --alpha 0.5 || exit 1
+  echo "$(date +%T) $N averaged"; exit 0
+fi
 if [[ $N == soup65* ]]; then  # soup65: seeds 7 and 8; soup65b: seeds 9 and 10 (its replicate)
   [ $N = soup65 ] && first=runs/s24/ctl65-s7 second=ctl65-s8 || { first=runs/s26/ctl65-s9 second=ctl65-s10; }
   [ -e $first-default ] || $0 ${first##*/} $T || exit 1
