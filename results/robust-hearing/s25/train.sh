@@ -15,10 +15,7 @@
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
 D=src/textpro/assets/default N=$1 T=${2:-2}
-hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set train.max_steps=100 --set learned_noise=0.0
-        --set "branch_dropout=[0.0, 0.0]"
-        --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}"
-        --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
+source results/robust-hearing/s22/hacc85-args.sh  # its init_from (bk-s7) is overridden by each arm's below
 case $N in
   pos-s7) args=("${hacc85[@]}" --set init_from=runs/s22/hacc85-s7-default) ;;
   posend-s7) export PLACEHOLDER_AT=end

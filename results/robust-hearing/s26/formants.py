@@ -16,6 +16,7 @@ import json
 import sys
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import soundfile as sf
@@ -23,6 +24,7 @@ import soxr
 from scipy.linalg import solve_toeplitz
 
 from textpro.acoustics import FRAME_SECONDS, Tracks
+from textpro.eval.diagnostics import balanced_accuracy
 from textpro.eval.rules import fit_rule
 
 RATE, LPC_RATE, ORDER = 16_000, 8_000, 10  # LPC order 10 at 8 kHz: up to five resonances below 4 kHz
@@ -68,8 +70,8 @@ def clip_features(path: Path) -> dict:
     return {"f0": float(np.median(voiced)), "formants": [round(float(f)) for f in formants], "vtl": vtl}
 
 
-def logistic(features: np.ndarray, labels: np.ndarray, steps: int = 2000) -> tuple[np.ndarray, np.ndarray, float]:
-    """Standardised inputs, Newton-free gradient descent, L2 1e-3: (mean, scale, weights incl. bias)."""
+def logistic(features: np.ndarray, labels: np.ndarray, steps: int = 2000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standardised inputs, gradient descent, L2 1e-3: (mean, scale, weights with the bias last)."""
     mean, scale = features.mean(axis=0), features.std(axis=0)
     z = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
     w = np.zeros(z.shape[1])
@@ -79,11 +81,10 @@ def logistic(features: np.ndarray, labels: np.ndarray, steps: int = 2000) -> tup
     return mean, scale, w
 
 
-def balanced(pairs: list[tuple[str, str | None]]) -> float:
-    by = defaultdict(list)
-    for gold, guess in pairs:
-        by[gold].append(guess == gold)
-    return 100 * float(np.mean([np.mean(v) for v in by.values()]))
+def balanced(rows: list[tuple[dict, str, str]], rule) -> float:
+    """textpro eval's balanced accuracy of `rule` over (features, gender, group) rows."""
+    items = [SimpleNamespace(id=str(i), reference=gender) for i, (_, gender, _) in enumerate(rows)]
+    return balanced_accuracy(items, {str(i): rule(f) for i, (f, _, _) in enumerate(rows)})
 
 
 def main() -> None:
@@ -129,7 +130,7 @@ def main() -> None:
         lines = [(f"{g} {s}", fs, g) for (g, s), fs in sorted(groups.items())] + [("all (balanced)", None, None)]
         for label, fs, gold in lines:
             if fs is None:
-                cells = [f"{balanced([(g, rule(f)) for f, g, _ in rows]):.1f}" for rule in rules.values()]
+                cells = [f"{balanced(rows, rule):.1f}" for rule in rules.values()]
                 print(f"| {name} | **{label}** | {len(rows)} | | | | " + " | ".join(cells) + " |")
                 continue
             ok = [f for f in fs if f["vtl"]]

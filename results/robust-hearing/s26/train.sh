@@ -2,7 +2,7 @@
 # Session 26: the content dose between the default's and ctl65's. Session 24's dose arms found that 35% content rows
 # (paralinguistic.ratio 0.65, ctl65-s7) lift the 53 dev_unseen requests' ROUGE-L against the same transcript from
 # 0.499 to 0.540 but lose held-out hearing (probe mean 88.0 < 90) and the 300 questions' margin (-1.3 < -1.0).
-# Every arm starts like the default (hacc85-s7: bk-s7 + 100 steps, s24/train.sh's hacc85 arguments), one change:
+# Every arm starts like the default (hacc85-s7: bk-s7 + 100 steps, s22/hacc85-args.sh), one change:
 #   mid75-s7, mid75-s8: 25% content rows (ratio 0.75), seeds 7 and 8
 #   ph-s7: two phases, content then hearing: ctl65-s7 (35% content rows, 100 steps) + 30 steps at the default's mix
 #          (ratio 0.85): does a short hearing phase bring the held-out hearing back before the open answers drift?
@@ -15,22 +15,18 @@
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
 D=src/textpro/assets/default N=$1 T=${2:-2}
-hacc85=(--config results/robust-hearing/s11/cont-yn.yaml --set init_from=runs/s21/bk-s7-default
-        --set train.max_steps=100 --set learned_noise=0.0 --set "branch_dropout=[0.0, 0.0]"
-        --set "task_learned_swap={gender: 1.0, pitch: 1.0, rate: 1.0, style: 0.95, accent: 0.0}"
-        --set paralinguistic.ratio=0.85 --set "paralinguistic.balance_labels=[accent]" --set base_kd=1.0)
-if [ $N = soup65x4 ]; then  # the four seeds averaged: soup65 and soup65b, half and half
-  for half in soup65 soup65b; do [ -e runs/s26/$half-default ] || $0 $half $T || exit 1; done
-  [ -e runs/s26/$N-default ] || .venv/bin/python results/robust-hearing/s22/interpolate.py runs/s26/soup65-default \
-    runs/s26/soup65b-default runs/s26/$N-default --alpha 0.5 || exit 1
-  echo "$(date +%T) $N averaged"; exit 0
-fi
-if [[ $N == soup65* ]]; then  # soup65: seeds 7 and 8; soup65b: seeds 9 and 10 (its replicate)
-  [ $N = soup65 ] && first=runs/s24/ctl65-s7 second=ctl65-s8 || { first=runs/s26/ctl65-s9 second=ctl65-s10; }
-  [ -e $first-default ] || $0 ${first##*/} $T || exit 1
-  [ -e runs/s26/$second-default ] || $0 $second $T || exit 1
-  [ -e runs/s26/$N-default ] || .venv/bin/python results/robust-hearing/s22/interpolate.py $first-default \
-    runs/s26/$second-default runs/s26/$N-default --alpha 0.5 || exit 1
+source results/robust-hearing/s22/hacc85-args.sh
+case $N in  # soups: no training, two exported models averaged (s22/interpolate.py, alpha 0.5)
+  soup65) parts=(runs/s24/ctl65-s7 runs/s26/ctl65-s8) ;;
+  soup65b) parts=(runs/s26/ctl65-s9 runs/s26/ctl65-s10) ;;  # soup65's replicate
+  soup65x4) parts=(runs/s26/soup65 runs/s26/soup65b) ;;  # the four seeds, half and half
+esac
+if [ -n "$parts" ]; then
+  for part in "${parts[@]}"; do  # runs/sN/ARM is made by results/robust-hearing/sN/train.sh ARM
+    [ -e $part-default ] || results/robust-hearing/$(basename $(dirname $part))/train.sh $(basename $part) $T || exit 1
+  done
+  [ -e runs/s26/$N-default ] || .venv/bin/python results/robust-hearing/s22/interpolate.py ${parts[0]}-default \
+    ${parts[1]}-default runs/s26/$N-default --alpha 0.5 || exit 1
   echo "$(date +%T) $N averaged"; exit 0
 fi
 case $N in
