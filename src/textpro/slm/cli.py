@@ -1,5 +1,5 @@
-"""`textpro featurize`, `textpro distill`: the TextPro-SLM data commands (`textpro train slm` and `textpro chat`
-are in textpro/cli.py: they combine layers)."""
+"""`textpro featurize`, `textpro distill`: the TextPro-SLM data commands, and `textpro soup`, which averages seeds of
+one model (`textpro train slm` and `textpro chat` are in textpro/cli.py: they combine layers)."""
 
 from __future__ import annotations
 
@@ -55,6 +55,15 @@ def _distill(args: argparse.Namespace) -> int:
                       system_prompt=args.system_prompt, limit=args.limit, progress=not args.quiet,
                       teacher_endpoint=args.teacher_endpoint, endpoint_options=endpoint, prompts=prompts)
     print(f"wrote {written} teacher answers to {args.out}" + ("" if written else " (all were done already)"))
+    return 0
+
+
+def _soup(args: argparse.Namespace) -> int:
+    from textpro.slm.soup import make_soup
+
+    out = make_soup(args.checkpoints, args.out, weights=args.weights)
+    print(f"{out}: the average of {len(args.checkpoints)} checkpoints "
+          f"(weights {', '.join(f'{w:g}' for w in args.weights) if args.weights else 'uniform'})")
     return 0
 
 
@@ -115,3 +124,12 @@ def add_parsers(commands) -> None:
         distill.add_argument(flag, type=kind, default=default, help=f"with --teacher-endpoint: {what}")
     distill.add_argument("--quiet", action="store_true", help="no progress bar")
     distill.set_defaults(run=_distill)
+
+    soup = commands.add_parser("soup", help="average the trained weights of several TextPro-SLM checkpoints that "
+                               "fine-tuned one start with different seeds (a model soup): one ordinary checkpoint")
+    soup.add_argument("checkpoints", nargs="+", help="two or more TextPro-SLM directories (same config, teacher, "
+                                                      "WhisperPro)")
+    soup.add_argument("--out", required=True, help="new directory for the soup")
+    soup.add_argument("--weights", type=float, nargs="+", default=None,
+                      help="one weight per checkpoint, summing to 1 (default: uniform)")
+    soup.set_defaults(run=_soup)

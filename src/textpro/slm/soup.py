@@ -1,0 +1,145 @@
+"""Model soups (Wortsman et al., 2022): one TextPro-SLM whose trained weights are the average of several checkpoints
+that fine-tuned the same start with different seeds. Averaging cancels each seed's own drift: on the mini world two
+seeds averaged beat both on the open requests and kept the hearing one of them lost (results/robust-hearing.md,
+session 26). The result is an ordinary checkpoint: one model, one forward path.
+
+What is averaged: the checkpoint's own top-level weight files (the projector, and the LoRA adapter or the full LLM),
+tensor by tensor, in float32, then cast back to each tensor's dtype. A LoRA adapter's A and B factors are averaged
+separately (not their products B·A): with one start and short runs the factors stay close, and the soup stays a
+rank-r adapter that loads like any other. Everything else (the config, the teacher and WhisperPro it names, the
+examples) must be the same in every ingredient, or the soup is refused: seeds of one recipe qualify, unrelated
+models do not.
+
+    textpro soup runs/a/default runs/b/default --out runs/soup       # uniform weights
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from textpro.errors import ConfigError, ModelError
+from textpro.slm.config import CONFIG_NAME
+
+SOUP_NAME = "soup.json"  # provenance written beside the averaged weights: ingredients, weights, file digests
+UNORDERED_KEYS = {"target_modules"}  # JSON lists whose order means nothing (peft stores target_modules as a set)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _canonical_json(path: Path):
+    def canon(value, key=None):
+        if isinstance(value, dict):
+            return {k: canon(v, k) for k, v in value.items()}
+        if isinstance(value, list):
+            items = [canon(v) for v in value]
+            return sorted(items, key=json.dumps) if key in UNORDERED_KEYS else items
+        return value
+
+    return canon(json.loads(path.read_text()))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.suffix == ".json":
+        try:
+            return _canonical_json(a) == _canonical_json(b)
+        except json.JSONDecodeError:
+            pass
+    return _digest(a) == _digest(b)
+
+
+def _averaged_files(directory: Path) -> list[str]:
+    """The checkpoint's own weights: top-level safetensors files (not the teacher's or WhisperPro's in subfolders)."""
+    return sorted(p.name for p in directory.glob("*.safetensors"))
+
+
+def _other_files(directory: Path, weight_files: list[str]) -> list[str]:
+    """Every file but the averaged weights and an earlier soup's provenance, as paths relative to `directory`."""
+    skip = set(weight_files) | {SOUP_NAME}
+    files = (str(p.relative_to(directory)) for p in directory.rglob("*") if p.is_file())
+    return sorted(rel for rel in files if rel not in skip)
+
+
+def _check_ingredients(directories: list[Path]) -> list[str]:
+    first = directories[0]
+    weight_files = _averaged_files(first)
+    if not weight_files:
+        raise ModelError(f"{first}: no top-level .safetensors weights to average")
+    shared = _other_files(first, weight_files)
+    for other in directories[1:]:
+        if _averaged_files(other) != weight_files:
+            raise ModelError(f"{other}: weight files {_averaged_files(other)} differ from {first}'s {weight_files}")
+        theirs = _other_files(other, weight_files)
+        if theirs != shared:
+            extra = sorted(set(theirs) ^ set(shared))[:3]
+            raise ModelError(f"{other}: not a seed of the same model as {first} (files differ: {', '.join(extra)})")
+        for name in shared:
+            if not _same_file(first / name, other / name):
+                raise ModelError(f"{other / name} differs from {first / name}: a soup averages seeds of one "
+                                 "model, whose config, teacher and WhisperPro are the same")
+    return weight_files
+
+
+def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
+    """sum_i weights[i] * state_dicts[i], per tensor, in float32; integer tensors must be equal in every input."""
+    names = set(state_dicts[0])
+    for i, sd in enumerate(state_dicts[1:], 1):
+        if set(sd) != names:
+            raise ModelError(f"ingredient {i} has other tensors than ingredient 0: {sorted(set(sd) ^ names)[:4]}")
+    out = {}
+    for name in sorted(names):
+        tensors = [sd[name] for sd in state_dicts]
+        first = tensors[0]
+        if any(t.shape != first.shape for t in tensors):
+            raise ModelError(f"{name}: shapes {[tuple(t.shape) for t in tensors]} differ")
+        if first.is_floating_point():
+            mixed = weights[0] * first.float()
+            for w, t in zip(weights[1:], tensors[1:], strict=True):
+                mixed = mixed + w * t.float()
+            out[name] = mixed.to(first.dtype).contiguous()
+        elif all(torch.equal(t, first) for t in tensors):
+            out[name] = first
+        else:
+            raise ModelError(f"{name}: a non-float tensor that differs between ingredients cannot be averaged")
+    return out
+
+
+def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
+              weights: list[float] | None = None) -> Path:
+    """Write the weighted average of `directories` (TextPro-SLM checkpoints, seeds of one model) to `out`."""
+    directories = [Path(d) for d in directories]
+    out = Path(out)
+    if len(directories) < 2:
+        raise ConfigError("a soup needs at least two checkpoints")
+    for d in directories:
+        if not (d / CONFIG_NAME).is_file():
+            raise ModelError(f"{d}: not a TextPro-SLM checkpoint (no {CONFIG_NAME})")
+    if weights is None:
+        weights = [1.0 / len(directories)] * len(directories)
+    if len(weights) != len(directories):
+        raise ConfigError(f"{len(weights)} weights for {len(directories)} checkpoints")
+    if any(w < 0 for w in weights) or abs(sum(weights) - 1.0) > 1e-6:
+        raise ConfigError(f"weights must be non-negative and sum to 1, got {weights}")
+    if out.exists():
+        raise ConfigError(f"{out} exists: a soup is written to a new directory")
+    weight_files = _check_ingredients(directories)
+
+    averaged = {name: average_state_dicts([load_file(d / name) for d in directories], weights)
+                for name in weight_files}  # all of it before anything is written: a refusal leaves no directory
+    shutil.copytree(directories[0], out, ignore=shutil.ignore_patterns(SOUP_NAME))
+    for name, state_dict in averaged.items():
+        save_file(state_dict, out / name)
+    provenance = {"method": "weighted average of the top-level weight files, per tensor, in float32 "
+                            "(LoRA A and B factors separately)",
+                  "ingredients": [{"path": str(d), "weight": w, "sha256": {n: _digest(d / n) for n in weight_files}}
+                                  for d, w in zip(directories, weights, strict=True)]}
+    (out / SOUP_NAME).write_text(json.dumps(provenance, indent=2) + "\n")
+    return out

@@ -1,0 +1,79 @@
+"""`textpro soup`: the weighted average of seeds of one TextPro-SLM, refused for checkpoints that are not."""
+
+import json
+import shutil
+
+import pytest
+import torch
+from safetensors.torch import load_file, save_file
+
+from textpro.cli import main
+from textpro.errors import ConfigError, ModelError
+from textpro.pipeline import DEFAULT_MODEL_DIR
+from textpro.slm.soup import SOUP_NAME, make_soup
+
+
+def _checkpoint(path, weight: float, step: int = 3, teacher: bytes = b"teacher weights", modules=("q", "v")):
+    """A checkpoint directory as textpro exports one: config, projector, adapter, and the teacher it names."""
+    (path / "teacher").mkdir(parents=True)
+    (path / "teacher" / "adapter_model.safetensors").write_bytes(teacher)
+    shutil.copy(DEFAULT_MODEL_DIR / "textpro_config.json", path)
+    (path / "adapter_config.json").write_text(json.dumps({"r": 4, "target_modules": list(modules)}))
+    save_file({"linear.weight": torch.full((2, 3), weight, dtype=torch.float16),
+               "position": torch.tensor([step])}, path / "projector.safetensors")
+    save_file({"lora_A": torch.full((4,), 2 * weight)}, path / "adapter_model.safetensors")
+    return path
+
+
+def test_the_soup_is_the_weighted_average_of_every_top_level_weight(tmp_path):
+    a, b = _checkpoint(tmp_path / "a", 1.0), _checkpoint(tmp_path / "b", 3.0, modules=("v", "q"))  # peft's set order
+    out = make_soup([a, b], tmp_path / "soup", weights=[0.25, 0.75])
+    projector, adapter = load_file(out / "projector.safetensors"), load_file(out / "adapter_model.safetensors")
+    assert projector["linear.weight"].dtype == torch.float16  # each tensor keeps its dtype
+    assert torch.equal(projector["linear.weight"], torch.full((2, 3), 2.5, dtype=torch.float16))
+    assert torch.equal(adapter["lora_A"], torch.full((4,), 5.0))
+    assert torch.equal(projector["position"], torch.tensor([3]))  # equal integers pass through
+    assert (out / "teacher" / "adapter_model.safetensors").read_bytes() == b"teacher weights"
+    provenance = json.loads((out / SOUP_NAME).read_text())
+    assert [i["weight"] for i in provenance["ingredients"]] == [0.25, 0.75]
+    assert make_soup([a, b], tmp_path / "uniform") and torch.equal(  # no weights: uniform
+        load_file(tmp_path / "uniform" / "adapter_model.safetensors")["lora_A"], torch.full((4,), 4.0))
+
+
+def test_the_shipped_default_souped_with_itself_is_itself(tmp_path):
+    out = make_soup([DEFAULT_MODEL_DIR, DEFAULT_MODEL_DIR], tmp_path / "soup")
+    for name in ("adapter_model.safetensors", "projector.safetensors"):
+        ours, shipped = load_file(out / name), load_file(DEFAULT_MODEL_DIR / name)
+        assert ours.keys() == shipped.keys() and all(torch.equal(ours[k], shipped[k]) for k in ours), name
+    assert (out / "whisperpro" / "config.json").is_file() and (out / "examples").is_dir()
+
+
+def test_what_is_not_a_seed_of_the_same_model_is_refused(tmp_path):
+    a = _checkpoint(tmp_path / "a", 1.0)
+    with pytest.raises(ModelError, match="teacher"):  # another teacher: not the same model
+        make_soup([a, _checkpoint(tmp_path / "b", 2.0, teacher=b"other")], tmp_path / "out")
+    with pytest.raises(ModelError, match="position"):  # integer tensors cannot be averaged
+        make_soup([a, _checkpoint(tmp_path / "c", 2.0, step=4)], tmp_path / "out")
+    d = _checkpoint(tmp_path / "d", 2.0)
+    save_file({"lora_A": torch.zeros(8)}, d / "adapter_model.safetensors")
+    with pytest.raises(ModelError, match="shapes"):
+        make_soup([a, d], tmp_path / "out")
+    with pytest.raises(ModelError, match="not a TextPro-SLM checkpoint"):
+        make_soup([a, tmp_path], tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing written on refusal
+
+
+@pytest.mark.parametrize("weights, match", [([1.0], "at least two"), ([0.5, 0.6], "sum to 1"),
+                                             ([1.5, -0.5], "non-negative"), ([0.2, 0.3, 0.5], "3 weights")])
+def test_bad_weights_are_refused(tmp_path, weights, match):
+    dirs = [_checkpoint(tmp_path / "a", 1.0), _checkpoint(tmp_path / "b", 2.0)]
+    with pytest.raises(ConfigError, match=match):
+        make_soup(dirs[:len(weights)] if len(weights) == 1 else dirs, tmp_path / "out", weights=weights)
+
+
+def test_the_command_writes_a_new_directory_and_refuses_an_existing_one(tmp_path, capsys):
+    a, b = _checkpoint(tmp_path / "a", 1.0), _checkpoint(tmp_path / "b", 3.0)
+    assert main(["soup", str(a), str(b), "--out", str(tmp_path / "soup")]) == 0
+    assert "average of 2 checkpoints" in capsys.readouterr().out
+    assert main(["soup", str(a), str(b), "--out", str(tmp_path / "soup")]) == 2
+    assert "exists" in capsys.readouterr().err
