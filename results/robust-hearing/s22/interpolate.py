@@ -4,6 +4,8 @@ alpha * B, and the adapter's update can be scaled towards the text LLM's own wei
 delta W * scale). One model, one forward path: nothing depends on the task. Teacher, WhisperPro, examples and the
 configs come from B.
   interpolate.py A_DIR B_DIR OUT_DIR --alpha 0.5 [--lora-scale 1.0]
+Since session 27 the toolkit has this without the scaling: `textpro soup A B --out OUT --weights 0.5 0.5` (any number
+of checkpoints; it writes the same tensors as this script's α-mix, checked byte for byte on soup65x4).
 """
 import argparse
 import shutil
