@@ -53,7 +53,7 @@ def _same_file(a: Path, b: Path) -> bool:
             return _canonical_json(a) == _canonical_json(b)
         except json.JSONDecodeError:
             pass
-    return _digest(a) == _digest(b)
+    return a.read_bytes() == b.read_bytes()
 
 
 def _averaged_files(directory: Path) -> list[str]:
@@ -75,8 +75,8 @@ def _check_ingredients(directories: list[Path]) -> list[str]:
         raise ModelError(f"{first}: no top-level .safetensors weights to average")
     shared = _other_files(first, weight_files)
     for other in directories[1:]:
-        if _averaged_files(other) != weight_files:
-            raise ModelError(f"{other}: weight files {_averaged_files(other)} differ from {first}'s {weight_files}")
+        if (their_weights := _averaged_files(other)) != weight_files:
+            raise ModelError(f"{other}: weight files {their_weights} differ from {first}'s {weight_files}")
         theirs = _other_files(other, weight_files)
         if theirs != shared:
             extra = sorted(set(theirs) ^ set(shared))[:3]
