@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from textpro.data import paralinguistic
 from textpro.errors import ConfigError
 from textpro.slm.tasks import Example, ParalinguisticConfig, mix
-from textpro.slm.training import SLMTrainingConfig, per_example_ce
+from textpro.slm.training import SLMTrainingConfig, per_example_ce, predicting, token_ce
 from textpro.train.kind import IGNORE_INDEX
 
 
@@ -87,8 +87,12 @@ def test_per_example_ce_weighs_rows_equally():
     labels[1, 4:6] = torch.tensor([7, 8])  # a short one
     token_mean = F.cross_entropy(logits[:, :-1].reshape(-1, 11), labels[:, 1:].reshape(-1), ignore_index=IGNORE_INDEX)
     rows = [F.cross_entropy(logits[r, :-1], labels[r, 1:], ignore_index=IGNORE_INDEX) for r in range(2)]
-    assert torch.allclose(per_example_ce(logits, labels), (rows[0] + rows[1]) / 2)
-    assert not torch.allclose(per_example_ce(logits, labels), token_mean)
+    keep = predicting(labels)  # the objective's view: logits only where a response token is predicted
+    kept, targets, rows_of = logits[keep], labels[:, 1:][keep[:, :-1]], keep.nonzero()[:, 0]
+    assert kept.shape == (7, 11) and rows_of.tolist() == [0] * 5 + [1] * 2
+    assert torch.allclose(per_example_ce(kept, targets, rows_of, 2), (rows[0] + rows[1]) / 2)
+    assert not torch.allclose(per_example_ce(kept, targets, rows_of, 2), token_mean)
+    assert torch.allclose(token_ce(kept, targets), token_mean)
     with pytest.raises(ConfigError, match="ce_average"):
         SLMTrainingConfig(ce_average="sentence")
 

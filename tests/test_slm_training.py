@@ -239,6 +239,35 @@ def test_base_kd_term_trains_the_projector_against_the_original_llm(features, ti
         stage_config(features, tiny_llama, tmp_path / "bad", kd_alpha=0.5, base_kd=1.0)
 
 
+@pytest.mark.parametrize("ce_average", ["token", "example"])
+def test_losses_read_only_the_response_logits_and_equal_the_full_logits_ones(features, tiny_llama, tmp_path,
+                                                                            ce_average):
+    """The objective asks the LLM for logits only where a response token is predicted; its loss (CE, KL, adapter-off
+    KL) and gradients equal the same loss computed from every position's logits (`benchmarks/slm_step.py`'s
+    reference, the pre-session-28 way)."""
+    from benchmarks.slm_step import full_logits_loss
+    from textpro.train.kind import IGNORE_INDEX
+
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 1}))
+    config = stage_config(features, tiny_llama, tmp_path / "run", stage=2, lora=True, kd_alpha=0.5, base_kd=2.0,
+                          init_from=str(stage1.model_dir), ce_average=ce_average)
+    objective, dataset, collator = build(config)
+    objective.eval()  # no dropout
+    with torch.no_grad():  # a trained adapter, so that the adapter-off term differs
+        for name, p in objective.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0, 0.05)
+    batch = collator([dataset[i] for i in range(3)])
+    assert batch["kd_row"].all() and (batch["labels"] == IGNORE_INDEX).any()  # prompt positions to skip
+    out, expected = objective(batch), full_logits_loss(objective, batch)
+    assert out["kl"] > 0 and out["kl_base"] > 0 and out["kl_base"] != out["kl"]
+    torch.testing.assert_close(out["loss"], expected)
+    parameters = [p for p in objective.parameters() if p.requires_grad]
+    got, want = torch.autograd.grad(out["loss"], parameters), torch.autograd.grad(expected, parameters)
+    for a, b in zip(got, want, strict=True):
+        torch.testing.assert_close(a, b)
+
+
 def test_kd_rows_distill_reads_only_content_rows(features, tiny_llama, tmp_path):
     """kd_rows: distill: the KL term skips paralinguistic rows (a teacher that cannot hear would pull the label
     towards its guess); with no content row in a batch it is exactly 0, and the teacher does not run."""

@@ -24,7 +24,8 @@ def lpc(frame, order):
     r = np.correlate(frame, frame, "full")[len(frame) - 1:len(frame) + order]
     if r[0] <= 0:
         return None
-    a = np.zeros(order + 1); a[0] = 1.0; err = r[0]
+    a = np.zeros(order + 1)
+    a[0], err = 1.0, r[0]
     for i in range(1, order + 1):  # Levinson–Durbin
         k = -(r[i] + a[1:i] @ r[i - 1:0:-1]) / err
         a[1:i + 1] = a[1:i + 1] + k * np.concatenate([a[i - 1:0:-1], [1.0]])
@@ -63,8 +64,11 @@ def formants(x16, f0_tracks):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("manifest"); p.add_argument("root"); p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--by", default="speaker"); p.add_argument("--task", default=None)
+    p.add_argument("manifest")
+    p.add_argument("root")
+    p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--by", default="speaker")
+    p.add_argument("--task", default=None)
     a = p.parse_args()
     recs = [json.loads(line) for line in open(a.manifest)]
     if a.task:
@@ -85,7 +89,8 @@ def main():
         groups[(key, gender)].append((np.median(v), *F, dF))
     for (key, g), rows in sorted(groups.items(), key=lambda kv: np.median([r[4] for r in kv[1]])):
         m = np.median(np.array(rows), 0)
-        print(f"{str(key)[:28]:28s} {str(g):7s} n={len(rows):3d} F0 {m[0]:5.0f}  F1-3 {m[1]:5.0f} {m[2]:5.0f} {m[3]:5.0f}  dF {m[4]:5.0f}")
+        print(f"{str(key)[:28]:28s} {str(g):7s} n={len(rows):3d} F0 {m[0]:5.0f}  "
+              f"F1-3 {m[1]:5.0f} {m[2]:5.0f} {m[3]:5.0f}  dF {m[4]:5.0f}")
 
 
 if __name__ == "__main__":

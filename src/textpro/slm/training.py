@@ -411,33 +411,39 @@ class SLMObjective(nn.Module):
         return outputs
 
     def response_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """(1−α)·CE + α·KL [+ β·KL with the adapter off] over the response tokens, with the logged parts."""
+        """(1−α)·CE + α·KL [+ β·KL with the adapter off] over the response tokens, with the logged parts. Logits are
+        computed only where a response token is predicted (`predicting`): the LM head and the softmaxes over the
+        vocabulary at every prompt position were a fifth or more of a CPU step, and no loss reads them."""
+        keep = predicting(batch["labels"])  # (B, L)
+        rows_of = keep.nonzero()[:, 0]  # (K,) the row of each kept position, row-major like the logits
+        targets = batch["labels"][:, 1:][keep[:, :-1]]  # (K,) the token each kept position predicts
+        logits = self.slm(**{k: batch[k] for k in self.STUDENT_KEYS if k != "labels"},
+                          logits_to_keep=keep).logits  # (K, V)
         ce_row = batch.get("ce_row")
-        if ce_row is None or ce_row.all():
-            out = self.slm(**{k: batch[k] for k in self.STUDENT_KEYS})
-            ce = out.loss if self.ce_average == "token" else per_example_ce(out.logits, batch["labels"])
-        else:  # on-policy rows: their response is the student's own answer, only the KL term may read it
-            out = self.slm(**{k: batch[k] for k in self.STUDENT_KEYS if k != "labels"})
-            labels = batch["labels"].masked_fill(~ce_row[:, None], IGNORE_INDEX)
-            ce = token_ce(out.logits, labels) if self.ce_average == "token" else per_example_ce(out.logits, labels)
+        if ce_row is not None and not ce_row.all():  # on-policy rows: the student's own answer, only KL may read it
+            targets = targets.masked_fill(~ce_row[rows_of], IGNORE_INDEX)
+        average = token_ce if self.ce_average == "token" else per_example_ce
+        ce = average(logits, targets, rows_of, len(keep))
         metrics = {"ce": ce.detach(), "prosody_norm": self.projected_norm(batch)}
         if self.kd_alpha == 0:
             return {"loss": ce, **metrics}
         rows = batch["kd_row"]  # (B,) the rows the KL terms read (SLMCollator, kd_rows)
         if not rows.any():
-            zero = out.logits.new_zeros(())
+            zero = logits.new_zeros(())
             return {"loss": (1 - self.kd_alpha) * ce, **metrics, "kl": zero,
                     **({"kl_base": zero} if self.base_kd > 0 else {})}
         with torch.no_grad():  # the teacher reads only the rows the KL terms use
             teacher_logits = self._teacher_logits(batch["teacher_input_ids"][rows],
-                                                  batch["teacher_attention_mask"][rows])
-        kl = self.kl_to_teacher(out.logits[rows], teacher_logits, batch)
+                                                  batch["teacher_attention_mask"][rows],
+                                                  predicting(batch["teacher_labels"][rows]))  # (K_kd, V)
+        kl = self.kl_to_teacher(logits[rows[rows_of]], teacher_logits)
         loss = (1 - self.kd_alpha) * ce + self.kd_alpha * kl
         if self.base_kd == 0:
             return {"loss": loss, **metrics, "kl": kl.detach()}
         with self.slm.llm.disable_adapter():  # the original weights reading the projected vector
-            base_logits = self.slm(**{k: batch[k][rows] for k in self.STUDENT_KEYS}).logits
-        kl_base = self.kl_to_teacher(base_logits, teacher_logits, batch)
+            base_logits = self.slm(**{k: batch[k][rows] for k in self.STUDENT_KEYS if k != "labels"},
+                                   logits_to_keep=keep[rows]).logits
+        kl_base = self.kl_to_teacher(base_logits, teacher_logits)
         return {"loss": loss + self.base_kd * kl_base, **metrics, "kl": kl.detach(), "kl_base": kl_base.detach()}
 
     def label_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -467,56 +473,58 @@ class SLMObjective(nn.Module):
         rows = batch["prosody_vectors"][batch["prosody_mask"].bool()]
         return self.slm.projector(rows).norm(dim=-1).mean() if len(rows) else torch.zeros(())
 
-    def kl_to_teacher(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor,
-                      batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Token-level KL(p_teacher ‖ p_student) averaged over response tokens, both logits (R, L, V) of the KL rows.
-        Both sequences hold the same response tokens in the same order, so the labelled positions of each line up one
-        to one."""
-        rows = batch["kd_row"]
+    def kl_to_teacher(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+        """Token-level KL(p_teacher ‖ p_student) averaged over response tokens; both (K, V), the logits that predict
+        the KL rows' response tokens. Both sequences hold the same response tokens in the same order, so the two
+        sets of kept positions line up one to one."""
         t = self.kd_temperature
-        student = student_logits[:, :-1][batch["labels"][rows][:, 1:] != IGNORE_INDEX]  # (K, V) predicts label k
-        teacher = teacher_logits[:, :-1][batch["teacher_labels"][rows][:, 1:] != IGNORE_INDEX]  # (K, V)
-        log_p_student = F.log_softmax(student.float() / t, dim=-1)
-        log_p_teacher = F.log_softmax(teacher.float() / t, dim=-1)
+        log_p_student = F.log_softmax(student_logits.float() / t, dim=-1)
+        log_p_teacher = F.log_softmax(teacher_logits.float() / t, dim=-1)
         return F.kl_div(log_p_student, log_p_teacher, log_target=True, reduction="batchmean") * t * t
 
-    def _teacher_logits(self, input_ids, attention_mask) -> torch.Tensor:
+    def _teacher_logits(self, input_ids, attention_mask, keep) -> torch.Tensor:
+        """(K, V): the original LLM's logits at the `keep` positions of the text-only rows."""
+        kwargs = dict(input_ids=input_ids, attention_mask=attention_mask, use_cache=False, logits_to_keep=keep)
         if self.teacher is not None:
-            return self.teacher(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+            return self.teacher(**kwargs).logits
         if self.slm.is_lora:
             with self.slm.llm.disable_adapter():  # the base weights: the original LLM
-                return self.slm.llm(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-        return self.slm.llm(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits  # frozen
+                return self.slm.llm(**kwargs).logits
+        return self.slm.llm(**kwargs).logits  # frozen
 
     def save_pretrained(self, directory) -> None:
         self.slm.save_pretrained(directory)
 
 
 
-def _response_token_ce(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, L-1) cross-entropy of each position on the next label (0 where ignored) and (B,) labelled counts."""
-    targets = labels[:, 1:]  # (B, L-1): position t predicts token t+1
-    losses = F.cross_entropy(logits[:, :-1].transpose(1, 2).float(), targets, ignore_index=IGNORE_INDEX,
-                             reduction="none")  # (B, L-1)
-    return losses, (targets != IGNORE_INDEX).sum(1)
+def predicting(labels: torch.Tensor) -> torch.Tensor:
+    """(B, L) bool: the positions whose next token is a response token (labels (B, L), IGNORE_INDEX elsewhere): the
+    only logits the losses read (`logits_to_keep`)."""
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != IGNORE_INDEX
+    return keep
 
 
-def per_example_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+def per_example_ce(logits: torch.Tensor, targets: torch.Tensor, rows_of: torch.Tensor, n_rows: int) -> torch.Tensor:
     """Cross-entropy averaged over each row's response tokens, then over the rows that have any (0 if none has).
-    logits: (B, L, V); labels: (B, L) with IGNORE_INDEX outside the response."""
-    losses, counts = _response_token_ce(logits, labels)
+    logits (K, V) at the kept positions; targets (K,) the tokens they predict (IGNORE_INDEX: not a CE target);
+    rows_of (K,) each position's row of the n_rows."""
+    losses = F.cross_entropy(logits.float(), targets, ignore_index=IGNORE_INDEX, reduction="none")  # (K,)
+    labelled = (targets != IGNORE_INDEX).float()
+    sums = losses.new_zeros(n_rows).index_add(0, rows_of, losses)  # (B,)
+    counts = labelled.new_zeros(n_rows).index_add(0, rows_of, labelled)  # (B,)
     rows = counts > 0
     if not rows.any():
         return logits.sum() * 0.0  # keeps the graph: a micro-batch of on-policy rows only
-    return (losses.sum(1)[rows] / counts[rows]).mean()
+    return (sums[rows] / counts[rows]).mean()
 
 
-def token_ce(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy averaged over every response token of the batch (0 if there is none). Shapes as above."""
-    losses, counts = _response_token_ce(logits, labels)
-    if not counts.any():
+def token_ce(logits: torch.Tensor, targets: torch.Tensor, rows_of: torch.Tensor | None = None,
+             n_rows: int | None = None) -> torch.Tensor:
+    """Cross-entropy averaged over every response token of the batch (0 if there is none). Arguments as above."""
+    if not (targets != IGNORE_INDEX).any():
         return logits.sum() * 0.0
-    return losses.sum() / counts.sum()
+    return F.cross_entropy(logits.float(), targets, ignore_index=IGNORE_INDEX)
 
 
 def _drop_frozen_from_state_dict(module, state_dict, prefix, local_metadata) -> None:
