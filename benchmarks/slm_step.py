@@ -5,8 +5,9 @@
 
 CONFIG is a `textpro train slm --stage 2` config (e.g. the `config.yaml` a run writes beside its model; the default's
 last step is `results/robust-hearing/s22/hacc85-args.sh` over `s11/cont-yn.yaml`). Its objective, data and collator
-are built as training builds them, and the first N micro-batches of the seeded sampler (content and paralinguistic
-rows as the run mixes them) are each run twice, forward and backward, in alternating order so that machine-load
+are built as training builds them, and N micro-batches spread evenly over the seeded sampler's first 4N (it groups
+rows by length: long content rows and short paralinguistic rows come in runs, and the spread takes both as the run
+mixes them) are each run twice, forward and backward, in alternating order so that machine-load
 drift hits both alike:
   kept   `SLMObjective`: logits only at the positions that predict a response token (`logits_to_keep`)
   full   the same loss from every position's logits (the LM head and the vocabulary softmaxes over the prompt too),
@@ -84,7 +85,8 @@ def main() -> None:
         raise SystemExit("the full-logits reference here covers LoRA students (the teacher is the adapter-off LLM)")
     objective, dataset, collator = build(config)
     objective.eval()  # no dropout: the two paths must agree
-    batches = iter(seeded_dataloader(dataset, collator, config.train, dataset.lengths))
+    loader = iter(seeded_dataloader(dataset, collator, config.train, dataset.lengths))
+    batches = iter([batch for i, batch in zip(range(4 * args.micro_batches), loader, strict=False) if i % 4 == 0])
     parameters = [p for p in objective.parameters() if p.requires_grad]
     seconds = {"kept": [], "full": []}
     loss_diff = grad_diff = 0.0
