@@ -81,18 +81,17 @@ def main() -> None:
     from textpro.train.loop import seeded_dataloader
 
     config = SLMTrainingConfig.from_yaml(args.config, overrides=["train.output_dir=/tmp/textpro-slm-step"])
-    if config.kd_alpha > 0 and config.base_kd == 0 and not config.lora:
+    if config.kd_alpha > 0 and not config.lora:
         raise SystemExit("the full-logits reference here covers LoRA students (the teacher is the adapter-off LLM)")
     objective, dataset, collator = build(config)
     objective.eval()  # no dropout: the two paths must agree
     loader = iter(seeded_dataloader(dataset, collator, config.train, dataset.lengths))
-    batches = iter([batch for i, batch in zip(range(4 * args.micro_batches), loader, strict=False) if i % 4 == 0])
+    batches = [batch for i, batch in zip(range(4 * args.micro_batches), loader, strict=False) if i % 4 == 0]
     parameters = [p for p in objective.parameters() if p.requires_grad]
     seconds = {"kept": [], "full": []}
     loss_diff = grad_diff = 0.0
     shapes = []
-    for i in range(args.micro_batches):
-        batch = next(batches)
+    for i, batch in enumerate(batches):
         shapes.append([*batch["input_ids"].shape, int(batch["kd_row"].sum()) if "kd_row" in batch else 0])
         results = {}
         for name in (("kept", "full") if i % 2 == 0 else ("full", "kept")):
@@ -109,7 +108,7 @@ def main() -> None:
         print(f"micro-batch {i}: {shapes[-1]} kept {seconds['kept'][-1]:.2f} s, full {seconds['full'][-1]:.2f} s",
               flush=True)
     result = {
-        "config": args.config, "threads": args.threads, "micro_batches": args.micro_batches,
+        "config": args.config, "threads": args.threads, "micro_batches": len(batches),
         "shapes (rows, length, KL rows)": shapes,
         "median_seconds": {k: round(statistics.median(v), 3) for k, v in seconds.items()},
         "total_seconds": {k: round(sum(v), 2) for k, v in seconds.items()},

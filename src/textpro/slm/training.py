@@ -412,8 +412,8 @@ class SLMObjective(nn.Module):
 
     def response_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """(1−α)·CE + α·KL [+ β·KL with the adapter off] over the response tokens, with the logged parts. Logits are
-        computed only where a response token is predicted (`predicting`): the LM head and the softmaxes over the
-        vocabulary at every prompt position were a fifth or more of a CPU step, and no loss reads them."""
+        computed only where a response token is predicted (`predicting`): no loss reads the LM head and vocabulary
+        softmaxes at prompt positions (1.08× per CPU step on the default's step without them; BENCHMARKS.md)."""
         keep = predicting(batch["labels"])  # (B, L)
         rows_of = keep.nonzero()[:, 0]  # (K,) the row of each kept position, row-major like the logits
         targets = batch["labels"][:, 1:][keep[:, :-1]]  # (K,) the token each kept position predicts
@@ -422,8 +422,8 @@ class SLMObjective(nn.Module):
         ce_row = batch.get("ce_row")
         if ce_row is not None and not ce_row.all():  # on-policy rows: the student's own answer, only KL may read it
             targets = targets.masked_fill(~ce_row[rows_of], IGNORE_INDEX)
-        average = token_ce if self.ce_average == "token" else per_example_ce
-        ce = average(logits, targets, rows_of, len(keep))
+        ce = token_ce(logits, targets) if self.ce_average == "token" else \
+            per_example_ce(logits, targets, rows_of, len(keep))
         metrics = {"ce": ce.detach(), "prosody_norm": self.projected_norm(batch)}
         if self.kd_alpha == 0:
             return {"loss": ce, **metrics}
@@ -519,9 +519,9 @@ def per_example_ce(logits: torch.Tensor, targets: torch.Tensor, rows_of: torch.T
     return (sums[rows] / counts[rows]).mean()
 
 
-def token_ce(logits: torch.Tensor, targets: torch.Tensor, rows_of: torch.Tensor | None = None,
-             n_rows: int | None = None) -> torch.Tensor:
-    """Cross-entropy averaged over every response token of the batch (0 if there is none). Arguments as above."""
+def token_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy averaged over every response token of the batch (0 if there is none). logits (K, V), targets
+    (K,) as above."""
     if not (targets != IGNORE_INDEX).any():
         return logits.sum() * 0.0
     return F.cross_entropy(logits.float(), targets, ignore_index=IGNORE_INDEX)
