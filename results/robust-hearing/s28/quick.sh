@@ -1,10 +1,10 @@
 #!/bin/bash
 # Session 28: s24/driver.sh's hearing and requests checks without the 300 dev questions (those come later, where an
-# arm reads the requests at a lead's level), one arm after another; trains what s28/train.sh must first.
-#   quick.sh ARM...   -> results/robust-hearing/s28/{hc,hc-probe,requests}-ARM.txt
+# arm reads the requests at a lead's level), one arm after another; trains what $S/train.sh must first.
+#   [SESSION=sN] quick.sh ARM...   -> results/robust-hearing/sN/{hc,hc-probe,requests}-ARM.txt (default s28)
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
-S=results/robust-hearing/s28 R=runs/s28
+S=results/robust-hearing/${SESSION:-s28} R=runs/${SESSION:-s28}
 for arm in "$@"; do
   $S/train.sh $arm 2 || exit 1
   m=$R/$arm-default
