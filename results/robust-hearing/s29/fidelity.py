@@ -54,7 +54,7 @@ for name, model in models:
             logprob.append(float(log_s.gather(1, target[:, None]).mean()))
     line = {"name": name, "model": model, "kl": statistics.mean(kl), "agree": statistics.mean(agree),
             "first_flip_median": statistics.median(first), "logprob": statistics.mean(logprob),
-            "per_request_kl": kl}
+            "per_request_kl": kl, "per_request_agree": agree, "per_request_first_flip": first}
     with open(out_path, "a") as f:
         f.write(json.dumps(line) + "\n")
     print(f"{name}: KL {line['kl']:.4f}, argmax agreement {100 * line['agree']:.1f}%, first flip (median) "
