@@ -48,7 +48,8 @@ mean = {name: reported_rouge(name) for name in lines}
 out = ["# Teacher-forced fidelity against the greedy requests' ROUGE-L (53 dev_unseen requests)", "",
        "`python results/robust-hearing/s29/fidelity.py` (KL per answer token of the text LLM on the transcript against "
        "the SLM as heard, the cascade's answer forced through both) and `s29/fidelity_table.py`.", "",
-       "| model | ROUGE-L vs the same transcript | KL (nats / token) | argmax agreement % | first flip (median token) |",
+       "| model | ROUGE-L vs the same transcript | KL (nats / token) | argmax agreement % "
+       "| first flip (median token) |",
        "|---|---:|---:|---:|---:|"]
 for name, r in sorted(lines.items(), key=lambda kv: kv[1]["kl"]):
     out.append(f"| {name} | {mean[name]:.3f} | {r['kl']:.4f} | {100 * r['agree']:.1f} | {r['first_flip_median']} |")
@@ -59,8 +60,8 @@ for label, names in (("all models", list(lines)), ("without session 25's positio
     rho_agree = spearmanr([lines[n]["agree"] for n in names], [mean[n] for n in names]).statistic
     out.append(f"- {label} (n {len(names)}): Spearman ρ(KL, ROUGE-L) = {rho_kl:.2f}; "
                f"ρ(argmax agreement, ROUGE-L) = {rho_agree:.2f}")
-out += ["", "Paired, over the 53 requests (mean of the second − the first, 95% bootstrap interval); |mean| / half-width "
-        "says how far outside the noise each instrument puts the difference:", "",
+out += ["", "Paired, over the 53 requests (mean of the second − the first, 95% bootstrap interval); "
+        "|mean| / half-width says how far outside the noise each instrument puts the difference:", "",
         "| first → second | ROUGE-L | (ratio) | KL | (ratio) |", "|---|---|---:|---|---:|"]
 PAIRS = [("s26/soup65x4", "s28/soup65x4r"), ("s26/soup65x4", "s28/soup65x8"), ("s26/soup65", "s26/soup65b"),
          ("s24/ctl65-s7", "s26/soup65"), ("s22/hacc85-s7", "s26/soup65x4"), ("s21/bk-s7", "s26/soup65x4"),
