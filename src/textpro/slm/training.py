@@ -413,7 +413,7 @@ class SLMObjective(nn.Module):
     def response_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """(1−α)·CE + α·KL [+ β·KL with the adapter off] over the response tokens, with the logged parts. Logits are
         computed only where a response token is predicted (`predicting`): no loss reads the LM head and vocabulary
-        softmaxes at prompt positions (1.08× per CPU step on the default's step without them; BENCHMARKS.md)."""
+        softmaxes at prompt positions (1.06–1.08× per CPU step on the default's step without them; BENCHMARKS.md)."""
         keep = predicting(batch["labels"])  # (B, L)
         rows_of = keep.nonzero()[:, 0]  # (K,) the row of each kept position, row-major like the logits
         targets = batch["labels"][:, 1:][keep[:, :-1]]  # (K,) the token each kept position predicts
