@@ -24,7 +24,7 @@
 #   train.sh ARM [THREADS]   -> runs/s23/ARM, runs/s23/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
-D=src/textpro/assets/default N=$1 T=${2:-2}
+N=$1 T=${2:-2}
 source results/robust-hearing/s22/hacc85-args.sh
 case $N in
   aux-s7) args=("${hacc85[@]}" --set label_aux=1.0) ;;
@@ -46,8 +46,4 @@ case $N in
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s23
-[ -e runs/s23/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s23/$N --resume \
-  --set train.seed=7 "${args[@]}" >> runs/s23/$N.log 2>&1
-[ -e runs/s23/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s23/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s23/$N-default')" > /dev/null
-echo "$(date +%T) $N trained"
+train_arm runs/s23 $N $T --set train.seed=7 "${args[@]}"

@@ -17,7 +17,7 @@
 #   train.sh ARM [THREADS]   -> runs/s24/ARM, runs/s24/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
-D=src/textpro/assets/default N=$1 T=${2:-2}
+N=$1 T=${2:-2}
 source results/robust-hearing/s22/hacc85-args.sh
 student=(--student runs/s22/hacc85-s7-default --max-new-tokens 96)
 case $N in
@@ -37,8 +37,4 @@ case $N in
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s24
-[ -e runs/s24/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s24/$N --resume \
-  --set train.seed=${N##*-s} "${args[@]}" >> runs/s24/$N.log 2>&1
-[ -e runs/s24/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s24/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s24/$N-default')" > /dev/null
-echo "$(date +%T) $N trained"
+train_arm runs/s24 $N $T --set train.seed=${N##*-s} "${args[@]}"

@@ -14,7 +14,7 @@
 #   train.sh ARM [THREADS]   -> runs/s26/ARM, runs/s26/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
-D=src/textpro/assets/default N=$1 T=${2:-2}
+N=$1 T=${2:-2}
 source results/robust-hearing/s22/hacc85-args.sh
 case $N in  # soups: no training, two exported models averaged (s22/interpolate.py, alpha 0.5)
   soup65) parts=(runs/s24/ctl65-s7 runs/s26/ctl65-s8) ;;
@@ -37,8 +37,4 @@ case $N in
   *) echo "unknown arm $N"; exit 1 ;;
 esac
 mkdir -p runs/s26
-[ -e runs/s26/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s26/$N --resume \
-  --set train.seed=${N##*-s} "${args[@]}" >> runs/s26/$N.log 2>&1
-[ -e runs/s26/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s26/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s26/$N-default')" > /dev/null
-echo "$(date +%T) $N trained"
+train_arm runs/s26 $N $T --set train.seed=${N##*-s} "${args[@]}"

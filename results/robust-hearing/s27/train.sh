@@ -7,7 +7,7 @@
 #   train.sh ARM [THREADS]   -> runs/s27/ARM, runs/s27/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
-D=src/textpro/assets/default N=$1 T=${2:-2}
+N=$1 T=${2:-2}
 source results/robust-hearing/s22/hacc85-args.sh
 mkdir -p runs/s27
 case $N in
@@ -18,8 +18,4 @@ case $N in
   mix50-s7|mix50-s8) args=("${hacc85[@]}" --set paralinguistic.ratio=0.5) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
-[ -e runs/s27/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s27/$N --resume \
-  --set train.seed=${N##*-s} "${args[@]}" >> runs/s27/$N.log 2>&1
-[ -e runs/s27/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s27/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s27/$N-default')" > /dev/null
-echo "$(date +%T) $N trained"
+train_arm runs/s27 $N $T --set train.seed=${N##*-s} "${args[@]}"

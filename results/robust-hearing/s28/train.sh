@@ -9,7 +9,7 @@
 #   train.sh ARM [THREADS]   -> runs/s28/ARM, runs/s28/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
-D=src/textpro/assets/default N=$1 T=${2:-2}
+N=$1 T=${2:-2}
 source results/robust-hearing/s22/hacc85-args.sh
 x4=(runs/s24/ctl65-s7 runs/s26/ctl65-s8 runs/s26/ctl65-s9 runs/s26/ctl65-s10)
 case $N in  # soups: no training, exported models averaged with equal weights
@@ -30,8 +30,4 @@ case $N in
   ctl65-s11|ctl65-s12|ctl65-s13|ctl65-s14) args=("${hacc85[@]}" --set paralinguistic.ratio=0.65) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
-[ -e runs/s28/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s28/$N --resume \
-  --set train.seed=${N##*-s} "${args[@]}" >> runs/s28/$N.log 2>&1
-[ -e runs/s28/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s28/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s28/$N-default')" > /dev/null
-echo "$(date +%T) $N trained"
+train_arm runs/s28 $N $T --set train.seed=${N##*-s} "${args[@]}"

@@ -6,7 +6,7 @@
 #   train.sh ARM [THREADS]   -> runs/s29/ARM, runs/s29/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
-D=src/textpro/assets/default N=$1 T=${2:-2}
+N=$1 T=${2:-2}
 source results/robust-hearing/s22/hacc85-args.sh
 mkdir -p runs/s29
 if [ $N = soupT2 ]; then
@@ -19,8 +19,4 @@ case $N in
   T2-s7|T2-s8) args=("${hacc85[@]}" --set paralinguistic.ratio=0.65 --set kd_temperature=2.0) ;;
   *) echo "unknown arm $N"; exit 1 ;;
 esac
-[ -e runs/s29/$N/model ] || OMP_NUM_THREADS=$T .venv/bin/textpro train slm --stage 2 --output runs/s29/$N --resume \
-  --set train.seed=${N##*-s} "${args[@]}" >> runs/s29/$N.log 2>&1
-[ -e runs/s29/$N-default ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('runs/s29/$N/model', '$D/teacher', '$D/whisperpro', 'runs/mini/data', 'runs/s29/$N-default')" > /dev/null
-echo "$(date +%T) $N trained"
+train_arm runs/s29 $N $T --set train.seed=${N##*-s} "${args[@]}"
