@@ -1,11 +1,17 @@
 #!/bin/bash
-# Session 30's arms (no training): svdK = the default with its adapter cut to the top K directions per module,
-# rsvdK = the same cut of the replicate soup65x4r.   train.sh ARM [THREADS]  -> runs/s30/ARM-default
+# Session 30's arms (no LLM training): svdK = the default with its adapter cut to the top K directions per module,
+# rsvdK = the same cut of the replicate soup65x4r; gate / rgate = the default / soup65x4r with a per-turn adapter gate
+# fitted as a router (gated.py; checks must run with PYTHONPATH=results/robust-hearing/s30/hook).
+#   train.sh ARM [THREADS]  -> runs/s30/ARM-default
 cd "$(dirname "$0")/../../.."
-arm=$1 out=runs/s30/$1-default
+arm=$1 out=runs/s30/$1-default S=results/robust-hearing/s30
+[ -e $out ] && exit 0
 case $arm in
-  svd*) src=src/textpro/assets/default k=${arm#svd} ;;
-  rsvd*) src=runs/s28/soup65x4r-default k=${arm#rsvd} ;;
+  svd*) .venv/bin/python $S/svd_adapter.py src/textpro/assets/default $out --keep ${arm#svd} ;;
+  rsvd*) .venv/bin/python $S/svd_adapter.py runs/s28/soup65x4r-default $out --keep ${arm#rsvd} ;;
+  gate) .venv/bin/python $S/gated.py fit src/textpro/assets/default $out --kind embed ;;
+  gateh15) .venv/bin/python $S/gated.py fit src/textpro/assets/default $out --kind hidden:15 ;;
+  rgateh15) .venv/bin/python $S/gated.py fit runs/s28/soup65x4r-default $out --kind hidden:15 ;;
+  rgate) .venv/bin/python $S/gated.py fit runs/s28/soup65x4r-default $out ;;
   *) echo "unknown arm $arm" >&2; exit 1 ;;
 esac
-[ -e $out ] || .venv/bin/python results/robust-hearing/s30/svd_adapter.py $src $out --keep $k
