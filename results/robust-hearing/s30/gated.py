@@ -33,10 +33,12 @@ from torch import nn
 GATE_NAME = "adapter_gate.safetensors"
 
 
-def turn_features(slm, input_ids: torch.Tensor, kind: str) -> torch.Tensor:
-    """(B, L) prompt ids (any padding) -> (B, F): features of each row's tokens after its first placeholder."""
+def turn_features(slm, input_ids: torch.Tensor, kind: str, prompt_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """(B, L) prompt ids (any padding) -> (B, F): features of each row's tokens after its first placeholder.
+    prompt_mask (B, L): a training batch's prompt positions (its response and padding left out)."""
     rows, starts = [], []
-    for row in input_ids:
+    for i, row in enumerate(input_ids):
+        row = row if prompt_mask is None else row[prompt_mask[i]]
         row = row[row != slm.builder.pad_id] if kind == "embed" else row
         slots = (row == slm.placeholder_id).nonzero()
         start = int(slots[0]) if len(slots) else 0
@@ -74,6 +76,7 @@ class TurnGate(nn.Module):
         self.register_buffer("mean", torch.zeros(d_in))
         self.register_buffer("std", torch.ones(d_in))
         self.current: torch.Tensor | None = None  # (B,) the gate of the batch being run
+        self.held = False  # True while a training step runs on the gate it set from the prompts
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:  # (B, F) -> (B,)
         return torch.sigmoid((z - self.mean) / self.std @ self.weight + self.bias)
@@ -81,11 +84,12 @@ class TurnGate(nn.Module):
 
 def attach(slm, gate: TurnGate) -> None:
     """Scale every LoRA update of the batch's row i by gate.current[i], set from the prompt at each `embed`."""
-    slm.adapter_gate = gate
+    slm.adapter_gate = gate.requires_grad_(False)  # fitted as a router, not trained by the LLM's loss
     embed = slm.embed
 
     def gated_embed(input_ids, prosody_vectors=None, prosody_mask=None):
-        gate.current = gate(turn_features(slm, input_ids, gate.kind)).detach()
+        if not gate.held:  # a training step sets the gate from its prompts (install's response_loss)
+            gate.current = gate(turn_features(slm, input_ids, gate.kind)).detach()
         return embed(input_ids, prosody_vectors, prosody_mask)
 
     slm.embed = gated_embed
@@ -93,7 +97,8 @@ def attach(slm, gate: TurnGate) -> None:
     def scale(module, inputs, output):
         g = gate.current
         if g is None or g.shape[0] != output.shape[0]:
-            raise RuntimeError(f"adapter gate: {None if g is None else g.shape[0]} rows for a batch of {output.shape[0]}")
+            rows = None if g is None else g.shape[0]
+            raise RuntimeError(f"adapter gate: {rows} rows for a batch of {output.shape[0]}")
         return output * g.view(-1, *[1] * (output.dim() - 1)).to(output.dtype)
 
     hooked = [m.register_forward_hook(scale) for n, m in slm.llm.named_modules() if n.endswith("lora_B.default")]
@@ -120,6 +125,26 @@ def install() -> None:
         return slm
 
     TextProSLM._load = classmethod(_load)
+
+    # Training: the gate of each row comes from its prompt alone (not its response), set once per step
+    from textpro.slm.training import SLMObjective
+    from textpro.train.kind import IGNORE_INDEX
+
+    response_loss = SLMObjective.response_loss
+
+    def gated_response_loss(self, batch):
+        gate = getattr(self.slm, "adapter_gate", None)
+        if gate is None:
+            return response_loss(self, batch)
+        prompt = batch["attention_mask"].bool() & (batch["labels"] == IGNORE_INDEX)
+        gate.current = gate(turn_features(self.slm, batch["input_ids"], gate.kind, prompt)).detach()
+        gate.held = True
+        try:
+            return response_loss(self, batch)
+        finally:
+            gate.held = False
+
+    SLMObjective.response_loss = gated_response_loss
 
 
 def prompt_ids(slm, text: str, instruction: str | None) -> torch.Tensor:
@@ -183,8 +208,8 @@ def fit_gate(slm, kind: str) -> TurnGate:
     with torch.no_grad():
         g = gate(x)
     print(f"router ({kind}) fitted on {int((y > 0).sum())} paralinguistic and {int((y == 0).sum())} content turns: "
-          f"loss {loss.item():.4f}; gate on paralinguistic turns min {g[y > 0].min():.3f} median {g[y > 0].median():.3f}"
-          f", on content turns max {g[y == 0].max():.3f} median {g[y == 0].median():.4f}")
+          f"loss {loss.item():.4f}; gate on paralinguistic turns min {g[y > 0].min():.3f} "
+          f"median {g[y > 0].median():.3f}, on content turns max {g[y == 0].max():.3f} median {g[y == 0].median():.4f}")
     return gate
 
 
