@@ -8,6 +8,7 @@ every LoRA update: ΔW·x → g·ΔW·x, with g = σ(w·z + b) on standardised f
   hidden:L   [mean over the turn, last token] of the text LLM's layer-L hidden states on the prompt without its
              placeholders (the adapter off): the text LLM's own reading of what is asked; one more prefill per turn
 One forward path for every input: no code looks at the task; the router is a learned part of the model.
+Trained continuations (`train.sh gtn-*`) keep the router fixed; each row's gate comes from its prompt alone.
 
 The router is a logistic regression: the default step's paralinguistic rows and every train phrasing over train
 transcripts → 1, its content rows → 0 (`s11/cont-yn.yaml`'s data). `fit` writes MODEL + `adapter_gate.safetensors`;
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 from contextlib import nullcontext
@@ -31,6 +33,10 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 GATE_NAME = "adapter_gate.safetensors"
+# Training only: the share of content rows (the KL rows) whose prosody input is the projector's training mean, so that
+# the content answers learn to ignore the mean voice too (the prosody-neutral diagnostic reads it). Environment
+# variable GATE_NEUTRAL_CONTENT (default 0: none).
+NEUTRAL_CONTENT = float(os.environ.get("GATE_NEUTRAL_CONTENT", "0"))
 
 
 def turn_features(slm, input_ids: torch.Tensor, kind: str, prompt_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -138,6 +144,11 @@ def install() -> None:
             return response_loss(self, batch)
         prompt = batch["attention_mask"].bool() & (batch["labels"] == IGNORE_INDEX)
         gate.current = gate(turn_features(self.slm, batch["input_ids"], gate.kind, prompt)).detach()
+        if NEUTRAL_CONTENT > 0 and "kd_row" in batch:  # content rows read the training mean on this share
+            rows = batch["kd_row"] & (torch.rand(len(batch["kd_row"])) < NEUTRAL_CONTENT)
+            vectors = batch["prosody_vectors"].clone()
+            vectors[rows] = self.slm.projector.neutral_input().to(vectors)
+            batch = {**batch, "prosody_vectors": vectors}
         gate.held = True
         try:
             return response_loss(self, batch)
