@@ -121,7 +121,7 @@ def install() -> None:
     def _load(cls, directory, config, dtype, device, is_trainable):
         slm = load(cls, directory, config, dtype, device, is_trainable)
         path = Path(directory) / GATE_NAME
-        if path.is_file():
+        if path.is_file() and getattr(slm, "gate", None) is None:  # src's own gate (textpro.slm.gate) comes first
             with safe_open(path, "pt") as f:
                 kind = f.metadata()["kind"]
             state = load_file(path)
@@ -139,16 +139,17 @@ def install() -> None:
     response_loss = SLMObjective.response_loss
 
     def gated_response_loss(self, batch):
-        gate = getattr(self.slm, "adapter_gate", None)
-        if gate is None:
-            return response_loss(self, batch)
-        prompt = batch["attention_mask"].bool() & (batch["labels"] == IGNORE_INDEX)
-        gate.current = gate(turn_features(self.slm, batch["input_ids"], gate.kind, prompt)).detach()
-        if NEUTRAL_CONTENT > 0 and "kd_row" in batch:  # content rows read the training mean on this share
+        gate = getattr(self.slm, "adapter_gate", None)  # this file's gate; src's own (slm.gate) routes by itself
+        gated = gate is not None or getattr(self.slm, "gate", None) is not None
+        if gated and NEUTRAL_CONTENT > 0 and "kd_row" in batch:  # content rows read the training mean on this share
             rows = batch["kd_row"] & (torch.rand(len(batch["kd_row"])) < NEUTRAL_CONTENT)
             vectors = batch["prosody_vectors"].clone()
             vectors[rows] = self.slm.projector.neutral_input().to(vectors)
             batch = {**batch, "prosody_vectors": vectors}
+        if gate is None:
+            return response_loss(self, batch)
+        prompt = batch["attention_mask"].bool() & (batch["labels"] == IGNORE_INDEX)
+        gate.current = gate(turn_features(self.slm, batch["input_ids"], gate.kind, prompt)).detach()
         gate.held = True
         try:
             return response_loss(self, batch)
@@ -156,6 +157,12 @@ def install() -> None:
             gate.held = False
 
     SLMObjective.response_loss = gated_response_loss
+
+
+def metadata(kind: str) -> dict[str, str]:
+    """The gate file's metadata: this file's `kind`, and for a hidden-state router the `layer` that src's own
+    `textpro.slm.gate.AdapterGate` reads (the same features, the same file: src runs it without this harness)."""
+    return {"kind": kind, **({"layer": kind.split(":")[1]} if kind.startswith("hidden:") else {})}
 
 
 def prompt_ids(slm, text: str, instruction: str | None) -> torch.Tensor:
@@ -269,5 +276,5 @@ if __name__ == "__main__":
     else:
         shutil.copytree(args.model, args.out)
         save_file({k: v.detach().contiguous() for k, v in gate.state_dict().items()}, Path(args.out) / GATE_NAME,
-                  metadata={"kind": args.kind})
+                  metadata=metadata(args.kind))
         print(f"wrote {args.out}")

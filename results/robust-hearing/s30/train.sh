@@ -1,8 +1,8 @@
 #!/bin/bash
 # Session 30's arms (no LLM training): svdK = the default with its adapter cut to the top K directions per module,
 # rsvdK = the same cut of the replicate soup65x4r; gate / rgate = the default / soup65x4r with a per-turn adapter gate
-# fitted as a router (gated.py; checks must run with PYTHONPATH=results/robust-hearing/s30/hook); gtn-sN: gateh15
-# trained on (seed N).
+# fitted as a router by the harness (gated.py; checks must run with PYTHONPATH=results/robust-hearing/s30/hook);
+# gsrc / rgsrc: the same with src's own router (fit_gate.py); gtn-sN: gsrc trained on (seed N).
 #   train.sh ARM [THREADS]  -> runs/s30/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -15,11 +15,12 @@ case $arm in
   gateh15) .venv/bin/python $S/gated.py fit src/textpro/assets/default $out --kind hidden:15 ;;
   rgateh15) .venv/bin/python $S/gated.py fit runs/s28/soup65x4r-default $out --kind hidden:15 ;;
   rgate) .venv/bin/python $S/gated.py fit runs/s28/soup65x4r-default $out ;;
-  gtn-s*)  # gateh15 + 50 steps of the default's step with the router attached, half the content rows at the mean
+  gsrc) .venv/bin/python $S/fit_gate.py src/textpro/assets/default $out ;;
+  rgsrc) .venv/bin/python $S/fit_gate.py runs/s28/soup65x4r-default $out ;;
+  gtn-s*)  # gsrc + 50 steps of the default's step with the router attached, half the content rows at the mean
     source results/robust-hearing/s22/hacc85-args.sh
     ( export GATE_NEUTRAL_CONTENT=0.5 PYTHONPATH=$S/hook
-      train_arm runs/s30 $arm ${2:-2} "${hacc85[@]}" --set init_from=runs/s30/gateh15-default \
-        --set paralinguistic.ratio=0.65 --set train.max_steps=50 --set train.seed=${arm##*-s} ) || exit 1
-    cp runs/s30/gateh15-default/adapter_gate.safetensors $out/ ;;
+      train_arm runs/s30 $arm ${2:-2} "${hacc85[@]}" --set init_from=runs/s30/gsrc-default \
+        --set paralinguistic.ratio=0.65 --set train.max_steps=50 --set train.seed=${arm##*-s} ) || exit 1 ;;
   *) echo "unknown arm $arm" >&2; exit 1 ;;
 esac

@@ -25,6 +25,7 @@ from safetensors.torch import load_file, save_file
 from textpro.errors import ConfigError
 from textpro.hub.adapters import ADAPTER_CONFIG, ADAPTER_WEIGHTS
 from textpro.slm.config import CONFIG_NAME, TextProSLMConfig
+from textpro.slm.gate import GATE_NAME
 from textpro.slm.model import PROJECTOR_NAME
 
 # Which test clips the demo plays: (task, how to pick) — varied voices, styles and accents, fixed by the benchmark.
@@ -71,6 +72,8 @@ def export_default(slm_dir: Path, teacher_dir: Path, whisperpro_dir: Path, bench
     work = out.with_name(out.name + ".partial")
     shutil.rmtree(work, ignore_errors=True)
     _copy_adapter(slm_dir, work)
+    if (slm_dir / GATE_NAME).is_file():  # the adapter's per-turn gate (textpro.slm.gate), small: copied as it is
+        shutil.copy2(slm_dir / GATE_NAME, work / GATE_NAME)
     _copy_half(slm_dir / PROJECTOR_NAME, work / PROJECTOR_NAME)
     _copy_adapter(teacher_dir, work / "teacher")
     _copy_adapter(whisperpro_dir, work / "whisperpro", extra_files=("config.json",))

@@ -34,6 +34,7 @@ class Row:
     position: int  # position id of the next token fed
     tokens: list[int] = field(default_factory=list)
     pieces: TextPieces | None = None  # a streamed request's text pieces
+    gate: float = 1.0  # its share of the LoRA adapter, set from its prompt where the model has an adapter gate
 
 
 class ContinuousEngine(Engine):
@@ -96,19 +97,34 @@ class ContinuousEngine(Engine):
         if chats:
             batch = self.slm.builder.build_generation_batch([(row.heard.transcript, row.job.prompt) for row in chats])
             batch = {k: v.to(self.slm.device) for k, v in batch.items()}
+            self._route(chats, batch["input_ids"], batch["attention_mask"])
             parts.append((self.slm.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"]),
                           batch["attention_mask"]))
         if len(chats) < len(rows):
             ids, mask = left_padded([row.job.prompt_ids for row in rows[len(chats):]], pad_id(self.slm.tokenizer))
             ids, mask = ids.to(self.slm.device), mask.to(self.slm.device)
+            self._route(rows[len(chats):], ids, mask)
             parts.append((self.llm.get_input_embeddings()(ids), mask))
         width = max(mask.shape[1] for _, mask in parts)
         return (torch.cat([_pad_left(embeds, width, -2) for embeds, _ in parts]),
                 torch.cat([_pad_left(mask, width, -1) for _, mask in parts]))
 
+    def _route(self, rows: list[Row], ids: torch.Tensor, mask: torch.Tensor) -> None:
+        """Each row's share of the adapter from its prompt (an adapter gate's router; nothing without one)."""
+        if self.slm.gate is not None:
+            self.slm.route(ids, mask.bool())
+            for row, value in zip(rows, self.slm.gate.values.tolist(), strict=True):
+                row.gate = value
+
+    def _gates(self, rows: list[Row]) -> None:
+        """The adapter gate's values for the pass that comes next: one per row, in the batch's row order."""
+        if self.slm.gate is not None:
+            self.slm.gate.values = torch.tensor([row.gate for row in rows], device=self.slm.device)
+
     def _prefill(self, rows: list[Row], deliver) -> None:
         """The new rows' prompts in one left-padded pass; their caches joined to the batch's; their first tokens."""
         embeds, mask = self._prompts(rows)
+        self._gates(rows)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.llm.config)
         try:
@@ -150,6 +166,7 @@ class ContinuousEngine(Engine):
         fed = torch.tensor([[row.tokens[-1]] for row in self.rows], device=device)
         mask = torch.cat([self.mask, torch.ones((len(self.rows), 1), dtype=self.mask.dtype, device=device)], dim=1)
         positions = torch.tensor([[row.position] for row in self.rows], device=device)
+        self._gates(self.rows)
         try:
             with self.watch.rows([row.job.cancel for row in self.rows]):
                 logits = self.llm(input_ids=fed, attention_mask=mask, position_ids=positions,

@@ -138,6 +138,7 @@ def load_for_endpoint(model_dir: str | None = None):
     from textpro.serve.engine import ServedModel, untrained_model
     from textpro.slm import TextProSLM, TextProSLMConfig
     from textpro.slm.config import CONFIG_NAME, checkpoint_relative
+    from textpro.slm.gate import GATE_NAME
     from textpro.slm.model import PROJECTOR_NAME, setup_placeholder
     from textpro.slm.projector import ProsodyProjector
     from textpro.whisperpro import Transcriber
@@ -157,6 +158,9 @@ def load_for_endpoint(model_dir: str | None = None):
 
     if is_release_slm(directory):
         raise ModelError(f"{directory}: a released checkpoint is served without --llm-endpoint (not supported yet)")
+    if (directory / GATE_NAME).is_file():  # the endpoint would apply its adapter to every turn alike
+        raise ModelError(f"{directory}: its LoRA adapter is gated per turn ({GATE_NAME}): serve it without "
+                         "--llm-endpoint")
     config = TextProSLMConfig.load(directory)
     base = checkpoint_relative(directory, config.base_llm)
     has_tokenizer = (directory / "tokenizer_config.json").is_file()

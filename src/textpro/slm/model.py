@@ -16,6 +16,7 @@ Checkpoint directory (safetensors only, never pickle, never remote code):
  or adapter_config.json + adapter_model.safetensors LoRA: only the adapter; the base LLM comes from config.base_llm
  or nothing more (llm_in_checkpoint false)          the LLM is config.base_llm unchanged: a stage-1 model (the LLM was
                                                     frozen), so a 7B stage 1 writes megabytes, not a copy of the LLM
+    adapter_gate.safetensors   optional, with a LoRA adapter: the per-turn adapter gate (gate.py)
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from transformers.generation.streamers import BaseStreamer
 
 from textpro.errors import ModelError
 from textpro.slm.config import CONFIG_NAME, PROJECTOR_NAME, TextProSLMConfig, checkpoint_relative  # noqa: F401 (PROJECTOR_NAME: re-exported)
+from textpro.slm.gate import GATE_NAME, AdapterGate
 from textpro.slm.inputs import InputBuilder, as_speech_tokens
 from textpro.slm.projector import ProsodyProjector
 from textpro.train.kind import IGNORE_INDEX  # the label value outside the response
@@ -93,6 +95,7 @@ class TextProSLM(nn.Module):
         self.tokenizer = tokenizer
         self.builder = InputBuilder(tokenizer, config)
         self.llm_is_base = False  # True while the LLM is config.base_llm's weights, unchanged (then not saved)
+        self.gate: AdapterGate | None = None  # scales the LoRA adapter per turn (set_gate)
         if projector is None:
             table = llm.get_input_embeddings().weight.detach()  # (V, d_llm), no fp32 copy of a 7B model's table
             bias = None
@@ -193,6 +196,8 @@ class TextProSLM(nn.Module):
             raise ModelError(f"{directory / PROJECTOR_NAME}: missing {', '.join(missing)}")
         model = cls(llm, tokenizer, config, projector)
         model.llm_is_base = not config.llm_in_checkpoint
+        if (directory / GATE_NAME).is_file():
+            model.set_gate(AdapterGate.load(directory / GATE_NAME))
         if device is not None:
             model.to(device)
         return model.train(is_trainable)
@@ -209,6 +214,8 @@ class TextProSLM(nn.Module):
         if self.is_lora:
             # embeddings are frozen under LoRA and any added rows are zeros that loading rebuilds: adapter only
             self.llm.save_pretrained(directory, save_embedding_layers=False)
+            if self.gate is not None:
+                self.gate.save(directory / GATE_NAME)
         elif not base_only:
             self.llm.save_pretrained(directory)
         return directory
@@ -233,10 +240,29 @@ class TextProSLM(nn.Module):
 
     def merge_lora(self) -> TextProSLM:
         """Fold the adapter into the LLM weights (then save_pretrained writes a full checkpoint)."""
+        if self.gate is not None:
+            raise ModelError("a gated adapter cannot be folded into the LLM's weights: each turn gets its own share")
         if self.is_lora:
             self.llm = self.llm.merge_and_unload()
             self.llm_is_base = False
         return self
+
+    def set_gate(self, gate: AdapterGate) -> TextProSLM:
+        """Scale the LoRA adapter per turn by `gate` (fitted as a router; the LLM's loss leaves it as it is)."""
+        if not self.is_lora:
+            raise ModelError("the adapter gate scales a LoRA adapter: this model has none")
+        if self.gate is not None:
+            raise ModelError("this model already has an adapter gate")
+        gate.attach(self.llm)
+        self.gate = gate.requires_grad_(False).to(self.device)
+        return self
+
+    def route(self, input_ids: torch.Tensor, prompt_mask: torch.Tensor | None = None) -> None:
+        """Set each row's adapter gate from its prompt (nothing without a gate). input_ids (B, L); prompt_mask (B, L):
+        the prompt positions (None: all), without padding and, in a training row, without the response."""
+        if self.gate is not None:
+            mask = torch.ones_like(input_ids, dtype=torch.bool) if prompt_mask is None else prompt_mask
+            self.gate.values = self.gate(self.gate.features(self.llm, input_ids, mask, self.placeholder_id))
 
     def prepare_stage(self, stage: int, lora=None, train_projector: bool = True) -> TextProSLM:
         """Stage 1: LLM frozen, projector trained. Stage 2: projector + LLM; `lora` (True or a peft LoraConfig)
@@ -296,10 +322,20 @@ class TextProSLM(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
                 prosody_vectors: torch.Tensor | None = None, prosody_mask: torch.Tensor | None = None,
-                labels: torch.Tensor | None = None, **llm_kwargs):
+                labels: torch.Tensor | None = None, prompt_mask: torch.Tensor | None = None, route: bool = True,
+                **llm_kwargs):
         """The keys of `builder.build_training_batch` -> the LLM's CausalLMOutputWithPast (.loss when labels are
-        given: mean cross-entropy over labelled tokens, i.e. the response; .logits (B, L, V) for distillation)."""
+        given: mean cross-entropy over labelled tokens, i.e. the response; .logits (B, L, V) for distillation).
+        With an adapter gate, each row's gate comes from its prompt: `prompt_mask` (B, L), or the attention mask
+        without the labelled positions; route=False keeps the gate already set (a second pass over the same rows)."""
         llm_kwargs.setdefault("use_cache", False)  # training and scoring: no KV cache to build
+        if self.gate is not None and route:
+            if prompt_mask is None:
+                prompt_mask = torch.ones_like(input_ids, dtype=torch.bool) if attention_mask is None \
+                    else attention_mask.bool()
+                if labels is not None:
+                    prompt_mask = prompt_mask & (labels == IGNORE_INDEX)
+            self.route(input_ids, prompt_mask)
         embeds = self.embed(input_ids, prosody_vectors, prosody_mask)
         return self.llm(inputs_embeds=embeds, attention_mask=attention_mask, labels=labels, **llm_kwargs)
 
@@ -321,8 +357,10 @@ class TextProSLM(nn.Module):
                 raise ValueError("empty response to score")
             prompts.append(example)
             spans.append((start, len(example.input_ids) - len(tail)))
-        batch = {k: v.to(self.device) for k, v in self.builder.collate(prompts, "right").items() if k != "labels"}
-        logits = self.forward(**batch).logits  # (B, L, V)
+        batch = {k: v.to(self.device) for k, v in self.builder.collate(prompts, "right").items()}
+        labels = batch.pop("labels")
+        prompt_mask = batch["attention_mask"].bool() & (labels == IGNORE_INDEX)  # the gate reads the prompt alone
+        logits = self.forward(**batch, prompt_mask=prompt_mask).logits  # (B, L, V)
         return span_logprobs(logits, batch["input_ids"], spans)
 
     # ---- generation -----------------------------------------------------------------------------------------------
@@ -337,6 +375,7 @@ class TextProSLM(nn.Module):
                 raise ValueError("on_text streams one answer: pass a single request")
             streamer = TextPieces(self.tokenizer, on_text)
         batch = {k: v.to(self.device) for k, v in self.builder.build_generation_batch(requests).items()}
+        self.route(batch["input_ids"], batch["attention_mask"].bool())
         embeds = self.embed(batch["input_ids"], batch["prosody_vectors"], batch["prosody_mask"])  # (B, L, d_llm)
         config = GenerationConfig.from_dict(self.llm.generation_config.to_dict())
         eos = config.eos_token_id if config.eos_token_id is not None else []
