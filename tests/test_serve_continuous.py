@@ -117,3 +117,41 @@ def test_streamed_and_plain_requests_share_continuous_batches_over_http():
         metrics = scrape(client)
         assert value(metrics, "textpro_decode_rows") == 0  # every row left the batch
         assert value(metrics, "textpro_time_to_first_token_seconds_count") == 5
+
+
+def test_a_gated_adapter_keeps_each_rows_share_as_rows_join_and_leave(one_thread):
+    """With an adapter gate (textpro.slm.gate) each row keeps the share of the adapter its own prompt gave it, in the
+    prefill and in every decoding step while other rows join and leave: answers equal the batch-of-one Engine's."""
+    import numpy as np
+    import torch
+
+    from textpro.serve.continuous import ContinuousEngine
+    from textpro.serve.engine import Engine
+    from textpro.slm.gate import AdapterGate
+
+    served = untrained_served()
+    slm = served.pipeline.slm.prepare_stage(2, lora=True).eval()
+    generator = torch.Generator().manual_seed(1)
+    for name, parameter in slm.llm.named_parameters():  # an adapter that changes the answers (peft starts B at 0)
+        if "lora_B" in name:
+            parameter.data = torch.randn(parameter.shape, generator=generator) * 0.02
+    gate = AdapterGate(slm.llm.get_input_embeddings().embedding_dim, layer=15)
+    turns = slm.builder.build_generation_batch([({"text": q, "prosody": np.zeros((1, slm.config.d_whisper))}, text)
+                                                for q, text in PROMPTS])  # the transcripts as asked; no voice read
+    gate.fit(gate.features(slm.llm, turns["input_ids"], turns["attention_mask"].bool(), slm.placeholder_id),
+             torch.tensor([float(text is not None) for _, text in PROMPTS]))  # an instruction opens it, here
+    slm.set_gate(gate)
+    alone = [Engine(served).run([job])[0] for job in jobs_for(PROMPTS)]
+
+    engine = ContinuousEngine(served, max_rows=4)
+    shares = []
+    set_gates = engine._gates
+    engine._gates = lambda rows: set_gates(rows) or shares.append([row.gate for row in rows])
+    jobs = jobs_for(PROMPTS)
+    results = {}
+    deliver = lambda job, result: results.__setitem__(id(job), result)  # noqa: E731
+    steps = []
+    engine.advance(jobs[:2], deliver, more_waiting=lambda: steps.append(1) or len(steps) > 4)
+    engine.advance(jobs[2:], deliver)
+    assert [results[id(job)].answer for job in jobs] == [a.answer for a in alone]
+    assert any(min(s) < 0.5 < max(s) for s in shares)  # open and closed rows decoded in the same step

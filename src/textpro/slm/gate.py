@@ -109,7 +109,7 @@ class AdapterGate(nn.Module):
                                                                    reduction="none") * weight).sum()
             (loss + l2 * self.weight.square().sum()).backward()
             optimizer.step()
-        return float(loss)
+        return float(loss.detach())
 
     # ---- files ------------------------------------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> None:
