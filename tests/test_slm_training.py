@@ -290,6 +290,52 @@ def test_kd_rows_distill_reads_only_content_rows(features, tiny_llama, tmp_path)
         stage_config(features, tiny_llama, tmp_path / "bad", kd_alpha=0.5, kd_rows="some")
 
 
+def test_neutral_content_rows_read_the_projectors_training_mean(features, tiny_llama, tmp_path):
+    """neutral_content: that share of the content rows (drawn per row by the seed) hears the training-mean voice, the
+    prosody-neutral diagnostic's input; paralinguistic rows keep their own."""
+    config = stage_config(features, tiny_llama, tmp_path / "run", neutral_content=1.0)
+    objective, dataset, collator = build(config)
+    objective.eval()
+    content = [i for i in range(len(dataset)) if dataset.examples[i].kind == "distill"]
+    para = [i for i in range(len(dataset)) if dataset.examples[i].kind != "distill"]
+    batch = collator([dataset[i] for i in content[:1] + para[:1]])
+    assert batch["neutral_row"].tolist() == [True, False]
+    mean = objective.slm.projector.neutral_input()
+    by_hand = batch["prosody_vectors"].clone()
+    by_hand[0] = mean
+    plain = {k: v for k, v in batch.items() if k != "neutral_row"}
+    with torch.no_grad():
+        assert torch.equal(objective(batch)["loss"], objective({**plain, "prosody_vectors": by_hand})["loss"])
+        assert objective(batch)["loss"] != objective(plain)["loss"]  # (a new projector moves little: not by much)
+    none = build(stage_config(features, tiny_llama, tmp_path / "none"))[1]
+    assert not any(none[i]["neutral"] for i in range(len(none)))
+    with pytest.raises(ConfigError, match="neutral_content"):
+        stage_config(features, tiny_llama, tmp_path / "bad", neutral_content=1.5)
+
+
+def test_stage2_fits_an_adapter_gate_on_its_rows_and_saves_it(features, tiny_llama, tmp_path):
+    """adapter_gate_layer: a model without a gate gets one, its router fitted on the run's own rows before the first
+    step (paralinguistic rows open, content rows closed) and kept fixed; the trained model saves and reloads it."""
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 2}))
+    config = stage_config(features, tiny_llama, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir),
+                          lora=True, adapter_gate_layer=1, train={"max_steps": 2})
+    objective, dataset, _ = build(config)
+    gate = objective.slm.gate
+    assert gate is not None and gate.layer == 1 and not any(p.requires_grad for p in gate.parameters())
+    requests = [(dataset[i]["speech"], dataset[i]["instruction"]) for i in range(len(dataset))]
+    batch = objective.slm.builder.build_generation_batch(requests)
+    objective.slm.route(batch["input_ids"], batch["attention_mask"].bool())
+    kinds = [dataset.examples[i].kind for i in range(len(dataset))]
+    opened = [v for v, k in zip(gate.values.tolist(), kinds, strict=True) if k != "distill"]
+    closed = [v for v, k in zip(gate.values.tolist(), kinds, strict=True) if k == "distill"]
+    assert min(opened) > 0.5 > max(closed)
+    before = gate.weight.detach().clone()
+    result = run(config)
+    trained = TextProSLM.from_pretrained(result.model_dir)
+    assert trained.gate is not None
+    torch.testing.assert_close(trained.gate.weight, before)  # fitted once, not trained by the LLM's loss
+
+
 def test_on_policy_rows_train_the_kl_term_alone(features, tiny_llama, tmp_path):
     """on_policy: the student's own answers are content rows that only the KL term reads. A micro-batch of them has
     CE 0 and loss α·KL; beside a teacher row, the CE is that row's alone and the KL covers both."""
