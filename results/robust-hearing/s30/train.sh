@@ -2,7 +2,8 @@
 # Session 30's arms (no LLM training): svdK = the default with its adapter cut to the top K directions per module,
 # rsvdK = the same cut of the replicate soup65x4r; gate / rgate = the default / soup65x4r with a per-turn adapter gate
 # fitted as a router by the harness (gated.py; checks must run with PYTHONPATH=results/robust-hearing/s30/hook);
-# gsrc / rgsrc: the same with src's own router (fit_gate.py); gtn-sN: gsrc trained on (seed N).
+# gsrc / rgsrc: the same with src's own router (fit_gate.py); gtn-sN: gsrc trained on (seed N, the harness's
+# mean-voice rows); gn-sN: the same with src's neutral_content.
 #   train.sh ARM [THREADS]  -> runs/s30/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -22,5 +23,10 @@ case $arm in
     ( export GATE_NEUTRAL_CONTENT=0.5 PYTHONPATH=$S/hook
       train_arm runs/s30 $arm ${2:-2} "${hacc85[@]}" --set init_from=runs/s30/gsrc-default \
         --set paralinguistic.ratio=0.65 --set train.max_steps=50 --set train.seed=${arm##*-s} ) || exit 1 ;;
+  gn-s*)  # the same step with src's own option (neutral_content: a seeded share of rows) and no harness
+    source results/robust-hearing/s22/hacc85-args.sh
+    train_arm runs/s30 $arm ${2:-2} "${hacc85[@]}" --set init_from=runs/s30/gsrc-default \
+      --set paralinguistic.ratio=0.65 --set train.max_steps=50 --set neutral_content=0.5 \
+      --set train.seed=${arm##*-s} || exit 1 ;;
   *) echo "unknown arm $arm" >&2; exit 1 ;;
 esac
