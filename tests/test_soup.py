@@ -77,3 +77,17 @@ def test_the_command_writes_a_new_directory_and_refuses_an_existing_one(tmp_path
     assert "average of 2 checkpoints" in capsys.readouterr().out
     assert main(["soup", str(a), str(b), "--out", str(tmp_path / "soup")]) == 2
     assert "exists" in capsys.readouterr().err
+
+
+def test_an_adapter_gate_is_averaged_with_its_layer_and_a_different_layer_refused(tmp_path):
+    from textpro.slm.gate import GATE_NAME, AdapterGate
+
+    a, b, c = (_checkpoint(tmp_path / n, w) for n, w in (("a", 1.0), ("b", 3.0), ("c", 1.0)))
+    for directory, layer, bias in ((a, 15, 1.0), (b, 15, 3.0), (c, 14, 1.0)):
+        gate = AdapterGate(4, layer)
+        gate.bias.data.fill_(bias)
+        gate.save(directory / GATE_NAME)
+    soup = AdapterGate.load(make_soup([a, b], tmp_path / "soup") / GATE_NAME)
+    assert soup.layer == 15 and float(soup.bias) == 2.0
+    with pytest.raises(ModelError, match="metadata"):
+        make_soup([a, c], tmp_path / "mixed")

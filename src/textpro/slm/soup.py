@@ -22,6 +22,7 @@ import shutil
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 
 from textpro.errors import ConfigError, ModelError
@@ -68,6 +69,11 @@ def _other_files(directory: Path, weight_files: list[str]) -> list[str]:
     return sorted(rel for rel in files if rel not in skip)
 
 
+def _metadata(path: Path) -> dict[str, str]:
+    with safe_open(path, "pt") as f:
+        return f.metadata() or {}
+
+
 def _check_ingredients(directories: list[Path]) -> list[str]:
     first = directories[0]
     weight_files = _averaged_files(first)
@@ -81,6 +87,9 @@ def _check_ingredients(directories: list[Path]) -> list[str]:
         if theirs != shared:
             extra = sorted(set(theirs) ^ set(shared))[:3]
             raise ModelError(f"{other}: not a seed of the same model as {first} (files differ: {', '.join(extra)})")
+        for name in weight_files:  # e.g. an adapter gate's layer: what the tensors mean must be the same
+            if _metadata(other / name) != _metadata(first / name):
+                raise ModelError(f"{other / name}: metadata {_metadata(other / name)} differs from {first}'s")
         for name in shared:
             if not _same_file(first / name, other / name):
                 raise ModelError(f"{other / name} differs from {first / name}: a soup averages seeds of one "
@@ -135,8 +144,8 @@ def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
     averaged = {name: average_state_dicts([load_file(d / name) for d in directories], weights)
                 for name in weight_files}  # all of it before anything is written: a refusal leaves no directory
     shutil.copytree(directories[0], out, ignore=shutil.ignore_patterns(SOUP_NAME))
-    for name, state_dict in averaged.items():
-        save_file(state_dict, out / name)
+    for name, state_dict in averaged.items():  # the metadata (all ingredients' alike) goes with the tensors
+        save_file(state_dict, out / name, metadata=_metadata(directories[0] / name) or None)
     provenance = {"method": "weighted average of the top-level weight files, per tensor, in float32 "
                             "(LoRA A and B factors separately)",
                   "ingredients": [{"path": str(d), "weight": w, "sha256": {n: _digest(d / n) for n in weight_files}}
