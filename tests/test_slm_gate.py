@@ -143,3 +143,15 @@ def test_training_config_checks_the_gate_setting():
     with pytest.raises(ConfigError, match="adapter_gate_layer"):
         SLMTrainingConfig(stage=2, lora=True, adapter_gate_layer=-1)
     assert SLMTrainingConfig(stage=2, lora=True, adapter_gate_layer=15).adapter_gate_layer == 15
+
+
+@pytest.mark.parametrize("layer", [0, 1, 2])
+def test_the_routers_pass_stops_at_its_layer_with_the_same_states(smol_dir, layer):
+    from textpro.slm.gate import hidden_states_at
+
+    model = lora_model(smol_dir)
+    batch = model.builder.build_generation_batch([(speech(QUESTION), None), (speech(" Hi.", 2, 1), VOICE[0])])
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    with torch.no_grad(), model.llm.disable_adapter():
+        full = model.llm(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[layer]
+        torch.testing.assert_close(hidden_states_at(model.llm, ids, mask, layer), full, rtol=0, atol=0)

@@ -30,6 +30,37 @@ from torch import nn
 GATE_NAME = "adapter_gate.safetensors"
 
 
+class _Reached(Exception):
+    """Raised by a forward hook to end the LLM's pass once the router's layer has run."""
+
+    def __init__(self, hidden: torch.Tensor):
+        super().__init__()
+        self.hidden = hidden
+
+
+def hidden_states_at(llm, input_ids: torch.Tensor, attention_mask: torch.Tensor, layer: int) -> torch.Tensor:
+    """The LLM's `output_hidden_states[layer]` (B, T, d) (the input of decoder layer `layer`), without running the
+    layers above it where the decoder stack is reachable (Llama, Qwen2 and kin: `model.layers`): the router's pass
+    then costs `layer` layers, not all of them."""
+    base = llm.get_base_model() if hasattr(llm, "get_base_model") else llm
+    layers = getattr(getattr(base, "model", None), "layers", None)
+    if layers is None or not 0 < layer < len(layers):  # the embeddings, the last layer (normed) or another layout
+        return llm(input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=True,
+                   use_cache=False).hidden_states[layer]
+
+    def stop(module, inputs, output):
+        raise _Reached(output[0] if isinstance(output, tuple) else output)
+
+    handle = layers[layer - 1].register_forward_hook(stop)
+    try:
+        llm(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+    except _Reached as reached:
+        return reached.hidden
+    finally:
+        handle.remove()
+    raise RuntimeError(f"decoder layer {layer - 1} did not run")
+
+
 class AdapterGate(nn.Module):
     def __init__(self, d_llm: int, layer: int):
         super().__init__()
@@ -58,8 +89,7 @@ class AdapterGate(nn.Module):
             ids[i, :len(r)], mask[i, :len(r)] = r, 1
         off = llm.disable_adapter() if hasattr(llm, "disable_adapter") else nullcontext()
         with off:
-            hidden = llm(input_ids=ids, attention_mask=mask, output_hidden_states=True,
-                         use_cache=False).hidden_states[self.layer].float()  # (B, T, d)
+            hidden = hidden_states_at(llm, ids, mask, self.layer).float()  # (B, T, d)
         return torch.stack([torch.cat([hidden[i, s:len(r)].mean(0), hidden[i, len(r) - 1]])
                             for i, (r, s) in enumerate(zip(rows, starts, strict=True))])
 
