@@ -327,7 +327,7 @@ class TextProSLM(nn.Module):
         """The keys of `builder.build_training_batch` -> the LLM's CausalLMOutputWithPast (.loss when labels are
         given: mean cross-entropy over labelled tokens, i.e. the response; .logits (B, L, V) for distillation).
         With an adapter gate, each row's gate comes from its prompt: `prompt_mask` (B, L), or the attention mask
-        without the labelled positions; route=False keeps the gate already set (a second pass over the same rows)."""
+        without the labelled positions; route=False keeps the gate already set (for a pass with the adapter off)."""
         llm_kwargs.setdefault("use_cache", False)  # training and scoring: no KV cache to build
         if self.gate is not None and route:
             if prompt_mask is None:
