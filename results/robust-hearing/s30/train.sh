@@ -3,7 +3,8 @@
 # rsvdK = the same cut of the replicate soup65x4r; gate / rgate = the default / soup65x4r with a per-turn adapter gate
 # fitted as a router by the harness (gated.py; checks must run with PYTHONPATH=results/robust-hearing/s30/hook);
 # gsrc / rgsrc: the same with src's own router (fit_gate.py); gtn-sN: gsrc trained on (seed N, the harness's
-# mean-voice rows); gn-sN: the same with src's neutral_content; soupG: gtn-s7 + gn-s8 averaged.
+# mean-voice rows); gn-sN: the same with src's neutral_content; soupG: gtn-s7 + gn-s8 averaged;
+# soupGr: gn-s9 + gn-s10 averaged (rule 12).
 #   train.sh ARM [THREADS]  -> runs/s30/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -29,5 +30,7 @@ case $arm in
       --set paralinguistic.ratio=0.65 --set train.max_steps=50 --set neutral_content=0.5 \
       --set train.seed=${arm##*-s} || exit 1 ;;
   soupG) .venv/bin/textpro soup runs/s30/gtn-s7-default runs/s30/gn-s8-default --out $out ;;
+  soupGr) for part in gn-s9 gn-s10; do [ -e runs/s30/$part-default ] || $0 $part ${2:-2} || exit 1; done
+    .venv/bin/textpro soup runs/s30/gn-s9-default runs/s30/gn-s10-default --out $out ;;
   *) echo "unknown arm $arm" >&2; exit 1 ;;
 esac
