@@ -155,3 +155,30 @@ def test_the_routers_pass_stops_at_its_layer_with_the_same_states(smol_dir, laye
     with torch.no_grad(), model.llm.disable_adapter():
         full = model.llm(input_ids=ids, attention_mask=mask, output_hidden_states=True).hidden_states[layer]
         torch.testing.assert_close(hidden_states_at(model.llm, ids, mask, layer), full, rtol=0, atol=0)
+
+
+def test_int8_quantizes_a_gated_model_around_its_unmerged_adapter(smol_dir):
+    from types import SimpleNamespace
+
+    from textpro.int8 import is_int8, quantize_int8
+
+    model = lora_model(smol_dir).set_gate(fitted_gate(lora_model(smol_dir)))
+    requests, _ = turns(model)
+    batch = model.builder.build_generation_batch(requests)
+    mask = batch["attention_mask"].bool()
+    model.route(batch["input_ids"], mask)
+    fp32_gates = model.gate.values.clone()
+    pipeline = SimpleNamespace(slm=model, transcriber=SimpleNamespace(model=SimpleNamespace(device=model.device)))
+    counts = quantize_int8(pipeline, parts=("llm",))
+    assert counts["llm"] > 0 and is_int8(model.llm)
+    factors = [m for name, m in model.llm.named_modules() if name.split(".")[-2:-1] in (["lora_A"], ["lora_B"])]
+    assert factors and all(type(m) is torch.nn.Linear for m in factors)  # float32, the gate's hooks still on lora_B
+    model.route(batch["input_ids"], mask)  # the router reads the quantized LLM's states: the same decisions
+    torch.testing.assert_close(model.gate.values, fp32_gates, atol=0.05, rtol=0)
+    model.gate.bias.data.fill_(30.0)
+    opened = logits_of(model, batch)
+    model.gate.bias.data.fill_(-30.0)
+    closed = logits_of(model, batch)
+    with model.llm.disable_adapter():
+        torch.testing.assert_close(closed, logits_of(model, batch))
+    assert not torch.allclose(opened, closed, atol=1e-3)  # the adapter still acts, per turn

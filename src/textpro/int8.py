@@ -54,11 +54,15 @@ def _int8_linear(linear: nn.Linear) -> nn.Module:
         return torch.ao.quantization.quantize_dynamic(nn.Sequential(linear), {nn.Linear}, dtype=torch.qint8)[0]
 
 
+LORA_FACTORS = ("lora_A", "lora_B")  # an unmerged LoRA adapter's factors (peft's names): they stay float32
+
+
 def _quantize(module: nn.Module, keep: nn.Module | None = None) -> int:
-    """Swaps every nn.Linear under `module` but `keep` for a dynamically quantized int8 one, in place; how many."""
+    """Swaps every nn.Linear under `module` but `keep` and a LoRA adapter's factors for a dynamically quantized int8
+    one, in place; how many."""
     count = 0
     for name, child in list(module.named_children()):
-        if child is keep:
+        if child is keep or name in LORA_FACTORS:
             continue
         if isinstance(child, nn.Linear):
             setattr(module, name, _int8_linear(child))
@@ -88,8 +92,9 @@ def is_int8(module: nn.Module) -> bool:
 def quantize_int8(pipeline, parts=INT8_PARTS) -> dict:
     """Quantizes a loaded TextPro in place, for CPU inference only. parts: "whisperpro" (the decoder and its output
     projection), "llm" (every Linear of the LLM's layers), "lm_head" (the LLM's output projection). A LoRA adapter is
-    merged into the LLM first (its weights then quantize with the rest). Returns the Linear layers quantized per
-    part."""
+    merged into the LLM first (its weights then quantize with the rest); a gated one (textpro.slm.gate: each turn
+    gets its own share of it) cannot be merged, so its base layers are quantized and its small factors stay float32
+    under the gate. Returns the Linear layers quantized per part."""
     int8_parts(",".join(parts))  # ConfigError for an unknown part
     if not _on_cpu(pipeline):
         raise ConfigError("int8 dynamic quantization runs on CPU only: load the model on the CPU")
@@ -99,7 +104,7 @@ def quantize_int8(pipeline, parts=INT8_PARTS) -> dict:
     if "whisperpro" in parts:
         counts["whisperpro_decoder"] = _quantize_whisperpro(whisper)
     if {"llm", "lm_head"} & set(parts):
-        if slm.is_lora:
+        if slm.is_lora and slm.gate is None:
             slm.merge_lora()
         counts["llm"] = _quantize_llm(slm.llm, "llm" in parts, "lm_head" in parts)
     log.info("int8: quantized %d Linear layers of WhisperPro's decoder and %d of the LLM",
