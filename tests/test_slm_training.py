@@ -160,6 +160,29 @@ def test_stage2_freeze_projector_keeps_the_stage1_projector(features, tiny_llama
         stage_config(features, tiny_llama, tmp_path / "bad", stage=1, freeze_projector=True)
 
 
+def test_stage2_freeze_adapter_trains_the_projector_only(features, tiny_llama, tmp_path):
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 2}))
+    with_adapter = run(stage_config(features, tiny_llama, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir),
+                                    lora=True, train={"max_steps": 2, "learning_rate": 5e-3}))
+    config = stage_config(features, tiny_llama, tmp_path / "s3", stage=2, init_from=str(with_adapter.model_dir),
+                          lora=True, freeze_adapter=True, train={"max_steps": 2, "learning_rate": 5e-3})
+    objective, _, _ = build(config)
+    trainable = {n for n, p in objective.named_parameters() if p.requires_grad}
+    assert trainable and not any("lora_" in n for n in trainable) and all("projector" in n for n in trainable)
+    result = run(config)
+    for name in ("adapter_model.safetensors", "projector.safetensors"):
+        before, after = load_file(with_adapter.model_dir / name), load_file(result.model_dir / name)
+        assert before.keys() == after.keys()
+        unchanged = all(torch.equal(before[k], after[k]) for k in before)
+        assert unchanged == (name == "adapter_model.safetensors"), name  # the adapter kept, the projector trained
+    with pytest.raises(ConfigError, match="freeze_adapter"):
+        stage_config(features, tiny_llama, tmp_path / "bad", stage=2, init_from=str(stage1.model_dir),
+                     lora=True, freeze_adapter=True, freeze_projector=True)
+    with pytest.raises(ConfigError, match="no LoRA adapter"):
+        build(stage_config(features, tiny_llama, tmp_path / "bad2", stage=2, init_from=str(stage1.model_dir),
+                           lora=True, freeze_adapter=True))
+
+
 def test_stage2_needs_init_from(features, tiny_llama, tmp_path):
     with pytest.raises(ConfigError, match="init_from"):
         build(stage_config(features, tiny_llama, tmp_path / "run", stage=2))
