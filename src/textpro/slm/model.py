@@ -264,9 +264,11 @@ class TextProSLM(nn.Module):
             mask = torch.ones_like(input_ids, dtype=torch.bool) if prompt_mask is None else prompt_mask
             self.gate.values = self.gate(self.gate.features(self.llm, input_ids, mask, self.placeholder_id))
 
-    def prepare_stage(self, stage: int, lora=None, train_projector: bool = True) -> TextProSLM:
+    def prepare_stage(self, stage: int, lora=None, train_projector: bool = True,
+                      train_adapter: bool = True) -> TextProSLM:
         """Stage 1: LLM frozen, projector trained. Stage 2: projector + LLM; `lora` (True or a peft LoraConfig)
-        trains a LoRA adapter instead of every LLM weight; train_projector=False keeps the projector as loaded."""
+        trains a LoRA adapter instead of every LLM weight; train_projector=False keeps the projector as loaded,
+        train_adapter=False a loaded LoRA adapter."""
         if stage == 1:
             self.llm.requires_grad_(False)
         elif stage == 2:
@@ -278,6 +280,10 @@ class TextProSLM(nn.Module):
         else:
             raise ValueError(f"stage must be 1 or 2, got {stage}")
         self.projector.requires_grad_(train_projector)
+        if not train_adapter:
+            for name, parameter in self.llm.named_parameters():
+                if "lora_" in name:  # peft's names for the adapter's factors
+                    parameter.requires_grad_(False)
         return self
 
     def neutral_speech(self, speech, branch: str | None = None) -> SpeechTokens:

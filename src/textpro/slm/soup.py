@@ -74,12 +74,15 @@ def _metadata(path: Path) -> dict[str, str]:
         return f.metadata() or {}
 
 
-def _check_ingredients(directories: list[Path]) -> list[str]:
+def _check_ingredients(directories: list[Path]) -> dict[str, dict[str, str]]:
+    """The weight files to average, each with its safetensors metadata; ModelError unless every ingredient is a seed
+    of the same model."""
     first = directories[0]
     weight_files = _averaged_files(first)
     if not weight_files:
         raise ModelError(f"{first}: no top-level .safetensors weights to average")
     shared = _other_files(first, weight_files)
+    metadata = {name: _metadata(first / name) for name in weight_files}  # e.g. an adapter gate's layer
     for other in directories[1:]:
         if (their_weights := _averaged_files(other)) != weight_files:
             raise ModelError(f"{other}: weight files {their_weights} differ from {first}'s {weight_files}")
@@ -87,14 +90,14 @@ def _check_ingredients(directories: list[Path]) -> list[str]:
         if theirs != shared:
             extra = sorted(set(theirs) ^ set(shared))[:3]
             raise ModelError(f"{other}: not a seed of the same model as {first} (files differ: {', '.join(extra)})")
-        for name in weight_files:  # e.g. an adapter gate's layer: what the tensors mean must be the same
-            if _metadata(other / name) != _metadata(first / name):
-                raise ModelError(f"{other / name}: metadata {_metadata(other / name)} differs from {first}'s")
+        for name in weight_files:  # what the tensors mean must be the same
+            if (theirs_meta := _metadata(other / name)) != metadata[name]:
+                raise ModelError(f"{other / name}: metadata {theirs_meta} differs from {first}'s {metadata[name]}")
         for name in shared:
             if not _same_file(first / name, other / name):
                 raise ModelError(f"{other / name} differs from {first / name}: a soup averages seeds of one "
                                  "model, whose config, teacher and WhisperPro are the same")
-    return weight_files
+    return metadata
 
 
 def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
@@ -139,16 +142,16 @@ def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
         raise ConfigError(f"weights must be non-negative and sum to 1, got {weights}")
     if out.exists():
         raise ConfigError(f"{out} exists: a soup is written to a new directory")
-    weight_files = _check_ingredients(directories)
+    metadata = _check_ingredients(directories)  # weight file -> its safetensors metadata, alike in every ingredient
 
     averaged = {name: average_state_dicts([load_file(d / name) for d in directories], weights)
-                for name in weight_files}  # all of it before anything is written: a refusal leaves no directory
+                for name in metadata}  # all of it before anything is written: a refusal leaves no directory
     shutil.copytree(directories[0], out, ignore=shutil.ignore_patterns(SOUP_NAME))
-    for name, state_dict in averaged.items():  # the metadata (all ingredients' alike) goes with the tensors
-        save_file(state_dict, out / name, metadata=_metadata(directories[0] / name) or None)
+    for name, state_dict in averaged.items():
+        save_file(state_dict, out / name, metadata=metadata[name] or None)
     provenance = {"method": "weighted average of the top-level weight files, per tensor, in float32 "
                             "(LoRA A and B factors separately)",
-                  "ingredients": [{"path": str(d), "weight": w, "sha256": {n: _digest(d / n) for n in weight_files}}
+                  "ingredients": [{"path": str(d), "weight": w, "sha256": {n: _digest(d / n) for n in metadata}}
                                   for d, w in zip(directories, weights, strict=True)]}
     (out / SOUP_NAME).write_text(json.dumps(provenance, indent=2) + "\n")
     return out

@@ -629,11 +629,8 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
                           target_modules=list(s.target_modules))
     if config.freeze_adapter and not slm.is_lora:  # a fresh adapter kept at zero would be no adapter at all
         raise ConfigError(f"freeze_adapter: {config.init_from} has no LoRA adapter to keep")
-    slm.prepare_stage(config.stage, lora=lora, train_projector=not config.freeze_projector)
-    if config.freeze_adapter:
-        for name, parameter in slm.llm.named_parameters():
-            if "lora_" in name:
-                parameter.requires_grad_(False)
+    slm.prepare_stage(config.stage, lora=lora, train_projector=not config.freeze_projector,
+                      train_adapter=not config.freeze_adapter)
     if config.gradient_checkpointing:
         slm.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return slm.train()
