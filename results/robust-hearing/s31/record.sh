@@ -9,7 +9,7 @@
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1 RUNS=runs/s30 RESULTS=results/robust-hearing/s31
 S=$RESULTS T=2
-while ! grep -q "soupGr bigsem done" runs/s30/chain6.log; do sleep 30; done
+while [ ! -e results/robust-hearing/s30/soupGr-dev_unseen-bigsem/results.json ]; do sleep 30; done
 .venv/bin/python - <<'PY' || { echo "$(date +%T) rule 12 failed: nothing recorded"; exit 1; }
 import sys
 from pathlib import Path

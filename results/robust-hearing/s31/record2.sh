@@ -4,7 +4,7 @@
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1 RUNS=runs/s31 RESULTS=results/robust-hearing/s31
 S=$RESULTS T=2 N=soupP
-while ! grep -q "soupP bigsem done" runs/s31/chain.log; do sleep 30; done
+while [ ! -e results/robust-hearing/s31/soupP-dev_unseen-bigsem/results.json ]; do sleep 30; done
 .venv/bin/python - <<'PY' || { echo "$(date +%T) rule 15: soupP is not a candidate, nothing recorded"; exit 1; }
 import sys
 from pathlib import Path
