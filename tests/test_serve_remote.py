@@ -9,6 +9,7 @@ import asyncio
 import base64
 import io
 import json
+import shutil
 import time
 
 import httpx
@@ -275,12 +276,15 @@ def wait_until(condition, seconds: float = 5.0):
 # ------------------------------------------------------------------------------------------------ loading
 def test_endpoint_mode_loads_only_the_embedding_table(monkeypatch, tmp_path):
     """With --llm-endpoint the LLM's layers stay on the meta device (no memory); the prompt embeddings sent are the
-    full model's, for the embedded default (LoRA) model and for the untrained base models."""
+    full model's, for a LoRA checkpoint (the embedded default without its adapter gate) and for the untrained base
+    models. The embedded default itself is refused: an endpoint would apply its gated adapter to every turn alike."""
     from textpro.audio import load_audio
+    from textpro.errors import ModelError
     from textpro.pipeline import DEFAULT_MODEL_DIR, TextPro
     from textpro.serve.engine import ChatJob, ServedModel
     from textpro.serve.remote import RemoteEngine, load_for_endpoint
     from textpro.serve.schemas import Generation
+    from textpro.slm.gate import GATE_NAME
 
     samples = load_audio(spoken())
 
@@ -292,12 +296,17 @@ def test_endpoint_mode_loads_only_the_embedding_table(monkeypatch, tmp_path):
         real = [p for p in llm.parameters() if p.device.type != "meta"]
         assert real == [llm.get_input_embeddings().weight]
 
-    light = load_for_endpoint(None)  # the embedded default: a LoRA checkpoint
+    with pytest.raises(ModelError, match="gated per turn"):
+        load_for_endpoint(None)
+    lora = tmp_path / "lora"
+    shutil.copytree(DEFAULT_MODEL_DIR, lora)
+    (lora / GATE_NAME).unlink()  # the same LoRA checkpoint, its adapter on every turn
+    light = load_for_endpoint(lora)
     check_light(light.pipeline.slm.llm)
-    full = ServedModel(TextPro.from_pretrained(DEFAULT_MODEL_DIR), "full", "full", True)
+    full = ServedModel(TextPro.from_pretrained(lora), "full", "full", True)
     assert torch.equal(sent(light), sent(full))
 
-    monkeypatch.setattr("textpro.pipeline.DEFAULT_MODEL_DIR", tmp_path)  # no default: the untrained models
+    monkeypatch.setattr("textpro.pipeline.DEFAULT_MODEL_DIR", tmp_path / "none")  # no default: the untrained models
     untrained = load_for_endpoint(None)
     check_light(untrained.pipeline.slm.llm)
     assert untrained.model_id == untrained_served().model_id and not untrained.trained
