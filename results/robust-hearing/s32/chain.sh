@@ -1,23 +1,3 @@
 #!/bin/bash
-# Rule 19 of s30/decision.md: gpm-s10, then gpm-s9 (only if gpm-s10 meets its per-seed lines), quick checks on each,
-# then soupPm's quick checks and 300 dev questions. Resumable.
-cd "$(dirname "$0")/../../.."
-S=results/robust-hearing/s32
-seed_ok() {  # own >= 95 and probe >= 90 (mean of gender/pitch/rate), the per-seed lines of rule 19
-  .venv/bin/python - "$1" <<'PY'
-import sys
-from pathlib import Path
-sys.path.insert(0, "results/robust-hearing/s22")
-from table import dev_checks
-c = dev_checks(Path("results/robust-hearing/s32"), sys.argv[1])
-own, probe = sum(c["own"]) / 3, sum(c["probe"]) / 3
-print(f"rule 19: {sys.argv[1]} own {own:.1f} (>= 95), probe {probe:.1f} (>= 90)")
-sys.exit(0 if own >= 95 and probe >= 90 else 1)
-PY
-}
-for seed in gpm-s10 gpm-s9; do
-  SESSION=s32 results/robust-hearing/s28/quick.sh $seed || exit 1
-  seed_ok $seed || { echo "$(date +%T) $seed misses its per-seed lines: soupPm is not a candidate"; exit 1; }
-done
-$S/driver.sh soupPm
-echo "$(date +%T) CHAIN DONE"
+# Rule 19 of s30/decision.md: gpm-s10, then gpm-s9, then soupPm (queue.sh).
+exec "$(dirname "$0")/queue.sh" 19 soupPm gpm-s10 gpm-s9
