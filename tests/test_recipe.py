@@ -155,10 +155,11 @@ def test_shipped_recipe_config_and_step_order():
     config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini.yaml")
     names = [s.name for s in MiniRecipe(config, "out").steps()]
     assert names == ["data", "teacher", "whisperpro", "featurize", "distill", "slm-stage1", "slm-hearing",
-                     "slm-stage2", "export", "eval"]
+                     "slm-stage2", "slm-gate", "export", "eval"]
     background = {s.name: s.background_until for s in MiniRecipe(config, "out").steps() if s.background_until}
     assert background == {"teacher": "distill"}  # it trains alongside the speech side, until its first user
-    for stage in (config.teacher, config.whisperpro, config.slm_stage1, config.slm_hearing, config.slm_stage2):
+    for stage in (config.teacher, config.whisperpro, config.slm_stage1, config.slm_hearing, config.slm_stage2,
+                  config.slm_gate):
         assert (Path(__file__).parents[1] / stage.config).is_file()
 
 
@@ -212,8 +213,13 @@ def test_stage2_continues_the_hearing_phase_when_there_is_one(tmp_path, hearing)
             step.run(ctx)
     stages = [yaml.safe_load(Path(call[call.index("--config") + 1]).read_text()) for call in ctx.calls]
     assert [s["train"]["output_dir"] for s in stages] == [
-        str(tmp_path / name) for name in ("slm-stage1", *(["slm-hearing"] if hearing else []), "slm-stage2")]
-    assert stages[-1]["init_from"] == str(tmp_path / ("slm-hearing" if hearing else "slm-stage1") / "model")
+        str(tmp_path / name) for name in ("slm-stage1", *(["slm-hearing"] if hearing else []), "slm-stage2", "slm-gate")]
+    assert stages[-2]["init_from"] == str(tmp_path / ("slm-hearing" if hearing else "slm-stage1") / "model")
+    # the last phase: stage 2's adapter kept (only the projector trains) under a gate fitted at its first step
+    gate = stages[-1]
+    assert gate["init_from"] == str(tmp_path / "slm-stage2" / "model") and gate["freeze_adapter"] is True
+    assert gate["adapter_gate_layer"] == 15 and gate["train"]["max_steps"] == config.slm_gate.max_steps
+    assert gate["distill"] == stages[-2]["distill"] and gate["features"] == stages[-2]["features"]
     if hearing:  # paralinguistic rows only, from stage 1, the recipe's size; stage 2 keeps its adapter's modules
         assert stages[1]["init_from"] == str(tmp_path / "slm-stage1" / "model")
         assert stages[1]["distill"] is None and stages[1]["train"]["max_steps"] == config.slm_hearing.max_steps
@@ -295,3 +301,20 @@ def test_featurize_subset_keeps_a_share_of_every_task(tmp_path):
     assert [r["id"] for r in records] == ["semantic0", "semantic2", "gender0", "gender2", "gender4", "gender6",
                                           "gender8"]
     assert records[0]["audio"] == str((manifest.parent / "audio" / "semantic0.flac").resolve())
+
+
+@pytest.mark.parametrize("gate", [True, False])
+def test_export_packs_the_gated_phase_when_there_is_one(tmp_path, monkeypatch, gate):
+    import textpro.recipe.export as export
+
+    config = MiniRecipeConfig.from_yaml(Path(__file__).parents[1] / "configs" / "recipe-mini.yaml")
+    if not gate:
+        config.slm_gate = None
+    packed = []
+    monkeypatch.setattr(export, "export_default", lambda slm, *rest: packed.append(slm))
+    monkeypatch.setattr(export, "directory_megabytes", lambda directory: 0.0)
+    recipe = MiniRecipe(config, tmp_path)
+    steps = {step.name: step for step in recipe.steps()}
+    assert ("slm-gate" in steps) == gate
+    steps["export"].run(RecordingContext(tmp_path))
+    assert packed == [tmp_path / ("slm-gate" if gate else "slm-stage2") / "model"]

@@ -12,6 +12,8 @@ Steps (each a `textpro` command in a subprocess, its output in OUT/logs/<step>.l
     slm-stage1  textpro train slm --stage 1                 → OUT/slm-stage1/model (projector; LLM = the teacher)
     slm-hearing textpro train slm --stage 2 (LoRA), paralinguistic rows only → OUT/slm-hearing/model
     slm-stage2  textpro train slm --stage 2 (same LoRA), content + paralinguistic → OUT/slm-stage2/model
+    slm-gate    textpro train slm --stage 2: the adapter's per-turn gate fitted, then the projector alone (adapter
+                frozen), half the content rows at the mean voice → OUT/slm-gate/model
     export      adapters (float16) + example clips          → OUT/default         (what ships as the default)
     eval        textpro eval + WhisperPro WER of OUT/default → OUT/eval/{test,test_robust}/results.*, OUT/eval/wer.json
 
@@ -64,6 +66,7 @@ class MiniRecipe:
         self.stage1 = self.out / "slm-stage1" / "model"
         self.hearing = self.out / "slm-hearing" / "model"
         self.stage2 = self.out / "slm-stage2" / "model"
+        self.gated = self.out / "slm-gate" / "model"
         self.default = self.out / "default"
 
     def steps(self) -> list[Step]:
@@ -78,6 +81,8 @@ class MiniRecipe:
             *([Step("slm-hearing", self.slm_hearing, "SLM stage 2, first phase: projector + LoRA on the "
                     "paralinguistic tasks, reading the measured acoustics")] if self.config.slm_hearing else []),
             Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA on the content mix"),
+            *([Step("slm-gate", self.slm_gate, "SLM stage 2, last phase: the adapter's per-turn gate, then the "
+                    "projector alone with half the content rows at the mean voice")] if self.config.slm_gate else []),
             Step("export", self.export, "pack the adapters + example clips into OUT/default (the embedded default)"),
             Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER (of OUT/default)"),
         ]
@@ -141,10 +146,14 @@ class MiniRecipe:
         train_slm(ctx, "slm-stage2", 2, self.config.slm_stage2, {"init_from": str(start), "features": [
             str(self.features)], "distill": str(self.distilled)}, self.stage2.parent)
 
+    def slm_gate(self, ctx: StepContext) -> None:
+        train_slm(ctx, "slm-gate", 2, self.config.slm_gate, {"init_from": str(self.stage2), "features": [
+            str(self.features)], "distill": str(self.distilled)}, self.gated.parent)
+
     def export(self, ctx: StepContext) -> None:
         from textpro.recipe.export import directory_megabytes, export_default
 
-        export_default(self.stage2, self.teacher, self.whisperpro, self.data, self.default)
+        export_default(self.gated if self.config.slm_gate else self.stage2, self.teacher, self.whisperpro, self.data, self.default)
         ctx.log(f"{self.default}: {directory_megabytes(self.default):.1f} MB "
                 "(copy it to src/textpro/assets/default to make it the embedded default)")
 
