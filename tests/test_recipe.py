@@ -212,8 +212,8 @@ def test_stage2_continues_the_hearing_phase_when_there_is_one(tmp_path, hearing)
         if step.name.startswith("slm-"):
             step.run(ctx)
     stages = [yaml.safe_load(Path(call[call.index("--config") + 1]).read_text()) for call in ctx.calls]
-    assert [s["train"]["output_dir"] for s in stages] == [
-        str(tmp_path / name) for name in ("slm-stage1", *(["slm-hearing"] if hearing else []), "slm-stage2", "slm-gate")]
+    names = ("slm-stage1", *(["slm-hearing"] if hearing else []), "slm-stage2", "slm-gate")
+    assert [s["train"]["output_dir"] for s in stages] == [str(tmp_path / name) for name in names]
     assert stages[-2]["init_from"] == str(tmp_path / ("slm-hearing" if hearing else "slm-stage1") / "model")
     # the last phase: stage 2's adapter kept (only the projector trains) under a gate fitted at its first step
     gate = stages[-1]

@@ -153,7 +153,8 @@ class MiniRecipe:
     def export(self, ctx: StepContext) -> None:
         from textpro.recipe.export import directory_megabytes, export_default
 
-        export_default(self.gated if self.config.slm_gate else self.stage2, self.teacher, self.whisperpro, self.data, self.default)
+        last = self.gated if self.config.slm_gate else self.stage2
+        export_default(last, self.teacher, self.whisperpro, self.data, self.default)
         ctx.log(f"{self.default}: {directory_megabytes(self.default):.1f} MB "
                 "(copy it to src/textpro/assets/default to make it the embedded default)")
 
