@@ -3,7 +3,8 @@
 # slm-gate.yaml: the same settings as `make mini`) continued from a hearing-phase arm of hearing.sh, then the checks
 # of session 33's check.sh on the same dev inputs: own and probe hearing (360 dev_unseen clips), the 53 dev requests,
 # the 300 dev_unseen questions. Alone on the machine (2 threads); resumable, a finished output is skipped.
-#   continue.sh ARM   -> runs/s34/ARM-{stage2,gate}/, results/robust-hearing/s34/{hc,hc-probe,requests}-ARM-gate.txt,
+#   continue.sh ARM [hearing]   (hearing: stop after the two hearing checks)
+#                     -> runs/s34/ARM-{stage2,gate}/, results/robust-hearing/s34/{hc,hc-probe,requests}-ARM-gate.txt,
 #                        s34/ARM-gate-dev_unseen-bigsem/
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
@@ -23,6 +24,7 @@ for probe in "" probe; do
   [ -s $f ] || .venv/bin/python benchmarks/hearing_check.py $D runs/s9/feat/bigdev_recipe --threads 2 \
     ${probe:+--phrasings results/robust-hearing/s10/probe-phrasings.yaml} 2>&1 | grep -E "^(gender|pitch|rate)|  by " > $f
 done
+[ "$2" = hearing ] && { echo "$(date +%T) $A hearing checked"; exit 0; }
 [ -s $S/requests-$A-gate.txt ] || .venv/bin/python results/robust-hearing/s15/request_diag.py $D runs/s15/bigreq \
   dev_unseen --jsonl $R/requests-$A-gate.jsonl > $S/requests-$A-gate.txt 2> $R/requests-$A-gate.log
 echo "$(date +%T) $A hearing + requests checked"
