@@ -7,8 +7,8 @@
 #                     -> runs/s34/ARM-{stage2,gate}/, results/robust-hearing/s34/{hc,hc-probe,requests}-ARM-gate.txt,
 #                        s34/ARM-gate-dev_unseen-bigsem/
 cd "$(dirname "$0")/../../.."
-export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
-A=$1 S=results/robust-hearing/s34 R=runs/s34
+source results/robust-hearing/s34/common.sh
+A=$1
 train() {  # STEP CONFIG INIT
   [ -e $R/$A-$1/model ] || .venv/bin/textpro train slm --stage 2 --config runs/mini/configs/$2.yaml \
     --output $R/$A-$1 --set init_from=$3 --resume > $R/$A-$1.log 2>&1 || exit 1
@@ -16,14 +16,11 @@ train() {  # STEP CONFIG INIT
 train stage2 slm-stage2 $R/$A/model
 train gate slm-gate $R/$A-stage2/model
 D=$R/$A-gate-default
-[ -e $D ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('$R/$A-gate/model', 'runs/mini/teacher/model', 'runs/mini/whisperpro/model', 'runs/mini/data', '$D')" > /dev/null
+export_arm $R/$A-gate/model $D
 echo "$(date +%T) $A trained"
-for probe in "" probe; do
-  f=$S/hc-$A-gate${probe:+-probe}.txt
-  [ -s $f ] || .venv/bin/python benchmarks/hearing_check.py $D runs/s9/feat/bigdev_recipe --threads 2 \
-    ${probe:+--phrasings results/robust-hearing/s10/probe-phrasings.yaml} 2>&1 | grep -E "^(gender|pitch|rate)|  by " > $f
-done
+hearing_check $S/hc-$A-gate.txt $D runs/s9/feat/bigdev_recipe
+hearing_check $S/hc-$A-gate-probe.txt $D runs/s9/feat/bigdev_recipe \
+  --phrasings results/robust-hearing/s10/probe-phrasings.yaml
 [ "$2" = hearing ] && { echo "$(date +%T) $A hearing checked"; exit 0; }
 [ -s $S/requests-$A-gate.txt ] || .venv/bin/python results/robust-hearing/s15/request_diag.py $D runs/s15/bigreq \
   dev_unseen --jsonl $R/requests-$A-gate.jsonl > $S/requests-$A-gate.txt 2> $R/requests-$A-gate.log

@@ -1,0 +1,12 @@
+# Session 34: what hearing.sh and continue.sh share (sourced from the repository root).
+export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
+S=results/robust-hearing/s34 R=runs/s34
+mkdir -p $R
+export_arm() {  # MODEL DIR: a trained SLM as a default directory, beside the recipe's teacher and WhisperPro
+  [ -e $2 ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
+e('$1', 'runs/mini/teacher/model', 'runs/mini/whisperpro/model', 'runs/mini/data', '$2')" > /dev/null
+}
+hearing_check() {  # OUT DIR FEATURES [ARGS...]: gender / pitch / rate, kept lines: the totals and "$BY" rows
+  [ -s $1 ] || .venv/bin/python benchmarks/hearing_check.py $2 $3 --threads 2 "${@:4}" 2>&1 \
+    | grep -E "^(gender|pitch|rate)|${BY:-  by }" > $1
+}
