@@ -4,7 +4,6 @@ whole CLI path on real whisper-tiny.en + SmolLM2-135M: make clips → featurize 
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -485,19 +484,13 @@ def test_paper_configs_build_same_architecture_tiny_models(size, smollm2_dir):
 
 # ---- several processes ------------------------------------------------------------------------------------------
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_two_process_cpu_training_step(features, tiny_llama, tmp_path):
     """torchrun, 2 CPU processes (gloo): the stage-1 step through the CLI, the global batch split over both."""
     config = stage_config(features, tiny_llama, tmp_path / "run", train={"max_steps": 2, "save_every": 1})
     config_file = tmp_path / "config.yaml"
     config_file.write_text(yaml.safe_dump(config_to_dict(config)))
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(free_port()), "-m", "textpro.cli", "train", "slm", "--stage", "1", "--config", str(config_file)]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               "-m", "textpro.cli", "train", "slm", "--stage", "1", "--config", str(config_file)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
@@ -521,8 +514,8 @@ def test_two_process_featurize(tmp_path, whisper_tiny_en_dir, features):
         f"          transcriber=tiny_transcriber({str(whisper_tiny_en_dir)!r}))\n")
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1",
            "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port",
-               str(free_port()), str(script), str(tmp_path / "f")]
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(script), str(tmp_path / "f")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     two, one = FeatureStore(tmp_path / "f"), FeatureStore(features / "train")

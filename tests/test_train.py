@@ -3,7 +3,6 @@
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -208,10 +207,8 @@ def test_two_process_cpu_training_step(tiny_whisper, manifest, tmp_path):
     from textpro.train import config_to_dict
 
     config_file.write_text(yaml.safe_dump(config_to_dict(config)))
-    with socket.socket() as s:  # a free port: other test runs may share this machine
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_port", str(port),
+    # --standalone: torchrun binds its own free port (a port picked here could be taken before torchrun binds it)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                "-m", "textpro.cli", "train", "whisperpro", "--config", str(config_file)]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     result = subprocess.run(command, capture_output=True, text=True, timeout=240, env=env)

@@ -1,0 +1,34 @@
+#!/bin/bash
+# Session 35 (rule 23 of s30/decision.md): the recipe's hearing phase (runs/mini/configs/slm-hearing.yaml, 400 steps,
+# from runs/mini/slm-stage1) with one change, at SEED; then rule 22's two hearing checks (s34/common.sh). Resumable.
+#   arm.sh noacc|lr2 SEED [train]   -> runs/s35/ARM-sSEED/, results/robust-hearing/s35/hc-ARM-sSEED{,-train}.txt
+#   noacc: no accent rows in the phase;  lr2: peak learning rate 2e-3 instead of 1e-3
+#   train: stop after training (THREADS, default 2, sets its OMP threads: two arms side by side run at 1 each)
+cd "$(dirname "$0")/../../.."
+source results/robust-hearing/s34/common.sh
+S=results/robust-hearing/s35 R=runs/s35 ARM=$1-s$2 BY="  by form"
+mkdir -p $R
+CONFIG=$R/$1.yaml
+[ -s $CONFIG ] || .venv/bin/python - "$1" "$CONFIG" <<'PY' || exit 1
+import sys, yaml
+from textpro.data.paralinguistic import LABELS
+arm, out = sys.argv[1:]
+config = yaml.safe_load(open("runs/mini/configs/slm-hearing.yaml"))
+config["train"]["max_steps"] = 400
+if arm == "noacc":
+    config["paralinguistic"]["labels"] = {task: labels for task, labels in LABELS.items() if task != "accent"}
+    config["paralinguistic"]["every_clip"] = ["gender"]
+elif arm == "lr2":
+    config["train"]["learning_rate"] = 2.0e-3
+else:
+    sys.exit(f"unknown arm {arm}")
+yaml.safe_dump(config, open(out, "w"), sort_keys=False)
+PY
+[ -e $R/$ARM/model ] || OMP_NUM_THREADS=${THREADS:-2} .venv/bin/textpro train slm --stage 2 --config $CONFIG \
+  --output $R/$ARM --set train.seed=$2 --set train.save_every=80 --set train.keep_last=5 --resume \
+  > $R/$ARM.log 2>&1 || exit 1
+[ "$3" = train ] && exit 0
+export_arm $R/$ARM/model $R/$ARM-default
+hearing_check $S/hc-$ARM.txt $R/$ARM-default runs/s9/feat/bigdev_recipe
+hearing_check $S/hc-$ARM-train.txt $R/$ARM-default runs/mini/features/train --limit 60
+echo "$(date +%T) $ARM done"
