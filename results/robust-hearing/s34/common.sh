@@ -1,6 +1,6 @@
 # Session 34: what hearing.sh and continue.sh share (sourced from the repository root).
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
-S=results/robust-hearing/s34 R=runs/s34
+S=${S:-results/robust-hearing/s34} R=${R:-runs/s34}  # a later session passes its own
 mkdir -p $R
 export_arm() {  # MODEL DIR: a trained SLM as a default directory, beside the recipe's teacher and WhisperPro
   [ -e $2 ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
