@@ -91,3 +91,18 @@ def test_an_adapter_gate_is_averaged_with_its_layer_and_a_different_layer_refuse
     assert soup.layer == 15 and float(soup.bias) == 2.0
     with pytest.raises(ModelError, match="metadata"):
         make_soup([a, c], tmp_path / "mixed")
+
+
+def test_adapters_initialised_apart_are_refused_and_a_continuation_is_not(tmp_path):
+    """Two fresh adapters' A factors are independent random draws: their factor-wise average is no average of the
+    models. A continuation of one adapter (its factors moved a little) is a seed of the same model."""
+    start = torch.randn(2, 64, generator=torch.Generator().manual_seed(0))
+    apart = torch.randn(2, 64, generator=torch.Generator().manual_seed(1))
+    a, b, c = (_checkpoint(tmp_path / n, 1.0) for n in "abc")
+    for directory, factors in ((a, start), (b, start + 0.3 * apart), (c, apart)):
+        save_file({"layers.0.q.lora_A.weight": factors, "layers.0.q.lora_B.weight": torch.zeros(64, 2)},
+                  directory / "adapter_model.safetensors")
+    assert make_soup([a, b], tmp_path / "continued")
+    with pytest.raises(ModelError, match="not a continuation"):
+        make_soup([a, b, c], tmp_path / "apart")
+    assert not (tmp_path / "apart").exists()

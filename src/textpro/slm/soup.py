@@ -30,6 +30,11 @@ from textpro.slm.config import CONFIG_NAME
 
 SOUP_NAME = "soup.json"  # provenance written beside the averaged weights: ingredients, weights, file digests
 UNORDERED_KEYS = {"target_modules"}  # JSON lists whose order means nothing (peft stores target_modules as a set)
+# Below this cosine between two ingredients' LoRA A factors (all of a file's, concatenated), the adapters did not
+# continue one adapter: a fresh adapter draws its A factors from its own seed, and the average of two such factor sets
+# is not an average of the two models. (Session 35: 0.001 between two seeds of the recipe's hearing phase, each a fresh
+# adapter; 0.99 between a run and its continuation; their factor-wise soup heard 12 points less than either seed.)
+SHARED_START_COSINE = 0.5
 
 
 def _digest(path: Path) -> str:
@@ -124,6 +129,20 @@ def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: lis
     return out
 
 
+def check_shared_start(directories: list[Path], state_dicts: list[dict[str, torch.Tensor]], name: str) -> None:
+    """ModelError unless every ingredient's LoRA A factors in weight file `name` point the way the first one's do."""
+    keys = sorted(k for k in state_dicts[0] if "lora_A" in k)
+    if not keys:
+        return
+    flat = [torch.cat([sd[k].float().flatten() for k in keys]) for sd in state_dicts]
+    for directory, factors in zip(directories[1:], flat[1:], strict=True):
+        cosine = float(torch.nn.functional.cosine_similarity(flat[0], factors, dim=0))
+        if cosine < SHARED_START_COSINE:
+            raise ModelError(f"{directory / name}: its LoRA A factors are not a continuation of {directories[0]}'s "
+                             f"(cosine {cosine:.2f} < {SHARED_START_COSINE}): adapters initialised apart cannot be "
+                             "averaged factor by factor; soup seeds that continue one adapter")
+
+
 def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
               weights: list[float] | None = None) -> Path:
     """Write the weighted average of `directories` (TextPro-SLM checkpoints, seeds of one model) to `out`."""
@@ -144,8 +163,11 @@ def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
         raise ConfigError(f"{out} exists: a soup is written to a new directory")
     metadata = _check_ingredients(directories)  # weight file -> its safetensors metadata, alike in every ingredient
 
-    averaged = {name: average_state_dicts([load_file(d / name) for d in directories], weights)
-                for name in metadata}  # all of it before anything is written: a refusal leaves no directory
+    averaged = {}  # all of it before anything is written: a refusal leaves no directory
+    for name in metadata:
+        state_dicts = [load_file(d / name) for d in directories]
+        averaged[name] = average_state_dicts(state_dicts, weights)
+        check_shared_start(directories, state_dicts, name)
     shutil.copytree(directories[0], out, ignore=shutil.ignore_patterns(SOUP_NAME))
     for name, state_dict in averaged.items():
         save_file(state_dict, out / name, metadata=metadata[name] or None)
