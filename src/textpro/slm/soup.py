@@ -33,7 +33,7 @@ UNORDERED_KEYS = {"target_modules"}  # JSON lists whose order means nothing (pef
 # Below this cosine between two ingredients' LoRA A factors (all of a file's, concatenated), the adapters did not
 # continue one adapter: a fresh adapter draws its A factors from its own seed, and the average of two such factor sets
 # is not an average of the two models. (Session 35: 0.001 between two seeds of the recipe's hearing phase, each a fresh
-# adapter; 0.99 between a run and its continuation; their factor-wise soup heard 12 points less than either seed.)
+# adapter; 0.99 between a run and its continuation; their factor-wise soup heard 12 points under the two seeds' mean.)
 SHARED_START_COSINE = 0.5
 
 
