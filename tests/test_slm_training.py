@@ -112,6 +112,33 @@ def test_stage1_trains_the_projector_only(features, smollm2_dir, tmp_path, backb
     assert saved and all(k.startswith("slm.projector.") for k in saved)
 
 
+def test_a_fixed_adapter_init_seed_gives_every_run_seed_one_starting_adapter(features, tiny_llama, tmp_path):
+    """lora_settings.init_seed draws a fresh adapter's A factors whatever train.seed is (the run seed keeps the rest
+    of its random stream), so that seeds of one run can be souped; without it each run seed draws its own."""
+    from accelerate.utils import set_seed
+
+    stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 1}))
+
+    def start(run_seed, init_seed=None):
+        config = stage_config(features, tiny_llama, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir),
+                              lora=True, lora_settings={"init_seed": init_seed}, train={"seed": run_seed})
+        set_seed(run_seed)  # as run_training does before build
+        objective, _, _ = build(config)
+        factors = {n: p.detach().clone() for n, p in objective.slm.llm.named_parameters() if "lora_A" in n}
+        return factors, torch.rand(1)  # and the run's next random draw
+
+    fixed0, draw0 = start(0, init_seed=7)
+    fixed1, _ = start(1, init_seed=7)
+    other0, other_draw0 = start(0, init_seed=8)
+    own0, _ = start(0)
+    own1, _ = start(1)
+    assert fixed0 and all(torch.equal(fixed0[n], fixed1[n]) for n in fixed0)
+    assert not any(torch.equal(own0[n], own1[n]) for n in own0)
+    assert not any(torch.equal(fixed0[n], own0[n]) for n in fixed0)
+    assert not any(torch.equal(fixed0[n], other0[n]) for n in fixed0)
+    assert torch.equal(draw0, other_draw0)  # the run's own random stream does not depend on the init seed
+
+
 def test_stage2_lora_trains_saves_and_reloads(features, tiny_llama, tmp_path):
     stage1 = run(stage_config(features, tiny_llama, tmp_path / "s1", train={"max_steps": 2}))
     config = stage_config(features, tiny_llama, tmp_path / "s2", stage=2, init_from=str(stage1.model_dir),

@@ -56,6 +56,10 @@ class LoraSettings:
     alpha: int = 32  # scaling numerator (scale = alpha / r)
     dropout: float = 0.05
     target_modules: list[str] = field(default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"])
+    # Seed of a fresh adapter's random A factors (None: the run's train.seed draws them). Fixed, runs at several seeds
+    # start from one adapter and differ only in data order and dropout, so that `textpro soup` can average them:
+    # adapters drawn apart share no basis (session 35: A-factor cosine 0.001 between two seeds of the hearing phase).
+    init_seed: int | None = None
 
 
 @dataclass
@@ -629,8 +633,12 @@ def build_model(config: SLMTrainingConfig, stores: list[FeatureStore], llm=None,
                           target_modules=list(s.target_modules))
     if config.freeze_adapter and not slm.is_lora:  # a fresh adapter kept at zero would be no adapter at all
         raise ConfigError(f"freeze_adapter: {config.init_from} has no LoRA adapter to keep")
-    slm.prepare_stage(config.stage, lora=lora, train_projector=not config.freeze_projector,
-                      train_adapter=not config.freeze_adapter)
+    adapter_seed = config.lora_settings.init_seed if lora is not None else None
+    with torch.random.fork_rng(enabled=adapter_seed is not None):  # the run's own random stream stays as it was
+        if adapter_seed is not None:
+            torch.manual_seed(adapter_seed)
+        slm.prepare_stage(config.stage, lora=lora, train_projector=not config.freeze_projector,
+                          train_adapter=not config.freeze_adapter)
     if config.gradient_checkpointing:
         slm.llm.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     return slm.train()
