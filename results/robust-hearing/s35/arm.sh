@@ -24,11 +24,5 @@ else:
     sys.exit(f"unknown arm {arm}")
 yaml.safe_dump(config, open(out, "w"), sort_keys=False)
 PY
-[ -e $R/$ARM/model ] || OMP_NUM_THREADS=${THREADS:-2} .venv/bin/textpro train slm --stage 2 --config $CONFIG \
-  --output $R/$ARM --set train.seed=$2 --set train.save_every=80 --set train.keep_last=5 --resume \
-  > $R/$ARM.log 2>&1 || exit 1
-[ "$3" = train ] && exit 0
-export_arm $R/$ARM/model $R/$ARM-default
-hearing_check $S/hc-$ARM.txt $R/$ARM-default runs/s9/feat/bigdev_recipe
-hearing_check $S/hc-$ARM-train.txt $R/$ARM-default runs/mini/features/train --limit 60
-echo "$(date +%T) $ARM done"
+train_hearing $CONFIG $ARM --set train.seed=$2 || exit 1
+[ "$3" = train ] || check_hearing_arm $ARM

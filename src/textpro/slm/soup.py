@@ -129,7 +129,7 @@ def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: lis
     return out
 
 
-def check_shared_start(directories: list[Path], state_dicts: list[dict[str, torch.Tensor]], name: str) -> None:
+def _check_shared_start(directories: list[Path], state_dicts: list[dict[str, torch.Tensor]], name: str) -> None:
     """ModelError unless every ingredient's LoRA A factors in weight file `name` point the way the first one's do."""
     keys = sorted(k for k in state_dicts[0] if "lora_A" in k)
     if not keys:
@@ -167,7 +167,7 @@ def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
     for name in metadata:
         state_dicts = [load_file(d / name) for d in directories]
         averaged[name] = average_state_dicts(state_dicts, weights)
-        check_shared_start(directories, state_dicts, name)
+        _check_shared_start(directories, state_dicts, name)
     shutil.copytree(directories[0], out, ignore=shutil.ignore_patterns(SOUP_NAME))
     for name, state_dict in averaged.items():
         save_file(state_dict, out / name, metadata=metadata[name] or None)
