@@ -93,16 +93,54 @@ def test_an_adapter_gate_is_averaged_with_its_layer_and_a_different_layer_refuse
         make_soup([a, c], tmp_path / "mixed")
 
 
-def test_adapters_initialised_apart_are_refused_and_a_continuation_is_not(tmp_path):
+def test_adapters_initialised_apart_are_concatenated_and_a_continuation_averaged_factor_by_factor(tmp_path):
     """Two fresh adapters' A factors are independent random draws: their factor-wise average is no average of the
-    models. A continuation of one adapter (its factors moved a little) is a seed of the same model."""
+    models, so `auto` concatenates them (and `factors` refuses). A continuation of one adapter (its factors moved a
+    little) is averaged factor by factor."""
     start = torch.randn(2, 64, generator=torch.Generator().manual_seed(0))
     apart = torch.randn(2, 64, generator=torch.Generator().manual_seed(1))
     a, b, c = (_checkpoint(tmp_path / n, 1.0) for n in "abc")
     for directory, factors in ((a, start), (b, start + 0.3 * apart), (c, apart)):
-        save_file({"layers.0.q.lora_A.weight": factors, "layers.0.q.lora_B.weight": torch.zeros(64, 2)},
+        save_file({"layers.0.q.lora_A.weight": factors, "layers.0.q.lora_B.weight": torch.ones(64, 2)},
                   directory / "adapter_model.safetensors")
-    assert make_soup([a, b], tmp_path / "continued")
+    continued = make_soup([a, b], tmp_path / "continued")
+    assert load_file(continued / "adapter_model.safetensors")["layers.0.q.lora_A.weight"].shape == (2, 64)
+    assert json.loads((continued / SOUP_NAME).read_text())["lora"]["adapter_model.safetensors"] == "factors"
     with pytest.raises(ModelError, match="not a continuation"):
-        make_soup([a, b, c], tmp_path / "apart")
+        make_soup([a, b, c], tmp_path / "apart", lora="factors")
     assert not (tmp_path / "apart").exists()
+    apart_soup = make_soup([a, b, c], tmp_path / "apart")
+    adapter = load_file(apart_soup / "adapter_model.safetensors")
+    assert adapter["layers.0.q.lora_A.weight"].shape == (6, 64) and adapter["layers.0.q.lora_B.weight"].shape == (64, 6)
+    assert json.loads((apart_soup / "adapter_config.json").read_text())["r"] == 12  # 3 × the helper's r 4
+
+
+def test_a_concat_soup_is_the_exact_average_of_the_adapters_updates(tmp_path):
+    """Real peft adapters on a tiny Llama, drawn apart: the concat soup, loaded by peft, merges to the base plus
+    0.25·ΔW_a + 0.75·ΔW_b in every adapted layer."""
+    from peft import PeftModel
+    from transformers import LlamaForCausalLM
+
+    from tests.test_adapters import tiny_llama, trained_adapter
+
+    base = tiny_llama(tmp_path / "base")
+    deltas, directories = [], []
+    for seed in (0, 1):
+        directory = _checkpoint(tmp_path / f"seed{seed}", 1.0)
+        torch.manual_seed(10 + seed)  # each fresh adapter draws its own A factors
+        peft_model = trained_adapter(LlamaForCausalLM.from_pretrained(tmp_path / "base"))
+        assert peft_model.peft_config["default"].lora_alpha == 8  # scaling 2 at r 4, kept by the soup
+        peft_model.save_pretrained(directory)
+        merged = peft_model.merge_and_unload().state_dict()
+        deltas.append({name: weight - base.state_dict()[name] for name, weight in merged.items()})
+        directories.append(directory)
+    soup = make_soup(directories, tmp_path / "soup", weights=[0.25, 0.75])
+    merged = PeftModel.from_pretrained(LlamaForCausalLM.from_pretrained(tmp_path / "base"), soup).merge_and_unload()
+    changed = 0
+    for name, weight in merged.state_dict().items():
+        expected = base.state_dict()[name] + 0.25 * deltas[0][name] + 0.75 * deltas[1][name]
+        torch.testing.assert_close(weight, expected, atol=1e-5, rtol=1e-4)
+        changed += not torch.equal(weight, base.state_dict()[name])
+    assert changed == 4  # q_proj and v_proj of both layers
+    config = json.loads((soup / "adapter_config.json").read_text())
+    assert (config["r"], config["lora_alpha"]) == (8, 16)

@@ -20,3 +20,15 @@ check_hearing_arm() {  # ARM: $R/ARM exported beside the recipe's parts, then ru
   hearing_check $S/hc-$1-train.txt $R/$1-default runs/mini/features/train --limit 60
   echo "$(date +%T) $1 done"
 }
+content_checks() {  # DIR NAME: the 53 dev requests and the 300 dev_unseen questions (session 33's check.sh inputs)
+  [ -s $S/requests-$2.txt ] || .venv/bin/python results/robust-hearing/s15/request_diag.py $1 runs/s15/bigreq \
+    dev_unseen --jsonl $R/requests-$2.jsonl > $S/requests-$2.txt 2> $R/requests-$2.log
+  echo "$(date +%T) $2 requests checked"
+  local out=$R/eval-$2-dev_unseen-bigsem
+  [ -e $S/$2-dev_unseen-bigsem/results.json ] && return
+  mkdir -p $out  # the text LLM's answers do not depend on the SLM: session 33's, same teacher, same items
+  [ -e $out/responses.jsonl ] || grep '"system": "teacher"' runs/s33/eval-recipe-dev_unseen-bigsem/responses.jsonl \
+    > $out/responses.jsonl
+  .venv/bin/textpro eval --bench runs/s12/bigsem --split dev_unseen --model $1 --text-model $1/teacher --out $out \
+    > $out.log 2>&1 && mkdir -p $S/$2-dev_unseen-bigsem && cp $out/results.{json,md} $S/$2-dev_unseen-bigsem/
+}

@@ -22,15 +22,5 @@ hearing_check $S/hc-$A-gate.txt $D runs/s9/feat/bigdev_recipe
 hearing_check $S/hc-$A-gate-probe.txt $D runs/s9/feat/bigdev_recipe \
   --phrasings results/robust-hearing/s10/probe-phrasings.yaml
 [ "$2" = hearing ] && { echo "$(date +%T) $A hearing checked"; exit 0; }
-[ -s $S/requests-$A-gate.txt ] || .venv/bin/python results/robust-hearing/s15/request_diag.py $D runs/s15/bigreq \
-  dev_unseen --jsonl $R/requests-$A-gate.jsonl > $S/requests-$A-gate.txt 2> $R/requests-$A-gate.log
-echo "$(date +%T) $A hearing + requests checked"
-out=$R/eval-$A-gate-dev_unseen-bigsem
-if [ ! -e $S/$A-gate-dev_unseen-bigsem/results.json ]; then
-  mkdir -p $out  # the text LLM's answers do not depend on the SLM: session 33's, same teacher, same items
-  [ -e $out/responses.jsonl ] || grep '"system": "teacher"' runs/s33/eval-recipe-dev_unseen-bigsem/responses.jsonl \
-    > $out/responses.jsonl
-  .venv/bin/textpro eval --bench runs/s12/bigsem --split dev_unseen --model $D --text-model $D/teacher --out $out \
-    > $out.log 2>&1 && mkdir -p $S/$A-gate-dev_unseen-bigsem && cp $out/results.{json,md} $S/$A-gate-dev_unseen-bigsem/
-fi
+content_checks $D $A-gate
 echo "$(date +%T) $A ALL DONE"

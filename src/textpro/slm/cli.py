@@ -4,6 +4,7 @@ one model (`textpro train slm` and `textpro chat` are in textpro/cli.py: they co
 from __future__ import annotations
 
 import argparse
+import json
 
 
 def _featurize(args: argparse.Namespace) -> int:
@@ -59,11 +60,14 @@ def _distill(args: argparse.Namespace) -> int:
 
 
 def _soup(args: argparse.Namespace) -> int:
-    from textpro.slm.soup import make_soup
+    from textpro.slm.soup import SOUP_NAME, make_soup
 
-    out = make_soup(args.checkpoints, args.out, weights=args.weights)
+    out = make_soup(args.checkpoints, args.out, weights=args.weights, lora=args.lora)
+    methods = json.loads((out / SOUP_NAME).read_text())["lora"]
+    lora = ", ".join(f"{name} {method}" for name, method in methods.items() if method != "mean")
     print(f"{out}: the average of {len(args.checkpoints)} checkpoints "
-          f"(weights {', '.join(f'{w:g}' for w in args.weights) if args.weights else 'uniform'})")
+          f"(weights {', '.join(f'{w:g}' for w in args.weights) if args.weights else 'uniform'}"
+          f"{'; LoRA: ' + lora if lora else ''})")
     return 0
 
 
@@ -132,4 +136,10 @@ def add_parsers(commands) -> None:
     soup.add_argument("--out", required=True, help="new directory for the soup")
     soup.add_argument("--weights", type=float, nargs="+", default=None,
                       help="one weight per checkpoint, summing to 1 (default: uniform)")
+    # choices: soup.LORA_METHODS, not imported here so that the parser stays torch-free
+    soup.add_argument("--lora", choices=("auto", "factors", "concat"), default="auto",
+                      help="how LoRA adapters are averaged: 'factors' (A and B separately, a rank-r adapter: for seeds "
+                           "that continued one adapter), 'concat' (the exact average of the updates, a rank-n·r "
+                           "adapter: for adapters initialised apart), 'auto' (factors where the A factors share their "
+                           "start, else concat; default)")
     soup.set_defaults(run=_soup)

@@ -4,11 +4,18 @@ seeds averaged beat both on the open requests and kept the hearing one of them l
 session 26). The result is an ordinary checkpoint: one model, one forward path.
 
 What is averaged: the checkpoint's own top-level weight files (the projector, and the LoRA adapter or the full LLM),
-tensor by tensor, in float32, then cast back to each tensor's dtype. A LoRA adapter's A and B factors are averaged
-separately (not their products B·A): with one start and short runs the factors stay close, and the soup stays a
-rank-r adapter that loads like any other. Everything else (the config, the teacher and WhisperPro it names, the
-examples) must be the same in every ingredient, or the soup is refused: seeds of one recipe qualify, unrelated
-models do not.
+tensor by tensor, in float32, then cast back to each tensor's dtype. A LoRA adapter is averaged one of two ways:
+
+    factors  A and B averaged separately: the soup stays a rank-r adapter. Right for seeds that continued one adapter
+             (their factors stay close); wrong for fresh adapters, whose A factors are independent random draws.
+    concat   the exact average of the updates, Σ w_i·B_i·A_i = [w_1·B_1 … w_n·B_n]·[A_1; …; A_n]: a rank-n·r adapter
+             (peft's `add_weighted_adapter(combination_type="cat")`, done here on the files, no base model loaded).
+             Every fresh adapter starts at B = 0, the base LLM itself, so seeds drawn apart share the start a soup
+             needs in weight space even where their factors do not.
+    auto     factors where every ingredient's A factors point the way the first one's do, concat otherwise.
+
+Everything else (the config, the teacher and WhisperPro it names, the examples) must be the same in every
+ingredient, or the soup is refused: seeds of one recipe qualify, unrelated models do not.
 
     textpro soup runs/a/default runs/b/default --out runs/soup       # uniform weights
 """
@@ -35,6 +42,8 @@ UNORDERED_KEYS = {"target_modules"}  # JSON lists whose order means nothing (pef
 # is not an average of the two models. (Session 35: 0.001 between two seeds of the recipe's hearing phase, each a fresh
 # adapter; 0.99 between a run and its continuation; their factor-wise soup heard 12 points under the two seeds' mean.)
 SHARED_START_COSINE = 0.5
+LORA_METHODS = ("auto", "factors", "concat")
+ADAPTER_CONFIG = "adapter_config.json"
 
 
 def _digest(path: Path) -> str:
@@ -105,18 +114,24 @@ def _check_ingredients(directories: list[Path]) -> dict[str, dict[str, str]]:
     return metadata
 
 
-def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
-    """sum_i weights[i] * state_dicts[i], per tensor, in float32; integer tensors must be equal in every input."""
+def _check_same_tensors(state_dicts: list[dict[str, torch.Tensor]]) -> None:
+    """ModelError unless every state dict has the same tensor names and shapes as the first."""
     names = set(state_dicts[0])
     for i, sd in enumerate(state_dicts[1:], 1):
         if set(sd) != names:
             raise ModelError(f"ingredient {i} has other tensors than ingredient 0: {sorted(set(sd) ^ names)[:4]}")
-    out = {}
     for name in sorted(names):
+        if any(sd[name].shape != state_dicts[0][name].shape for sd in state_dicts):
+            raise ModelError(f"{name}: shapes {[tuple(sd[name].shape) for sd in state_dicts]} differ")
+
+
+def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
+    """sum_i weights[i] * state_dicts[i], per tensor, in float32; integer tensors must be equal in every input."""
+    _check_same_tensors(state_dicts)
+    out = {}
+    for name in sorted(state_dicts[0]):
         tensors = [sd[name] for sd in state_dicts]
         first = tensors[0]
-        if any(t.shape != first.shape for t in tensors):
-            raise ModelError(f"{name}: shapes {[tuple(t.shape) for t in tensors]} differ")
         if first.is_floating_point():
             mixed = weights[0] * first.float()
             for w, t in zip(weights[1:], tensors[1:], strict=True):
@@ -129,23 +144,57 @@ def average_state_dicts(state_dicts: list[dict[str, torch.Tensor]], weights: lis
     return out
 
 
-def _check_shared_start(directories: list[Path], state_dicts: list[dict[str, torch.Tensor]], name: str) -> None:
-    """ModelError unless every ingredient's LoRA A factors in weight file `name` point the way the first one's do."""
+def _a_factor_cosines(state_dicts: list[dict[str, torch.Tensor]]) -> list[float]:
+    """Cosine of each later ingredient's LoRA A factors (all of them, concatenated) with the first one's; [] without
+    LoRA factors."""
     keys = sorted(k for k in state_dicts[0] if "lora_A" in k)
     if not keys:
-        return
+        return []
     flat = [torch.cat([sd[k].float().flatten() for k in keys]) for sd in state_dicts]
-    for directory, factors in zip(directories[1:], flat[1:], strict=True):
-        cosine = float(torch.nn.functional.cosine_similarity(flat[0], factors, dim=0))
+    return [float(torch.nn.functional.cosine_similarity(flat[0], f, dim=0)) for f in flat[1:]]
+
+
+def _check_shared_start(directories: list[Path], cosines: list[float], name: str) -> None:
+    """ModelError unless every ingredient's LoRA A factors in weight file `name` point the way the first one's do."""
+    for directory, cosine in zip(directories[1:], cosines, strict=True):
         if cosine < SHARED_START_COSINE:
             raise ModelError(f"{directory / name}: its LoRA A factors are not a continuation of {directories[0]}'s "
                              f"(cosine {cosine:.2f} < {SHARED_START_COSINE}): adapters initialised apart cannot be "
-                             "averaged factor by factor; soup seeds that continue one adapter")
+                             "averaged factor by factor; use --lora concat (the exact average of their updates)")
+
+
+def concat_adapters(state_dicts: list[dict[str, torch.Tensor]], weights: list[float]) -> dict[str, torch.Tensor]:
+    """The exact weighted average of LoRA updates as one adapter of rank Σ r_i: per module, A (r, in) factors stacked
+    to (n·r, in), B (out, r) factors scaled by their weights and joined to (out, n·r), so B·A = Σ w_i·B_i·A_i. Other
+    tensors (none in a plain peft LoRA file) are averaged. Plain LoRA only: DoRA magnitudes, embedding factors and
+    the like are refused."""
+    out = {}
+    for name in state_dicts[0]:
+        if ".lora_A." in name:
+            out[name] = torch.cat([sd[name] for sd in state_dicts], dim=0).contiguous()
+        elif ".lora_B." in name:
+            out[name] = torch.cat([(w * sd[name].float()).to(sd[name].dtype) for w, sd in
+                                   zip(weights, state_dicts, strict=True)], dim=1).contiguous()
+        elif "lora_" in name:
+            raise ModelError(f"{name}: only plain LoRA A/B factors can be concatenated")
+        else:
+            out.update(average_state_dicts([{name: sd[name]} for sd in state_dicts], weights))
+    return out
+
+
+def _concat_adapter_config(config: dict, n: int) -> dict:
+    """The adapter config of `n` rank-r adapters concatenated: rank n·r, alpha raised so that the update's scaling
+    (alpha/r, or alpha/√r with rsLoRA) stays what each ingredient was trained with."""
+    if config.get("rank_pattern") or config.get("alpha_pattern") or config.get("use_dora"):
+        raise ModelError("concat soups support a uniform-rank LoRA adapter (no rank_pattern, alpha_pattern or DoRA)")
+    alpha = config.get("lora_alpha", 8)
+    return {**config, "r": config["r"] * n, "lora_alpha": alpha * (n ** 0.5 if config.get("use_rslora") else n)}
 
 
 def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
-              weights: list[float] | None = None) -> Path:
-    """Write the weighted average of `directories` (TextPro-SLM checkpoints, seeds of one model) to `out`."""
+              weights: list[float] | None = None, lora: str = "auto") -> Path:
+    """Write the weighted average of `directories` (TextPro-SLM checkpoints, seeds of one model) to `out`; `lora`:
+    how a LoRA adapter is averaged (LORA_METHODS, module docstring)."""
     directories = [Path(d) for d in directories]
     out = Path(out)
     if len(directories) < 2:
@@ -161,18 +210,37 @@ def make_soup(directories: list[str | os.PathLike], out: str | os.PathLike,
         raise ConfigError(f"weights must be non-negative and sum to 1, got {weights}")
     if out.exists():
         raise ConfigError(f"{out} exists: a soup is written to a new directory")
+    if lora not in LORA_METHODS:
+        raise ConfigError(f"lora must be one of {', '.join(LORA_METHODS)}, got {lora!r}")
     metadata = _check_ingredients(directories)  # weight file -> its safetensors metadata, alike in every ingredient
 
-    averaged = {}  # all of it before anything is written: a refusal leaves no directory
+    averaged, methods = {}, {}  # all of it before anything is written: a refusal leaves no directory
     for name in metadata:
         state_dicts = [load_file(d / name) for d in directories]
-        averaged[name] = average_state_dicts(state_dicts, weights)
-        _check_shared_start(directories, state_dicts, name)
+        _check_same_tensors(state_dicts)
+        cosines = _a_factor_cosines(state_dicts)
+        apart = any(c < SHARED_START_COSINE for c in cosines)
+        if cosines and (lora == "concat" or (lora == "auto" and apart)):
+            averaged[name], methods[name] = concat_adapters(state_dicts, weights), "concat"
+        else:
+            if lora == "factors":
+                _check_shared_start(directories, cosines, name)
+            averaged[name], methods[name] = average_state_dicts(state_dicts, weights), "factors" if cosines else "mean"
+    adapter_config = None
+    if "concat" in methods.values():
+        if not (directories[0] / ADAPTER_CONFIG).is_file():
+            raise ModelError(f"{directories[0]}: LoRA factors without an {ADAPTER_CONFIG} to give the soup's rank")
+        adapter_config = _concat_adapter_config(json.loads((directories[0] / ADAPTER_CONFIG).read_text()),
+                                                len(directories))
     shutil.copytree(directories[0], out, ignore=shutil.ignore_patterns(SOUP_NAME))
     for name, state_dict in averaged.items():
         save_file(state_dict, out / name, metadata=metadata[name] or None)
-    provenance = {"method": "weighted average of the top-level weight files, per tensor, in float32 "
-                            "(LoRA A and B factors separately)",
+    if adapter_config is not None:
+        (out / ADAPTER_CONFIG).write_text(json.dumps(adapter_config, indent=2) + "\n")
+    provenance = {"method": "weighted average of the top-level weight files, per tensor, in float32; LoRA adapters "
+                            "'factors' (A and B averaged separately) or 'concat' (the exact average of the updates "
+                            "B·A, a rank-n·r adapter)",
+                  "lora": methods,
                   "ingredients": [{"path": str(d), "weight": w, "sha256": {n: _digest(d / n) for n in metadata}}
                                   for d, w in zip(directories, weights, strict=True)]}
     (out / SOUP_NAME).write_text(json.dumps(provenance, indent=2) + "\n")
