@@ -168,17 +168,16 @@ def concat_adapters(state_dicts: list[dict[str, torch.Tensor]], weights: list[fl
     to (n·r, in), B (out, r) factors scaled by their weights and joined to (out, n·r), so B·A = Σ w_i·B_i·A_i. Other
     tensors (none in a plain peft LoRA file) are averaged. Plain LoRA only: DoRA magnitudes, embedding factors and
     the like are refused."""
-    out = {}
+    others = [name for name in state_dicts[0] if ".lora_A." not in name and ".lora_B." not in name]
+    if unsupported := [name for name in others if "lora_" in name]:
+        raise ModelError(f"{unsupported[0]}: only plain LoRA A/B factors can be concatenated")
+    out = average_state_dicts([{name: sd[name] for name in others} for sd in state_dicts], weights)
     for name in state_dicts[0]:
         if ".lora_A." in name:
             out[name] = torch.cat([sd[name] for sd in state_dicts], dim=0).contiguous()
         elif ".lora_B." in name:
             out[name] = torch.cat([(w * sd[name].float()).to(sd[name].dtype) for w, sd in
                                    zip(weights, state_dicts, strict=True)], dim=1).contiguous()
-        elif "lora_" in name:
-            raise ModelError(f"{name}: only plain LoRA A/B factors can be concatenated")
-        else:
-            out.update(average_state_dicts([{name: sd[name]} for sd in state_dicts], weights))
     return out
 
 
