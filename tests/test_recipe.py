@@ -84,6 +84,58 @@ def test_a_background_step_runs_alongside_later_steps_until_its_user(tmp_path):
     assert [r["status"] for r in summary["steps"]] == ["done"] * 4
 
 
+# A background command as the recipe runs one: it installs the handler, then reports torch's threads until they change.
+THREADS_CHILD = """
+import os, time, torch
+from textpro.recipe.runner import follow_threads_signal
+follow_threads_signal()
+print("listening", torch.get_num_threads(), flush=True)
+deadline = time.time() + 60
+while torch.get_num_threads() == 1 and time.time() < deadline:
+    time.sleep(0.05)
+print("threads", torch.get_num_threads(), os.environ["OMP_NUM_THREADS"], flush=True)
+"""
+
+
+def test_a_background_step_the_foreground_waits_for_takes_both_cores(tmp_path):
+    import sys
+    import time
+
+    def background(ctx):
+        ctx.command(sys.executable, "-c", THREADS_CHILD)
+        ctx.command(sys.executable, "-c", "import os; print('next command', os.environ['OMP_NUM_THREADS'])")
+
+    def foreground(ctx):  # returns once the background command listens, so its user has to wait for it
+        log = tmp_path / "logs" / "bg.log"
+        deadline = time.time() + 60
+        while "listening 1" not in (log.read_text() if log.is_file() else "") and time.time() < deadline:
+            time.sleep(0.05)
+
+    messages = []
+    steps = [Step("bg", background, background_until="user"), Step("fg", foreground),
+             Step("user", lambda ctx: None)]
+    run_steps(steps, tmp_path, env={"OMP_NUM_THREADS": "1"}, alone_env={"OMP_NUM_THREADS": "2"},
+              echo=messages.append)
+    log = (tmp_path / "logs" / "bg.log").read_text()
+    assert "listening 1" in log and "threads 2 2" in log  # switched mid-run, by torch.set_num_threads
+    assert "next command 2" in log  # and its later commands start with both
+    assert "[bg] runs alone now: asked to take 2 threads" in messages
+
+
+def test_a_command_without_the_handler_is_not_signalled(tmp_path):
+    import subprocess
+    import sys
+
+    ctx = StepContext(tmp_path, tmp_path / "x.log", {"OMP_NUM_THREADS": "1"})
+    ctx.process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert ctx.take_threads({"OMP_NUM_THREADS": "2"}) is False  # SIGUSR1's default action would end it
+        assert ctx.process.poll() is None and ctx.env == {"OMP_NUM_THREADS": "2"}
+    finally:
+        ctx.process.kill()
+        ctx.process.wait()
+
+
 def test_a_failing_background_step_stops_the_recipe_at_its_user(tmp_path):
     def fail(ctx):
         raise RecipeError("no teacher")

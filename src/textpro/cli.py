@@ -246,6 +246,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if os.environ.get("TEXTPRO_THREADS_ALONE"):  # a recipe step started in the background (recipe/runner.py)
+        from textpro.recipe.runner import follow_threads_signal
+
+        follow_threads_signal()
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
