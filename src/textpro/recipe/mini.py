@@ -21,7 +21,8 @@ Each stage's YAML is the shipped config (configs/…) with the recipe's paths an
 OUT/configs/<step>.yaml before the command runs (so a step can be re-run by hand with exactly those settings).
 Training steps always pass --resume: an interrupted step continues from its last checkpoint. The speech side
 (whisperpro, featurize) and the teacher do not depend on each other: the teacher trains in the background alongside
-them (one thread each: the two cores of a small machine) until distill, its first user, needs it.
+them (one thread each: the two cores of a small machine) until distill, its first user, needs it; once the speech
+side is done and distill waits for it, the runner tells it to take both cores.
 
 Where the rest lives: the sizes in config.py (configs/recipe-*.yaml), the shared step pieces in stages.py, running
 steps in order with the background lane in runner.py, timings in timing.py.
