@@ -6,6 +6,7 @@ cd "$(dirname "$0")/../../.."
 export S=results/robust-hearing/s37 R=runs/s37
 for seed in 0 1; do
   THREADS=1 results/robust-hearing/s35/arm.sh swap $seed train > $R/swap-s$seed.driver.log 2>&1 &
+  sleep 20  # the first writes the arm's config before the second reads it
 done
 wait
 for seed in 0 1; do
