@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -64,7 +65,7 @@ def run(name: str, config: Path, chat_targets: Path, steps: int, work: Path) -> 
     records = [r for r in logged(run_dir) if r["step"] > SWITCH_AFTER]
     if not records:
         raise SystemExit(f"{name}: no steps after {SWITCH_AFTER} logged (see {work / f'{name}.log'})")
-    seconds = sum(r["seconds_per_step"] * 10 for r in records) / (10 * len(records))
+    seconds = statistics.mean(r["seconds_per_step"] for r in records)  # 10-step windows
     print(f"{name:9s} {seconds:.3f} s/step over steps {SWITCH_AFTER + 1}..{steps}"
           + (f" (asked to switch: {asked})" if name == "switched" else ""), flush=True)
     return {"seconds_per_step": round(seconds, 4), "windows": [r["seconds_per_step"] for r in records],

@@ -194,7 +194,7 @@ def _wait(item: tuple[Step, Future], echo: Callable[[str], None], contexts: dict
 
 
 def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str], echo: Callable[[str], None],
-              lock: threading.Lock, contexts: dict[str, StepContext] | None = None) -> None:
+              lock: threading.Lock, contexts: dict[str, StepContext]) -> None:
     if is_done(out, step.name):
         echo(f"[{step.name}] done already ({step_seconds(out, step.name)})")
         return
@@ -205,9 +205,7 @@ def _run_step(step: Step, steps: Sequence[Step], out: Path, env: dict[str, str],
     log_path = out / "logs" / f"{step.name}.log"
     echo(f"[{step.name}] {step.description} (log: {log_path})")
     started = time.perf_counter()
-    context = StepContext(out, log_path, env)
-    if contexts is not None:
-        contexts[step.name] = context
+    context = contexts[step.name] = StepContext(out, log_path, env)
     try:
         step.run(context)
     except RecipeError as exc:
