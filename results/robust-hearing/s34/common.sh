@@ -27,8 +27,8 @@ content_checks() {  # DIR NAME: the 53 dev requests and the 300 dev_unseen quest
   local out=$R/eval-$2-dev_unseen-bigsem
   [ -e $S/$2-dev_unseen-bigsem/results.json ] && return
   mkdir -p $out  # the text LLM's answers do not depend on the SLM: session 33's, same teacher, same items
-  [ -e $out/responses.jsonl ] || grep '"system": "teacher"' runs/s33/eval-recipe-dev_unseen-bigsem/responses.jsonl \
-    > $out/responses.jsonl
+  local seed=runs/s33/eval-recipe-dev_unseen-bigsem/responses.jsonl  # absent on a fresh machine: eval answers them
+  [ -e $out/responses.jsonl ] || [ ! -e $seed ] || grep '"system": "teacher"' $seed > $out/responses.jsonl
   .venv/bin/textpro eval --bench runs/s12/bigsem --split dev_unseen --model $1 --text-model $1/teacher --out $out \
     > $out.log 2>&1 && mkdir -p $S/$2-dev_unseen-bigsem && cp $out/results.{json,md} $S/$2-dev_unseen-bigsem/
 }

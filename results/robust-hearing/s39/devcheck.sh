@@ -24,11 +24,5 @@ echo "$(date +%T) dev inputs built"
 hearing_check $S/hc-$N.txt $D runs/s9/feat/bigdev_$N
 hearing_check $S/hc-$N-probe.txt $D runs/s9/feat/bigdev_$N --phrasings results/robust-hearing/s10/probe-phrasings.yaml
 echo "$(date +%T) $N hearing checked"
-[ -s $S/requests-$N.txt ] || .venv/bin/python results/robust-hearing/s15/request_diag.py $D runs/s15/bigreq \
-  dev_unseen --jsonl $R/requests-$N.jsonl > $S/requests-$N.txt 2> $R/requests-$N.log
-echo "$(date +%T) $N requests checked"
-out=$R/eval-$N-dev_unseen-bigsem
-[ -e $S/$N-dev_unseen-bigsem/results.json ] || { .venv/bin/textpro eval --bench runs/s12/bigsem --split dev_unseen \
-  --model $D --text-model $D/teacher --out $out > $out.log 2>&1 \
-  && mkdir -p $S/$N-dev_unseen-bigsem && cp $out/results.{json,md} $S/$N-dev_unseen-bigsem/; }
+content_checks $D $N  # s34/common.sh: the 53 requests, then the 300 questions
 echo "$(date +%T) $N ALL DONE"
