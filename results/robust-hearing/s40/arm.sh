@@ -1,0 +1,29 @@
+#!/bin/bash
+# Session 40 (rule 29 of s30/decision.md): the recipe's last two SLM steps (runs/mini-swap/configs/slm-stage2.yaml,
+# then slm-gate.yaml) from runs/mini-swap's hearing phase with overrides, then s39/devcheck.sh's checks on the same dev
+# inputs (own and probe hearing on 360 dev_unseen clips, the 53 dev_unseen requests, the 300 dev_unseen questions).
+# Alone on the machine (2 threads); resumable, a finished output is skipped.
+#   arm.sh ARM "STAGE2 --set ARGS" "GATE --set ARGS"
+#     -> runs/s40/ARM-{stage2,gate}/, results/robust-hearing/s40/{hc,hc-probe,requests}-ARM.txt, s40/ARM-dev_unseen-bigsem/
+cd "$(dirname "$0")/../../.."
+export S=results/robust-hearing/s40 R=runs/s40
+source results/robust-hearing/s34/common.sh
+A=$1 M=runs/mini-swap
+train() {  # STEP CONFIG INIT OVERRIDES
+  [ -e $R/$A-$1/model ] || .venv/bin/textpro train slm --stage 2 --config $M/configs/$2.yaml \
+    --output $R/$A-$1 --set init_from=$3 $4 --resume > $R/$A-$1.log 2>&1 || exit 1
+}
+train stage2 slm-stage2 $M/slm-hearing/model "$2"
+train gate slm-gate $R/$A-stage2/model "$3"
+D=$R/$A-default
+[ -e $D ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
+e('$R/$A-gate/model', '$M/teacher/model', '$M/whisperpro/model', '$M/data', '$D')" > /dev/null || exit 1
+echo "$(date +%T) $A trained"
+hearing_check $S/hc-$A.txt $D runs/s9/feat/bigdev_miniswap
+hearing_check $S/hc-$A-probe.txt $D runs/s9/feat/bigdev_miniswap --phrasings results/robust-hearing/s10/probe-phrasings.yaml
+echo "$(date +%T) $A hearing checked"
+out=$R/eval-$A-dev_unseen-bigsem  # the text LLM's answers do not depend on the SLM: session 39's, same teacher, items
+mkdir -p $out; [ -e $out/responses.jsonl ] || grep '"system": "teacher"' \
+  runs/s39/eval-miniswap-dev_unseen-bigsem/responses.jsonl > $out/responses.jsonl
+content_checks $D $A
+echo "$(date +%T) $A ALL DONE"
