@@ -3,10 +3,10 @@ of the SLM's answer against the text LLM's answer to the same transcript (the ca
 heard, at the training mean, and with only the learned WhisperPro vector / only the measured acoustics at their mean.
   branch_diag.py MODEL_DIR BENCH SPLIT
 """
+import json
 import statistics
 import sys
 from pathlib import Path
-import json
 
 import torch
 
