@@ -1,10 +1,13 @@
 # Session 34: what hearing.sh and continue.sh share (sourced from the repository root).
 export HF_HUB_OFFLINE=1 OMP_NUM_THREADS=2
 S=${S:-results/robust-hearing/s34} R=${R:-runs/s34}  # a later session passes its own
+MINI=${MINI:-runs/mini}  # the `make mini` run whose teacher, WhisperPro and data an arm is exported beside
+# the text LLM's answers to the 300 questions (they do not depend on the SLM); absent on a fresh machine: eval answers
+TEACHER_ANSWERS=${TEACHER_ANSWERS:-runs/s33/eval-recipe-dev_unseen-bigsem/responses.jsonl}
 mkdir -p $R
 export_arm() {  # MODEL DIR: a trained SLM as a default directory, beside the recipe's teacher and WhisperPro
   [ -e $2 ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('$1', 'runs/mini/teacher/model', 'runs/mini/whisperpro/model', 'runs/mini/data', '$2')" > /dev/null
+e('$1', '$MINI/teacher/model', '$MINI/whisperpro/model', '$MINI/data', '$2')" > /dev/null
 }
 hearing_check() {  # OUT DIR FEATURES [ARGS...]: gender / pitch / rate, kept lines: the totals and "$BY" rows
   [ -s $1 ] || .venv/bin/python benchmarks/hearing_check.py $2 $3 --threads 2 "${@:4}" 2>&1 \
@@ -17,7 +20,7 @@ train_hearing() {  # CONFIG ARM [ARGS...]: a hearing phase from CONFIG into $R/A
 check_hearing_arm() {  # ARM: $R/ARM exported beside the recipe's parts, then rule 22's two hearing checks
   export_arm $R/$1/model $R/$1-default
   hearing_check $S/hc-$1.txt $R/$1-default runs/s9/feat/bigdev_recipe
-  hearing_check $S/hc-$1-train.txt $R/$1-default runs/mini/features/train --limit 60
+  hearing_check $S/hc-$1-train.txt $R/$1-default $MINI/features/train --limit 60
   echo "$(date +%T) $1 done"
 }
 content_checks() {  # DIR NAME: the 53 dev requests and the 300 dev_unseen questions (session 33's check.sh inputs)
@@ -26,9 +29,9 @@ content_checks() {  # DIR NAME: the 53 dev requests and the 300 dev_unseen quest
   echo "$(date +%T) $2 requests checked"
   local out=$R/eval-$2-dev_unseen-bigsem
   [ -e $S/$2-dev_unseen-bigsem/results.json ] && return
-  mkdir -p $out  # the text LLM's answers do not depend on the SLM: session 33's, same teacher, same items
-  local seed=runs/s33/eval-recipe-dev_unseen-bigsem/responses.jsonl  # absent on a fresh machine: eval answers them
-  [ -e $out/responses.jsonl ] || [ ! -e $seed ] || grep '"system": "teacher"' $seed > $out/responses.jsonl
+  mkdir -p $out
+  [ -e $out/responses.jsonl ] || [ ! -e $TEACHER_ANSWERS ] || grep '"system": "teacher"' $TEACHER_ANSWERS \
+    > $out/responses.jsonl
   .venv/bin/textpro eval --bench runs/s12/bigsem --split dev_unseen --model $1 --text-model $1/teacher --out $out \
     > $out.log 2>&1 && mkdir -p $S/$2-dev_unseen-bigsem && cp $out/results.{json,md} $S/$2-dev_unseen-bigsem/
 }

@@ -6,24 +6,21 @@
 #   arm.sh ARM "STAGE2 --set ARGS" "GATE --set ARGS"
 #     -> runs/s40/ARM-{stage2,gate}/, results/robust-hearing/s40/{hc,hc-probe,requests}-ARM.txt, s40/ARM-dev_unseen-bigsem/
 cd "$(dirname "$0")/../../.."
-export S=results/robust-hearing/s40 R=runs/s40
+export S=results/robust-hearing/s40 R=runs/s40 MINI=runs/mini-swap
+export TEACHER_ANSWERS=runs/s39/eval-miniswap-dev_unseen-bigsem/responses.jsonl  # same teacher, same 300 items
 source results/robust-hearing/s34/common.sh
-A=$1 M=runs/mini-swap
+A=$1
 train() {  # STEP CONFIG INIT OVERRIDES
-  [ -e $R/$A-$1/model ] || .venv/bin/textpro train slm --stage 2 --config $M/configs/$2.yaml \
+  [ -e $R/$A-$1/model ] || .venv/bin/textpro train slm --stage 2 --config $MINI/configs/$2.yaml \
     --output $R/$A-$1 --set init_from=$3 $4 --resume > $R/$A-$1.log 2>&1 || exit 1
 }
-train stage2 slm-stage2 $M/slm-hearing/model "$2"
+train stage2 slm-stage2 $MINI/slm-hearing/model "$2"
 train gate slm-gate $R/$A-stage2/model "$3"
 D=$R/$A-default
-[ -e $D ] || .venv/bin/python -c "from textpro.recipe.export import export_default as e; \
-e('$R/$A-gate/model', '$M/teacher/model', '$M/whisperpro/model', '$M/data', '$D')" > /dev/null || exit 1
+export_arm $R/$A-gate/model $D || exit 1
 echo "$(date +%T) $A trained"
 hearing_check $S/hc-$A.txt $D runs/s9/feat/bigdev_miniswap
 hearing_check $S/hc-$A-probe.txt $D runs/s9/feat/bigdev_miniswap --phrasings results/robust-hearing/s10/probe-phrasings.yaml
 echo "$(date +%T) $A hearing checked"
-out=$R/eval-$A-dev_unseen-bigsem  # the text LLM's answers do not depend on the SLM: session 39's, same teacher, items
-mkdir -p $out; [ -e $out/responses.jsonl ] || grep '"system": "teacher"' \
-  runs/s39/eval-miniswap-dev_unseen-bigsem/responses.jsonl > $out/responses.jsonl
 content_checks $D $A
 echo "$(date +%T) $A ALL DONE"
