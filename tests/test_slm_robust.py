@@ -149,6 +149,31 @@ def test_prosody_swap_changes_vectors_of_distillation_rows_only():
     assert SLMDataset([_VectorStore(100)], examples, prosody_swap=0.0).swaps == {}
 
 
+def test_content_acoustic_swap_moves_the_acoustics_of_content_rows_alone():
+    from textpro.errors import ConfigError
+    from textpro.slm.tasks import Example
+    from textpro.slm.training import SLMDataset, SLMTrainingConfig
+
+    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
+    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    dataset = SLMDataset([_VectorStore(100)], examples, seed=0, content_acoustic_swap=0.5)
+    moved = [i for i in range(200) if dataset[i]["speech"]["acoustics"][0] != examples[i].index]
+    assert 30 < len(moved) < 70 and all(examples[i].kind == "distill" for i in moved)
+    for i in range(200):
+        item = dataset[i]["speech"]
+        assert item["text"] == f"clip {examples[i].index}"  # the words stay
+        assert item["utterance"][0] == item["prosody"][0, 0] == examples[i].index  # and the learned vectors
+    # with prosody_swap as well: the swapped rows keep their partner's learned vectors, the rows drawn here read
+    # acoustics from yet another clip, and prosody_swap's draws do not move
+    both = SLMDataset([_VectorStore(100)], examples, seed=0, prosody_swap=0.5, content_acoustic_swap=0.5)
+    assert both.swaps == SLMDataset([_VectorStore(100)], examples, seed=0, prosody_swap=0.5).swaps
+    assert sorted(both.acoustic_swaps) == sorted(dataset.acoustic_swaps)
+    disagree = [i for i in range(100) if both[i]["speech"]["acoustics"][0] != both[i]["speech"]["utterance"][0]]
+    assert set(disagree) <= set(dataset.acoustic_swaps) and len(disagree) > 25
+    with pytest.raises(ConfigError, match="content_acoustic_swap"):
+        SLMTrainingConfig(stage=2, content_acoustic_swap=1.5)
+
+
 def test_written_prompts_are_read_around_a_random_clips_prosody(tmp_path):
     import json
 
