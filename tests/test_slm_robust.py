@@ -133,12 +133,17 @@ class _VectorStore:  # a feature store's interface: records with a transcript an
         return self.records[i]
 
 
-def test_prosody_swap_changes_vectors_of_distillation_rows_only():
+def _content_and_gender_rows(n=100):  # rows 0..n-1 content (distillation), n..2n-1 gender, both over clips 0..n-1
     from textpro.slm.tasks import Example
+
+    return ([Example(0, i, None, "answer", "distill") for i in range(n)]
+            + [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(n)])
+
+
+def test_prosody_swap_changes_vectors_of_distillation_rows_only():
     from textpro.slm.training import SLMDataset
 
-    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
-    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    examples = _content_and_gender_rows()
     dataset = SLMDataset([_VectorStore(100)], examples, prosody_swap=0.5, seed=0)
     swapped = [i for i in range(200) if dataset[i]["speech"]["utterance"][0] != examples[i].index]
     assert 30 < len(swapped) < 70 and all(examples[i].kind == "distill" for i in swapped)
@@ -151,11 +156,9 @@ def test_prosody_swap_changes_vectors_of_distillation_rows_only():
 
 def test_content_acoustic_swap_moves_the_acoustics_of_content_rows_alone():
     from textpro.errors import ConfigError
-    from textpro.slm.tasks import Example
     from textpro.slm.training import SLMDataset, SLMTrainingConfig
 
-    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
-    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    examples = _content_and_gender_rows()
     dataset = SLMDataset([_VectorStore(100)], examples, seed=0, content_acoustic_swap=0.5)
     moved = [i for i in range(200) if dataset[i]["speech"]["acoustics"][0] != examples[i].index]
     assert 30 < len(moved) < 70 and all(examples[i].kind == "distill" for i in moved)
@@ -201,12 +204,10 @@ def test_written_prompts_are_read_around_a_random_clips_prosody(tmp_path):
 
 
 def test_learned_swap_changes_the_learned_vectors_of_paralinguistic_rows_only():
-    from textpro.slm.tasks import Example
     from textpro.slm.training import SLMDataset
 
     store = _VectorStore(100)
-    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
-    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    examples = _content_and_gender_rows()
     dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5)
     swapped = [i for i in range(200) if dataset[i]["speech"]["utterance"][0] != examples[i].index]
     assert 30 < len(swapped) < 70 and all(examples[i].kind == "gender" for i in swapped)
@@ -234,12 +235,10 @@ def test_task_learned_swap_overrides_the_share_per_task():
 def test_task_acoustics_keep_a_tasks_own_cues_and_take_the_rest_from_another_clip():
     from textpro.acoustics import ACOUSTIC_FEATURES
     from textpro.errors import ConfigError
-    from textpro.slm.tasks import Example
     from textpro.slm.training import SLMDataset, SLMTrainingConfig
 
     store = _VectorStore(100)
-    examples = [Example(0, i, None, "answer", "distill") for i in range(100)]
-    examples += [Example(0, i, "Is the speaker male?", "male", "gender", "male") for i in range(100)]
+    examples = _content_and_gender_rows()
     dataset = SLMDataset([store], examples, seed=0, learned_swap=0.5, task_acoustics={"gender": ["f0_median_oct"]})
     f0, rest = ACOUSTIC_FEATURES.index("f0_median_oct"), [k for k in range(K) if k != 0]
     moved = 0
