@@ -267,8 +267,10 @@ def test_stage2_continues_the_hearing_phase_when_there_is_one(tmp_path, hearing)
     names = ("slm-stage1", *(["slm-hearing"] if hearing else []), "slm-stage2", "slm-gate")
     assert [s["train"]["output_dir"] for s in stages] == [str(tmp_path / name) for name in names]
     assert stages[-2]["init_from"] == str(tmp_path / ("slm-hearing" if hearing else "slm-stage1") / "model")
-    # the last phase: stage 2's adapter kept (only the projector trains) under a gate fitted at its first step
+    # stage 2 fits the adapter's gate before its first step (sessions 40-41); the last phase keeps stage 2's adapter
+    # and gate (only the projector trains)
     gate = stages[-1]
+    assert stages[-2]["adapter_gate_layer"] == 15
     assert gate["init_from"] == str(tmp_path / "slm-stage2" / "model") and gate["freeze_adapter"] is True
     assert gate["adapter_gate_layer"] == 15 and gate["train"]["max_steps"] == config.slm_gate.max_steps
     assert gate["distill"] == stages[-2]["distill"] and gate["features"] == stages[-2]["features"]

@@ -466,6 +466,8 @@ def test_mini_configs_load():
     assert two.lora_settings.target_modules == hearing.lora_settings.target_modules
     assert two.kd_alpha > 0 and two.kd_rows == "distill"
     assert two.learned_swap > 0.5  # and stage 2 keeps the swap on its paralinguistic rows
+    # its content rows read another clip's learned vectors or measured acoustics: content hangs on neither (s40-41)
+    assert two.prosody_swap > 0 and two.content_acoustic_swap > 0
     with pytest.raises(ConfigError, match="stage-1 config"):
         SLMTrainingConfig.from_yaml(CONFIGS / "slm-mini-stage1.yaml", stage=2)
 
