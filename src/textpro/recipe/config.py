@@ -95,8 +95,9 @@ class MiniRecipeConfig:
     slm_hearing: StageSettings | None = field(
         default_factory=lambda: StageSettings("configs/slm-mini-stage2-hearing.yaml"))
     slm_stage2: StageSettings = field(default_factory=lambda: StageSettings("configs/slm-mini-stage2.yaml"))
-    # Stage 2's last phase (configs/slm-mini-stage2-gate.yaml): the adapter gate fitted, then the projector alone
-    # trained on with half the content rows at the mean voice; the export reads it. None: export stage 2 as it is
+    # Stage 2's last phase (configs/slm-mini-stage2-gate.yaml): the projector alone trained on with half the content
+    # rows at the mean voice, the adapter and its gate (fitted by stage 2 or here) kept; the export reads it.
+    # None: export stage 2 as it is
     slm_gate: StageSettings | None = None
     eval: EvalSettings = field(default_factory=EvalSettings)
 

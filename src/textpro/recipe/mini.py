@@ -81,9 +81,10 @@ class MiniRecipe:
             Step("slm-stage1", self.slm_stage1, "SLM stage 1: projector only, LLM frozen"),
             *([Step("slm-hearing", self.slm_hearing, "SLM stage 2, first phase: projector + LoRA on the "
                     "paralinguistic tasks, reading the measured acoustics")] if self.config.slm_hearing else []),
-            Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA on the content mix"),
-            *([Step("slm-gate", self.slm_gate, "SLM stage 2, last phase: the adapter's per-turn gate, then the "
-                    "projector alone with half the content rows at the mean voice")] if self.config.slm_gate else []),
+            Step("slm-stage2", self.slm_stage2, "SLM stage 2: projector + LoRA on the content mix (the config may fit "
+                 "the adapter's per-turn gate first)"),
+            *([Step("slm-gate", self.slm_gate, "SLM stage 2, last phase: the projector alone (the adapter and its "
+                    "gate kept) with half the content rows at the mean voice")] if self.config.slm_gate else []),
             Step("export", self.export, "pack the adapters + example clips into OUT/default (the embedded default)"),
             Step("eval", self.evaluate, "modality gap, paralinguistic accuracy, WhisperPro WER (of OUT/default)"),
         ]
