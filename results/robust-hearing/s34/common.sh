@@ -35,3 +35,10 @@ content_checks() {  # DIR NAME: the 53 dev requests and the 300 dev_unseen quest
   .venv/bin/textpro eval --bench runs/s12/bigsem --split dev_unseen --model $1 --text-model $1/teacher --out $out \
     > $out.log 2>&1 && mkdir -p $S/$2-dev_unseen-bigsem && cp $out/results.{json,md} $S/$2-dev_unseen-bigsem/
 }
+final_checks() {  # DIR NAME FEATURES: a final model's own and probe hearing on FEATURES, then content_checks
+  hearing_check $S/hc-$2.txt $1 $3
+  hearing_check $S/hc-$2-probe.txt $1 $3 --phrasings results/robust-hearing/s10/probe-phrasings.yaml
+  echo "$(date +%T) $2 hearing checked"
+  content_checks $1 $2
+  echo "$(date +%T) $2 ALL DONE"
+}

@@ -21,8 +21,4 @@ build bigreq results/robust-hearing/s15/bigreq.sh &
 wait
 for b in bigdev-$N bigsem bigreq; do [ -e $R/$b.done ] || { echo "$b failed: $R/$b.log" >&2; exit 1; }; done
 echo "$(date +%T) dev inputs built"
-hearing_check $S/hc-$N.txt $D runs/s9/feat/bigdev_$N
-hearing_check $S/hc-$N-probe.txt $D runs/s9/feat/bigdev_$N --phrasings results/robust-hearing/s10/probe-phrasings.yaml
-echo "$(date +%T) $N hearing checked"
-content_checks $D $N  # s34/common.sh: the 53 requests, then the 300 questions
-echo "$(date +%T) $N ALL DONE"
+final_checks $D $N runs/s9/feat/bigdev_$N  # s34/common.sh: hearing, the 53 requests, the 300 questions

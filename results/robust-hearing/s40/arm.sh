@@ -19,8 +19,4 @@ train gate slm-gate $R/$A-stage2/model "$3"
 D=$R/$A-default
 export_arm $R/$A-gate/model $D || exit 1
 echo "$(date +%T) $A trained"
-hearing_check $S/hc-$A.txt $D runs/s9/feat/bigdev_miniswap
-hearing_check $S/hc-$A-probe.txt $D runs/s9/feat/bigdev_miniswap --phrasings results/robust-hearing/s10/probe-phrasings.yaml
-echo "$(date +%T) $A hearing checked"
-content_checks $D $A
-echo "$(date +%T) $A ALL DONE"
+final_checks $D $A runs/s9/feat/bigdev_miniswap
