@@ -19,7 +19,7 @@ from tests.test_slm import QWEN25_TEMPLATE
 from textpro.errors import ConfigError
 from textpro.slm import TextProSLM
 from textpro.slm.featurize import FeatureStore, featurize
-from textpro.slm.training import SLMTrainingConfig, build, run
+from textpro.slm.training import SLMTrainingConfig, build, predicting, run
 from textpro.train import config_to_dict
 
 CONFIGS = Path(__file__).resolve().parent.parent / "configs"
@@ -360,6 +360,45 @@ def test_neutral_content_rows_read_the_projectors_training_mean(features, tiny_l
     assert not any(none[i]["neutral"] for i in range(len(none)))
     with pytest.raises(ConfigError, match="neutral_content"):
         stage_config(features, tiny_llama, tmp_path / "bad", neutral_content=1.5)
+
+
+def test_mean_voice_kl_pulls_the_content_answers_towards_the_mean_voice_ones(features, tiny_llama, tmp_path):
+    """mean_voice_kl: δ·KL(the SLM at the training-mean voice ‖ the SLM as it heard the row) over the response tokens
+    of the content rows that hear a voice; the mean-voice side is a target (no gradient), the term's gradient reaches
+    the projector, and neutral or paralinguistic rows add nothing."""
+    import torch.nn.functional as F
+
+    config = stage_config(features, tiny_llama, tmp_path / "run", mean_voice_kl=2.0)
+    objective, dataset, collator = build(config)
+    objective.eval()
+    content = [i for i in range(len(dataset)) if dataset.examples[i].kind == "distill"]
+    para = [i for i in range(len(dataset)) if dataset.examples[i].kind != "distill"]
+    with torch.no_grad():  # a projector whose output moves with the voice, so that the two sides differ
+        objective.slm.projector.linear_out.weight.normal_(0, 0.5)
+    batch = collator([dataset[i] for i in content[:1]])
+    torch.manual_seed(0)  # the fixture's clips read nearly one vector: a voice of its own, away from their mean
+    batch["prosody_vectors"] += 0.01 * torch.randn_like(batch["prosody_vectors"])
+    out = objective(batch)
+    keep = predicting(batch["labels"])
+    with torch.no_grad():
+        heard = objective.slm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                              prosody_vectors=batch["prosody_vectors"], prosody_mask=batch["prosody_mask"],
+                              logits_to_keep=keep).logits
+        mean = objective.slm.projector.neutral_input().expand_as(batch["prosody_vectors"])
+        at_mean = objective.slm(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                prosody_vectors=mean, prosody_mask=batch["prosody_mask"], logits_to_keep=keep).logits
+    by_hand = F.kl_div(F.log_softmax(heard, -1), F.log_softmax(at_mean, -1), log_target=True, reduction="batchmean")
+    assert out["kl_mean"] > 0
+    torch.testing.assert_close(out["kl_mean"], by_hand)
+    torch.testing.assert_close(out["loss"], out["ce"] + 2.0 * by_hand)
+    objective.zero_grad()
+    (out["loss"] - out["ce"]).backward()  # the consistency term's gradient alone
+    assert objective.slm.projector.linear_out.weight.grad.abs().sum() > 0
+    assert objective(collator([dataset[para[0]]]))["kl_mean"] == 0  # a paralinguistic row: no term
+    neutral = build(stage_config(features, tiny_llama, tmp_path / "neutral", mean_voice_kl=2.0, neutral_content=1.0))
+    assert neutral[0](neutral[2]([neutral[1][content[0]]]))["kl_mean"] == 0  # it already hears the mean
+    with pytest.raises(ConfigError, match="mean_voice_kl"):
+        stage_config(features, tiny_llama, tmp_path / "bad", mean_voice_kl=-1.0)
 
 
 def test_stage2_fits_an_adapter_gate_on_its_rows_and_saves_it(features, tiny_llama, tmp_path):

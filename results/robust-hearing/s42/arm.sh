@@ -6,7 +6,7 @@
 #   arm.sh ARM "GATE --set ARGS"
 #     -> runs/s42/ARM-gate/, results/robust-hearing/s42/{hc,hc-probe,requests}-ARM.txt, s42/ARM-dev_unseen-bigsem/
 cd "$(dirname "$0")/../../.."
-export S=results/robust-hearing/s42 R=runs/s42 MINI=runs/mini-cas
+export S=${S:-results/robust-hearing/s42} R=${R:-runs/s42} MINI=runs/mini-cas  # a later session passes its own S, R
 export TEACHER_ANSWERS=runs/s39/eval-minicas-dev_unseen-bigsem/responses.jsonl  # same teacher, same 300 items
 source results/robust-hearing/s34/common.sh
 A=$1

@@ -176,6 +176,12 @@ class SLMTrainingConfig:
     # answers most (session 40: dev_unseen requests ROUGE-L 0.432 as heard, 0.514 with the acoustics alone at their
     # mean). 0: none.
     content_acoustic_swap: float = 0.0
+    # δ of a consistency term on the content rows that hear a voice (not neutral_content's): KL(the SLM hearing the
+    # projector's training mean ‖ the SLM hearing the row's voice) over the response tokens, the mean-voice side
+    # without gradient. Prosody-neutral agreement asks exactly this (the same answer at the mean voice); teaching both
+    # sides only towards the text LLM left it at 88-89% on dev_unseen (sessions 41-42). Training only: one forward
+    # path at inference. 0: none.
+    mean_voice_kl: float = 0.0
     # Which rows the KL term reads: "all", or "distill" (content rows only: on a paralinguistic row the teacher,
     # who cannot hear, would pull "female" towards its own guess)
     kd_rows: str = "all"
@@ -245,6 +251,8 @@ class SLMTrainingConfig:
             raise ConfigError(f"label_head_norm must be > 0 or null, got {self.label_head_norm}")
         if not 0.0 <= self.neutral_content <= 1.0:
             raise ConfigError(f"neutral_content must be in [0, 1], got {self.neutral_content}")
+        if not self.mean_voice_kl >= 0.0:
+            raise ConfigError(f"mean_voice_kl must be >= 0, got {self.mean_voice_kl}")
         if self.adapter_gate_layer is not None and not (self.stage == 2 and self.lora and self.adapter_gate_layer >= 0):
             raise ConfigError(f"adapter_gate_layer needs stage 2 with lora: true and a layer >= 0, got "
                               f"{self.adapter_gate_layer}")
@@ -384,6 +392,7 @@ class SLMCollator:
         batch = self.builder.build_training_batch(examples, self.max_length)
         batch["ce_row"] = torch.tensor([ex.get("ce", True) for ex in examples])  # (B,) False: the KL term alone
         batch["neutral_row"] = torch.tensor([ex.get("neutral", False) for ex in examples])  # (B,) reads the mean
+        batch["content_row"] = torch.tensor([ex.get("kind", "distill") == "distill" for ex in examples])  # (B,)
         if self.label_tasks:
             tasks = list(self.label_tasks)
             pairs = [(tasks.index(ex["kind"]), self.label_tasks[ex["kind"]].index(ex["label"]))
@@ -411,14 +420,16 @@ class SLMCollator:
 
 class SLMObjective(nn.Module):
     """loss = (1−α)·CE(response) + α·KL(teacher ‖ student) [+ β·KL(teacher ‖ student with the adapter off)] over the
-    response tokens [+ γ·CE(the label heads on the projected vector) over the paralinguistic rows]. The CE skips
-    on-policy rows (`ce_row` False: the response is the student's own answer)."""
+    response tokens [+ δ·KL(student at the mean voice ‖ student) over the content rows' response tokens] [+ γ·CE(the
+    label heads on the projected vector) over the paralinguistic rows]. The CE skips on-policy rows (`ce_row` False:
+    the response is the student's own answer)."""
 
     def __init__(self, slm, kd_alpha: float = 0.0, kd_temperature: float = 1.0, teacher: nn.Module | None = None,
                  ce_average: str = "token", base_kd: float = 0.0, encoder_lr_scale: float = 1.0,
                  label_aux: float = 0.0, label_tasks: dict[str, list[str]] | None = None,
-                 label_head_norm: float | None = None):
+                 label_head_norm: float | None = None, mean_voice_kl: float = 0.0):
         super().__init__()
+        self.mean_voice_kl = mean_voice_kl  # δ of the consistency term (0: none)
         self.slm = slm
         # γ of the auxiliary label term and its linear heads, one per task (label_tasks order = the collator's)
         self.label_aux, self.label_head_norm = label_aux, label_head_norm
@@ -465,9 +476,10 @@ class SLMObjective(nn.Module):
         return outputs
 
     def response_loss(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        """(1−α)·CE + α·KL [+ β·KL with the adapter off] over the response tokens, with the logged parts. Logits are
-        computed only where a response token is predicted (`predicting`): no loss reads the LM head and vocabulary
-        softmaxes at prompt positions (1.06–1.08× per CPU step on the default's step without them; BENCHMARKS.md)."""
+        """(1−α)·CE + α·KL [+ β·KL with the adapter off] [+ δ·KL to the mean voice] over the response tokens, with the
+        logged parts. Logits are computed only where a response token is predicted (`predicting`): no loss reads the
+        LM head and vocabulary softmaxes at prompt positions (1.06–1.08× per CPU step on the default's step without
+        them; BENCHMARKS.md)."""
         keep = predicting(batch["labels"])  # (B, L)
         rows_of = keep.nonzero()[:, 0]  # (K,) the row of each kept position, row-major like the logits
         targets = batch["labels"][:, 1:][keep[:, :-1]]  # (K,) the token each kept position predicts
@@ -480,19 +492,23 @@ class SLMObjective(nn.Module):
         ce = token_ce(logits, targets) if self.ce_average == "token" else \
             per_example_ce(logits, targets, rows_of, len(keep))
         metrics = {"ce": ce.detach(), "prosody_norm": self.projected_norm(batch)}
+        consistency = 0.0  # δ·KL(student at the mean voice ‖ student), added to every loss below
+        if self.mean_voice_kl > 0:
+            kl_mean = self.mean_voice_loss(batch, logits, keep, rows_of, prompt_mask)
+            consistency, metrics["kl_mean"] = self.mean_voice_kl * kl_mean, kl_mean.detach()
         if self.kd_alpha == 0:
-            return {"loss": ce, **metrics}
+            return {"loss": ce + consistency, **metrics}
         rows = batch["kd_row"]  # (B,) the rows the KL terms read (SLMCollator, kd_rows)
         if not rows.any():
             zero = logits.new_zeros(())
-            return {"loss": (1 - self.kd_alpha) * ce, **metrics, "kl": zero,
+            return {"loss": (1 - self.kd_alpha) * ce + consistency, **metrics, "kl": zero,
                     **({"kl_base": zero} if self.base_kd > 0 else {})}
         with torch.no_grad():  # the teacher reads only the rows the KL terms use
             teacher_logits = self._teacher_logits(batch["teacher_input_ids"][rows],
                                                   batch["teacher_attention_mask"][rows],
                                                   predicting(batch["teacher_labels"][rows]))  # (K_kd, V)
         kl = self.kl_to_teacher(logits[rows[rows_of]], teacher_logits)
-        loss = (1 - self.kd_alpha) * ce + self.kd_alpha * kl
+        loss = (1 - self.kd_alpha) * ce + self.kd_alpha * kl + consistency
         if self.base_kd == 0:
             return {"loss": loss, **metrics, "kl": kl.detach()}
         with self.slm.llm.disable_adapter():  # the original weights reading the projected vector
@@ -500,6 +516,22 @@ class SLMObjective(nn.Module):
                                    logits_to_keep=keep[rows], route=False).logits  # no adapter: no gate to set
         kl_base = self.kl_to_teacher(base_logits, teacher_logits)
         return {"loss": loss + self.base_kd * kl_base, **metrics, "kl": kl.detach(), "kl_base": kl_base.detach()}
+
+    def mean_voice_loss(self, batch: dict[str, torch.Tensor], logits: torch.Tensor, keep: torch.Tensor,
+                        rows_of: torch.Tensor, prompt_mask: torch.Tensor) -> torch.Tensor:
+        """KL(the SLM hearing the training mean ‖ the SLM as it heard the batch) over the response tokens of the content
+        rows that do not already read the mean; `logits` (K, V) are the batch's own at the `keep` positions, the
+        mean-voice side a target (no gradient): one extra forward, without backward, over those rows only."""
+        rows = batch["content_row"] & ~batch.get("neutral_row", torch.zeros_like(batch["content_row"]))  # (B,)
+        if not rows.any():
+            return logits.new_zeros((), dtype=torch.float32)
+        vectors = batch["prosody_vectors"][rows]  # (R, M, d_in)
+        with torch.no_grad():
+            target = self.slm(input_ids=batch["input_ids"][rows], attention_mask=batch["attention_mask"][rows],
+                              prosody_vectors=self.slm.projector.neutral_input().to(vectors).expand_as(vectors),
+                              prosody_mask=batch["prosody_mask"][rows], prompt_mask=prompt_mask[rows],
+                              logits_to_keep=keep[rows]).logits  # (K_rows, V)
+        return self.kl_to_teacher(logits[rows[rows_of]], target)
 
     def label_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean cross-entropy (and accuracy) of each labelled row's head reading the row's projected vectors (their
@@ -718,7 +750,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
         teacher = copy.deepcopy(slm.llm).requires_grad_(False).eval()
     label_tasks = dict(config.paralinguistic.labels) if config.label_aux > 0 else None
     objective = SLMObjective(slm, config.kd_alpha, config.kd_temperature, teacher, config.ce_average, config.base_kd,
-                             config.encoder_lr_scale, config.label_aux, label_tasks, config.label_head_norm)
+                             config.encoder_lr_scale, config.label_aux, label_tasks, config.label_head_norm,
+                             config.mean_voice_kl)
     collator = SLMCollator(slm.builder, config.max_length, with_teacher=config.kd_alpha > 0, kd_rows=config.kd_rows,
                            label_tasks=label_tasks)
     return objective, dataset, collator
