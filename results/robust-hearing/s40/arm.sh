@@ -6,8 +6,10 @@
 #   arm.sh ARM "STAGE2 --set ARGS" "GATE --set ARGS"
 #     -> runs/s40/ARM-{stage2,gate}/, results/robust-hearing/s40/{hc,hc-probe,requests}-ARM.txt, s40/ARM-dev_unseen-bigsem/
 cd "$(dirname "$0")/../../.."
-export S=results/robust-hearing/s40 R=runs/s40 MINI=runs/mini-swap
-export TEACHER_ANSWERS=runs/s39/eval-miniswap-dev_unseen-bigsem/responses.jsonl  # same teacher, same 300 items
+# a later session passes its own S, R, and may start from another `make mini` (MINI, its TEACHER_ANSWERS and FEATURES)
+export S=${S:-results/robust-hearing/s40} R=${R:-runs/s40} MINI=${MINI:-runs/mini-swap}
+export TEACHER_ANSWERS=${TEACHER_ANSWERS:-runs/s39/eval-miniswap-dev_unseen-bigsem/responses.jsonl}  # same 300 items
+FEATURES=${FEATURES:-runs/s9/feat/bigdev_miniswap}  # the 360 dev_unseen clips featurized with MINI's WhisperPro
 source results/robust-hearing/s34/common.sh
 A=$1
 train() {  # STEP CONFIG INIT OVERRIDES
@@ -19,4 +21,4 @@ train gate slm-gate $R/$A-stage2/model "$3"
 D=$R/$A-default
 export_arm $R/$A-gate/model $D || exit 1
 echo "$(date +%T) $A trained"
-final_checks $D $A runs/s9/feat/bigdev_miniswap
+final_checks $D $A $FEATURES
