@@ -395,8 +395,9 @@ def test_mean_voice_kl_pulls_the_content_answers_towards_the_mean_voice_ones(fea
     (out["loss"] - out["ce"]).backward()  # the consistency term's gradient alone
     assert objective.slm.projector.linear_out.weight.grad.abs().sum() > 0
     assert objective(collator([dataset[para[0]]]))["kl_mean"] == 0  # a paralinguistic row: no term
-    neutral = build(stage_config(features, tiny_llama, tmp_path / "neutral", mean_voice_kl=2.0, neutral_content=1.0))
-    assert neutral[0](neutral[2]([neutral[1][content[0]]]))["kl_mean"] == 0  # it already hears the mean
+    neutral, neutral_data, neutral_collator = build(stage_config(features, tiny_llama, tmp_path / "neutral",
+                                                                 mean_voice_kl=2.0, neutral_content=1.0))
+    assert neutral(neutral_collator([neutral_data[content[0]]]))["kl_mean"] == 0  # it already hears the mean
     with pytest.raises(ConfigError, match="mean_voice_kl"):
         stage_config(features, tiny_llama, tmp_path / "bad", mean_voice_kl=-1.0)
 

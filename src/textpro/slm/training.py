@@ -410,8 +410,7 @@ class SLMCollator:
                 n = int(keep[row].sum())
                 ids[row, :n], labels[row, :n] = batch["input_ids"][row, keep[row]], batch["labels"][row, keep[row]]
                 mask[row, :n] = 1
-            kd_row = torch.tensor([self.kd_rows == "all" or ex.get("kind", "distill") == "distill"
-                                   for ex in examples])  # (B,) rows the KL term reads
+            kd_row = batch["content_row"] | (self.kd_rows == "all")  # (B,) rows the KL terms read
             batch.update(teacher_input_ids=ids, teacher_attention_mask=mask, teacher_labels=labels, kd_row=kd_row)
         return batch
 
@@ -429,7 +428,6 @@ class SLMObjective(nn.Module):
                  label_aux: float = 0.0, label_tasks: dict[str, list[str]] | None = None,
                  label_head_norm: float | None = None, mean_voice_kl: float = 0.0):
         super().__init__()
-        self.mean_voice_kl = mean_voice_kl  # δ of the consistency term (0: none)
         self.slm = slm
         # γ of the auxiliary label term and its linear heads, one per task (label_tasks order = the collator's)
         self.label_aux, self.label_head_norm = label_aux, label_head_norm
@@ -443,6 +441,7 @@ class SLMObjective(nn.Module):
         self.encoder_lr_scale = encoder_lr_scale
         self.kd_alpha, self.kd_temperature, self.ce_average = kd_alpha, kd_temperature, ce_average
         self.base_kd = base_kd  # β of the adapter-off KL term (0: none)
+        self.mean_voice_kl = mean_voice_kl  # δ of the mean-voice consistency term (0: none)
         self.teacher = teacher  # a frozen copy of the original LLM (full fine-tune); None: the student's own LLM
         self.register_state_dict_post_hook(_drop_frozen_from_state_dict)
         self.register_load_state_dict_post_hook(_allow_missing_frozen)
@@ -525,12 +524,11 @@ class SLMObjective(nn.Module):
         rows = batch["content_row"] & ~batch.get("neutral_row", torch.zeros_like(batch["content_row"]))  # (B,)
         if not rows.any():
             return logits.new_zeros((), dtype=torch.float32)
-        vectors = batch["prosody_vectors"][rows]  # (R, M, d_in)
+        inputs = {k: batch[k][rows] for k in self.STUDENT_KEYS if k != "labels"}
+        vectors = inputs["prosody_vectors"]  # (R, M, d_in)
+        inputs["prosody_vectors"] = self.slm.projector.neutral_input().to(vectors).expand_as(vectors)
         with torch.no_grad():
-            target = self.slm(input_ids=batch["input_ids"][rows], attention_mask=batch["attention_mask"][rows],
-                              prosody_vectors=self.slm.projector.neutral_input().to(vectors).expand_as(vectors),
-                              prosody_mask=batch["prosody_mask"][rows], prompt_mask=prompt_mask[rows],
-                              logits_to_keep=keep[rows]).logits  # (K_rows, V)
+            target = self.slm(**inputs, prompt_mask=prompt_mask[rows], logits_to_keep=keep[rows]).logits  # (K_rows, V)
         return self.kl_to_teacher(logits[rows[rows_of]], target)
 
     def label_loss(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
