@@ -1,6 +1,7 @@
 """Session 44: which dev_unseen questions each model answers differently as heard and at the training-mean voice (the
 items prosody-neutral agreement misses), how those items overlap between models, and the effect of `mean_voice_kl`
-pooled over its two seed pairs (paired bootstrap over the 300 items, 1000 resamples).
+pooled over its two seed pairs (paired bootstrap over the 300 items, 1000 resamples); then the items every model misses,
+with ctrl-s1's transcript and each model's two answers.
 
     .venv/bin/python results/robust-hearing/s44/agreement_pairs.py > results/robust-hearing/s44/agreement_pairs.txt
 """
@@ -16,15 +17,16 @@ RUNS = {  # each model's `textpro eval` answers on the 300 dev_unseen questions
 PAIRS = (("s2mv s0", "mini-cas s0"), ("s2mv s1", "ctrl s1"))  # (with the term, without), same seed
 
 
-def disagreements(path: str) -> tuple[set[str], list[str]]:
-    """The semantic items whose answer as heard differs from the answer at the mean voice, and every item id."""
-    answers = {"speech": {}, "neutral": {}}
+def disagreements(path: str) -> tuple[set[str], list[str], dict[str, dict[str, str]]]:
+    """The semantic items whose answer as heard differs from the answer at the mean voice, every item id, and the
+    model's answers by side (speech, neutral, transcript) and item."""
+    answers = {"speech": {}, "neutral": {}, "transcript": {}}
     for line in open(path):
         row = json.loads(line)
         if row["task"] == "semantic" and row["system"].startswith("textpro-slm") and row["side"] in answers:
             answers[row["side"]][row["id"]] = row["response"].strip()
     heard, neutral = answers["speech"], answers["neutral"]
-    return {i for i in heard if heard[i] != neutral.get(i)}, sorted(heard)
+    return {i for i in heard if heard[i] != neutral.get(i)}, sorted(heard), answers
 
 
 def pooled_effect(missed: dict[str, set[str]], items: list[str]) -> float:
@@ -33,9 +35,9 @@ def pooled_effect(missed: dict[str, set[str]], items: list[str]) -> float:
     return 100 * sum(gains) / len(gains)
 
 
-missed, items = {}, []
+missed, items, answers = {}, [], {}
 for name, path in RUNS.items():
-    missed[name], items = disagreements(path)
+    missed[name], items, answers[name] = disagreements(path)
     agreement = 100 * (1 - len(missed[name]) / len(items))
     print(f"{name}: n {len(items)}  disagree {len(missed[name])}  agreement {agreement:.1f}")
 print("shared disagreements (row ∩ column):", *RUNS)
@@ -47,3 +49,9 @@ print(f"mean_voice_kl's agreement effect, mean of the 2 seed pairs: {pooled_effe
       f"(95% {boot[25]:+.1f} .. {boot[974]:+.1f})")
 print(f"seed effect without the term (ctrl s1 − mini-cas s0): "
       f"{100 * (len(missed['mini-cas s0']) - len(missed['ctrl s1'])) / len(items):+.1f} points")
+core = sorted(set.intersection(*missed.values()))
+voices = {row["id"]: row["voice"] for row in map(json.loads, open("runs/s12/bigsem/dev_unseen.jsonl"))}
+print(f"missed by every model: {len(core)}; heard / neutral answers, one per model ({', '.join(RUNS)})")
+for i in core:
+    print(f"  {i} {voices[i]}: {answers['ctrl s1']['transcript'][i]!r}")
+    print(f"    heard {[answers[m]['speech'][i] for m in RUNS]}  neutral {[answers[m]['neutral'][i] for m in RUNS]}")
