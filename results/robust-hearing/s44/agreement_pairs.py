@@ -35,23 +35,29 @@ def pooled_effect(missed: dict[str, set[str]], items: list[str]) -> float:
     return 100 * sum(gains) / len(gains)
 
 
-missed, items, answers = {}, [], {}
-for name, path in RUNS.items():
-    missed[name], items, answers[name] = disagreements(path)
-    agreement = 100 * (1 - len(missed[name]) / len(items))
-    print(f"{name}: n {len(items)}  disagree {len(missed[name])}  agreement {agreement:.1f}")
-print("shared disagreements (row ∩ column):", *RUNS)
-for a in RUNS:
-    print(f"  {a:12s}", [len(missed[a] & missed[b]) for b in RUNS])
-rng = random.Random(0)
-boot = sorted(pooled_effect(missed, [rng.choice(items) for _ in items]) for _ in range(1000))
-print(f"mean_voice_kl's agreement effect, mean of the 2 seed pairs: {pooled_effect(missed, items):+.1f} points "
-      f"(95% {boot[25]:+.1f} .. {boot[974]:+.1f})")
-print(f"seed effect without the term (ctrl s1 − mini-cas s0): "
-      f"{100 * (len(missed['mini-cas s0']) - len(missed['ctrl s1'])) / len(items):+.1f} points")
-core = sorted(set.intersection(*missed.values()))
-voices = {row["id"]: row["voice"] for row in map(json.loads, open("runs/s12/bigsem/dev_unseen.jsonl"))}
-print(f"missed by every model: {len(core)}; heard / neutral answers, one per model ({', '.join(RUNS)})")
-for i in core:
-    print(f"  {i} {voices[i]}: {answers['ctrl s1']['transcript'][i]!r}")
-    print(f"    heard {[answers[m]['speech'][i] for m in RUNS]}  neutral {[answers[m]['neutral'][i] for m in RUNS]}")
+def main() -> None:
+    missed, items, answers = {}, [], {}
+    for name, path in RUNS.items():
+        missed[name], items, answers[name] = disagreements(path)
+        agreement = 100 * (1 - len(missed[name]) / len(items))
+        print(f"{name}: n {len(items)}  disagree {len(missed[name])}  agreement {agreement:.1f}")
+    print("shared disagreements (row ∩ column):", *RUNS)
+    for a in RUNS:
+        print(f"  {a:12s}", [len(missed[a] & missed[b]) for b in RUNS])
+    rng = random.Random(0)
+    boot = sorted(pooled_effect(missed, [rng.choice(items) for _ in items]) for _ in range(1000))
+    print(f"mean_voice_kl's agreement effect, mean of the 2 seed pairs: {pooled_effect(missed, items):+.1f} points "
+          f"(95% {boot[25]:+.1f} .. {boot[974]:+.1f})")
+    print(f"seed effect without the term (ctrl s1 − mini-cas s0): "
+          f"{100 * (len(missed['mini-cas s0']) - len(missed['ctrl s1'])) / len(items):+.1f} points")
+    core = sorted(set.intersection(*missed.values()))
+    voices = {row["id"]: row["voice"] for row in map(json.loads, open("runs/s12/bigsem/dev_unseen.jsonl"))}
+    print(f"missed by every model: {len(core)}; heard / neutral answers, one per model ({', '.join(RUNS)})")
+    for i in core:
+        print(f"  {i} {voices[i]}: {answers['ctrl s1']['transcript'][i]!r}")
+        heard, neutral = ([answers[m][side][i] for m in RUNS] for side in ("speech", "neutral"))
+        print(f"    heard {heard}  neutral {neutral}")
+
+
+if __name__ == "__main__":
+    main()

@@ -13,21 +13,12 @@ import json
 import sys
 from pathlib import Path
 
+from agreement_pairs import disagreements  # this folder's: the items a model's agreement misses
+
 from textpro.pipeline import TextPro
 
 BENCH = Path("runs/s12/bigsem")
 ALPHAS = (1.0, 0.75, 0.5, 0.25, 0.0)
-
-
-def disagreeing_items(responses: str) -> dict[str, dict[str, str]]:
-    """item id -> {"speech": answer as heard, "neutral": answer at the mean voice} where the two differ."""
-    sides = collections.defaultdict(dict)
-    for line in open(responses):
-        row = json.loads(line)
-        slm_side = row["system"].startswith("textpro-slm") and row["side"] in ("speech", "neutral")
-        if row["task"] == "semantic" and slm_side:
-            sides[row["id"]][row["side"]] = row["response"].strip()
-    return {i: s for i, s in sides.items() if s["speech"] != s["neutral"]}
 
 
 def toward_mean(speech, mean, alpha: float):
@@ -40,7 +31,8 @@ def toward_mean(speech, mean, alpha: float):
 def main(model_dir: str, responses: str) -> None:
     pipeline = TextPro.from_pretrained(model_dir)
     slm = pipeline.slm
-    items = disagreeing_items(responses)
+    missed, _, answers = disagreements(responses)
+    items = {i: {side: answers[side][i] for side in ("speech", "neutral")} for i in missed}
     records = {r["id"]: r for r in map(json.loads, open(BENCH / "dev_unseen.jsonl")) if r["id"] in items}
     ids = sorted(items)
     heard = pipeline.listen([str(BENCH / records[i]["audio"]) for i in ids])
