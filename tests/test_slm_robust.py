@@ -177,6 +177,22 @@ def test_content_acoustic_swap_moves_the_acoustics_of_content_rows_alone():
         SLMTrainingConfig(stage=2, content_acoustic_swap=1.5)
 
 
+def test_content_acoustic_mean_draws_content_rows_alone_on_a_stream_of_its_own():
+    from textpro.slm.training import SLMDataset
+
+    examples = _content_and_gender_rows()
+    dataset = SLMDataset([_VectorStore(100)], examples, seed=0, content_acoustic_mean=0.5)
+    marked = [i for i in range(200) if dataset[i]["acoustic_mean"]]
+    assert 30 < len(marked) < 70 and all(examples[i].kind == "distill" for i in marked)
+    assert all(dataset[i]["speech"]["acoustics"][0] == examples[i].index for i in range(200))  # set by the objective
+    swapped = SLMDataset([_VectorStore(100)], examples, seed=0, content_acoustic_mean=0.5, content_acoustic_swap=0.5)
+    assert swapped.acoustic_mean == dataset.acoustic_mean  # the swaps' draws do not move these, nor these the swaps
+    assert swapped.acoustic_swaps == SLMDataset([_VectorStore(100)], examples, seed=0,
+                                                content_acoustic_swap=0.5).acoustic_swaps
+    assert SLMDataset([_VectorStore(100)], examples, seed=1, content_acoustic_mean=0.5).acoustic_mean != set(marked)
+    assert not SLMDataset([_VectorStore(100)], examples, seed=0).acoustic_mean
+
+
 def test_written_prompts_are_read_around_a_random_clips_prosody(tmp_path):
     import json
 

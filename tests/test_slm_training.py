@@ -67,8 +67,8 @@ def stage_config(features: Path, base: Path, output: Path, stage: int = 1, **ove
     train = dict(output_dir=str(output), max_steps=4, batch_size=2, micro_batch_size=1, learning_rate=1e-2,
                  warmup_steps=0, log_every=1, save_every=2, keep_last=2)
     train.update(overrides.pop("train", {}))
-    data = dict(stage=stage, slm={"base_llm": str(base), "projector_init": "default"},
-                features=[str(features / "train")], distill=str(features / "distill.jsonl"),
+    slm = {"base_llm": str(base), "projector_init": "default", **overrides.pop("slm", {})}
+    data = dict(stage=stage, slm=slm, features=[str(features / "train")], distill=str(features / "distill.jsonl"),
                 train=train, **overrides)
     from textpro.train import config_from_dict
 
@@ -360,6 +360,41 @@ def test_neutral_content_rows_read_the_projectors_training_mean(features, tiny_l
     assert not any(none[i]["neutral"] for i in range(len(none)))
     with pytest.raises(ConfigError, match="neutral_content"):
         stage_config(features, tiny_llama, tmp_path / "bad", neutral_content=1.5)
+
+
+def test_content_acoustic_mean_rows_read_their_own_learned_vectors_with_the_acoustics_training_mean(
+        features, tiny_llama, tmp_path):
+    """content_acoustic_mean: that share of the content rows hears its own learned vectors with the acoustics at the
+    projector's training mean (the point between a real voice and the mean voice that no other row reads); a
+    neutral_content row still hears the whole mean, paralinguistic rows keep their own."""
+    slm = {"acoustic_features": True}
+    config = stage_config(features, tiny_llama, tmp_path / "run", slm=slm, content_acoustic_mean=1.0)
+    objective, dataset, collator = build(config)
+    objective.eval()
+    projector = objective.slm.projector
+    d, k = projector.d_whisper, projector.n_acoustic
+    assert k > 0
+    content = [i for i in range(len(dataset)) if dataset.examples[i].kind == "distill"]
+    para = [i for i in range(len(dataset)) if dataset.examples[i].kind != "distill"]
+    batch = collator([dataset[i] for i in content[:1] + para[:1]])
+    assert batch["acoustic_mean_row"].tolist() == [True, False]
+    by_hand = batch["prosody_vectors"].clone()
+    assert not torch.equal(by_hand[0, :, d:d + k], projector.acoustic_mean.expand_as(by_hand[0, :, d:d + k]))
+    by_hand[0, :, d:d + k] = projector.acoustic_mean
+    plain = {k: v for k, v in batch.items() if k != "acoustic_mean_row"}
+    with torch.no_grad():
+        assert torch.equal(objective(batch)["loss"], objective({**plain, "prosody_vectors": by_hand})["loss"])
+        assert objective(batch)["loss"] != objective(plain)["loss"]
+    both = build(stage_config(features, tiny_llama, tmp_path / "both", slm=slm, content_acoustic_mean=1.0,
+                              neutral_content=1.0))
+    batch = both[2]([both[1][content[0]]])
+    assert batch["acoustic_mean_row"].all() and batch["neutral_row"].all()
+    mean = both[0].slm.projector.neutral_input().expand_as(batch["prosody_vectors"])
+    plain = {k: v for k, v in batch.items() if k not in ("acoustic_mean_row", "neutral_row")}
+    with torch.no_grad():  # the whole mean voice wins
+        assert torch.equal(both[0].eval()(batch)["loss"], both[0]({**plain, "prosody_vectors": mean})["loss"])
+    with pytest.raises(ConfigError, match="content_acoustic_mean"):
+        stage_config(features, tiny_llama, tmp_path / "bad", content_acoustic_mean=-0.1)
 
 
 def test_mean_voice_kl_pulls_the_content_answers_towards_the_mean_voice_ones(features, tiny_llama, tmp_path):

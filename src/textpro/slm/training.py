@@ -176,6 +176,12 @@ class SLMTrainingConfig:
     # answers most (session 40: dev_unseen requests ROUGE-L 0.432 as heard, 0.514 with the acoustics alone at their
     # mean). 0: none.
     content_acoustic_swap: float = 0.0
+    # Share of the content (distillation) rows whose measured acoustics read their training mean while the learned
+    # vectors stay the row's own (or prosody_swap's partner's); drawn per row by the seed, after and over
+    # content_acoustic_swap. Neither neutral_content (both branches at the mean) nor the swaps reach this point, and
+    # it is where the content answers flip (session 44: moved back to the mean, 18 of 24 disagreeing dev_unseen
+    # answers flip only in the last quarter of the way, 13 of them with the acoustics alone at their mean). 0: none.
+    content_acoustic_mean: float = 0.0
     # δ of a consistency term on the content rows that hear a voice (not neutral_content's): KL(the SLM hearing the
     # projector's training mean ‖ the SLM hearing the row's voice) over the response tokens, the mean-voice side
     # without gradient. Prosody-neutral agreement asks exactly this (the same answer at the mean voice); teaching both
@@ -213,6 +219,7 @@ class SLMTrainingConfig:
                               "stage 2, lora: true and freeze_projector: false")
         shares = {"prosody_swap": self.prosody_swap, "learned_swap": self.learned_swap,
                   "content_acoustic_swap": self.content_acoustic_swap,
+                  "content_acoustic_mean": self.content_acoustic_mean,
                   **{f"task_learned_swap.{task}": share for task, share in self.task_learned_swap.items()}}
         for name, share in shares.items():
             if not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
@@ -298,7 +305,7 @@ class SLMDataset(Dataset):
                  task_learned_swap: dict[str, float] | None = None,
                  task_f0_shift: dict[str, dict[str, list[float]]] | None = None,
                  own_encoder_mean: Sequence[str] = (), neutral_content: float = 0.0,
-                 content_acoustic_swap: float = 0.0):
+                 content_acoustic_swap: float = 0.0, content_acoustic_mean: float = 0.0):
         if not examples:
             raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
                               "records carry paralinguistic tasks")
@@ -326,6 +333,11 @@ class SLMDataset(Dataset):
         self.acoustic_swaps = {n: clips[int(acoustic_rng.integers(len(clips)))] for n, e in enumerate(examples)
                                if e.kind == "distill" and acoustic_rng.random() < content_acoustic_swap
                                and len(clips) > 1}
+        # content rows whose acoustics read their training mean (content_acoustic_mean; set by SLMObjective, which
+        # holds the projector's statistics), from a stream of their own
+        acoustic_mean_rng = np.random.default_rng([seed, 7])
+        self.acoustic_mean = {n for n, e in enumerate(examples)
+                              if e.kind == "distill" and acoustic_mean_rng.random() < content_acoustic_mean}
         for n, e in enumerate(examples):
             bounds = (task_f0_shift or {}).get(e.kind, {}).get(e.label)
             if bounds:
@@ -371,7 +383,8 @@ class SLMDataset(Dataset):
             acoustics[F0_FEATURE] += self.f0_shifts[i]
             speech = {**speech, "acoustics": acoustics}
         return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind,
-                "label": e.label, "ce": e.ce, "neutral": i in self.neutral}
+                "label": e.label, "ce": e.ce, "neutral": i in self.neutral,
+                "acoustic_mean": i in self.acoustic_mean}
 
 
 def _speech_length(entry: dict) -> int:
@@ -392,6 +405,7 @@ class SLMCollator:
         batch = self.builder.build_training_batch(examples, self.max_length)
         batch["ce_row"] = torch.tensor([ex.get("ce", True) for ex in examples])  # (B,) False: the KL term alone
         batch["neutral_row"] = torch.tensor([ex.get("neutral", False) for ex in examples])  # (B,) reads the mean
+        batch["acoustic_mean_row"] = torch.tensor([ex.get("acoustic_mean", False) for ex in examples])  # (B,)
         batch["content_row"] = torch.tensor([ex.get("kind", "distill") == "distill" for ex in examples])  # (B,)
         if self.label_tasks:
             tasks = list(self.label_tasks)
@@ -463,9 +477,15 @@ class SLMObjective(nn.Module):
                 + ([{"params": heads, "lr_scale": self.LABEL_HEAD_LR_SCALE}] if heads else []))
 
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        if "neutral_row" in batch and batch["neutral_row"].any():  # these rows hear the training-mean voice
-            vectors = batch["prosody_vectors"].clone()
-            vectors[batch["neutral_row"]] = self.slm.projector.neutral_input().to(vectors)
+        projector = self.slm.projector
+        neutral, acoustic_mean = batch.get("neutral_row"), batch.get("acoustic_mean_row")
+        if (neutral is not None and neutral.any()) or (acoustic_mean is not None and acoustic_mean.any()):
+            vectors = batch["prosody_vectors"].clone()  # (B, M, d_whisper + n_acoustic + n_encoder)
+            if acoustic_mean is not None:  # these rows hear their own learned vectors with average acoustics
+                d, k = projector.d_whisper, projector.n_acoustic
+                vectors[acoustic_mean, :, d:d + k] = projector.acoustic_mean.to(vectors)
+            if neutral is not None:  # these rows hear the training-mean voice
+                vectors[neutral] = projector.neutral_input().to(vectors)
             batch = {**batch, "prosody_vectors": vectors}
         outputs = self.response_loss(batch)
         if self.label_aux > 0:  # the heads read the projector's output: only the projector (and the heads) move
@@ -735,7 +755,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
                    balance_labels=tuple(config.paralinguistic.balance_labels))
     dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap,
                          config.task_acoustics, config.task_learned_swap, config.task_f0_shift,
-                         config.own_encoder_mean, config.neutral_content, config.content_acoustic_swap)
+                         config.own_encoder_mean, config.neutral_content, config.content_acoustic_swap,
+                         config.content_acoustic_mean)
 
     slm = build_model(config, stores, llm, tokenizer)
     if config.adapter_gate_layer is not None and slm.gate is None:
