@@ -193,6 +193,20 @@ def test_content_acoustic_mean_draws_content_rows_alone_on_a_stream_of_its_own()
     assert not SLMDataset([_VectorStore(100)], examples, seed=0).acoustic_mean
 
 
+def test_content_mean_pull_draws_content_rows_and_their_fractions_on_a_stream_of_their_own():
+    from textpro.slm.training import SLMDataset
+
+    examples = _content_and_gender_rows()
+    dataset = SLMDataset([_VectorStore(100)], examples, seed=0, content_mean_pull=0.5)
+    pulls = {i: dataset[i]["mean_pull"] for i in range(200) if dataset[i]["mean_pull"]}
+    assert 30 < len(pulls) < 70 and all(examples[i].kind == "distill" for i in pulls)
+    assert all(0 < p < 1 for p in pulls.values()) and min(pulls.values()) < 0.25 and max(pulls.values()) > 0.75
+    other = SLMDataset([_VectorStore(100)], examples, seed=0, content_mean_pull=0.5, content_acoustic_mean=0.5,
+                       neutral_content=0.5, content_acoustic_swap=0.5)
+    assert other.mean_pulls == dataset.mean_pulls  # no other draw moves these
+    assert not SLMDataset([_VectorStore(100)], examples, seed=0).mean_pulls
+
+
 def test_written_prompts_are_read_around_a_random_clips_prosody(tmp_path):
     import json
 

@@ -397,6 +397,28 @@ def test_content_acoustic_mean_rows_read_their_own_learned_vectors_with_the_acou
         stage_config(features, tiny_llama, tmp_path / "bad", content_acoustic_mean=-0.1)
 
 
+def test_content_mean_pull_rows_hear_a_voice_part_of_the_way_to_the_training_mean(features, tiny_llama, tmp_path):
+    """content_mean_pull: that share of the content rows hears its voice (both branches) moved its drawn fraction of
+    the way to the projector's training mean; paralinguistic rows keep their own."""
+    slm = {"acoustic_features": True}
+    config = stage_config(features, tiny_llama, tmp_path / "run", slm=slm, content_mean_pull=1.0)
+    objective, dataset, collator = build(config)
+    objective.eval()
+    content = [i for i in range(len(dataset)) if dataset.examples[i].kind == "distill"]
+    para = [i for i in range(len(dataset)) if dataset.examples[i].kind != "distill"]
+    batch = collator([dataset[i] for i in content[:1] + para[:1]])
+    pull = float(batch["mean_pull"][0])
+    assert 0 < pull < 1 and batch["mean_pull"][1] == 0
+    by_hand = batch["prosody_vectors"].clone()
+    by_hand[0] = (1 - pull) * by_hand[0] + pull * objective.slm.projector.neutral_input()
+    plain = {k: v for k, v in batch.items() if k != "mean_pull"}
+    with torch.no_grad():
+        torch.testing.assert_close(objective(batch)["loss"], objective({**plain, "prosody_vectors": by_hand})["loss"])
+        assert objective(batch)["loss"] != objective(plain)["loss"]
+    with pytest.raises(ConfigError, match="content_mean_pull"):
+        stage_config(features, tiny_llama, tmp_path / "bad", content_mean_pull=2.0)
+
+
 def test_mean_voice_kl_pulls_the_content_answers_towards_the_mean_voice_ones(features, tiny_llama, tmp_path):
     """mean_voice_kl: δ·KL(the SLM at the training-mean voice ‖ the SLM as it heard the row) over the response tokens
     of the content rows that hear a voice; the mean-voice side is a target (no gradient), the term's gradient reaches

@@ -182,6 +182,11 @@ class SLMTrainingConfig:
     # it is where the content answers flip (session 44: moved back to the mean, 18 of 24 disagreeing dev_unseen
     # answers flip only in the last quarter of the way, 13 of them with the acoustics alone at their mean). 0: none.
     content_acoustic_mean: float = 0.0
+    # Share of the content rows whose whole prosody input (both branches) is moved a uniform random fraction of the
+    # way from the row's voice to the projector's training mean (drawn per row by the seed). neutral_content trains
+    # the end of that path, every heard row its start; session 44 measured the content answers flipping only in its
+    # last quarter. 0: none.
+    content_mean_pull: float = 0.0
     # δ of a consistency term on the content rows that hear a voice (not neutral_content's): KL(the SLM hearing the
     # projector's training mean ‖ the SLM hearing the row's voice) over the response tokens, the mean-voice side
     # without gradient. Prosody-neutral agreement asks exactly this (the same answer at the mean voice); teaching both
@@ -220,6 +225,7 @@ class SLMTrainingConfig:
         shares = {"prosody_swap": self.prosody_swap, "learned_swap": self.learned_swap,
                   "content_acoustic_swap": self.content_acoustic_swap,
                   "content_acoustic_mean": self.content_acoustic_mean,
+                  "content_mean_pull": self.content_mean_pull,
                   **{f"task_learned_swap.{task}": share for task, share in self.task_learned_swap.items()}}
         for name, share in shares.items():
             if not isinstance(share, (int, float)) or not 0.0 <= share <= 1.0:
@@ -305,7 +311,8 @@ class SLMDataset(Dataset):
                  task_learned_swap: dict[str, float] | None = None,
                  task_f0_shift: dict[str, dict[str, list[float]]] | None = None,
                  own_encoder_mean: Sequence[str] = (), neutral_content: float = 0.0,
-                 content_acoustic_swap: float = 0.0, content_acoustic_mean: float = 0.0):
+                 content_acoustic_swap: float = 0.0, content_acoustic_mean: float = 0.0,
+                 content_mean_pull: float = 0.0):
         if not examples:
             raise ConfigError("no training examples: give distillation data (distill:) or feature caches whose "
                               "records carry paralinguistic tasks")
@@ -338,6 +345,10 @@ class SLMDataset(Dataset):
         acoustic_mean_rng = np.random.default_rng([seed, 7])
         self.acoustic_mean = {n for n, e in enumerate(examples)
                               if e.kind == "distill" and acoustic_mean_rng.random() < content_acoustic_mean}
+        # content row -> the fraction of the way to the training-mean voice it is moved (content_mean_pull), likewise
+        pull_rng = np.random.default_rng([seed, 8])
+        self.mean_pulls = {n: float(pull_rng.uniform()) for n, e in enumerate(examples)
+                           if e.kind == "distill" and pull_rng.random() < content_mean_pull}
         for n, e in enumerate(examples):
             bounds = (task_f0_shift or {}).get(e.kind, {}).get(e.label)
             if bounds:
@@ -384,7 +395,7 @@ class SLMDataset(Dataset):
             speech = {**speech, "acoustics": acoustics}
         return {"speech": speech, "instruction": e.instruction, "response": e.response, "kind": e.kind,
                 "label": e.label, "ce": e.ce, "neutral": i in self.neutral,
-                "acoustic_mean": i in self.acoustic_mean}
+                "acoustic_mean": i in self.acoustic_mean, "mean_pull": self.mean_pulls.get(i, 0.0)}
 
 
 def _speech_length(entry: dict) -> int:
@@ -406,6 +417,7 @@ class SLMCollator:
         batch["ce_row"] = torch.tensor([ex.get("ce", True) for ex in examples])  # (B,) False: the KL term alone
         batch["neutral_row"] = torch.tensor([ex.get("neutral", False) for ex in examples])  # (B,) reads the mean
         batch["acoustic_mean_row"] = torch.tensor([ex.get("acoustic_mean", False) for ex in examples])  # (B,)
+        batch["mean_pull"] = torch.tensor([ex.get("mean_pull", 0.0) for ex in examples])  # (B,) 0: the row's voice
         batch["content_row"] = torch.tensor([ex.get("kind", "distill") == "distill" for ex in examples])  # (B,)
         if self.label_tasks:
             tasks = list(self.label_tasks)
@@ -479,11 +491,15 @@ class SLMObjective(nn.Module):
     def forward(self, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         projector = self.slm.projector
         neutral, acoustic_mean = batch.get("neutral_row"), batch.get("acoustic_mean_row")
-        if (neutral is not None and neutral.any()) or (acoustic_mean is not None and acoustic_mean.any()):
+        pull = batch.get("mean_pull")
+        if any(rows is not None and rows.any() for rows in (neutral, acoustic_mean, pull)):
             vectors = batch["prosody_vectors"].clone()  # (B, M, d_whisper + n_acoustic + n_encoder)
             if acoustic_mean is not None:  # these rows hear their own learned vectors with average acoustics
                 d, k = projector.d_whisper, projector.n_acoustic
                 vectors[acoustic_mean, :, d:d + k] = projector.acoustic_mean.to(vectors)
+            if pull is not None:  # these rows hear a voice part of the way to the training mean
+                pull = pull.to(vectors)[:, None, None]  # (B, 1, 1)
+                vectors = vectors + pull * (projector.neutral_input().to(vectors) - vectors)
             if neutral is not None:  # these rows hear the training-mean voice
                 vectors[neutral] = projector.neutral_input().to(vectors)
             batch = {**batch, "prosody_vectors": vectors}
@@ -756,7 +772,7 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
     dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap,
                          config.task_acoustics, config.task_learned_swap, config.task_f0_shift,
                          config.own_encoder_mean, config.neutral_content, config.content_acoustic_swap,
-                         config.content_acoustic_mean)
+                         config.content_acoustic_mean, config.content_mean_pull)
 
     slm = build_model(config, stores, llm, tokenizer)
     if config.adapter_gate_layer is not None and slm.gate is None:
