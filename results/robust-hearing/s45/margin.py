@@ -6,6 +6,8 @@ own agreement with itself under prompt changes that carry no content (a trailing
 space), greedy as `textpro eval`: what "agreement" a text LLM reaches when only the surface of its input moves.
 
     .venv/bin/python results/robust-hearing/s45/margin.py > results/robust-hearing/s45/margin.txt
+    # the tercile table alone, from the margins that run saved (results/robust-hearing/s45/margins.json):
+    .venv/bin/python results/robust-hearing/s45/margin.py --terciles > results/robust-hearing/s45/margin-terciles.txt
 """
 import json
 import sys
@@ -49,9 +51,15 @@ def first_token_margins(teacher: TextLLMResponder, prompts: list[str]) -> list[f
 def main() -> None:
     models = {name: path for name, path in MODELS.items() if Path(path).exists()}
     _, items, answers = disagreements(models["ctrl s1"])
-    teacher = TextLLMResponder.from_pretrained("runs/mini-cas/default/teacher")
-    margins = dict(zip(items, first_token_margins(teacher, [cascade_prompt(answers["transcript"][i], None)
-                                                            for i in items]), strict=True))
+    saved = Path(__file__).with_name("margins.json")
+    terciles_only = "--terciles" in sys.argv
+    if terciles_only:
+        margins = json.load(open(saved))
+    else:
+        teacher = TextLLMResponder.from_pretrained("runs/mini-cas/default/teacher")
+        margins = dict(zip(items, first_token_margins(teacher, [cascade_prompt(answers["transcript"][i], None)
+                                                                for i in items]), strict=True))
+        json.dump(margins, open(saved, "w"))
     order = sorted(items, key=margins.get)
     thirds = [set(order[k * len(order) // 3:(k + 1) * len(order) // 3]) for k in range(3)]
     bounds = [margins[order[k * len(order) // 3]] for k in range(3)]
@@ -66,6 +74,8 @@ def main() -> None:
         print(f"{name:12s} {len(missed):8d}  {' / '.join(map(str, counts))}")
     print(f"share of disagreements in the lowest-margin third: mean {100 * sum(shares) / len(shares):.0f}% "
           f"(uniform: 33%)")
+    if terciles_only:
+        return
     prompts = [cascade_prompt(answers["transcript"][i], None) for i in items]
     plain = [a.strip() for a in teacher.answer_text(prompts)]
     for name, change in NULL_CHANGES.items():
