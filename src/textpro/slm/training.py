@@ -180,12 +180,14 @@ class SLMTrainingConfig:
     # vectors stay the row's own (or prosody_swap's partner's); drawn per row by the seed, after and over
     # content_acoustic_swap. Neither neutral_content (both branches at the mean) nor the swaps reach this point, and
     # it is where the content answers flip (session 44: moved back to the mean, 18 of 24 disagreeing dev_unseen
-    # answers flip only in the last quarter of the way, 13 of them with the acoustics alone at their mean). 0: none.
+    # answers flip only in the last quarter of the way, 13 of them with the acoustics alone at their mean). Session
+    # 45: at 0.5 in the gate step, agreement −2.0 against its control at seed 1 (not in the recipe). 0: none.
     content_acoustic_mean: float = 0.0
     # Share of the content rows whose whole prosody input (both branches) is moved a uniform random fraction of the
     # way from the row's voice to the projector's training mean (drawn per row by the seed). neutral_content trains
     # the end of that path, every heard row its start; session 44 measured the content answers flipping only in its
-    # last quarter. 0: none.
+    # last quarter. Session 45: at 0.5 in the gate step, agreement +0.0 over three seed pairs (not in the recipe).
+    # 0: none.
     content_mean_pull: float = 0.0
     # δ of a consistency term on the content rows that hear a voice (not neutral_content's): KL(the SLM hearing the
     # projector's training mean ‖ the SLM hearing the row's voice) over the response tokens, the mean-voice side
