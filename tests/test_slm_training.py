@@ -381,7 +381,7 @@ def test_content_acoustic_mean_rows_read_their_own_learned_vectors_with_the_acou
     by_hand = batch["prosody_vectors"].clone()
     assert not torch.equal(by_hand[0, :, d:d + k], projector.acoustic_mean.expand_as(by_hand[0, :, d:d + k]))
     by_hand[0, :, d:d + k] = projector.acoustic_mean
-    plain = {k: v for k, v in batch.items() if k != "acoustic_mean_row"}
+    plain = {key: v for key, v in batch.items() if key != "acoustic_mean_row"}
     with torch.no_grad():
         assert torch.equal(objective(batch)["loss"], objective({**plain, "prosody_vectors": by_hand})["loss"])
         assert objective(batch)["loss"] != objective(plain)["loss"]
@@ -390,7 +390,7 @@ def test_content_acoustic_mean_rows_read_their_own_learned_vectors_with_the_acou
     batch = both[2]([both[1][content[0]]])
     assert batch["acoustic_mean_row"].all() and batch["neutral_row"].all()
     mean = both[0].slm.projector.neutral_input().expand_as(batch["prosody_vectors"])
-    plain = {k: v for k, v in batch.items() if k not in ("acoustic_mean_row", "neutral_row")}
+    plain = {key: v for key, v in batch.items() if key not in ("acoustic_mean_row", "neutral_row")}
     with torch.no_grad():  # the whole mean voice wins
         assert torch.equal(both[0].eval()(batch)["loss"], both[0]({**plain, "prosody_vectors": mean})["loss"])
     with pytest.raises(ConfigError, match="content_acoustic_mean"):

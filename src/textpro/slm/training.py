@@ -496,14 +496,14 @@ class SLMObjective(nn.Module):
         pull = batch.get("mean_pull")
         if any(rows is not None and rows.any() for rows in (neutral, acoustic_mean, pull)):
             vectors = batch["prosody_vectors"].clone()  # (B, M, d_whisper + n_acoustic + n_encoder)
+            mean = projector.neutral_input().to(vectors)  # (d_whisper + n_acoustic + n_encoder,)
             if acoustic_mean is not None:  # these rows hear their own learned vectors with average acoustics
                 d, k = projector.d_whisper, projector.n_acoustic
-                vectors[acoustic_mean, :, d:d + k] = projector.acoustic_mean.to(vectors)
-            if pull is not None:  # these rows hear a voice part of the way to the training mean
-                pull = pull.to(vectors)[:, None, None]  # (B, 1, 1)
-                vectors = vectors + pull * (projector.neutral_input().to(vectors) - vectors)
+                vectors[acoustic_mean, :, d:d + k] = mean[d:d + k]
+            if pull is not None:  # these rows hear a voice part of the way to the training mean (0: their own)
+                vectors = vectors + pull.to(vectors)[:, None, None] * (mean - vectors)
             if neutral is not None:  # these rows hear the training-mean voice
-                vectors[neutral] = projector.neutral_input().to(vectors)
+                vectors[neutral] = mean
             batch = {**batch, "prosody_vectors": vectors}
         outputs = self.response_loss(batch)
         if self.label_aux > 0:  # the heads read the projector's output: only the projector (and the heads) move
