@@ -86,20 +86,23 @@ class ScriptedSLM:
 
 class ScriptedText:
     """The text LLM: right on every text MCQ, a recipe for the request, and on cascade prompts
-    ("transcript q3\\n...") the answer listed in `cascade` (default "I don't know")."""
+    ("transcript q3\\n...") the answer listed in `cascade` (default "I don't know"). A text MCQ prompt with a
+    trailing space is answered alike, except the MCQ_ITEMS indices in `unsteady`, answered "The answer is A." then."""
 
     name, batch_size = "text-llm", 8
 
-    def __init__(self, cascade=None):
-        self.cascade, self.prompts = cascade or {}, []
+    def __init__(self, cascade=None, unsteady=()):
+        self.cascade, self.unsteady, self.prompts = cascade or {}, set(unsteady), []
 
     def answer_text(self, prompts):
         self.prompts += prompts
         answers = []
         for prompt in prompts:
-            mcq = [ref for _, p, ref in MCQ_ITEMS if p == prompt]
+            mcq = [(k, ref) for k, (_, p, ref) in enumerate(MCQ_ITEMS) if p == prompt.removesuffix(" ")]
             if mcq:
-                answers.append(f"The answer is {mcq[0]}.")
+                k, ref = mcq[0]
+                spaced = prompt.endswith(" ") and k in self.unsteady
+                answers.append("The answer is A." if spaced else f"The answer is {ref}.")
             elif prompt == REQUEST:
                 answers.append(RECIPE)
             else:
@@ -133,6 +136,28 @@ def test_neutral_answers_are_scored_and_disagreements_counted(bench, tmp_path):
     gender = next(t for t in result.paralinguistic if t.task == "gender")
     assert gender.speech.accuracy == 100.0 and gender.neutral.accuracy == 75.0 and gender.agreement == 75.0
     assert result.averages()["agreement"] == pytest.approx(100 * 4 / 6)  # pooled over the 6 semantic items
+
+
+def test_text_self_agreement_is_read_beside_agreement(bench, tmp_path):
+    """The text LLM is asked each generated MCQ once more with a trailing space; the share it answers identically is
+    printed beside agreement, per task and pooled, and cached like every other side."""
+    from textpro.eval.report import markdown_table
+
+    facts_ids = [k for k, (task, _, _) in enumerate(MCQ_ITEMS) if task == "mcq_facts"]
+    text = ScriptedText(unsteady=facts_ids[:1])  # one of the 4 facts items changes its answer under the space
+    result = _run(bench, ScriptedSLM(HEARD), text, tmp_path)
+    assert sum(prompt.endswith(" ") for prompt in text.prompts) == len(MCQ_ITEMS)
+    facts, arithmetic = result.semantic
+    assert facts.text_self_agreement == 75.0 and arithmetic.text_self_agreement == 100.0
+    assert result.averages()["text_self_agreement"] == pytest.approx(100 * 5 / 6)  # pooled over the 6 items
+    assert "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | 0.0 | 100.0 | 100.0 | 75.0 |" \
+        in markdown_table(result)
+    saved = json.loads((tmp_path / "out-test" / "results.json").read_text())
+    assert saved["average"]["text_self_agreement"] == pytest.approx(100 * 5 / 6)
+
+    again = ScriptedText(unsteady=facts_ids[:1])
+    assert _run(bench, ScriptedSLM(HEARD), again, tmp_path).semantic[0].text_self_agreement == 75.0
+    assert again.prompts == []  # cached: nothing asked twice
 
 
 def test_the_cascade_reads_the_slm_transcripts_of_one_transcription(bench, tmp_path):
@@ -261,7 +286,9 @@ def test_systems_without_variants_report_na(bench, tmp_path):
     assert all(t.neutral is None and t.cascade is None and t.agreement is None for t in result.semantic)
     from textpro.eval.report import markdown_table
 
-    assert "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | n/a | n/a | n/a |" in markdown_table(result)
+    row = "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | n/a | n/a | n/a | n/a |"
+    assert row in markdown_table(result)
+    assert all(t.text_self_agreement is None for t in result.semantic)  # no agreement, no reference asked
 
 
 def test_ledger_records_test_splits_only(bench, tmp_path):
@@ -340,6 +367,6 @@ def test_no_diagnostics_asks_the_slm_as_heard_only(bench, tmp_path):
     slm, text = ScriptedSLM(HEARD), ScriptedText()
     result = _run(bench, slm, text, tmp_path, diagnostics=False)
     assert slm.asked == 0 and result.cascade_system is None and not result.neutral_available
-    assert not any(prompt.startswith("transcript ") for prompt in text.prompts)
+    assert not any(prompt.startswith("transcript ") or prompt.endswith(" ") for prompt in text.prompts)
     gender = next(t for t in result.paralinguistic if t.task == "gender")
     assert gender.rule["accuracy"] == 100.0 and gender.histogram is not None  # the model-free diagnostics stay

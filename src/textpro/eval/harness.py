@@ -8,9 +8,11 @@ by likelihood on every side (`pairs`) and then read as multiple choice between t
 
 Diagnostics, for a speech responder that offers `answer_audio_variants` (the TextPro-SLM): the same model with its
 prosody replaced by the training mean (prosody-neutral accuracy, agreement = share of identical answers) and the
-cascade of its own transcript into the text LLM; for every speech system the acoustic-rule baseline of each
-paralinguistic task (`rules`), answer histograms, balanced accuracy, per-speaker and per-phrasing accuracy and a
-paired bootstrap of speech against cascade (`diagnostics`).
+cascade of its own transcript into the text LLM; beside agreement, the text LLM's own self-agreement when its text
+prompt only gains a trailing space (a change that carries no content: how stable a greedy answer is at all when the
+surface of the input moves, the reference agreement is read against). For every speech system: the acoustic-rule
+baseline of each paralinguistic task (`rules`), answer histograms, balanced accuracy, per-speaker and per-phrasing
+accuracy and a paired bootstrap of speech against cascade (`diagnostics`).
 
 Responses go to a JSONL cache as soon as each batch is answered, keyed by (side, system, item id) and a
 fingerprint of what was asked, so an interrupted run resumes without asking again, and a changed item is re-asked.
@@ -44,6 +46,13 @@ from textpro.eval.results import EvalResult, OpenTask, ParalinguisticTask, Seman
 
 TEXT, SPEECH = "text", "speech"
 NEUTRAL, TRANSCRIPT, CASCADE = "neutral", "transcript", "cascade"  # the SLM's diagnostic sides
+RESPACED = "text+space"  # the text LLM on the text prompt + " ": the reference for agreement
+
+
+def respaced(prompt: str) -> str:
+    """A content-free change of a text prompt: one trailing space. Session 45 measured SmolLM2 teachers keeping their
+    greedy answer on only ~92% of spoken-question prompts under it (and as often under a newline or leading space)."""
+    return prompt + " "
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -51,7 +60,7 @@ NEUTRAL, TRANSCRIPT, CASCADE = "neutral", "transcript", "cascade"  # the SLM's d
 
 
 def _fingerprint(item: Item, side: str) -> str:
-    asked = item.prompt if side == TEXT else f"{item.audio_path}\n{item.instruction}"
+    asked = item.prompt if side in (TEXT, RESPACED) else f"{item.audio_path}\n{item.instruction}"
     if item.kind == PAIR:  # both clips and both texts make what is scored
         asked = json.dumps([sorted((k, str(v)) for k, v in item.option_audio.items()), sorted(item.options.items())])
     return hashlib.sha1(asked.encode("utf-8")).hexdigest()[:12]
@@ -268,7 +277,8 @@ def _covers(answers: dict | None, items: Sequence[Item]) -> bool:
     return answers is not None and all(item.id in answers for item in items)
 
 
-def _semantic_tasks(mcq: Sequence[Item], text: dict | None, speech: SpeechAnswers | None, score) -> list:
+def _semantic_tasks(mcq: Sequence[Item], text: dict | None, speech: SpeechAnswers | None, score,
+                    text_respaced: dict | None = None) -> list:
     tasks = []
     for task, its in _by_task(mcq).items():
         entry = SemanticTask(task=task, n=len(its), text=score(its, text) if _covers(text, its) else None,
@@ -276,6 +286,8 @@ def _semantic_tasks(mcq: Sequence[Item], text: dict | None, speech: SpeechAnswer
         if speech and _covers(speech.neutral, its):
             entry.neutral = score(its, speech.neutral)
             entry.agreement = agreement(its, speech.heard, speech.neutral)
+            if _covers(text, its) and _covers(text_respaced, its):
+                entry.text_self_agreement = agreement(its, text, text_respaced)
         if speech and _covers(speech.cascade, its):
             entry.cascade = score(its, speech.cascade)
         tasks.append(entry)
@@ -338,6 +350,11 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                             progress=progress, diagnostics=diagnostics) if speech_responder else None
     # pairs are scored by likelihood, then read like multiple choice: rows of the semantic table beside the others
     text_pairs = collect_pairs(paired, text_responder, speech_responder, speech, cache, progress=progress)
+    # agreement's reference: the text LLM asked again with a trailing space (generated items; pairs are scored)
+    text_respaced = collect_responses(
+        mcq, RESPACED, text_responder, cache, progress=progress,
+        ask=lambda batch: text_responder.answer_text([respaced(item.prompt) for item in batch])) \
+        if text is not None and speech is not None and speech.neutral is not None else None
     if text is not None:
         text.update(text_pairs)
     mcq += paired
@@ -348,7 +365,7 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                         cascade_system=speech.cascade_system if speech else None,
                         neutral_available=bool(speech and speech.neutral is not None))
     result.semantic = _semantic_tasks(mcq, text, speech, lambda its, answers: score_mcq(
-        its, answers, seed=seed, match_option_text=match_option_text))
+        its, answers, seed=seed, match_option_text=match_option_text), text_respaced)
     if speech:
         rules = rule_baselines(train_items, labelled, AcousticCache(acoustics_path)) if train_items else {}
         seen = {i.instruction for i in train_items if i.kind == LABEL} if train_items else None

@@ -55,23 +55,27 @@ def _semantic(result: EvalResult) -> list[str]:
         return []
     neutral, cascade = result.neutral_available, result.cascade_system is not None
     lines = _head("Task", "n", "Text acc %", "Speech acc %", "Gap (pts)", "Text fail %", "Speech fail %",
-                  "Gap, random fallback", "Cascade acc %", "Neutral acc %", "Agreement %", align="lrrrrrrrrrr")
+                  "Gap, random fallback", "Cascade acc %", "Neutral acc %", "Agreement %",
+                  "Text self-agreement %", align="lrrrrrrrrrrr")
     lines += [_row(t.task, t.n, _pct(t.text.accuracy if t.text else None),
                    _pct(t.speech.accuracy if t.speech else None), _gap(t.gap),
                    _pct(t.text.failure_pct if t.text else None), _pct(t.speech.failure_pct if t.speech else None),
                    _gap(t.gap_fallback), _side_pct(t.cascade, cascade), _side_pct(t.neutral, neutral),
-                   _na(t.agreement, neutral))
+                   _na(t.agreement, neutral), _na(t.text_self_agreement, neutral and t.text is not None))
               for t in result.semantic]
     avg = result.averages()
     lines.append(f"| **average** | {sum(t.n for t in result.semantic)} | {_pct(avg['text_accuracy'])} | "
                  f"{_pct(avg['speech_accuracy'])} | **{_gap(avg['gap'])}** | {_pct(avg['text_failure_pct'])} | "
                  f"{_pct(avg['speech_failure_pct'])} | {_gap(avg['gap_fallback'])} | "
                  f"{_na(avg['cascade_accuracy'], cascade)} | {_na(avg['neutral_accuracy'], neutral)} | "
-                 f"{_na(avg['agreement'], neutral)} |")
+                 f"{_na(avg['agreement'], neutral)} | "
+                 f"{_na(avg['text_self_agreement'], neutral and result.text_system is not None)} |")
     lines += ["", "Accuracy counts an answer that no extraction rule recognises as wrong; the fallback column "
               "replaces such answers by a seeded random letter, as VoiceBench does. Cascade: the SLM's own "
               "transcript → the text LLM. Neutral: the same SLM with its prosody replaced by the training mean; "
-              "agreement: items whose two answers are identical.", ""]
+              "agreement: items whose two answers are identical. Text self-agreement, agreement's reference: items "
+              "the text LLM answers identically with and without one trailing space after its text prompt, a "
+              "change that carries no content.", ""]
     if result.bootstrap:
         b = result.bootstrap
         lines += [f"Speech − cascade, paired bootstrap over {b['n']} semantic items: **{_gap(b['mean_difference'])}** "

@@ -53,6 +53,7 @@ class SemanticTask:
     neutral: SideScore | None = None  # the same SLM, prosody replaced by the training mean
     cascade: SideScore | None = None  # the SLM's own transcript → the text LLM
     agreement: float | None = None  # % of items where the speech and the prosody-neutral answers are identical
+    text_self_agreement: float | None = None  # % where the text LLM answers the prompt and prompt + " " identically
 
     @property
     def gap(self) -> float | None:
@@ -65,7 +66,8 @@ class SemanticTask:
     def to_dict(self) -> dict:
         return {"task": self.task, "n": self.n, "text": _side(self.text), "speech": _side(self.speech),
                 "gap": self.gap, "gap_fallback": self.gap_fallback, "neutral": _side(self.neutral),
-                "agreement": self.agreement, "cascade": _side(self.cascade)}
+                "agreement": self.agreement, "text_self_agreement": self.text_self_agreement,
+                "cascade": _side(self.cascade)}
 
 
 @dataclass
@@ -120,6 +122,11 @@ def _mean(values) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def _pooled(shares: list[tuple[float, int]]) -> float | None:
+    """A % pooled over items from (% of a task, its n) pairs."""
+    return sum(a * n for a, n in shares) / sum(n for _, n in shares) if shares else None
+
+
 @dataclass
 class EvalResult:
     bench: str
@@ -139,6 +146,7 @@ class EvalResult:
         """Plain means over tasks, as the paper averages over benchmarks; agreement is pooled over items."""
         sem, para = self.semantic, self.paralinguistic
         agreeing = [(t.agreement, t.n) for t in sem if t.agreement is not None]
+        self_agreeing = [(t.text_self_agreement, t.n) for t in sem if t.text_self_agreement is not None]
         return {
             "text_accuracy": _mean(t.text.accuracy for t in sem if t.text),
             "speech_accuracy": _mean(t.speech.accuracy for t in sem if t.speech),
@@ -148,7 +156,8 @@ class EvalResult:
             "speech_failure_pct": _mean(t.speech.failure_pct for t in sem if t.speech),
             "paralinguistic_accuracy": _mean(t.speech.accuracy for t in para),
             "neutral_accuracy": _mean(t.neutral.accuracy for t in sem if t.neutral),
-            "agreement": sum(a * n for a, n in agreeing) / sum(n for _, n in agreeing) if agreeing else None,
+            "agreement": _pooled(agreeing),
+            "text_self_agreement": _pooled(self_agreeing),
             "cascade_accuracy": _mean(t.cascade.accuracy for t in sem if t.cascade),
             "paralinguistic_neutral_accuracy": _mean(t.neutral.accuracy for t in para if t.neutral),
             "paralinguistic_cascade_accuracy": _mean(t.cascade.accuracy for t in para if t.cascade),
