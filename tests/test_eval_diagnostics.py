@@ -154,6 +154,12 @@ def test_text_self_agreement_is_read_beside_agreement(bench, tmp_path):
         in markdown_table(result)
     saved = json.loads((tmp_path / "out-test" / "results.json").read_text())
     assert saved["average"]["text_self_agreement"] == pytest.approx(100 * 5 / 6)
+    paired = result.agreement_bootstrap  # the SLM agrees on 6 of 6, the text LLM on 5 of 6
+    assert paired["n"] == 6 and paired["agreement"] == 100.0 and paired["mean_difference"] == pytest.approx(100 / 6)
+    assert paired["agreement_low"] == paired["agreement_high"] == 100.0 and paired["low"] <= 100 / 6 <= paired["high"]
+    assert saved["agreement_bootstrap"] == pytest.approx(paired)
+    assert "the text LLM's self-agreement on the same items: 83.3%; difference, paired bootstrap: **+16.7**" \
+        in markdown_table(result)
 
     again = ScriptedText(unsteady=facts_ids[:1])
     assert _run(bench, ScriptedSLM(HEARD), again, tmp_path).semantic[0].text_self_agreement == 75.0
@@ -289,6 +295,7 @@ def test_systems_without_variants_report_na(bench, tmp_path):
     row = "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | n/a | n/a | n/a | n/a |"
     assert row in markdown_table(result)
     assert all(t.text_self_agreement is None for t in result.semantic)  # no agreement, no reference asked
+    assert result.agreement_bootstrap is None
 
 
 def test_ledger_records_test_splits_only(bench, tmp_path):
@@ -305,6 +312,8 @@ def test_ledger_records_test_splits_only(bench, tmp_path):
     assert line["n"] == {"mcq_facts": 4, "mcq_arithmetic": 2, "gender": 4, "rate": 2, "request": 1}
     assert line["headline"]["paralinguistic"]["gender"]["rule_accuracy"] == 100.0
     assert line["headline"]["bootstrap"]["n"] == 6 and line["git_sha"]
+    assert line["headline"]["agreement_bootstrap"]["agreement"] == 100.0
+    assert line["headline"]["average"]["text_self_agreement"] == 100.0
     before = config_hash(model)
     (model / "weights.safetensors").write_bytes(b"1")  # weights are not config
     assert config_hash(model) == before

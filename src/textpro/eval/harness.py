@@ -254,11 +254,16 @@ def score_labels(items: Sequence[Item], responses: dict[str, str], *, seed: int 
     return score
 
 
+def _agrees(first: dict[str, str], second: dict[str, str], item_id: str) -> bool:
+    """Whether the two answers to one item are identical (after stripping whitespace)."""
+    return first[item_id].strip() == second[item_id].strip()
+
+
 def agreement(items: Sequence[Item], first: dict[str, str], second: dict[str, str]) -> float | None:
     """% of items whose two answers are identical (after stripping whitespace)."""
     if not items:
         return None
-    return 100.0 * sum(first[i.id].strip() == second[i.id].strip() for i in items) / len(items)
+    return 100.0 * sum(_agrees(first, second, i.id) for i in items) / len(items)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -325,6 +330,20 @@ def _bootstrap(result: EvalResult, seed: int) -> dict | None:
     return diag.paired_bootstrap([a for a, _ in pairs], [b for _, b in pairs], seed=seed) if pairs else None
 
 
+def _agreement_bootstrap(items: Sequence[Item], speech: SpeechAnswers, text: dict, text_respaced: dict,
+                         seed: int) -> dict | None:
+    """Agreement with its 95% interval, and agreement − the text LLM's self-agreement paired over the same items
+    (the generated semantic items, where both were asked)."""
+    both = [i.id for i in items if i.id in speech.neutral and i.id in text_respaced]
+    if not both:
+        return None
+    heard = [_agrees(speech.heard, speech.neutral, i) for i in both]
+    steady = [_agrees(text, text_respaced, i) for i in both]
+    low, high = diag.bootstrap_interval([100.0 * h for h in heard], seed=seed)
+    return {**diag.paired_bootstrap(heard, steady, seed=seed), "agreement": 100.0 * sum(heard) / len(both),
+            "agreement_low": low, "agreement_high": high, "text_self_agreement": 100.0 * sum(steady) / len(both)}
+
+
 def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                    speech_responder: SpeechResponder | None, *, bench: str = "", split: str = "",
                    cache_path: str | Path | None = None, seed: int = 0, match_option_text: bool = False,
@@ -374,6 +393,8 @@ def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,
                                  for task, its in _by_task(labelled).items()]
         result.open = _open_tasks(requests, text, speech) if text is not None else []
         result.bootstrap = _bootstrap(result, seed)
+        if text_respaced is not None:
+            result.agreement_bootstrap = _agreement_bootstrap(mcq, speech, text, text_respaced, seed)
     return result
 
 

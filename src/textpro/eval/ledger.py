@@ -51,6 +51,7 @@ def headline(result) -> dict:
                                     "top_share": t.histogram["top_share"] if t.histogram else None}
                            for t in result.paralinguistic},
         "bootstrap": result.bootstrap,
+        "agreement_bootstrap": result.agreement_bootstrap,
         "open": {t.task: {"rouge_l": t.speech["rouge_l"], "length_ratio": t.speech["length_ratio"],
                           "rouge_l_same_transcript": (t.same_transcript or {}).get("rouge_l")}
                  for t in result.open},

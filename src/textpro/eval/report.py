@@ -81,6 +81,12 @@ def _semantic(result: EvalResult) -> list[str]:
         lines += [f"Speech − cascade, paired bootstrap over {b['n']} semantic items: **{_gap(b['mean_difference'])}** "
                   f"points (95% interval {_gap(b['low'])} to {_gap(b['high'])}; {b['resamples']} resamples, "
                   f"seed {b['seed']}).", ""]
+    if result.agreement_bootstrap:
+        b = result.agreement_bootstrap
+        lines += [f"Agreement over {b['n']} generated semantic items: {_pct(b['agreement'])}% (95% interval "
+                  f"{_pct(b['agreement_low'])} to {_pct(b['agreement_high'])}); the text LLM's self-agreement on the "
+                  f"same items: {_pct(b['text_self_agreement'])}%; difference, paired bootstrap: "
+                  f"**{_gap(b['mean_difference'])}** points (95% interval {_gap(b['low'])} to {_gap(b['high'])}).", ""]
     return lines
 
 

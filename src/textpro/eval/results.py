@@ -141,6 +141,7 @@ class EvalResult:
     neutral_available: bool = False  # whether prosody-neutral answers were asked
     open: list[OpenTask] = field(default_factory=list)
     bootstrap: dict | None = None  # speech − cascade on semantic items (diagnostics.paired_bootstrap)
+    agreement_bootstrap: dict | None = None  # agreement's interval; agreement − the text LLM's self-agreement, paired
 
     def averages(self) -> dict:
         """Plain means over tasks, as the paper averages over benchmarks; agreement is pooled over items."""
@@ -173,5 +174,6 @@ class EvalResult:
             "paralinguistic": [t.to_dict() for t in self.paralinguistic],
             "open": [t.to_dict() for t in self.open],
             "bootstrap": self.bootstrap,
+            "agreement_bootstrap": self.agreement_bootstrap,
             "average": self.averages(),
         }
