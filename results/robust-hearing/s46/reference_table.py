@@ -1,0 +1,50 @@
+"""Session 46: every cached dev_unseen evaluation of sessions 39–46 (300 questions) read as `textpro eval` now reads
+agreement: with its 95% interval, and against the text LLM's self-agreement under a trailing space, paired over the
+items. The text LLM's answers with the space come from one run that asked them (REFERENCE); a run is read against
+them only if its own text-side answers equal that run's on every item (the same teacher), otherwise it is skipped.
+No model runs.
+
+    .venv/bin/python results/robust-hearing/s46/reference_table.py > results/robust-hearing/s46/reference_table.md
+"""
+import glob
+import json
+
+from textpro.eval import diagnostics as diag
+
+REFERENCE = "runs/s46/eval-default-dev_unseen-bigsem"
+
+
+def answers(run: str) -> dict[str, dict[str, str]]:
+    sides: dict[str, dict[str, str]] = {}
+    for line in open(f"{run}/responses.jsonl"):
+        row = json.loads(line)
+        if row["task"] == "semantic":
+            sides.setdefault(row["side"], {})[row["id"]] = row["response"].strip()
+    return sides
+
+
+def main() -> None:
+    reference = answers(REFERENCE)
+    text, spaced = reference["text"], reference["text+space"]
+    items = sorted(spaced)
+    steady = [text[i] == spaced[i] for i in items]
+    print(f"Text LLM self-agreement (trailing space), {len(items)} dev_unseen questions: "
+          f"{100 * sum(steady) / len(items):.1f}% (from `{REFERENCE}`)\n")
+    print("| run | agreement % (95% interval) | − text self-agreement, paired (95% interval) |")
+    print("|---|---|---|")
+    runs = glob.glob("runs/s39/eval-*-dev_unseen-bigsem") + glob.glob("runs/s4[0-6]/eval-*-dev_unseen-bigsem")
+    for run in sorted(runs):
+        sides = answers(run)
+        if sides.get("text", {}) != text or "neutral" not in sides:
+            print(f"| {run} | skipped: another teacher or no mean-voice answers | |")
+            continue
+        heard = [sides["speech"][i] == sides["neutral"][i] for i in items]
+        low, high = diag.bootstrap_interval([100.0 * h for h in heard])
+        paired = diag.paired_bootstrap(heard, steady)
+        print(f"| {run.removeprefix('runs/').removesuffix('-dev_unseen-bigsem')} | {100 * sum(heard) / len(items):.1f} "
+              f"({low:.1f} … {high:.1f}) | {paired['mean_difference']:+.1f} ({paired['low']:+.1f} … "
+              f"{paired['high']:+.1f}) |")
+
+
+if __name__ == "__main__":
+    main()
