@@ -86,8 +86,9 @@ class ScriptedSLM:
 
 class ScriptedText:
     """The text LLM: right on every text MCQ, a recipe for the request, and on cascade prompts
-    ("transcript q3\\n...") the answer listed in `cascade` (default "I don't know"). A text MCQ prompt with a
-    trailing space is answered alike, except the MCQ_ITEMS indices in `unsteady`, answered "The answer is A." then."""
+    ("transcript q3\\n...") the answer listed in `cascade` (default "I don't know"). A text MCQ prompt with spaces
+    or newlines around it is answered alike, except that the MCQ_ITEMS indices in `unsteady` are answered "The answer
+    is A." under a trailing space."""
 
     name, batch_size = "text-llm", 8
 
@@ -98,7 +99,7 @@ class ScriptedText:
         self.prompts += prompts
         answers = []
         for prompt in prompts:
-            mcq = [(k, ref) for k, (_, p, ref) in enumerate(MCQ_ITEMS) if p == prompt.removesuffix(" ")]
+            mcq = [(k, ref) for k, (_, p, ref) in enumerate(MCQ_ITEMS) if p == prompt.strip()]
             if mcq:
                 k, ref = mcq[0]
                 spaced = prompt.endswith(" ") and k in self.unsteady
@@ -139,30 +140,37 @@ def test_neutral_answers_are_scored_and_disagreements_counted(bench, tmp_path):
 
 
 def test_text_self_agreement_is_read_beside_agreement(bench, tmp_path):
-    """The text LLM is asked each generated MCQ once more with a trailing space; the share it answers identically is
-    printed beside agreement, per task and pooled, and cached like every other side."""
+    """The text LLM is asked each generated MCQ once more under each content-free change of its prompt; the share it
+    answers identically is printed beside agreement (mean and range over the changes), per task and pooled, paired
+    with agreement over the items, and cached like every other side."""
     from textpro.eval.report import markdown_table
 
     facts_ids = [k for k, (task, _, _) in enumerate(MCQ_ITEMS) if task == "mcq_facts"]
-    text = ScriptedText(unsteady=facts_ids[:1])  # one of the 4 facts items changes its answer under the space
+    text = ScriptedText(unsteady=facts_ids[:1])  # one of the 4 facts items changes its answer under a trailing space
     result = _run(bench, ScriptedSLM(HEARD), text, tmp_path)
-    assert sum(prompt.endswith(" ") for prompt in text.prompts) == len(MCQ_ITEMS)
+    assert [sum(p.endswith(" ") for p in text.prompts), sum(p.endswith("\n") for p in text.prompts),
+            sum(p.startswith(" ") for p in text.prompts)] == [len(MCQ_ITEMS)] * 3
     facts, arithmetic = result.semantic
-    assert facts.text_self_agreement == 75.0 and arithmetic.text_self_agreement == 100.0
-    assert result.averages()["text_self_agreement"] == pytest.approx(100 * 5 / 6)  # pooled over the 6 items
-    assert "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | 0.0 | 100.0 | 100.0 | 75.0 |" \
-        in markdown_table(result)
+    assert facts.text_self_agreement == {"text+space": 75.0, "text+newline": 100.0, "text+leading-space": 100.0}
+    assert facts.text_self_agreement_mean == pytest.approx(275 / 3) and arithmetic.text_self_agreement_mean == 100.0
+    average = result.averages()  # pooled over the 6 items per change, then the mean over the changes
+    assert average["text_self_agreement_by_change"]["text+space"] == pytest.approx(100 * 5 / 6)
+    assert average["text_self_agreement"] == pytest.approx((100 * 5 / 6 + 200) / 3)
+    table = markdown_table(result)
+    assert "| mcq_facts | 4 | 100.0 | 100.0 | +0.0 | 0.0 | 0.0 | +0.0 | 0.0 | 100.0 | 100.0 | 91.7 (75.0–100.0) |" \
+        in table
     saved = json.loads((tmp_path / "out-test" / "results.json").read_text())
-    assert saved["average"]["text_self_agreement"] == pytest.approx(100 * 5 / 6)
-    paired = result.agreement_bootstrap  # the SLM agrees on 6 of 6, the text LLM on 5 of 6
-    assert paired["n"] == 6 and paired["agreement"] == 100.0 and paired["mean_difference"] == pytest.approx(100 / 6)
-    assert paired["agreement_low"] == paired["agreement_high"] == 100.0 and paired["low"] <= 100 / 6 <= paired["high"]
-    assert saved["agreement_bootstrap"] == pytest.approx(paired)
-    assert "the text LLM's self-agreement on the same items: 83.3%; difference, paired bootstrap: **+16.7**" \
-        in markdown_table(result)
+    assert saved["average"]["text_self_agreement"] == pytest.approx(average["text_self_agreement"])
+    paired = result.agreement_bootstrap  # the SLM agrees on 6 of 6; the text LLM on 6, 6 and 5 of 6 under the changes
+    assert paired["n"] == 6 and paired["agreement"] == 100.0 and paired["agreement_low"] == 100.0
+    assert paired["mean_difference"] == pytest.approx(100 / 18) and paired["low"] <= 100 / 18 <= paired["high"]
+    assert saved["agreement_bootstrap"]["text_self_agreement_by_change"] == paired["text_self_agreement_by_change"]
+    assert saved["agreement_bootstrap"]["mean_difference"] == pytest.approx(paired["mean_difference"])
+    assert ("the text LLM's self-agreement on the same items, over the content-free changes: 94.4% (space 83.3, "
+            "newline 100.0, leading space 100.0); difference, paired bootstrap: **+5.6**") in table
 
     again = ScriptedText(unsteady=facts_ids[:1])
-    assert _run(bench, ScriptedSLM(HEARD), again, tmp_path).semantic[0].text_self_agreement == 75.0
+    assert _run(bench, ScriptedSLM(HEARD), again, tmp_path).semantic[0].text_self_agreement["text+space"] == 75.0
     assert again.prompts == []  # cached: nothing asked twice
 
 
@@ -376,6 +384,6 @@ def test_no_diagnostics_asks_the_slm_as_heard_only(bench, tmp_path):
     slm, text = ScriptedSLM(HEARD), ScriptedText()
     result = _run(bench, slm, text, tmp_path, diagnostics=False)
     assert slm.asked == 0 and result.cascade_system is None and not result.neutral_available
-    assert not any(prompt.startswith("transcript ") or prompt.endswith(" ") for prompt in text.prompts)
+    assert not any(prompt.startswith(("transcript ", " ")) or prompt.endswith((" ", "\n")) for prompt in text.prompts)
     gender = next(t for t in result.paralinguistic if t.task == "gender")
     assert gender.rule["accuracy"] == 100.0 and gender.histogram is not None  # the model-free diagnostics stay

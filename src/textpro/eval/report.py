@@ -21,6 +21,14 @@ def _na(value: float | None, available: bool) -> str:
     return _pct(value) if available else "n/a"
 
 
+def _self_agreement(by_change: dict[str, float] | None, available: bool) -> str:
+    """The text LLM's self-agreement cell: mean over the content-free changes (lowest–highest)."""
+    if not available or not by_change:
+        return _na(None, available)
+    values = list(by_change.values())
+    return f"{_pct(sum(values) / len(values))} ({_pct(min(values))}–{_pct(max(values))})"
+
+
 def _row(*cells) -> str:
     """One Markdown table row: every table of the report writes its rows (and headers) here."""
     return "| " + " | ".join(str(cell) for cell in cells) + " |"
@@ -61,7 +69,7 @@ def _semantic(result: EvalResult) -> list[str]:
                    _pct(t.speech.accuracy if t.speech else None), _gap(t.gap),
                    _pct(t.text.failure_pct if t.text else None), _pct(t.speech.failure_pct if t.speech else None),
                    _gap(t.gap_fallback), _side_pct(t.cascade, cascade), _side_pct(t.neutral, neutral),
-                   _na(t.agreement, neutral), _na(t.text_self_agreement, neutral and t.text is not None))
+                   _na(t.agreement, neutral), _self_agreement(t.text_self_agreement, neutral and t.text is not None))
               for t in result.semantic]
     avg = result.averages()
     lines.append(f"| **average** | {sum(t.n for t in result.semantic)} | {_pct(avg['text_accuracy'])} | "
@@ -69,13 +77,13 @@ def _semantic(result: EvalResult) -> list[str]:
                  f"{_pct(avg['speech_failure_pct'])} | {_gap(avg['gap_fallback'])} | "
                  f"{_na(avg['cascade_accuracy'], cascade)} | {_na(avg['neutral_accuracy'], neutral)} | "
                  f"{_na(avg['agreement'], neutral)} | "
-                 f"{_na(avg['text_self_agreement'], neutral and result.text_system is not None)} |")
+                 f"{_self_agreement(avg['text_self_agreement_by_change'], neutral and bool(result.text_system))} |")
     lines += ["", "Accuracy counts an answer that no extraction rule recognises as wrong; the fallback column "
               "replaces such answers by a seeded random letter, as VoiceBench does. Cascade: the SLM's own "
               "transcript → the text LLM. Neutral: the same SLM with its prosody replaced by the training mean; "
               "agreement: items whose two answers are identical. Text self-agreement, agreement's reference: items "
-              "the text LLM answers identically with and without one trailing space after its text prompt, a "
-              "change that carries no content.", ""]
+              "the text LLM answers identically with and without a change of its text prompt that carries no "
+              "content (a trailing space, a trailing newline, a leading space): mean (lowest–highest).", ""]
     if result.bootstrap:
         b = result.bootstrap
         lines += [f"Speech − cascade, paired bootstrap over {b['n']} semantic items: **{_gap(b['mean_difference'])}** "
@@ -83,10 +91,13 @@ def _semantic(result: EvalResult) -> list[str]:
                   f"seed {b['seed']}).", ""]
     if result.agreement_bootstrap:
         b = result.agreement_bootstrap
+        changes = ", ".join(f"{side.removeprefix('text+').replace('-', ' ')} {_pct(v)}"
+                            for side, v in b["text_self_agreement_by_change"].items())
         lines += [f"Agreement over {b['n']} generated semantic items: {_pct(b['agreement'])}% (95% interval "
                   f"{_pct(b['agreement_low'])} to {_pct(b['agreement_high'])}); the text LLM's self-agreement on the "
-                  f"same items: {_pct(b['text_self_agreement'])}%; difference, paired bootstrap: "
-                  f"**{_gap(b['mean_difference'])}** points (95% interval {_gap(b['low'])} to {_gap(b['high'])}).", ""]
+                  f"same items, over the content-free changes: {_pct(b['text_self_agreement'])}% ({changes}); "
+                  f"difference, paired bootstrap: **{_gap(b['mean_difference'])}** points (95% interval "
+                  f"{_gap(b['low'])} to {_gap(b['high'])}).", ""]
     return lines
 
 

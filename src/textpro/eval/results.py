@@ -53,11 +53,17 @@ class SemanticTask:
     neutral: SideScore | None = None  # the same SLM, prosody replaced by the training mean
     cascade: SideScore | None = None  # the SLM's own transcript → the text LLM
     agreement: float | None = None  # % of items where the speech and the prosody-neutral answers are identical
-    text_self_agreement: float | None = None  # % where the text LLM answers the prompt and prompt + " " identically
+    # content-free change of the text prompt → % of items the text LLM answers identically with and without it
+    text_self_agreement: dict[str, float] | None = None
 
     @property
     def gap(self) -> float | None:
         return self.text.accuracy - self.speech.accuracy if self.text and self.speech else None
+
+    @property
+    def text_self_agreement_mean(self) -> float | None:
+        """The text LLM's self-agreement averaged over the content-free changes."""
+        return _mean(self.text_self_agreement.values()) if self.text_self_agreement else None
 
     @property
     def gap_fallback(self) -> float | None:
@@ -66,8 +72,8 @@ class SemanticTask:
     def to_dict(self) -> dict:
         return {"task": self.task, "n": self.n, "text": _side(self.text), "speech": _side(self.speech),
                 "gap": self.gap, "gap_fallback": self.gap_fallback, "neutral": _side(self.neutral),
-                "agreement": self.agreement, "text_self_agreement": self.text_self_agreement,
-                "cascade": _side(self.cascade)}
+                "agreement": self.agreement, "text_self_agreement": self.text_self_agreement_mean,
+                "text_self_agreement_by_change": self.text_self_agreement, "cascade": _side(self.cascade)}
 
 
 @dataclass
@@ -147,7 +153,9 @@ class EvalResult:
         """Plain means over tasks, as the paper averages over benchmarks; agreement is pooled over items."""
         sem, para = self.semantic, self.paralinguistic
         agreeing = [(t.agreement, t.n) for t in sem if t.agreement is not None]
-        self_agreeing = [(t.text_self_agreement, t.n) for t in sem if t.text_self_agreement is not None]
+        changes = next((list(t.text_self_agreement) for t in sem if t.text_self_agreement), [])
+        self_agreeing = {change: _pooled([(t.text_self_agreement[change], t.n) for t in sem
+                                          if t.text_self_agreement]) for change in changes}
         return {
             "text_accuracy": _mean(t.text.accuracy for t in sem if t.text),
             "speech_accuracy": _mean(t.speech.accuracy for t in sem if t.speech),
@@ -158,7 +166,8 @@ class EvalResult:
             "paralinguistic_accuracy": _mean(t.speech.accuracy for t in para),
             "neutral_accuracy": _mean(t.neutral.accuracy for t in sem if t.neutral),
             "agreement": _pooled(agreeing),
-            "text_self_agreement": _pooled(self_agreeing),
+            "text_self_agreement": _mean(self_agreeing.values()),
+            "text_self_agreement_by_change": self_agreeing or None,
             "cascade_accuracy": _mean(t.cascade.accuracy for t in sem if t.cascade),
             "paralinguistic_neutral_accuracy": _mean(t.neutral.accuracy for t in para if t.neutral),
             "paralinguistic_cascade_accuracy": _mean(t.cascade.accuracy for t in para if t.cascade),
