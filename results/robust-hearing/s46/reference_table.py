@@ -1,8 +1,9 @@
 """Session 46: every cached dev_unseen evaluation of sessions 39–46 (300 questions) read as `textpro eval` now reads
-agreement: with its 95% interval, and against the text LLM's self-agreement under a trailing space, paired over the
-items. The text LLM's answers with the space come from one run that asked them (REFERENCE); a run is read against
-them only if its own text-side answers equal that run's on every item (the same teacher), otherwise it is skipped.
-No model runs.
+agreement: with its 95% interval, and against the text LLM's self-agreement under three content-free changes of its
+prompt (a trailing space, a trailing newline, a leading space; an item counts the share of the changes under which
+the text LLM keeps its answer), paired over the items. The text LLM's changed answers come from one run that asked
+them (REFERENCE); a run is read against them only if its own text-side answers equal that run's on every item (the
+same teacher), otherwise it is skipped. No model runs.
 
     .venv/bin/python results/robust-hearing/s46/reference_table.py > results/robust-hearing/s46/reference_table.md
 """
@@ -10,6 +11,7 @@ import glob
 import json
 
 from textpro.eval import diagnostics as diag
+from textpro.eval.harness import CONTENT_FREE
 
 REFERENCE = "runs/s46/eval-default-dev_unseen-bigsem"
 
@@ -25,11 +27,13 @@ def answers(run: str) -> dict[str, dict[str, str]]:
 
 def main() -> None:
     reference = answers(REFERENCE)
-    text, spaced = reference["text"], reference["text+space"]
-    items = sorted(spaced)
-    steady = [text[i] == spaced[i] for i in items]
-    print(f"Text LLM self-agreement (trailing space), {len(items)} dev_unseen questions: "
-          f"{100 * sum(steady) / len(items):.1f}% (from `{REFERENCE}`)\n")
+    text = reference["text"]
+    items = sorted(reference["text+space"])
+    steady = [sum(text[i] == reference[side][i] for side in CONTENT_FREE) / len(CONTENT_FREE) for i in items]
+    by_change = ", ".join(f"{side} {100 * sum(text[i] == reference[side][i] for i in items) / len(items):.1f}"
+                          for side in CONTENT_FREE)
+    print(f"Text LLM self-agreement, {len(items)} dev_unseen questions: {100 * sum(steady) / len(items):.1f}% over "
+          f"the changes ({by_change}; from `{REFERENCE}`)\n")
     print("| run | agreement % (95% interval) | − text self-agreement, paired (95% interval) |")
     print("|---|---|---|")
     runs = glob.glob("runs/s39/eval-*-dev_unseen-bigsem") + glob.glob("runs/s4[0-6]/eval-*-dev_unseen-bigsem")
