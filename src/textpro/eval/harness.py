@@ -11,9 +11,8 @@ prosody replaced by the training mean (prosody-neutral accuracy, agreement = sha
 cascade of its own transcript into the text LLM; beside agreement, the text LLM's own self-agreement under changes
 of its text prompt that carry no content (a trailing space, a trailing newline, a leading space: how stable a greedy
 answer is at all when the surface of the input moves, the reference agreement is read against). For every speech
-system: the acoustic-rule
-baseline of each paralinguistic task (`rules`), answer histograms, balanced accuracy, per-speaker and per-phrasing
-accuracy and a paired bootstrap of speech against cascade (`diagnostics`).
+system: the acoustic-rule baseline of each paralinguistic task (`rules`), answer histograms, balanced accuracy,
+per-speaker and per-phrasing accuracy and a paired bootstrap of speech against cascade (`diagnostics`).
 
 Responses go to a JSONL cache as soon as each batch is answered, keyed by (side, system, item id) and a
 fingerprint of what was asked, so an interrupted run resumes without asking again, and a changed item is re-asked.
