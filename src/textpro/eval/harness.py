@@ -333,16 +333,15 @@ def _agreement_bootstrap(items: Sequence[Item], speech: SpeechAnswers, text: dic
     """Agreement with its 95% interval, and agreement − the text LLM's self-agreement paired over the same items
     (the generated semantic items, where both were asked; an item's self-agreement is the share of the content-free
     changes under which the text LLM keeps its answer)."""
-    both = [i.id for i in items if i.id in speech.neutral and all(i.id in a for a in text_changed.values())]
+    both = [i for i in items if i.id in speech.neutral and all(i.id in a for a in text_changed.values())]
     if not both:
         return None
-    heard = [_agrees(speech.heard, speech.neutral, i) for i in both]
-    steady = [sum(_agrees(text, a, i) for a in text_changed.values()) / len(text_changed) for i in both]
+    heard = [_agrees(speech.heard, speech.neutral, i.id) for i in both]
+    steady = [sum(_agrees(text, a, i.id) for a in text_changed.values()) / len(text_changed) for i in both]
     low, high = diag.bootstrap_interval([100.0 * h for h in heard], seed=seed)
     return {**diag.paired_bootstrap(heard, steady, seed=seed), "agreement": 100.0 * sum(heard) / len(both),
             "agreement_low": low, "agreement_high": high, "text_self_agreement": 100.0 * sum(steady) / len(both),
-            "text_self_agreement_by_change": {side: 100.0 * sum(_agrees(text, a, i) for i in both) / len(both)
-                                              for side, a in text_changed.items()}}
+            "text_self_agreement_by_change": {side: agreement(both, text, a) for side, a in text_changed.items()}}
 
 
 def evaluate_items(items: Sequence[Item], text_responder: TextResponder | None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from statistics import fmean
 
 from textpro.eval.results import EvalResult
 
@@ -25,8 +26,8 @@ def _self_agreement(by_change: dict[str, float] | None, available: bool) -> str:
     """The text LLM's self-agreement cell: mean over the content-free changes (lowest–highest)."""
     if not available or not by_change:
         return _na(None, available)
-    values = list(by_change.values())
-    return f"{_pct(sum(values) / len(values))} ({_pct(min(values))}–{_pct(max(values))})"
+    values = by_change.values()
+    return f"{_pct(fmean(values))} ({_pct(min(values))}–{_pct(max(values))})"
 
 
 def _row(*cells) -> str:
