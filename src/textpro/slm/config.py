@@ -62,6 +62,11 @@ class TextProSLMConfig:
     # is built and stored in the projector, so a placeholder is never louder than a typical word (the first default's
     # vectors were 6.5x louder and pulled answers off the transcript); None: unbounded (the paper)
     projector_max_norm: str | None = None
+    # How far the projector reads a voice from the average training voice: its standardised inputs (learned vector,
+    # acoustics, mean encoder state; the training mean is 0) are multiplied by this before its first layer, at every
+    # input alike. 1.0: as trained; 0.0: every voice reads as the training mean (the prosody-neutral model). A dial
+    # between hearing and content steadiness, set on dev splits (results/robust-hearing.md, session 47)
+    prosody_gain: float = 1.0
     # Written by save_pretrained. False: the checkpoint holds no LLM weights; its LLM is base_llm unchanged (stage 1)
     llm_in_checkpoint: bool = True
 
@@ -87,6 +92,9 @@ class TextProSLMConfig:
         if int(self.d_whisper) < 1:
             raise ConfigError(f"d_whisper must be >= 1, got {self.d_whisper}")
         self.interleave_ratio = int(self.interleave_ratio)
+        self.prosody_gain = float(self.prosody_gain)
+        if not 0.0 <= self.prosody_gain <= 4.0:
+            raise ConfigError(f"prosody_gain must be within 0 ... 4, got {self.prosody_gain}")
         self.d_whisper = int(self.d_whisper)
 
     @property

@@ -109,6 +109,7 @@ class TextProSLM(nn.Module):
                                          output_bias=bias, n_acoustic=config.n_acoustic, max_norm=max_norm,
                                          n_encoder=config.n_encoder)
         self.projector = projector.to(llm.get_input_embeddings().weight.device)
+        self.projector.input_gain = config.prosody_gain
 
     @property
     def placeholder_id(self) -> int:

@@ -51,6 +51,9 @@ class ProsodyProjector(nn.Module):
         # hang on directions of it that an unseen voice moves (set by the training config, not saved).
         self.learned_noise = 0.0
         self.encoder_noise: float | None = None  # the same for the mean encoder state (None: learned_noise)
+        # The standardised inputs are multiplied by this (TextProSLMConfig.prosody_gain, set by the model, not saved):
+        # below 1 every voice reads closer to the training mean
+        self.input_gain = 1.0
         self.linear_in = nn.Linear(d_whisper + n_acoustic, d_llm)
         # The mean encoder state enters the first layer through its own weight (added to linear_in's output: the same
         # as more input columns), so that a trained projector can gain it at zero and train it at its own rate
@@ -116,6 +119,8 @@ class ProsodyProjector(nn.Module):
         learned = (learned - self.input_mean) / self.input_std  # the training mean reads as 0
         acoustic = (acoustic - self.acoustic_mean) * self.acoustic_scale
         encoder = (encoder - self.encoder_input_mean) / self.encoder_input_std
+        if self.input_gain != 1.0:
+            learned, acoustic, encoder = (self.input_gain * part for part in (learned, acoustic, encoder))
         if self.training and self.learned_noise:
             learned = learned + self.learned_noise * torch.randn_like(learned)
         encoder_noise = self.learned_noise if self.encoder_noise is None else self.encoder_noise
