@@ -90,6 +90,30 @@ def test_neutral_speech_reads_the_training_means(smol_dir):
     assert np.allclose(acoustic_only.acoustics, model.projector.acoustic_mean.numpy())
 
 
+def test_prosody_gain_reads_every_voice_closer_to_the_training_mean(smol_dir, tmp_path):
+    model = make_model(smol_dir, acoustic_features=True, prosody_gain=0.5)
+    model.projector.fit_input(torch.randn(50, D_WHISPER + K) * 3 + 1)
+    x = torch.randn(6, D_WHISPER + K) * 3 + 1
+    neutral = model.projector.neutral_input()
+    assert model.projector.input_gain == 0.5  # set from the config
+    # at gain g the projector reads x as the gain-1 projector reads mean + g (x - mean), on both branches alike
+    model.projector.input_gain = 1.0
+    halfway = model.projector(neutral + 0.5 * (x - neutral))
+    model.projector.input_gain = 0.5
+    assert torch.allclose(model.projector(x), halfway, atol=1e-5)
+    assert not torch.allclose(model.projector(x), model.projector(neutral.expand_as(x)), atol=1e-3)
+    model.projector.input_gain = 0.0  # every voice is the training mean: the prosody-neutral model
+    assert torch.allclose(model.projector(x), model.projector(neutral.expand_as(x)), atol=1e-6)
+    # the gain is the checkpoint's config, not a projector weight: saved and loaded with it
+    model.projector.input_gain = 0.5
+    model.save_pretrained(tmp_path / "m")
+    loaded = type(model).from_pretrained(tmp_path / "m")
+    assert loaded.config.prosody_gain == 0.5 and loaded.projector.input_gain == 0.5
+    assert torch.allclose(loaded.projector(x), halfway, atol=1e-5)
+    with pytest.raises(TextproError, match="prosody_gain"):
+        make_model(smol_dir, prosody_gain=-1.0)
+
+
 def test_branch_dropout_only_in_training():
     projector = ProsodyProjector(D_WHISPER, 32, zero_init=False, n_acoustic=K)
     projector.branch_dropout = (0.5, 0.5)
