@@ -7,7 +7,7 @@ them), and each gain's accuracy on the items where they differ. Reads devcheck.s
 import itertools
 import json
 
-GAINS = ("1.0", "0.75", "0.5")
+GAINS = ("1.0", "0.75", "0.5", "0.25")
 
 
 def answers(gain: str, side: str) -> dict[str, str]:
