@@ -7,7 +7,8 @@ instead the mean of the 300 dev_unseen clips' own projected vectors, rescaled to
     OMP_NUM_THREADS=2 .venv/bin/python results/robust-hearing/s47/centroid_agreement.py \
         > results/robust-hearing/s47/centroid_agreement.txt
 """
-import json
+import sys
+from pathlib import Path
 
 import torch
 
@@ -15,13 +16,8 @@ from textpro.eval.bench import load_bench
 from textpro.eval.harness import agreement, score_mcq
 from textpro.eval.responders import SLMResponder
 
-DEFAULT = "runs/s47/model-g1.0"
-CACHE = "runs/s47/eval-g1.0-dev_unseen-bigsem/responses.jsonl"
-
-
-def cached(side: str) -> dict[str, str]:
-    rows = (json.loads(line) for line in open(CACHE))
-    return {r["id"]: r["response"] for r in rows if r["side"] == side and r["task"] == "semantic"}
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from swap_agreement import DEFAULT, cached  # noqa: E402
 
 
 def main() -> None:

@@ -9,7 +9,8 @@
 cd "$(dirname "$0")/../../.."
 export S=results/robust-hearing/s47 R=runs/s47
 source results/robust-hearing/s34/common.sh
-DEFAULT=src/textpro/assets/default WP=src/textpro/assets/default/whisperpro
+source $S/common.sh
+WP=$DEFAULT/whisperpro
 build() {  # NAME COMMAND...: once (a marker file when it succeeded)
   [ -e $R/$1.done ] || { "${@:2}" > $R/$1.log 2>&1 && touch $R/$1.done; }
 }
@@ -31,15 +32,8 @@ fi
 echo "$(date -u +%T) dev inputs built"
 for g in "$@"; do
   N=g$g D=$R/model-g$g
-  if [ ! -e $D ]; then  # the default's files, its config with the gain
-    mkdir -p $D && for f in $DEFAULT/*; do [ "$(basename $f)" = textpro_config.json ] || ln -s $PWD/$f $D/; done
-    .venv/bin/python -c "
-import json, sys
-c = json.load(open('$DEFAULT/textpro_config.json')); c['prosody_gain'] = float('$g')
-open('$D/textpro_config.json', 'w').write(json.dumps(c, indent=2) + '\n')"
-  fi
-  [ -s $S/hc-accent-style-$N.txt ] || .venv/bin/python benchmarks/hearing_check.py $D $R/feat/dev_accent_style \
-    --threads 2 --tasks accent style > $S/hc-accent-style-$N.txt 2> $R/hc-accent-style-$N.log
+  gain_model $g
+  accent_style $g
   final_checks $D $N runs/s9/feat/bigdev_default
   # the text LLM's answers (and its reference sides) do not depend on the gain: the first gain's are reused
   [ -e "$TEACHER_ANSWERS" ] || export TEACHER_ANSWERS=$R/eval-$N-dev_unseen-bigsem/responses.jsonl
