@@ -48,6 +48,24 @@ def test_balanced_labels_draw_every_label_of_a_task_equally():
         ParalinguisticConfig(balance_tasks=True, balance_labels=["dialect"])
 
 
+def test_task_weights_scale_a_task_share_and_keep_the_total():
+    examples = (_examples("accent", "american", 20) + _examples("gender", "male", 20, 20)
+                + _examples("rate", "slow", 5, 40))
+    even = mix([], examples, None, seed=0, balance_tasks=True)
+    assert even == mix([], examples, None, seed=0, balance_tasks=True, task_weights={})  # no weights: unchanged
+    weighted = mix([], examples, None, seed=0, balance_tasks=True, task_weights={"accent": 4.0})
+    assert Counter(e.kind for e in weighted) == {"accent": 40, "gender": 10, "rate": 10}  # 4 : 1 : 1 of 60
+    distill = [Example(0, 100 + i, None, "green (D)", "distill") for i in range(30)]
+    mixed = mix(distill, examples, 0.5, seed=1, balance_tasks=True, task_weights={"accent": 4.0})
+    assert Counter(e.kind for e in mixed[30:]) == {"accent": 20, "gender": 5, "rate": 5}  # the ratio still holds
+    with pytest.raises(ConfigError, match="balance_tasks"):
+        ParalinguisticConfig(task_weights={"accent": 2.0})
+    with pytest.raises(ConfigError, match="not among the tasks"):
+        ParalinguisticConfig(balance_tasks=True, task_weights={"dialect": 2.0})
+    with pytest.raises(ConfigError, match="positive"):
+        ParalinguisticConfig(balance_tasks=True, task_weights={"accent": 0.0})
+
+
 def test_resampled_phrasings_are_train_phrasings_with_their_answers():
     examples = _examples("gender", "female", 200)
     drawn = mix([], examples, None, seed=0, resample_phrasings=True)

@@ -51,6 +51,10 @@ class ParalinguisticConfig:
     # accent rows say "american" (piper, festival and their converted clips are American voices). Session 20: balanced,
     # the model still answers "american" to ~70% of dev accent clips; its accent answer ignores the clip.
     balance_labels: list[str] = field(default_factory=list)
+    # With balance_tasks: task → relative share of the paralinguistic rows (absent tasks 1.0), e.g. {accent: 3.0} draws
+    # accent three times as often as each other task. Session 20: a continuation's ~200 accent rows never taught the
+    # LLM which accent a clip has; this buys more accent rows without more steps.
+    task_weights: dict[str, float] = field(default_factory=dict)
     # Each repetition of a record asks a freshly drawn train phrasing of its task (`data.paralinguistic`), with that
     # phrasing's answer ("Male, so no."), so that a clip is heard under many phrasings. Tasks without phrasings keep
     # the record's own instruction.
@@ -76,6 +80,13 @@ class ParalinguisticConfig:
         unknown = sorted(set(self.balance_labels) - set(self.labels))
         if unknown:
             raise ConfigError(f"paralinguistic.balance_labels: {unknown} not among the tasks {sorted(self.labels)}")
+        if self.task_weights and not self.balance_tasks:
+            raise ConfigError("paralinguistic.task_weights needs balance_tasks: true (it weighs the tasks' shares)")
+        unknown = sorted(set(self.task_weights) - set(self.labels))
+        if unknown:
+            raise ConfigError(f"paralinguistic.task_weights: {unknown} not among the tasks {sorted(self.labels)}")
+        if any(not float(w) > 0 for w in self.task_weights.values()):
+            raise ConfigError(f"paralinguistic.task_weights must be positive, got {self.task_weights}")
 
 
 @dataclass(frozen=True)
@@ -173,11 +184,12 @@ def written_examples(stores: list, path: str | os.PathLike, seed: int) -> list[E
 
 def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | None, seed: int,
         balance_tasks: bool = False, resample_phrasings: bool = False, yes_no_own_share: float | None = 0.5,
-        balance_labels: tuple[str, ...] = ()) -> list[Example]:
+        balance_labels: tuple[str, ...] = (), task_weights: dict[str, float] | None = None) -> list[Example]:
     """Distillation + paralinguistic examples with `ratio` of the result paralinguistic (None: all of both).
     Paralinguistic examples are repeated (in fresh shuffles) or subsampled to the count; same seed, same list.
     `balance_tasks`: every task contributes the same count (None: the largest task's size, per task), and within a
-    task of `balance_labels` every label the same share of it;
+    task of `balance_labels` every label the same share of it; `task_weights` (with balance_tasks) scales a task's
+    count by its weight over the mean weight (absent tasks 1.0), the total unchanged;
     `resample_phrasings`: each drawn example asks a fresh train phrasing of its task, a yes/no one about the clip's
     own label `yes_no_own_share` of the time (None: 1/len(labels))."""
     rng = np.random.default_rng(seed)
@@ -192,9 +204,12 @@ def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | No
         for e in paralinguistic:
             by_task.setdefault(e.kind, []).append(e)
         per_task = max(len(v) for v in by_task.values()) if count is None else -(-count // len(by_task))
+        weights = {task: float((task_weights or {}).get(task, 1.0)) for task in by_task}
+        mean_weight = sum(weights.values()) / len(weights)
+        counts = {task: round(per_task * weights[task] / mean_weight) for task in by_task}
         drawn = [e for task in sorted(by_task)
-                 for e in (_repeat_by_label(by_task[task], per_task, rng) if task in balance_labels
-                           else _repeat(by_task[task], per_task, rng))]
+                 for e in (_repeat_by_label(by_task[task], counts[task], rng) if task in balance_labels
+                           else _repeat(by_task[task], counts[task], rng))]
         drawn = [drawn[i] for i in rng.permutation(len(drawn))][:count]
     elif count is None:
         drawn = list(paralinguistic)

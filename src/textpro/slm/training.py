@@ -770,7 +770,8 @@ def build(config: SLMTrainingConfig, llm=None, tokenizer=None):
                    balance_tasks=config.paralinguistic.balance_tasks,
                    resample_phrasings=config.paralinguistic.resample_phrasings,
                    yes_no_own_share=config.paralinguistic.yes_no_own_share,
-                   balance_labels=tuple(config.paralinguistic.balance_labels))
+                   balance_labels=tuple(config.paralinguistic.balance_labels),
+                   task_weights=config.paralinguistic.task_weights)
     dataset = SLMDataset(stores, examples, config.prosody_swap, config.train.seed, config.learned_swap,
                          config.task_acoustics, config.task_learned_swap, config.task_f0_shift,
                          config.own_encoder_mean, config.neutral_content, config.content_acoustic_swap,
