@@ -4,6 +4,7 @@
 # 100 steps at seed 13:
 #   acc3-s13: paralinguistic.task_weights {accent: 3.0} (accent 3/7 of the paralinguistic rows)
 #   ctl-s13:  the same step without weights (what 100 more steps alone do)
+#   acc3hi-s13: acc3-s13 at learning rate 2e-3 (10x) for 50 steps (rule 54)
 # Inputs: runs/s9/features (s11/rebuild.sh inputs).   train.sh ARM [THREADS]  -> runs/s48/ARM-default
 cd "$(dirname "$0")/../../.."
 export HF_HUB_OFFLINE=1
@@ -16,6 +17,8 @@ step=("${hacc85[@]}" --set init_from=src/textpro/assets/default --set paralingui
 mkdir -p runs/s48
 case $arm in
   acc3-s*) train_arm runs/s48 $arm ${2:-2} "${step[@]}" --set "paralinguistic.task_weights={accent: 3.0}" ;;
+  acc3hi-s*) train_arm runs/s48 $arm ${2:-2} "${step[@]}" --set "paralinguistic.task_weights={accent: 3.0}" \
+    --set train.learning_rate=2.0e-3 --set train.max_steps=50 ;;
   ctl-s*) train_arm runs/s48 $arm ${2:-2} "${step[@]}" ;;
   *) echo "unknown arm $arm" >&2; exit 1 ;;
 esac
