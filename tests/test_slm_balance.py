@@ -64,6 +64,8 @@ def test_task_weights_scale_a_task_share_and_keep_the_total():
         ParalinguisticConfig(balance_tasks=True, task_weights={"dialect": 2.0})
     with pytest.raises(ConfigError, match="positive"):
         ParalinguisticConfig(balance_tasks=True, task_weights={"accent": 0.0})
+    with pytest.raises(ConfigError, match="positive numbers"):
+        ParalinguisticConfig(balance_tasks=True, task_weights={"accent": "three"})
 
 
 def test_resampled_phrasings_are_train_phrasings_with_their_answers():
