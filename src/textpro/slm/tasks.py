@@ -75,17 +75,13 @@ class ParalinguisticConfig:
         for task, labels in self.labels.items():
             if not labels or not all(isinstance(x, str) and x for x in labels):
                 raise ConfigError(f"paralinguistic.labels.{task}: expected a list of label strings")
-        if self.balance_labels and not self.balance_tasks:
-            raise ConfigError("paralinguistic.balance_labels needs balance_tasks: true "
-                              "(it balances labels within a task's share)")
-        unknown = sorted(set(self.balance_labels) - set(self.labels))
-        if unknown:
-            raise ConfigError(f"paralinguistic.balance_labels: {unknown} not among the tasks {sorted(self.labels)}")
-        if self.task_weights and not self.balance_tasks:
-            raise ConfigError("paralinguistic.task_weights needs balance_tasks: true (it weighs the tasks' shares)")
-        unknown = sorted(set(self.task_weights) - set(self.labels))
-        if unknown:
-            raise ConfigError(f"paralinguistic.task_weights: {unknown} not among the tasks {sorted(self.labels)}")
+        for name, tasks, what in (("balance_labels", self.balance_labels, "it balances labels within a task's share"),
+                                  ("task_weights", self.task_weights, "it weighs the tasks' shares")):
+            if tasks and not self.balance_tasks:
+                raise ConfigError(f"paralinguistic.{name} needs balance_tasks: true ({what})")
+            unknown = sorted(set(tasks) - set(self.labels))
+            if unknown:
+                raise ConfigError(f"paralinguistic.{name}: {unknown} not among the tasks {sorted(self.labels)}")
         if not all(isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0
                    for w in self.task_weights.values()):
             raise ConfigError(f"paralinguistic.task_weights must be positive numbers, got {self.task_weights}")
@@ -206,7 +202,7 @@ def mix(distill: list[Example], paralinguistic: list[Example], ratio: float | No
         for e in paralinguistic:
             by_task.setdefault(e.kind, []).append(e)
         per_task = max(len(v) for v in by_task.values()) if count is None else -(-count // len(by_task))
-        weights = {task: float((task_weights or {}).get(task, 1.0)) for task in by_task}
+        weights = {task: (task_weights or {}).get(task, 1.0) for task in by_task}
         mean_weight = sum(weights.values()) / len(weights)
         counts = {task: round(per_task * weights[task] / mean_weight) for task in by_task}
         drawn = [e for task in sorted(by_task)
