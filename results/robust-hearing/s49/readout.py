@@ -167,24 +167,40 @@ def regress(args):
     E = torch.tensor(np.array([r["encoder_mean"] for r in records]), dtype=torch.float32)
     accent = [e["manifest"].get("accent") if e["manifest"].get("engine", "espeak-ng") == "espeak-ng" else None
               for e in store.index]
+    bound = float(p0.max_norm)
     with torch.no_grad():
         target = p0(X) + torch.stack([args.scale * offset[a] if a in ACCENTS else torch.zeros_like(offset["american"])
                                       for a in accent])
+        if args.bounded:  # the token the offsets were fitted on: the sum held inside the norm bound
+            target = target * (bound / target.norm(dim=1, keepdim=True)).clamp(max=1.0)
     projector = copy.deepcopy(p0).float()
     projector.add_encoder_branch(E.shape[1])
     projector.fit_encoder_input(E)
     projector.requires_grad_(True).train()
-    projector.max_norm.fill_(float("inf"))  # regress the raw target; the bound goes back on at the end
+    if args.train == "encoder":  # only the new encoder-mean weight moves: the rest stays the default's
+        projector.requires_grad_(False)
+        projector.linear_encoder.requires_grad_(True)
+    if not args.bounded:  # rule 55's rd: the raw output regressed onto the sum (the bound goes back on at the end)
+        projector.max_norm.fill_(float("inf"))
     XE = torch.cat([X, E], dim=1)
-    optimizer = torch.optim.Adam([p for p in projector.parameters() if p.requires_grad], lr=args.lr)
+    optimizer = torch.optim.AdamW([p for p in projector.parameters() if p.requires_grad], lr=args.lr,
+                                  weight_decay=args.weight_decay)
     dev = FeatureStore("runs/s19/feat/dev_accent210")
     dev_records = [dev[i] for i in range(len(dev.index))]
     XEd = torch.cat([projector_inputs(model, dev_records),
                      torch.tensor(np.array([r["encoder_mean"] for r in dev_records]), dtype=torch.float32)], dim=1)
     dev_truth = [e["manifest"].get("reference") for e in dev.index]
     directions = torch.stack([offset[a] for a in ACCENTS])  # (4, d_llm)
+    # unseen voices (dev_unseen, flite; read, never trained on): how far the token moves, and how much of that lies
+    # outside the offsets' span (what no offset fitted for: the regression's error on a voice it never saw)
+    unseen = FeatureStore("runs/s9/feat/bigdev_default")
+    unseen_records = [unseen[i] for i in range(0, len(unseen.index), 3)]
+    XEu = torch.cat([projector_inputs(model, unseen_records),
+                     torch.tensor(np.array([r["encoder_mean"] for r in unseen_records]), dtype=torch.float32)], dim=1)
     print(f"regress: {len(records)} train clips ({sum(a in ACCENTS for a in accent)} with an accent offset), "
-          f"{args.steps} full-batch Adam steps at lr {args.lr}, offset scale {args.scale}")
+          f"{args.steps} full-batch AdamW steps at lr {args.lr} (weight decay {args.weight_decay}), "
+          f"training {args.train}, {'bounded' if args.bounded else 'raw'} output, "
+          f"offset scale {args.scale}")
     for step in range(args.steps + 1):
         if step % 100 == 0:
             with torch.no_grad():
@@ -194,17 +210,22 @@ def regress(args):
                 right = [ACCENTS[int(k)] == t for k, t in zip(nearest, dev_truth, strict=True)]
                 per = {a: np.mean([r for r, t in zip(right, dev_truth, strict=True) if t == a]) for a in ACCENTS}
                 fit = (projector(XE) - target).pow(2).sum(1).mean() / target.pow(2).sum(1).mean()
+                token = projector(XEu)
+                token = token * (bound / token.norm(dim=1, keepdim=True)).clamp(max=1.0)
+                shift = token - p0(XEu[:, :X.shape[1]])  # (N_unseen, d_llm)
+                outside = shift - torch.linalg.lstsq(directions.T, shift.T).solution.T @ directions
                 projector.train()
             print(f"step {step:4d}  train residual {float(fit):.4f}  dev: offset nearest the true accent's "
-                  f"{100 * np.mean(list(per.values())):5.1f}% balanced {({a: round(100 * v) for a, v in per.items()})}",
-                  flush=True)
+                  f"{100 * np.mean(list(per.values())):5.1f}% balanced {({a: round(100 * v) for a, v in per.items()})}"
+                  f"  unseen: token moved {float(shift.norm(dim=1).mean()):.2f}, outside the offsets' span "
+                  f"{float(outside.norm(dim=1).mean()):.2f}", flush=True)
         if step == args.steps:
             break
         loss = (projector(XE) - target).pow(2).sum(1).mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    projector.max_norm.fill_(float(p0.max_norm))
+    projector.max_norm.fill_(bound)
     out = RUNS / f"{args.name}-default"
     if out.exists():
         shutil.rmtree(out)
@@ -228,6 +249,10 @@ def main():
     parser.add_argument("--name", default="rd")
     parser.add_argument("--offsets", default=str(RUNS / "offsets.safetensors"),
                         help="the offsets' file: written by offsets, read by regress")
+    parser.add_argument("--bounded", action="store_true",
+                        help="regress: the bounded token onto the bounded sum (rd: the raw output onto the raw sum)")
+    parser.add_argument("--train", choices=["all", "encoder"], default="all", help="regress: what moves")
+    parser.add_argument("--weight-decay", type=float, default=0.0, help="regress: AdamW's")
     parser.add_argument("--keep", type=int, default=1, help="offsets: keep rows per accent row")
     parser.add_argument("--keep-all", action="store_true", help="offsets: keep rows about any train clip")
     args = parser.parse_args()
