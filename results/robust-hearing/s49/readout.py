@@ -18,38 +18,31 @@ the projector's own token carries none (probe 29.9). Two steps, no LLM training:
 import argparse
 import collections
 import copy
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
-from torch import nn
 
 from textpro.data import paralinguistic
 from textpro.data.labels import match_label
 from textpro.slm import TextProSLM
 from textpro.slm.featurize import FeatureStore
+from textpro.slm.readout import (
+    OffsetProjector,
+    bounded,
+    fit_offset,
+    readout_targets,
+    regress_projector,
+    write_readout_model,
+)
 
 torch.set_num_threads(2)
 ACCENTS = ["american", "british", "scottish", "caribbean"]
 KEEP_TASKS = ["gender", "pitch", "rate", "semantic"]
 DEFAULT = Path("src/textpro/assets/default")
 RUNS = Path("runs/s49")
-
-
-class OffsetProjector(nn.Module):
-    """The default's projector, its output moved by one offset and held inside the same norm bound."""
-
-    def __init__(self, projector, bound):
-        super().__init__()
-        self.projector, self.bound = projector, bound
-        self.offset = nn.Parameter(torch.zeros(projector.linear_out.out_features))
-
-    def forward(self, prosody):  # (P, d_in) -> (P, d_llm)
-        out = self.projector(prosody) + self.offset
-        return out * (self.bound / out.norm(dim=-1, keepdim=True).clamp(min=1e-6)).clamp(max=1.0)
 
 
 def greedy(model, pairs, tokens=16):
@@ -117,25 +110,19 @@ def offsets(args):
           f"answers {dict(collections.Counter(said))}", flush=True)
     fitted = {}
     for label in ACCENTS:
-        steer = OffsetProjector(projector, bound)
-        model.projector = steer
-        optimizer = torch.optim.Adam([steer.offset], lr=args.lr)
         prng = np.random.default_rng(2)
         ask = [paralinguistic.choose_phrasing("accent", "train", label, prng) for _ in fit_clips]
         k = args.keep  # an accent row, then its k keep rows
         rows = [r for n, i in enumerate(fit_clips) for r in (
             [(store[i], ask[n].text, ask[n].target(label))]
             + [(keep_fit[m][0], keep_fit[m][1], own_fit[m]) for m in range(n * k, (n + 1) * k)])]
-        for step in range(args.steps):
-            batch = [rows[(step * args.batch + j) % len(rows)] for j in range(args.batch)]
-            loss = model(**model.builder.build_training_batch(batch)).loss
-            total = loss + args.l2 * steer.offset.pow(2).sum()
-            optimizer.zero_grad()
-            total.backward()
-            optimizer.step()
-            if step in (0, args.steps - 1):
-                print(f"  {label}: step {step + 1} answer loss {loss.item():.3f} |d| "
-                      f"{float(steer.offset.detach().norm()):.2f}", flush=True)
+        offset = fit_offset(model, rows, args.steps, args.batch, args.lr, args.l2,
+                            log=lambda step, loss, norm, label=label: print(
+                                f"  {label}: step {step} answer loss {loss:.3f} |d| {norm:.2f}", flush=True))
+        steer = OffsetProjector(projector, bound)
+        with torch.no_grad():
+            steer.offset.copy_(offset)
+        model.projector = steer
         with torch.no_grad():
             asked = [paralinguistic.choose_phrasing("accent", "dev", label, np.random.default_rng(100 + k))
                      for k in range(len(read_clips))]
@@ -168,23 +155,13 @@ def regress(args):
     accent = [e["manifest"].get("accent") if e["manifest"].get("engine", "espeak-ng") == "espeak-ng" else None
               for e in store.index]
     bound = float(p0.max_norm)
-    with torch.no_grad():
-        target = p0(X) + torch.stack([args.scale * offset[a] if a in ACCENTS else torch.zeros_like(offset["american"])
-                                      for a in accent])
-        if args.bounded:  # the token the offsets were fitted on: the sum held inside the norm bound
-            target = target * (bound / target.norm(dim=1, keepdim=True)).clamp(max=1.0)
-    projector = copy.deepcopy(p0).float()
-    projector.add_encoder_branch(E.shape[1])
-    projector.fit_encoder_input(E)
-    projector.requires_grad_(True).train()
-    if args.train == "encoder":  # only the new encoder-mean weight moves: the rest stays the default's
-        projector.requires_grad_(False)
-        projector.linear_encoder.requires_grad_(True)
-    if not args.bounded:  # rule 55's rd: the raw output regressed onto the sum (the bound goes back on at the end)
-        projector.max_norm.fill_(float("inf"))
+    offsets = torch.stack([offset[a] if a in ACCENTS else torch.zeros_like(offset["american"]) for a in accent])
+    if args.bounded:  # the token the offsets were fitted on: the sum held inside the norm bound
+        target = readout_targets(p0, X, offsets, args.scale)
+    else:  # rule 55's rd: the raw sum
+        with torch.no_grad():
+            target = p0(X) + args.scale * offsets
     XE = torch.cat([X, E], dim=1)
-    optimizer = torch.optim.AdamW([p for p in projector.parameters() if p.requires_grad], lr=args.lr,
-                                  weight_decay=args.weight_decay)
     dev = FeatureStore("runs/s19/feat/dev_accent210")
     dev_records = [dev[i] for i in range(len(dev.index))]
     XEd = torch.cat([projector_inputs(model, dev_records),
@@ -201,40 +178,51 @@ def regress(args):
           f"{args.steps} full-batch AdamW steps at lr {args.lr} (weight decay {args.weight_decay}), "
           f"training {args.train}, {'bounded' if args.bounded else 'raw'} output, "
           f"offset scale {args.scale}")
-    for step in range(args.steps + 1):
-        if step % 100 == 0:
-            with torch.no_grad():
-                projector.eval()
-                moved = projector(XEd) - p0(XEd[:, :X.shape[1]])  # (N_dev, d_llm)
-                nearest = (moved @ directions.T / directions.norm(dim=1) ** 2).argmax(1)
-                right = [ACCENTS[int(k)] == t for k, t in zip(nearest, dev_truth, strict=True)]
-                per = {a: np.mean([r for r, t in zip(right, dev_truth, strict=True) if t == a]) for a in ACCENTS}
-                fit = (projector(XE) - target).pow(2).sum(1).mean() / target.pow(2).sum(1).mean()
-                token = projector(XEu)
-                token = token * (bound / token.norm(dim=1, keepdim=True)).clamp(max=1.0)
-                shift = token - p0(XEu[:, :X.shape[1]])  # (N_unseen, d_llm)
-                outside = shift - torch.linalg.lstsq(directions.T, shift.T).solution.T @ directions
+
+    def report(step, projector):  # called in eval mode, without gradients
+        moved = projector(XEd) - p0(XEd[:, :X.shape[1]])  # (N_dev, d_llm)
+        nearest = (moved @ directions.T / directions.norm(dim=1) ** 2).argmax(1)
+        right = [ACCENTS[int(k)] == t for k, t in zip(nearest, dev_truth, strict=True)]
+        per = {a: np.mean([r for r, t in zip(right, dev_truth, strict=True) if t == a]) for a in ACCENTS}
+        fit = (projector(XE) - target).pow(2).sum(1).mean() / target.pow(2).sum(1).mean()
+        shift = bounded(projector(XEu), bound) - p0(XEu[:, :X.shape[1]])  # (N_unseen, d_llm)
+        outside = shift - torch.linalg.lstsq(directions.T, shift.T).solution.T @ directions
+        print(f"step {step:4d}  train residual {float(fit):.4f}  dev: offset nearest the true accent's "
+              f"{100 * np.mean(list(per.values())):5.1f}% balanced {({a: round(100 * v) for a, v in per.items()})}"
+              f"  unseen: token moved {float(shift.norm(dim=1).mean()):.2f}, outside the offsets' span "
+              f"{float(outside.norm(dim=1).mean()):.2f}", flush=True)
+
+    if args.bounded and args.train == "all" and not args.weight_decay:  # what `textpro readout` does
+        projector = regress_projector(p0, X, E, target, args.steps, args.lr, log=report)
+    else:  # rules 55-57's other fits: the raw output, the encoder weight alone, weight decay
+        projector = copy.deepcopy(p0).float()
+        projector.add_encoder_branch(E.shape[1])
+        projector.fit_encoder_input(E)
+        projector.requires_grad_(True).train()
+        if args.train == "encoder":  # only the new encoder-mean weight moves: the rest stays the default's
+            projector.requires_grad_(False)
+            projector.linear_encoder.requires_grad_(True)
+        if not args.bounded:  # the raw output regressed onto the raw sum (the bound goes back on at the end)
+            projector.max_norm.fill_(float("inf"))
+        optimizer = torch.optim.AdamW([p for p in projector.parameters() if p.requires_grad], lr=args.lr,
+                                      weight_decay=args.weight_decay)
+        for step in range(args.steps + 1):
+            if step % 100 == 0:
+                with torch.no_grad():
+                    report(step, projector.eval())
                 projector.train()
-            print(f"step {step:4d}  train residual {float(fit):.4f}  dev: offset nearest the true accent's "
-                  f"{100 * np.mean(list(per.values())):5.1f}% balanced {({a: round(100 * v) for a, v in per.items()})}"
-                  f"  unseen: token moved {float(shift.norm(dim=1).mean()):.2f}, outside the offsets' span "
-                  f"{float(outside.norm(dim=1).mean()):.2f}", flush=True)
-        if step == args.steps:
-            break
-        loss = (projector(XE) - target).pow(2).sum(1).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    projector.max_norm.fill_(bound)
+            if step == args.steps:
+                break
+            loss = (projector(XE) - target).pow(2).sum(1).mean()
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        projector.max_norm.fill_(bound)
     out = RUNS / f"{args.name}-default"
     if out.exists():
         shutil.rmtree(out)
-    shutil.copytree(DEFAULT, out, ignore=shutil.ignore_patterns("examples"))
-    save_file({k: v.detach().cpu().contiguous() for k, v in projector.eval().state_dict().items()},
-              out / "projector.safetensors")
-    config = json.loads((out / "textpro_config.json").read_text())
-    config["encoder_summary"] = True
-    (out / "textpro_config.json").write_text(json.dumps(config, indent=2) + "\n")
+    write_readout_model(DEFAULT, projector.eval(), out, {"script": "results/robust-hearing/s49/readout.py",
+                                                         "args": vars(args)})
     print(f"wrote {out}")
 
 

@@ -1,5 +1,6 @@
-"""`textpro featurize`, `textpro distill`: the TextPro-SLM data commands, and `textpro soup`, which averages seeds of
-one model (`textpro train slm` and `textpro chat` are in textpro/cli.py: they combine layers)."""
+"""`textpro featurize`, `textpro distill`: the TextPro-SLM data commands; `textpro soup`, which averages seeds of
+one model, and `textpro readout`, which teaches a projector to write a label its LLM reads (`textpro train slm` and
+`textpro chat` are in textpro/cli.py: they combine layers)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,18 @@ def _soup(args: argparse.Namespace) -> int:
     print(f"{out}: the average of {len(args.checkpoints)} checkpoints "
           f"(weights {', '.join(f'{w:g}' for w in args.weights) if args.weights else 'uniform'}"
           f"{'; LoRA: ' + lora if lora else ''})")
+    return 0
+
+
+def _readout(args: argparse.Namespace) -> int:
+    from textpro.console import quiet_libraries
+    from textpro.slm.readout import ReadoutConfig, fit_readout
+
+    quiet_libraries()
+    config = ReadoutConfig(task=args.task, engines=args.engines, seed=args.seed, offset_steps=args.offset_steps,
+                           regress_steps=args.regress_steps)
+    out = fit_readout(args.model, args.features, args.out, config)
+    print(f"{out}: {args.model} with a projector that writes {args.task} where its LLM reads it")
     return 0
 
 
@@ -143,3 +156,18 @@ def add_parsers(commands) -> None:
                            "adapter: for adapters initialised apart), 'auto' (factors where the A factors share their "
                            "start, else concat; default)")
     soup.set_defaults(run=_soup)
+
+    readout = commands.add_parser("readout", help="teach a trained TextPro-SLM's projector to write a task's label "
+                                  "where its frozen LLM reads one: per-label offsets on the projected token, then the "
+                                  "projector (with the mean encoder state) regressed onto them; no LLM weight moves")
+    readout.add_argument("model", help="a TextPro-SLM directory (global injection, no encoder branch yet)")
+    readout.add_argument("features", help="its training feature cache (`textpro featurize`)")
+    readout.add_argument("--task", default="accent", help="the paralinguistic task to write (default accent)")
+    readout.add_argument("--out", required=True, help="new directory for the model")
+    readout.add_argument("--engines", nargs="+", default=None,
+                         help="only clips of these TTS engines count as labelled (default: every labelled clip)")
+    readout.add_argument("--offset-steps", type=int, default=40, help="Adam steps per label offset (default 40)")
+    readout.add_argument("--regress-steps", type=int, default=600,
+                         help="full-batch steps of the projector's regression (default 600)")
+    readout.add_argument("--seed", type=int, default=0, help="draws the fit clips, keep rows and phrasings")
+    readout.set_defaults(run=_readout)
