@@ -14,6 +14,8 @@ the projector's own token carries none (probe 29.9). Two steps, no LLM training:
     python results/robust-hearing/s49/readout.py regress [--name rd] > results/robust-hearing/s49/regress-rd.txt
   rule 56's arms: `regress --name rd50 --scale 0.5`; `offsets --keep 3 --keep-all --batch 12 --offsets
   runs/s49/offsets-rdk.safetensors`, then `regress --name rdk --offsets runs/s49/offsets-rdk.safetensors`
+  rule 58's: `offsets --keep 2 --keep-tasks gender pitch rate style semantic --offsets runs/s49/offsets-rds.safetensors`,
+  then `regress --name rds --bounded --offsets runs/s49/offsets-rds.safetensors`
 """
 import argparse
 import collections
@@ -40,7 +42,7 @@ from textpro.slm.readout import (
 
 torch.set_num_threads(2)
 ACCENTS = ["american", "british", "scottish", "caribbean"]
-KEEP_TASKS = ["gender", "pitch", "rate", "semantic"]
+KEEP_TASKS = ["gender", "pitch", "rate", "semantic"]  # rule 55's; rule 58 adds style
 DEFAULT = Path("src/textpro/assets/default")
 RUNS = Path("runs/s49")
 
@@ -84,7 +86,7 @@ def offsets(args):
         keep_clips = [int(rng.choice(pool)) for _ in range(args.keep * len(fit_clips))] + read_clips
     n_fit = len(keep_clips) - len(read_clips)
     for n, i in enumerate(keep_clips):
-        task = KEEP_TASKS[n % len(KEEP_TASKS)]
+        task = args.keep_tasks[n % len(args.keep_tasks)]
         if task == "semantic":
             keep.append((store[int(rng.choice(semantic))], None, None, task))
         else:
@@ -242,6 +244,7 @@ def main():
     parser.add_argument("--train", choices=["all", "encoder"], default="all", help="regress: what moves")
     parser.add_argument("--weight-decay", type=float, default=0.0, help="regress: AdamW's")
     parser.add_argument("--keep", type=int, default=1, help="offsets: keep rows per accent row")
+    parser.add_argument("--keep-tasks", nargs="+", default=KEEP_TASKS, help="offsets: what keep rows ask")
     parser.add_argument("--keep-all", action="store_true", help="offsets: keep rows about any train clip")
     args = parser.parse_args()
     RUNS.mkdir(parents=True, exist_ok=True)
