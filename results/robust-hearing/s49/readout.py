@@ -14,7 +14,8 @@ the projector's own token carries none (probe 29.9). Two steps, no LLM training:
     python results/robust-hearing/s49/readout.py regress [--name rd] > results/robust-hearing/s49/regress-rd.txt
   rule 56's arms: `regress --name rd50 --scale 0.5`; `offsets --keep 3 --keep-all --batch 12 --offsets
   runs/s49/offsets-rdk.safetensors`, then `regress --name rdk --offsets runs/s49/offsets-rdk.safetensors`
-  rule 58's: `offsets --keep 2 --keep-tasks gender pitch rate style semantic --offsets runs/s49/offsets-rds.safetensors`,
+  rule 58's: `offsets --keep 2 --keep-tasks gender pitch rate style semantic --offsets
+  runs/s49/offsets-rds.safetensors`,
   then `regress --name rds --bounded --offsets runs/s49/offsets-rds.safetensors`
 """
 import argparse
