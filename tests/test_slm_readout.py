@@ -107,3 +107,5 @@ def test_fit_readout_writes_a_checkpoint_that_reads_the_encoder_mean(features, t
     assert model.generate([(record, "Is the speaker male or female?")], max_new_tokens=3)  # it runs end to end
     with pytest.raises(ConfigError, match="exists"):
         readout.fit_readout(tiny_slm, features / "train", out, config, echo=lines.append)
+    with pytest.raises(ConfigError, match="already reads the mean encoder state"):
+        readout.fit_readout(out, features / "train", tmp_path / "again", config, echo=lines.append)

@@ -187,14 +187,19 @@ def fit_readout(model_dir: Path, features: Path, out: Path, config: ReadoutConfi
     from textpro.slm import TextProSLM
     from textpro.slm.featurize import FeatureStore
 
+    if Path(out).exists():  # before minutes of fitting, not after
+        raise ConfigError(f"{out} exists: give a new directory")
     model = TextProSLM.from_pretrained(model_dir).eval().requires_grad_(False)
     if model.config.injection != "global":
         raise ConfigError("textpro readout fits one projected token per clip: the model must use global injection")
+    if model.config.encoder_summary:
+        raise ConfigError(f"{model_dir} already reads the mean encoder state: give the model before its readout")
     store = FeatureStore(features)
     labels = LABELS[config.task]
     rng = np.random.default_rng(config.seed)
     truth = [clip_label(e["manifest"], config.task, config.engines) for e in store.index]
-    by_label = {label: [i for i in rng.permutation(len(truth)).tolist() if truth[i] == label] for label in labels}
+    order = rng.permutation(len(truth)).tolist()
+    by_label = {label: [i for i in order if truth[i] == label] for label in labels}
     missing = [label for label, clips in by_label.items() if not clips]
     if missing:
         raise ConfigError(f"{features}: no clip labelled {missing} for {config.task}")
