@@ -32,9 +32,9 @@ from textpro.data import paralinguistic
 from textpro.data.labels import match_label
 from textpro.slm import TextProSLM
 from textpro.slm.featurize import FeatureStore
+from textpro.slm.projector import bound_norm
 from textpro.slm.readout import (
     OffsetProjector,
-    bounded,
     fit_offset,
     readout_targets,
     regress_projector,
@@ -188,7 +188,7 @@ def regress(args):
         right = [ACCENTS[int(k)] == t for k, t in zip(nearest, dev_truth, strict=True)]
         per = {a: np.mean([r for r, t in zip(right, dev_truth, strict=True) if t == a]) for a in ACCENTS}
         fit = (projector(XE) - target).pow(2).sum(1).mean() / target.pow(2).sum(1).mean()
-        shift = bounded(projector(XEu), bound) - p0(XEu[:, :X.shape[1]])  # (N_unseen, d_llm)
+        shift = bound_norm(projector(XEu), bound) - p0(XEu[:, :X.shape[1]])  # (N_unseen, d_llm)
         outside = shift - torch.linalg.lstsq(directions.T, shift.T).solution.T @ directions
         print(f"step {step:4d}  train residual {float(fit):.4f}  dev: offset nearest the true accent's "
               f"{100 * np.mean(list(per.values())):5.1f}% balanced {({a: round(100 * v) for a, v in per.items()})}"

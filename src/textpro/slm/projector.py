@@ -6,6 +6,15 @@ import torch
 from torch import nn
 
 
+def bound_norm(vectors: torch.Tensor, max_norm: torch.Tensor | float) -> torch.Tensor:
+    """(..., d) -> the same rows, each scaled down to L2 norm `max_norm` where it is longer (inf: unchanged, and no
+    inf * 0 in the gradient)."""
+    if not torch.isfinite(torch.as_tensor(max_norm)):
+        return vectors
+    norm = vectors.norm(dim=-1, keepdim=True).clamp(min=1e-6)
+    return vectors * (max_norm / norm).clamp(max=1.0)
+
+
 class ProsodyProjector(nn.Module):
     """Linear(d_whisper [+ k] -> d_llm) -> GELU -> Linear(d_llm -> d_llm), as in the released checkpoints
     (1280->3584->3584), optionally bounded in norm.
@@ -133,8 +142,4 @@ class ProsodyProjector(nn.Module):
         hidden = self.linear_in(torch.cat([learned, acoustic], dim=-1))  # (..., d_llm)
         if self.linear_encoder is not None:
             hidden = hidden + self.linear_encoder(encoder)
-        out = self.linear_out(self.act(hidden))
-        if torch.isfinite(self.max_norm):
-            norm = out.norm(dim=-1, keepdim=True).clamp(min=1e-6)
-            out = out * (self.max_norm / norm).clamp(max=1.0)
-        return out
+        return bound_norm(self.linear_out(self.act(hidden)), self.max_norm)

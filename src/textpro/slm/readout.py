@@ -34,16 +34,9 @@ from torch import nn
 
 from textpro.errors import ConfigError
 from textpro.slm.config import CONFIG_NAME
-from textpro.slm.projector import ProsodyProjector
+from textpro.slm.projector import ProsodyProjector, bound_norm
 
 READOUT_NAME = "readout.json"  # written beside the new projector: the settings and what each step reached
-
-
-def bounded(tokens: torch.Tensor, bound: float) -> torch.Tensor:
-    """(..., d) -> the same rows, each scaled down to L2 norm `bound` where it is longer (the projector's max_norm)."""
-    if bound == float("inf"):  # an unbounded projector (the scale's gradient would be inf * 0)
-        return tokens
-    return tokens * (bound / tokens.norm(dim=-1, keepdim=True).clamp(min=1e-6)).clamp(max=1.0)
 
 
 class OffsetProjector(nn.Module):
@@ -55,7 +48,7 @@ class OffsetProjector(nn.Module):
         self.offset = nn.Parameter(torch.zeros(projector.linear_out.out_features))
 
     def forward(self, prosody: torch.Tensor) -> torch.Tensor:  # (P, d_in) -> (P, d_llm)
-        return bounded(self.projector(prosody) + self.offset, self.bound)
+        return bound_norm(self.projector(prosody) + self.offset, self.bound)
 
 
 def fit_offset(model, rows: Sequence[tuple], steps: int = 40, batch_size: int = 12, lr: float = 0.05,
@@ -87,7 +80,7 @@ def readout_targets(projector: ProsodyProjector, inputs: torch.Tensor, offsets: 
                     scale: float = 1.0) -> torch.Tensor:
     """inputs (N, d_in) as the projector reads them, offsets (N, d_llm) each row's (zeros: none) -> (N, d_llm): the
     bounded token the offsets were fitted on, bound(P0(x) + scale * offset)."""
-    return bounded(projector(inputs) + scale * offsets, float(projector.max_norm))
+    return bound_norm(projector(inputs) + scale * offsets, float(projector.max_norm))
 
 
 def regress_projector(projector: ProsodyProjector, inputs: torch.Tensor, encoder_means: torch.Tensor,
@@ -236,10 +229,9 @@ def fit_readout(model_dir: Path, features: Path, out: Path, config: ReadoutConfi
     zero = torch.zeros_like(offsets[labels[0]])
     targets = readout_targets(model.projector, inputs,
                               torch.stack([offsets[t] if t is not None else zero for t in truth]))
-    residuals = []
+    residuals, full = [], torch.cat([inputs, encoder], dim=1)
 
     def log(step, projector):
-        full = torch.cat([inputs, encoder], dim=1)
         residual = float((projector(full) - targets).pow(2).sum(1).mean() / targets.pow(2).sum(1).mean())
         residuals.append((step, residual))
         echo(f"  regression step {step}: relative residual {residual:.4f}")
